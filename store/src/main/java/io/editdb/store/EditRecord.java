@@ -1,0 +1,28 @@
+package io.editdb.store;
+
+import java.time.OffsetDateTime;
+
+/**
+ * An edit as stored: provenance, keys, weights (in their stored {@link VectorCodec} form) and
+ * its current state. {@code retiredVersion} is null while the edit is active.
+ */
+public record EditRecord(
+    long id,
+    String layer,
+    String prompt,
+    String target,
+    String imageRef,
+    float[] visualKey,
+    float[] textKey,
+    byte[] expertA,
+    byte[] expertB,
+    WeightDtype weightDtype,
+    int rank,
+    float alpha,
+    String author,
+    String reason,
+    boolean active,
+    long createdVersion,
+    OffsetDateTime createdAt,
+    Long retiredVersion,
+    OffsetDateTime retiredAt) {}

@@ -1,0 +1,538 @@
+package io.editdb.store;
+
+import static io.editdb.store.StoreException.Kind.INVALID_VALUE;
+import static io.editdb.store.StoreException.Kind.UNAVAILABLE;
+import static io.editdb.store.StoreException.Kind.UNKNOWN_EDIT;
+import static io.editdb.store.StoreException.Kind.UNKNOWN_LAYER;
+import static io.editdb.store.StoreException.Kind.UNKNOWN_VERSION;
+import static io.editdb.store.StoreException.Kind.WRITE_LOCK_TIMEOUT;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import javax.sql.DataSource;
+import org.apache.lucene.store.ByteBuffersDirectory;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.h2.api.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A store of model edits: H2 is the truth (layers, edits, keys, weights, versions, history);
+ * Lucene is a derived HNSW index of the keys, caught up from H2 on open and after every commit.
+ *
+ * <pre>{@code
+ * try (EditStore store = EditStore.open(StoreConfig.directory(Path.of("edits")))) {
+ *   store.createLayer(Layer.builder("l21", "llava-1.5-7b", "model.layers.21", 4096, 4096, 512, 384)
+ *       .build(), "ana");
+ *   try (StoreSession s = store.openSession("ana")) {
+ *     long id = s.insert(newEdit);
+ *     long version = s.commit(); // routable when this returns
+ *   }
+ * }
+ * }</pre>
+ *
+ * Thread-safe. Many threads read while one transaction writes; writers take the single writer
+ * slot in turn, so versions are dense and in commit order.
+ */
+public final class EditStore implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EditStore.class);
+  static final String MIGRATIONS = "classpath:db/editdb";
+
+  private final StoreConfig config;
+  private final HikariDataSource pool;
+  private final Semaphore writer = new Semaphore(1, true);
+  private final Map<String, Layer> layersByName = new ConcurrentHashMap<>();
+  private final Map<Integer, Layer> layersById = new ConcurrentHashMap<>();
+  private volatile KeyIndex index;
+  private volatile long latestVersion;
+  // Owned by the writer slot: read and advanced only while it is held.
+  long nextEditId;
+  int nextLayerId;
+  long lastSeq;
+  String lastHash;
+  private volatile boolean closed;
+
+  private EditStore(StoreConfig config, HikariDataSource pool) {
+    this.config = config;
+    this.pool = pool;
+  }
+
+  /** Opens the store, creating it if missing, migrating its schema and catching up its index. */
+  public static EditStore open(StoreConfig config) {
+    if (!config.inMemory()) {
+      try {
+        Files.createDirectories(config.directory());
+      } catch (IOException e) {
+        throw new StoreException(UNAVAILABLE, "cannot create store directory "
+            + config.directory() + ": " + e.getMessage() + ". Check the path and its rights", e);
+      }
+    }
+    HikariConfig hc = new HikariConfig();
+    hc.setJdbcUrl(config.h2Url());
+    hc.setUsername("sa");
+    hc.setPassword("");
+    hc.setMaximumPoolSize(config.poolSize());
+    hc.setMinimumIdle(1);
+    hc.setPoolName("editdb-" + config.location().replaceAll("[^A-Za-z0-9_.-]", "_"));
+    hc.setInitializationFailTimeout(-1);
+    HikariDataSource pool = new HikariDataSource(hc);
+    EditStore store = new EditStore(config, pool);
+    boolean success = false;
+    try {
+      store.migrate();
+      store.loadState();
+      store.openIndex();
+      success = true;
+      LOG.info("{} - opened at version {}", config.location(), store.latestVersion);
+      return store;
+    } finally {
+      if (!success) {
+        store.closeQuietly();
+      }
+    }
+  }
+
+  private void migrate() {
+    try (Connection c = pool.getConnection()) {
+      c.isValid(1);
+    } catch (SQLException e) {
+      if (e.getErrorCode() == ErrorCode.DATABASE_ALREADY_OPEN_1
+          || String.valueOf(e.getMessage()).contains("already in use")) {
+        throw new StoreException(UNAVAILABLE, "store " + config.location()
+            + " is in use by another process; one process opens a store at a time. Close the"
+            + " other process or connect to it through its driver", e);
+      }
+      throw new StoreException(UNAVAILABLE, "cannot open store " + config.location() + ": "
+          + e.getMessage(), e);
+    }
+    Flyway flyway = Flyway.configure().dataSource(pool).locations(MIGRATIONS)
+        .ignoreMigrationPatterns("*:missing").load();
+    for (MigrationInfo info : flyway.info().all()) {
+      if (info.getState().name().startsWith("FUTURE")) {
+        throw new StoreException(UNAVAILABLE, "store " + config.location()
+            + " has schema version " + info.getVersion() + " but this EditDB knows up to "
+            + latestKnownMigration(flyway) + "; open it with a newer EditDB");
+      }
+    }
+    flyway.migrate();
+  }
+
+  private static String latestKnownMigration(Flyway flyway) {
+    return Stream.of(flyway.info().all())
+        .filter(i -> !i.getState().name().startsWith("FUTURE"))
+        .map(i -> String.valueOf(i.getVersion()))
+        .reduce((a, b) -> b).orElse("none");
+  }
+
+  private void loadState() {
+    try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+      latestVersion = single(st, "SELECT COALESCE(MAX(version), 0) FROM versions");
+      nextEditId = single(st, "SELECT COALESCE(MAX(id), 0) FROM edits") + 1;
+      nextLayerId = (int) single(st, "SELECT COALESCE(MAX(id), 0) FROM layers") + 1;
+      try (ResultSet rs = st.executeQuery(
+          "SELECT seq, hash FROM edit_history ORDER BY seq DESC LIMIT 1")) {
+        lastSeq = rs.next() ? rs.getLong(1) : 0;
+        lastHash = lastSeq == 0 ? HistoryChain.GENESIS : rs.getString(2);
+      }
+      try (ResultSet rs = st.executeQuery("SELECT * FROM layers ORDER BY id")) {
+        while (rs.next()) {
+          publishLayer(Rows.layer(rs));
+        }
+      }
+    } catch (SQLException e) {
+      throw sqlFailure("loading store state", e);
+    }
+  }
+
+  private static long single(Statement st, String sql) throws SQLException {
+    try (ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  void publishLayer(Layer l) {
+    layersByName.put(l.name().toUpperCase(java.util.Locale.ROOT), l);
+    layersById.put(l.id(), l);
+  }
+
+  // ---- index lifecycle ----
+
+  private Path indexPath() {
+    return config.directory().resolve("index");
+  }
+
+  private Directory newDirectory() throws IOException {
+    return config.inMemory() ? new ByteBuffersDirectory() : FSDirectory.open(indexPath());
+  }
+
+  private void openIndex() {
+    try (Connection c = pool.getConnection()) {
+      KeyIndex idx = null;
+      String problem = null;
+      try {
+        idx = new KeyIndex(newDirectory(), config);
+        if (idx.watermark() > latestVersion) {
+          problem = "index is ahead of the store (version " + idx.watermark() + " > "
+              + latestVersion + ")";
+        } else {
+          idx.catchUp(c, latestVersion, layersById::get, true);
+          long expected = spansUpTo(c, latestVersion);
+          if (idx.spanCount() != expected) {
+            problem = "index holds " + idx.spanCount() + " spans but the store has " + expected;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        problem = "index unreadable: " + e;
+      }
+      if (problem != null) {
+        LOG.warn("{} - {}; rebuilding the index from H2", config.location(), problem);
+        if (idx != null) {
+          idx.abandon();
+        }
+        idx = rebuild(c);
+      }
+      index = idx;
+    } catch (SQLException e) {
+      throw sqlFailure("opening the index", e);
+    }
+  }
+
+  private KeyIndex rebuild(Connection c) throws SQLException {
+    try {
+      if (!config.inMemory() && Files.exists(indexPath())) {
+        try (Stream<Path> files = Files.walk(indexPath())) {
+          for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+            Files.delete(p);
+          }
+        }
+      }
+      KeyIndex idx = new KeyIndex(newDirectory(), config);
+      idx.clear();
+      idx.catchUp(c, latestVersion, layersById::get, true);
+      idx.maybeCommit(1, true);
+      return idx;
+    } catch (IOException e) {
+      throw new UncheckedIOException("rebuilding the index of " + config.location(), e);
+    }
+  }
+
+  /** Drops the Lucene index and rebuilds it from H2 (an operator's repair; also used by tests). */
+  public void rebuildIndex() {
+    acquireWriter();
+    try (Connection c = pool.getConnection()) {
+      index.abandon();
+      index = rebuild(c);
+    } catch (SQLException e) {
+      throw sqlFailure("rebuilding the index", e);
+    } finally {
+      writer.release();
+    }
+  }
+
+  private static long spansUpTo(Connection c, long version) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT COUNT(*) FROM edit_spans WHERE from_version <= ?")) {
+      ps.setLong(1, version);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /** The highest version the index reflects (equal to {@link #latestVersion()} between writes). */
+  public long indexWatermark() {
+    return index.watermark();
+  }
+
+  // ---- writing ----
+
+  /** A session: one H2 connection and, while it writes, the writer slot. Not thread-safe. */
+  public StoreSession openSession(String actor) {
+    checkOpen();
+    try {
+      return new StoreSession(this, pool.getConnection(), actor);
+    } catch (SQLException e) {
+      throw sqlFailure("opening a session", e);
+    }
+  }
+
+  /** Creates a layer in its own transaction; returns it with its id and version. */
+  public Layer createLayer(Layer spec, String actor) {
+    try (StoreSession s = openSession(actor)) {
+      s.createLayer(spec);
+      s.commit();
+      return layer(spec.name());
+    }
+  }
+
+  /** Inserts one edit in its own transaction; returns its id. */
+  public long insert(NewEdit edit, String actor) {
+    try (StoreSession s = openSession(actor)) {
+      long id = s.insert(edit);
+      s.commit();
+      return id;
+    }
+  }
+
+  void acquireWriter() {
+    checkOpen();
+    try {
+      if (!writer.tryAcquire(config.writeLockTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new StoreException(WRITE_LOCK_TIMEOUT, "another transaction held the writer slot"
+            + " for more than " + config.writeLockTimeout() + "; one transaction writes at a"
+            + " time. Commit or roll back the other transaction, or retry");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException(WRITE_LOCK_TIMEOUT, "interrupted while waiting for the writer slot");
+    }
+  }
+
+  void releaseWriter() {
+    writer.release();
+  }
+
+  /** Called by a session after its H2 commit, still holding the writer slot. */
+  void published(long version, List<Layer> newLayers) {
+    for (Layer l : newLayers) {
+      publishLayer(l);
+    }
+    latestVersion = version;
+    try (Connection c = pool.getConnection()) {
+      index.catchUp(c, version, layersById::get, false);
+      index.maybeCommit(config.indexCommitEveryVersions(), false);
+    } catch (IOException | SQLException | RuntimeException e) {
+      LOG.error("{} - version {} is committed in H2 but the index could not apply it ({});"
+          + " rebuilding", config.location(), version, e.toString());
+      try (Connection c = pool.getConnection()) {
+        index.abandon();
+        index = rebuild(c);
+      } catch (SQLException | RuntimeException e2) {
+        throw new IllegalStateException("version " + version + " is durable in H2 but the index"
+            + " could not be rebuilt; reopen the store to retry", e2);
+      }
+    }
+  }
+
+  // ---- reading ----
+
+  public StoreConfig config() {
+    return config;
+  }
+
+  /** The newest committed version; 0 for an empty store. */
+  public long latestVersion() {
+    return latestVersion;
+  }
+
+  /** Refuses a version that does not exist: valid ones are 0 (the empty origin) to the latest. */
+  public long checkVersion(long v) {
+    long latest = latestVersion;
+    if (v < 0 || v > latest) {
+      throw new StoreException(UNKNOWN_VERSION, "version " + v + " does not exist; versions run"
+          + " from 0 (empty) to " + latest + ". Use a version in that range");
+    }
+    return v;
+  }
+
+  public Optional<Layer> findLayer(String name) {
+    return name == null ? Optional.empty()
+        : Optional.ofNullable(layersByName.get(name.toUpperCase(java.util.Locale.ROOT)));
+  }
+
+  public Layer layer(String name) {
+    return findLayer(name).orElseThrow(() -> new StoreException(UNKNOWN_LAYER, "layer " + name
+        + " does not exist; create it first with CREATE LAYER, or pick one of " + layerNames()));
+  }
+
+  Layer layerById(int id) {
+    return layersById.get(id);
+  }
+
+  public List<Layer> layers() {
+    return layersById.values().stream().sorted(Comparator.comparingInt(Layer::id)).toList();
+  }
+
+  private List<String> layerNames() {
+    return layers().stream().map(Layer::name).toList();
+  }
+
+  /** A read connection to the H2 truth (for SQL reads; the caller closes it). */
+  public Connection readConnection() throws SQLException {
+    checkOpen();
+    return pool.getConnection();
+  }
+
+  /** The pool of H2 connections (reads only: writes go through sessions). */
+  public DataSource dataSource() {
+    return pool;
+  }
+
+  public EditRecord edit(long id) {
+    try (Connection c = pool.getConnection()) {
+      return Rows.edit(c, id).orElseThrow(() -> unknownEdit(id));
+    } catch (SQLException e) {
+      throw sqlFailure("reading edit " + id, e);
+    }
+  }
+
+  static StoreException unknownEdit(long id) {
+    return new StoreException(UNKNOWN_EDIT, "edit " + id + " does not exist; look its id up in"
+        + " the edits table");
+  }
+
+  /** Ids of the edits active at the version, of one layer or (layer null) of all, ascending. */
+  public List<Long> activeEditIds(String layer, long version) {
+    checkVersion(version);
+    if (layer != null) {
+      layer(layer);
+    }
+    try (Connection c = pool.getConnection()) {
+      return Rows.activeIds(c, layer, version);
+    } catch (SQLException e) {
+      throw sqlFailure("reading the edits active at version " + version, e);
+    }
+  }
+
+  /** The expert of an edit, decoded to f32 (the applier's loader). */
+  public ExpertWeights weights(long editId) {
+    EditRecord e = edit(editId);
+    Layer l = layer(e.layer());
+    return new ExpertWeights(editId, l.expertKind(), e.rank(), l.dIn(), l.dOut(), e.alpha(),
+        VectorCodec.decode(e.expertA()), VectorCodec.decode(e.expertB()));
+  }
+
+  /**
+   * The k edits of the layer active at the version whose primary key (visual, or text on a
+   * text-only layer) is most similar to {@code primary}, best first, with raw similarities on
+   * the primary and the text key ({@code text} may be null: text similarity is then NaN).
+   */
+  public List<KeyHit> searchKeys(Layer layer, float[] primary, float[] text, int k, long version,
+      SearchMode mode) {
+    checkVersion(version);
+    if (k < 1 || k > Layer.MAX_CANDIDATES) {
+      throw new StoreException(INVALID_VALUE, "k must be between 1 and " + Layer.MAX_CANDIDATES
+          + "; k=" + k);
+    }
+    try {
+      return index.search(layer, primary, text, k, version, version == latestVersion, mode);
+    } catch (IOException e) {
+      throw new UncheckedIOException("searching the index of " + config.location(), e);
+    }
+  }
+
+  /** Number of the layer's edits active at the version (the router's exact-or-HNSW input). */
+  public int activeCount(Layer layer, long version) {
+    checkVersion(version);
+    try {
+      return index.count(layer, version, version == latestVersion);
+    } catch (IOException e) {
+      throw new UncheckedIOException("counting in the index of " + config.location(), e);
+    }
+  }
+
+  /** Checks the hash chain and every row's content hash. */
+  public HistoryCheck verifyHistory() {
+    try (Connection c = pool.getConnection()) {
+      return Rows.verify(c);
+    } catch (SQLException e) {
+      throw sqlFailure("verifying the history", e);
+    }
+  }
+
+  static OffsetDateTime now() {
+    return OffsetDateTime.now(java.time.ZoneOffset.UTC).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+  }
+
+  StoreException sqlFailure(String what, SQLException e) {
+    return new StoreException(UNAVAILABLE, config.location() + " - " + what + " failed: "
+        + e.getMessage(), e);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new StoreException(UNAVAILABLE, "store " + config.location() + " is closed; open it"
+          + " again");
+    }
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /** Commits the index with its watermark and closes H2; waits for a writing transaction. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    boolean got = false;
+    try {
+      got = writer.tryAcquire(config.writeLockTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!got) {
+      LOG.warn("{} - closing while a transaction still holds the writer slot; it is lost",
+          config.location());
+    }
+    try {
+      closeQuietly();
+    } finally {
+      if (got) {
+        writer.release();
+      }
+    }
+  }
+
+  private void closeQuietly() {
+    closed = true;
+    try {
+      if (index != null) {
+        index.close();
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("{} - closing the index failed: {}", config.location(), e.toString());
+    }
+    try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+      st.execute("SHUTDOWN");
+    } catch (SQLException e) {
+      LOG.debug("{} - shutdown: {}", config.location(), e.toString());
+    }
+    pool.close();
+  }
+
+  @Override
+  public String toString() {
+    return "EditStore{" + config + ", version=" + latestVersion + "}";
+  }
+
+  /** A copy for tests of the in-memory counters (what the next writer would use). */
+  List<Object> writerState() {
+    return new ArrayList<>(List.of(nextEditId, nextLayerId, lastSeq, lastHash));
+  }
+}

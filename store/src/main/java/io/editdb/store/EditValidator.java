@@ -1,0 +1,118 @@
+package io.editdb.store;
+
+import static io.editdb.store.StoreException.Kind.INVALID_VALUE;
+
+/** The rules an edit must meet before anything is written; each message: rule, value, fix. */
+final class EditValidator {
+  /** Longest prompt, target or reason, in characters. */
+  static final int MAX_TEXT = 1 << 20;
+  /** Tolerance on the norm of keys of a DOT layer. */
+  static final double UNIT_TOLERANCE = 1e-3;
+
+  private EditValidator() {}
+
+  static void check(Layer layer, NewEdit e) {
+    text("prompt", e.prompt(), true);
+    text("target", e.target(), true);
+    text("reason", e.reason(), false);
+    if (e.imageRef() != null && e.imageRef().length() > 4096) {
+      throw bad("image_ref must be at most 4096 characters; it has " + e.imageRef().length());
+    }
+    if (e.author() != null && e.author().length() > 256) {
+      throw bad("author must be at most 256 characters; it has " + e.author().length());
+    }
+    if (layer.hasVisual()) {
+      if (e.visualKey() == null) {
+        throw bad("visual_key is required on layer " + layer.name() + " (visual_dim "
+            + layer.visualDim() + "); visual_key=null. Give the image's key");
+      }
+      key("visual_key", e.visualKey(), layer.visualDim(), layer, layer.visualSimilarity());
+    } else if (e.visualKey() != null && e.visualKey().length > 0) {
+      throw bad("visual_key must be absent on text-only layer " + layer.name()
+          + " (visual_dim 0); it has " + e.visualKey().length + " floats. Leave it out");
+    }
+    if (e.textKey() == null) {
+      throw bad("text_key is required; text_key=null. Give it, or leave the column out in SQL to"
+          + " compute it from the prompt");
+    }
+    key("text_key", e.textKey(), layer.textDim(), layer, layer.textSimilarity());
+    if (e.rank() < 1 || e.rank() > layer.maxRank()) {
+      throw bad("rank must be between 1 and the layer's max_rank " + layer.maxRank()
+          + "; rank=" + e.rank() + ". Use a smaller rank or a layer with a larger MAX_RANK");
+    }
+    if (!Float.isFinite(e.alpha())) {
+      throw bad("alpha must be a finite number; alpha=" + e.alpha());
+    }
+    weights("expert_a", e.expertA(), (long) e.rank() * layer.dIn(), "rank x d_in = " + e.rank()
+        + " x " + layer.dIn());
+    weights("expert_b", e.expertB(), (long) layer.dOut() * e.rank(), "d_out x rank = "
+        + layer.dOut() + " x " + e.rank());
+    if (VectorCodec.dtype(e.expertA()) != VectorCodec.dtype(e.expertB())) {
+      throw bad("expert_a and expert_b must have the same dtype; they are "
+          + VectorCodec.dtype(e.expertA()) + " and " + VectorCodec.dtype(e.expertB()));
+    }
+  }
+
+  private static void text(String what, String v, boolean required) {
+    if (v == null) {
+      if (required) {
+        throw bad(what + " is required; " + what + "=null");
+      }
+      return;
+    }
+    if (v.length() > MAX_TEXT) {
+      throw bad(what + " must be at most " + MAX_TEXT + " characters; it has " + v.length());
+    }
+  }
+
+  private static void key(String what, float[] k, int dim, Layer layer, Similarity sim) {
+    if (k.length != dim) {
+      throw bad(what + " has " + k.length + " floats but layer " + layer.name() + " expects "
+          + dim + "; give a key of that length");
+    }
+    double norm2 = 0;
+    for (int i = 0; i < k.length; i++) {
+      if (!Float.isFinite(k[i])) {
+        throw bad(what + " must hold finite numbers; " + what + "[" + i + "]=" + k[i]);
+      }
+      norm2 += (double) k[i] * k[i];
+    }
+    if (norm2 == 0) {
+      throw bad(what + " must not be all zeros; a zero key matches nothing. Give the real key");
+    }
+    if (sim == Similarity.DOT && Math.abs(Math.sqrt(norm2) - 1) > UNIT_TOLERANCE) {
+      throw bad(what + " must have length 1 on a DOT layer; its length is " + Math.sqrt(norm2)
+          + ". Normalise it, or use COSINE");
+    }
+  }
+
+  private static void weights(String what, byte[] blob, long expected, String shape) {
+    if (blob == null) {
+      throw bad(what + " is required; " + what + "=null");
+    }
+    if (!VectorCodec.isVector(blob)) {
+      throw bad(what + " is not an EditDB vector blob; pass floats, or bytes made by"
+          + " VectorCodec");
+    }
+    float[] v;
+    try {
+      v = VectorCodec.decode(blob);
+    } catch (IllegalArgumentException e) {
+      throw bad(what + ": " + e.getMessage());
+    }
+    if (v.length != expected) {
+      throw bad(what + " has " + v.length + " floats but must have " + shape + " = " + expected
+          + "; flatten it row-major with that shape");
+    }
+    for (int i = 0; i < v.length; i++) {
+      if (!Float.isFinite(v[i])) {
+        throw bad(what + " must hold finite numbers; " + what + "[" + i + "]=" + v[i]
+            + " (after conversion from " + VectorCodec.dtype(blob) + ")");
+      }
+    }
+  }
+
+  private static StoreException bad(String msg) {
+    return new StoreException(INVALID_VALUE, msg);
+  }
+}

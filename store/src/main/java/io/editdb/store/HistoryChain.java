@@ -1,0 +1,87 @@
+package io.editdb.store;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.HexFormat;
+
+/**
+ * The hash chain of {@code edit_history}. Each row's {@code hash} is the hex SHA-256 of, in this
+ * order and each as a 4-byte big-endian length followed by its UTF-8 bytes (a null as length
+ * -1): prev_hash, seq, version, edit_id, layer, action, actor, at (epoch microseconds), reason,
+ * content_hash. The first row's prev_hash is 64 zeros. {@code content_hash} covers what the row
+ * is about: an edit's full content for INSERT, the layer definition for CREATE_LAYER, the edit id
+ * for ROLLBACK and RESTORE. Changing any byte of a row, or of the edit or layer it covers, breaks
+ * the chain from that row on.
+ */
+final class HistoryChain {
+  static final String GENESIS = "0".repeat(64);
+
+  private final MessageDigest md;
+
+  HistoryChain() {
+    try {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+    }
+  }
+
+  HistoryChain add(Object value) {
+    if (value == null) {
+      md.update(ByteBuffer.allocate(4).putInt(-1).array());
+      return this;
+    }
+    byte[] b = value instanceof byte[] bytes ? bytes : canonical(value).getBytes(StandardCharsets.UTF_8);
+    md.update(ByteBuffer.allocate(4).putInt(b.length).array());
+    md.update(b);
+    return this;
+  }
+
+  String hex() {
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  private static String canonical(Object v) {
+    if (v instanceof OffsetDateTime t) {
+      return Long.toString(ChronoUnit.MICROS.between(java.time.Instant.EPOCH, t.toInstant()));
+    }
+    if (v instanceof Float f) {
+      return Integer.toHexString(Float.floatToIntBits(f));
+    }
+    if (v instanceof Double d) {
+      return Long.toHexString(Double.doubleToLongBits(d));
+    }
+    return v.toString();
+  }
+
+  static String rowHash(String prevHash, long seq, long version, Long editId, String layer,
+      String action, String actor, OffsetDateTime at, String reason, String contentHash) {
+    return new HistoryChain().add(prevHash).add(seq).add(version).add(editId).add(layer)
+        .add(action).add(actor).add(at).add(reason).add(contentHash).hex();
+  }
+
+  static String layerHash(Layer l) {
+    return new HistoryChain().add(l.id()).add(l.name()).add(l.model()).add(l.module())
+        .add(l.dIn()).add(l.dOut()).add(l.visualDim()).add(l.textDim()).add(l.expertKind())
+        .add(l.maxRank()).add(l.visualSimilarity()).add(l.visualScale()).add(l.visualThreshold())
+        .add(l.maxCandidates()).add(l.textSimilarity()).add(l.textScale()).add(l.gate())
+        .add(l.temperature()).add(l.nullLogit()).add(l.minGate()).add(l.topK())
+        .add(l.createdVersion()).hex();
+  }
+
+  static String editHash(long id, String layer, String prompt, String target, String imageRef,
+      byte[] visual, byte[] text, byte[] a, byte[] b, String dtype, int rank, float alpha,
+      String author, String reason, long createdVersion, OffsetDateTime createdAt) {
+    return new HistoryChain().add(id).add(layer).add(prompt).add(target).add(imageRef).add(visual)
+        .add(text).add(a).add(b).add(dtype).add(rank).add(alpha).add(author).add(reason)
+        .add(createdVersion).add(createdAt).hex();
+  }
+
+  static String idHash(long editId) {
+    return new HistoryChain().add(editId).hex();
+  }
+}

@@ -1,0 +1,145 @@
+package io.editdb.store;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Configuration of one {@link EditStore}: where it lives and a few tuning values. Immutable;
+ * validated in the factory and in {@code opt} methods.
+ *
+ * <pre>{@code
+ * StoreConfig cfg = StoreConfig.directory(Path.of("edits")).optPoolSize(8);
+ * StoreConfig mem = StoreConfig.inMemory("test");
+ * }</pre>
+ */
+public final class StoreConfig {
+  private final Path directory;
+  private final String memoryName;
+  private final int poolSize;
+  private final Duration writeLockTimeout;
+  private final int indexCommitEveryVersions;
+  private final int hnswMaxConn;
+  private final int hnswBeamWidth;
+
+  private StoreConfig(Path directory, String memoryName, int poolSize, Duration writeLockTimeout,
+      int indexCommitEveryVersions, int hnswMaxConn, int hnswBeamWidth) {
+    this.directory = directory;
+    this.memoryName = memoryName;
+    this.poolSize = poolSize;
+    this.writeLockTimeout = writeLockTimeout;
+    this.indexCommitEveryVersions = indexCommitEveryVersions;
+    this.hnswMaxConn = hnswMaxConn;
+    this.hnswBeamWidth = hnswBeamWidth;
+  }
+
+  /** A store in a directory, created if missing: {@code editdb.mv.db} (H2) and {@code index/}. */
+  public static StoreConfig directory(Path dir) {
+    Objects.requireNonNull(dir, "directory");
+    return new StoreConfig(dir.toAbsolutePath().normalize(), null, 10, Duration.ofSeconds(30), 64,
+        16, 100);
+  }
+
+  /** A store in memory, gone when closed. Names are per JVM. */
+  public static StoreConfig inMemory(String name) {
+    if (name == null || !name.matches("[A-Za-z0-9_.-]{1,128}")) {
+      throw new StoreException(StoreException.Kind.INVALID_VALUE,
+          "in-memory store name must be 1 to 128 letters, digits, '_', '.' or '-'; name=" + name);
+    }
+    return new StoreConfig(null, name, 10, Duration.ofSeconds(30), 64, 16, 100);
+  }
+
+  /** H2 connections in the pool (readers and the one writer). */
+  public StoreConfig optPoolSize(int n) {
+    if (n < 2 || n > 256) {
+      throw new StoreException(StoreException.Kind.INVALID_VALUE,
+          "pool size must be between 2 and 256; poolSize=" + n);
+    }
+    return new StoreConfig(directory, memoryName, n, writeLockTimeout, indexCommitEveryVersions,
+        hnswMaxConn, hnswBeamWidth);
+  }
+
+  /** How long a transaction waits for the single writer slot before it is refused. */
+  public StoreConfig optWriteLockTimeout(Duration d) {
+    if (d == null || d.isNegative()) {
+      throw new StoreException(StoreException.Kind.INVALID_VALUE,
+          "write lock timeout must be zero or positive; timeout=" + d);
+    }
+    return new StoreConfig(directory, memoryName, poolSize, d, indexCommitEveryVersions,
+        hnswMaxConn, hnswBeamWidth);
+  }
+
+  /**
+   * Versions between durable Lucene commits. H2 makes a commit durable; the index only needs to
+   * catch up from its last commit, so committing it less often costs nothing in safety.
+   */
+  public StoreConfig optIndexCommitEveryVersions(int n) {
+    if (n < 1) {
+      throw new StoreException(StoreException.Kind.INVALID_VALUE,
+          "index commit interval must be at least 1 version; n=" + n);
+    }
+    return new StoreConfig(directory, memoryName, poolSize, writeLockTimeout, n, hnswMaxConn,
+        hnswBeamWidth);
+  }
+
+  /** HNSW graph parameters (Lucene's maxConn and beamWidth). */
+  public StoreConfig optHnsw(int maxConn, int beamWidth) {
+    if (maxConn < 2 || maxConn > 512 || beamWidth < 2 || beamWidth > 3200) {
+      throw new StoreException(StoreException.Kind.INVALID_VALUE,
+          "HNSW maxConn must be in [2, 512] and beamWidth in [2, 3200]; maxConn=" + maxConn
+              + ", beamWidth=" + beamWidth);
+    }
+    return new StoreConfig(directory, memoryName, poolSize, writeLockTimeout,
+        indexCommitEveryVersions, maxConn, beamWidth);
+  }
+
+  public boolean inMemory() {
+    return directory == null;
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  public String memoryName() {
+    return memoryName;
+  }
+
+  public int poolSize() {
+    return poolSize;
+  }
+
+  public Duration writeLockTimeout() {
+    return writeLockTimeout;
+  }
+
+  public int indexCommitEveryVersions() {
+    return indexCommitEveryVersions;
+  }
+
+  public int hnswMaxConn() {
+    return hnswMaxConn;
+  }
+
+  public int hnswBeamWidth() {
+    return hnswBeamWidth;
+  }
+
+  String h2Url() {
+    return inMemory()
+        ? "jdbc:h2:mem:editdb_" + memoryName + ";DB_CLOSE_DELAY=-1"
+        : "jdbc:h2:file:" + directory.resolve("editdb") + ";DB_CLOSE_ON_EXIT=FALSE";
+  }
+
+  /** A short name for logs and for identifying one store among several. */
+  public String location() {
+    return inMemory() ? "mem:" + memoryName : directory.toString();
+  }
+
+  @Override
+  public String toString() {
+    return "StoreConfig{location=" + location() + ", poolSize=" + poolSize + ", writeLockTimeout="
+        + writeLockTimeout + ", indexCommitEveryVersions=" + indexCommitEveryVersions
+        + ", hnswMaxConn=" + hnswMaxConn + ", hnswBeamWidth=" + hnswBeamWidth + "}";
+  }
+}

@@ -1,0 +1,483 @@
+package io.editdb.store;
+
+import static io.editdb.store.StoreException.Kind.DUPLICATE_LAYER;
+import static io.editdb.store.StoreException.Kind.INVALID_VALUE;
+import static io.editdb.store.StoreException.Kind.UNKNOWN_LAYER;
+import static io.editdb.store.StoreException.Kind.WRONG_STATE;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * One client's view of the store: an H2 connection for its SQL and, from its first write until
+ * {@link #commit()} or {@link #rollback()}, the store's single writer slot. Every write of one
+ * transaction becomes one version at commit, or nothing at rollback. A refused write changes
+ * nothing, not even the rest of the open transaction. Not thread-safe: one per JDBC connection.
+ *
+ * <pre>{@code
+ * try (StoreSession s = store.openSession("ana")) {
+ *   long id = s.insert(edit);
+ *   s.rollbackEdit(otherId, "wrong answer");
+ *   long version = s.commit();
+ * }
+ * }</pre>
+ */
+public final class StoreSession implements AutoCloseable {
+  private final EditStore store;
+  private final Connection sql;
+  private final String actor;
+  // State of the open write transaction; version == 0 means none.
+  private long version;
+  private boolean holdsWriter;
+  private boolean callerAutoCommit;
+  private OffsetDateTime at;
+  private int added;
+  private int retired;
+  private int restored;
+  private final List<Layer> newLayers = new ArrayList<>();
+
+  StoreSession(EditStore store, Connection sql, String actor) {
+    this.store = store;
+    this.sql = sql;
+    this.actor = actor == null || actor.isBlank() ? "anonymous" : actor;
+  }
+
+  /** The H2 connection this session's reads and writes go through. */
+  public Connection sql() {
+    return sql;
+  }
+
+  public String actor() {
+    return actor;
+  }
+
+  public EditStore store() {
+    return store;
+  }
+
+  /** True between the first write and commit or rollback. */
+  public boolean inWriteTransaction() {
+    return version != 0;
+  }
+
+  /** The version the open write transaction will get (0 if none is open). */
+  public long pendingVersion() {
+    return version;
+  }
+
+  /** A layer visible to this session (created earlier in its open transaction, or committed). */
+  public Layer layer(String name) {
+    for (Layer l : newLayers) {
+      if (l.name().equalsIgnoreCase(name)) {
+        return l;
+      }
+    }
+    return store.layer(name);
+  }
+
+  // ---- writes ----
+
+  public Layer createLayer(Layer spec) {
+    return write(() -> {
+      if (store.findLayer(spec.name()).isPresent()
+          || newLayers.stream().anyMatch(l -> l.name().equalsIgnoreCase(spec.name()))) {
+        throw new StoreException(DUPLICATE_LAYER, "layer " + spec.name() + " exists already;"
+            + " layer names are unique. Choose another name");
+      }
+      Layer l = spec.withIdentity(store.nextLayerId++, version);
+      try (PreparedStatement ps = sql.prepareStatement("INSERT INTO layers (id, name, model,"
+          + " module, d_in, d_out, visual_dim, text_dim, expert_kind, max_rank,"
+          + " visual_similarity, visual_scale, visual_threshold, max_candidates,"
+          + " text_similarity, text_scale, gate, temperature, null_logit, min_gate, top_k,"
+          + " created_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+        Object[] v = {l.id(), l.name(), l.model(), l.module(), l.dIn(), l.dOut(), l.visualDim(),
+            l.textDim(), l.expertKind().name(), l.maxRank(), l.visualSimilarity().name(),
+            l.visualScale(), l.visualThreshold(), l.maxCandidates(), l.textSimilarity().name(),
+            l.textScale(), l.gate().name(), l.temperature(), l.nullLogit(), l.minGate(),
+            l.topK(), l.createdVersion()};
+        for (int i = 0; i < v.length; i++) {
+          ps.setObject(i + 1, v[i]);
+        }
+        ps.executeUpdate();
+      }
+      history(null, l.name(), "CREATE_LAYER", null, HistoryChain.layerHash(l));
+      newLayers.add(l);
+      return l;
+    });
+  }
+
+  /** Inserts an edit; returns its id. Validates everything before writing anything. */
+  public long insert(NewEdit e) {
+    Layer layer = layerOrNull(e.layer());
+    EditValidator.check(layer, e);
+    return write(() -> {
+      long id = store.nextEditId++;
+      String author = e.author() == null || e.author().isBlank() ? actor : e.author();
+      byte[] visual = e.visualKey() == null ? null : VectorCodec.encode(e.visualKey());
+      byte[] text = VectorCodec.encode(e.textKey());
+      String dtype = VectorCodec.dtype(e.expertA()).name();
+      try (PreparedStatement ps = sql.prepareStatement("INSERT INTO edits (id, layer, prompt,"
+          + " target, image_ref, visual_key, text_key, expert_a, expert_b, weight_dtype, rank,"
+          + " alpha, author, reason, status, created_version, created_at)"
+          + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'ACTIVE',?,?)")) {
+        ps.setLong(1, id);
+        ps.setString(2, layer.name());
+        ps.setString(3, e.prompt());
+        ps.setString(4, e.target());
+        ps.setString(5, e.imageRef());
+        ps.setBytes(6, visual);
+        ps.setBytes(7, text);
+        ps.setBytes(8, e.expertA());
+        ps.setBytes(9, e.expertB());
+        ps.setString(10, dtype);
+        ps.setInt(11, e.rank());
+        ps.setFloat(12, e.alpha());
+        ps.setString(13, author);
+        ps.setString(14, e.reason());
+        ps.setLong(15, version);
+        ps.setObject(16, at);
+        ps.executeUpdate();
+      }
+      openSpan(id);
+      String content = HistoryChain.editHash(id, layer.name(), e.prompt(), e.target(),
+          e.imageRef(), visual, text, e.expertA(), e.expertB(), dtype, e.rank(), e.alpha(),
+          author, e.reason(), version, at);
+      history(id, layer.name(), "INSERT", e.reason(), content);
+      added++;
+      return id;
+    });
+  }
+
+  /** Rolls back one active edit; returns 1. */
+  public int rollbackEdit(long id, String reason) {
+    return rollbackEdits(List.of(id), reason);
+  }
+
+  /** Rolls back every listed edit (all must be active); returns how many changed. */
+  public int rollbackEdits(Collection<Long> ids, String reason) {
+    Set<Long> unique = new LinkedHashSet<>(ids);
+    return write(() -> {
+      for (long id : unique) {
+        if (!state(id)) {
+          throw new StoreException(WRONG_STATE, "edit " + id + " is already rolled back; only an"
+              + " active edit can be rolled back. Use RESTORE EDIT " + id + " to reactivate it");
+        }
+        retire(id, reason);
+      }
+      return unique.size();
+    });
+  }
+
+  /** Restores one rolled-back edit; returns 1. */
+  public int restoreEdit(long id, String reason) {
+    return write(() -> {
+      if (state(id)) {
+        throw new StoreException(WRONG_STATE, "edit " + id + " is active; only a rolled-back edit"
+            + " can be restored. Use ROLLBACK EDIT " + id + " to retire it");
+      }
+      restore(id, reason);
+      return 1;
+    });
+  }
+
+  /**
+   * Makes the active set that of version {@code target}: retires what was added or restored
+   * after it, restores what was retired after it. Returns how many edits changed state.
+   */
+  public int rollbackToVersion(long target, String reason) {
+    store.checkVersion(target);
+    return write(() -> {
+      Set<Long> wanted = new LinkedHashSet<>(Rows.activeIds(sql, null, target));
+      Set<Long> current = new LinkedHashSet<>(activeNow());
+      String why = reason == null ? "rollback to version " + target : reason;
+      int changed = 0;
+      for (long id : current) {
+        if (!wanted.contains(id)) {
+          retire(id, why);
+          changed++;
+        }
+      }
+      for (long id : wanted) {
+        if (!current.contains(id)) {
+          restore(id, why);
+          changed++;
+        }
+      }
+      return changed;
+    });
+  }
+
+  private List<Long> activeNow() throws SQLException {
+    List<Long> ids = new ArrayList<>();
+    try (PreparedStatement ps =
+        sql.prepareStatement("SELECT id FROM edits WHERE status = 'ACTIVE' ORDER BY id");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        ids.add(rs.getLong(1));
+      }
+    }
+    return ids;
+  }
+
+  /** True if active; refuses an unknown id. */
+  private boolean state(long id) throws SQLException {
+    try (PreparedStatement ps = sql.prepareStatement("SELECT status FROM edits WHERE id = ?")) {
+      ps.setLong(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw EditStore.unknownEdit(id);
+        }
+        return "ACTIVE".equals(rs.getString(1));
+      }
+    }
+  }
+
+  private String layerOf(long id) throws SQLException {
+    try (PreparedStatement ps = sql.prepareStatement("SELECT layer FROM edits WHERE id = ?")) {
+      ps.setLong(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  private void retire(long id, String reason) throws SQLException {
+    exec("UPDATE edits SET status = 'ROLLED_BACK', retired_version = ?, retired_at = ?"
+        + " WHERE id = ?", version, at, id);
+    exec("UPDATE edit_spans SET to_version = ? WHERE edit_id = ? AND to_version IS NULL",
+        version, id);
+    history(id, layerOf(id), "ROLLBACK", reason, HistoryChain.idHash(id));
+    retired++;
+  }
+
+  private void restore(long id, String reason) throws SQLException {
+    exec("UPDATE edits SET status = 'ACTIVE', retired_version = NULL, retired_at = NULL"
+        + " WHERE id = ?", id);
+    openSpan(id);
+    history(id, layerOf(id), "RESTORE", reason, HistoryChain.idHash(id));
+    restored++;
+  }
+
+  /** Opens a span at this version (MERGE: a span retired in this same version reopens). */
+  private void openSpan(long id) throws SQLException {
+    exec("MERGE INTO edit_spans (edit_id, from_version, to_version) KEY (edit_id, from_version)"
+        + " VALUES (?, ?, NULL)", id, version);
+  }
+
+  private void history(Long editId, String layer, String action, String reason, String content)
+      throws SQLException {
+    long seq = store.lastSeq + 1;
+    String hash = HistoryChain.rowHash(store.lastHash, seq, version, editId, layer, action, actor,
+        at, reason, content);
+    exec("INSERT INTO edit_history (seq, version, edit_id, layer, action, actor, at, reason,"
+        + " content_hash, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)", seq, version, editId,
+        layer, action, actor, at, reason, content, store.lastHash, hash);
+    store.lastSeq = seq;
+    store.lastHash = hash;
+  }
+
+  private void exec(String sqlText, Object... args) throws SQLException {
+    try (PreparedStatement ps = sql.prepareStatement(sqlText)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  private Layer layerOrNull(String name) {
+    if (name == null) {
+      throw new StoreException(UNKNOWN_LAYER, "an edit needs a layer; layer=null. Name the layer"
+          + " the edit attaches to");
+    }
+    return layer(name);
+  }
+
+  // ---- transaction mechanics ----
+
+  private interface Work<T> {
+    T run() throws SQLException;
+  }
+
+  /**
+   * Runs one write inside the transaction (opening it, and taking the writer slot, if needed).
+   * If the write fails, a savepoint and the writer counters undo exactly it, so a refused
+   * statement changes nothing while the rest of the transaction stays.
+   */
+  private <T> T write(Work<T> work) {
+    boolean opened = begin();
+    Savepoint sp = null;
+    long[] counters = {store.nextEditId, store.nextLayerId, store.lastSeq, added, retired,
+        restored, newLayers.size()};
+    String hash = store.lastHash;
+    try {
+      sp = sql.setSavepoint();
+      return work.run();
+    } catch (SQLException | RuntimeException e) {
+      try {
+        if (opened) {
+          sql.rollback();
+        } else if (sp != null) {
+          sql.rollback(sp);
+        }
+      } catch (SQLException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      store.nextEditId = counters[0];
+      store.nextLayerId = (int) counters[1];
+      store.lastSeq = counters[2];
+      store.lastHash = hash;
+      added = (int) counters[3];
+      retired = (int) counters[4];
+      restored = (int) counters[5];
+      newLayers.subList((int) counters[6], newLayers.size()).clear();
+      if (opened) {
+        end();
+      }
+      if (e instanceof SQLException se) {
+        throw store.sqlFailure("writing", se);
+      }
+      throw (RuntimeException) e;
+    }
+  }
+
+  /** Opens the write transaction if none is; returns true if it did. */
+  private boolean begin() {
+    if (version != 0) {
+      return false;
+    }
+    store.acquireWriter();
+    holdsWriter = true;
+    try {
+      callerAutoCommit = sql.getAutoCommit();
+      sql.setAutoCommit(false);
+      version = store.latestVersion() + 1;
+      at = EditStore.now();
+      exec("INSERT INTO versions (version, committed_at, actor, edits_added, edits_retired,"
+          + " edits_restored, layers_created) VALUES (?, ?, ?, 0, 0, 0, 0)", version, at, actor);
+      return true;
+    } catch (SQLException | RuntimeException e) {
+      try {
+        sql.rollback();
+      } catch (SQLException ignored) {
+        // the original failure is what matters
+      }
+      end();
+      throw e instanceof SQLException se ? store.sqlFailure("starting a transaction", se)
+          : (RuntimeException) e;
+    }
+  }
+
+  /**
+   * Commits the open write transaction as one new version and makes it routable before
+   * returning; returns that version, or 0 if nothing was written (then it only commits the
+   * connection's own SQL work).
+   */
+  public long commit() {
+    if (version == 0) {
+      try {
+        if (!sql.getAutoCommit()) {
+          sql.commit();
+        }
+      } catch (SQLException e) {
+        throw store.sqlFailure("commit", e);
+      }
+      return 0;
+    }
+    long committed = version;
+    try {
+      at = EditStore.now();
+      exec("UPDATE versions SET committed_at = ?, edits_added = ?, edits_retired = ?,"
+          + " edits_restored = ?, layers_created = ? WHERE version = ?", at, added, retired,
+          restored, newLayers.size(), version);
+      sql.commit();
+    } catch (SQLException e) {
+      rollback();
+      throw store.sqlFailure("commit of version " + committed, e);
+    }
+    try {
+      store.published(committed, List.copyOf(newLayers));
+    } finally {
+      end();
+    }
+    return committed;
+  }
+
+  /** Discards the open transaction: nothing of it is versioned, stored or routed. */
+  public void rollback() {
+    try {
+      sql.rollback();
+    } catch (SQLException e) {
+      throw store.sqlFailure("rollback", e);
+    } finally {
+      if (version != 0) {
+        try (var c = store.readConnection();
+            var st = c.createStatement();
+            var rs = st.executeQuery("SELECT COALESCE(MAX(id), 0),"
+                + " (SELECT COALESCE(MAX(id), 0) FROM layers),"
+                + " (SELECT COALESCE(MAX(seq), 0) FROM edit_history),"
+                + " (SELECT hash FROM edit_history ORDER BY seq DESC LIMIT 1) FROM edits")) {
+          rs.next();
+          store.nextEditId = rs.getLong(1) + 1;
+          store.nextLayerId = rs.getInt(2) + 1;
+          store.lastSeq = rs.getLong(3);
+          store.lastHash = rs.getString(4) == null ? HistoryChain.GENESIS : rs.getString(4);
+        } catch (SQLException e) {
+          throw store.sqlFailure("restoring counters after rollback", e);
+        } finally {
+          end();
+        }
+      }
+    }
+  }
+
+  private void end() {
+    boolean held = holdsWriter;
+    holdsWriter = false;
+    version = 0;
+    at = null;
+    added = retired = restored = 0;
+    newLayers.clear();
+    try {
+      sql.setAutoCommit(callerAutoCommit);
+    } catch (SQLException ignored) {
+      // the connection is unusable; the pool will discard it
+    }
+    if (held) {
+      store.releaseWriter();
+    }
+  }
+
+  /** Rolls back an open transaction and returns the connection to the pool. */
+  @Override
+  public void close() {
+    try {
+      if (version != 0) {
+        rollback();
+      }
+    } finally {
+      try {
+        sql.close();
+      } catch (SQLException ignored) {
+        // closing a pooled connection only fails if the pool is gone
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return String.format(Locale.ROOT, "StoreSession{actor=%s, pendingVersion=%d}", actor,
+        version);
+  }
+}
