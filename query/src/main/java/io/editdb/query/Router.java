@@ -1,0 +1,257 @@
+package io.editdb.query;
+
+import static io.editdb.store.StoreException.Kind.INVALID_VALUE;
+
+import io.editdb.store.EditStore;
+import io.editdb.store.GateMode;
+import io.editdb.store.KeyHit;
+import io.editdb.store.Layer;
+import io.editdb.store.SearchMode;
+import io.editdb.store.StoreException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Picks the experts for a query, as LiveEdit does: a hard filter on visual similarity, then soft
+ * routing by text similarity.
+ *
+ * <ol>
+ *   <li>Hard filter: the layer's edits active at the version whose visual score (raw similarity
+ *       times visual_scale) reaches the threshold, at most max_candidates, best first; an HNSW
+ *       search, or an exact scan below {@link RouterConfig#exactBelow()} edits. On a text-only
+ *       layer (visual_dim 0) the text key does this step, with the same threshold and scale. A
+ *       query without a visual key on a visual layer gets no candidates.
+ *   <li>Soft routing: s_e = text_scale * similarity; gates by the layer's {@link GateMode}; gates
+ *       below min_gate dropped; at most top_k kept (0 = all).
+ * </ol>
+ *
+ * <pre>{@code
+ * Router router = new Router(store);
+ * for (RoutedEdit r : router.route(RouteQuery.of("l21", imageKey, textKey))) {
+ *   System.out.println(r.editId() + " gate " + r.gate());
+ * }
+ * }</pre>
+ *
+ * Thread-safe; holds no state but its configuration.
+ */
+public final class Router {
+  private final EditStore store;
+  private final RouterConfig config;
+
+  public Router(EditStore store) {
+    this(store, RouterConfig.DEFAULT);
+  }
+
+  public Router(EditStore store, RouterConfig config) {
+    this.store = store;
+    this.config = config;
+  }
+
+  public RouterConfig config() {
+    return config;
+  }
+
+  public EditStore store() {
+    return store;
+  }
+
+  /** The chosen edits, by gate descending; empty when nothing passes. */
+  public List<RoutedEdit> route(RouteQuery q) {
+    List<RoutedEdit> out = new ArrayList<>();
+    for (Candidate c : explain(q)) {
+      if (c.kept()) {
+        out.add(new RoutedEdit(c.editId(), c.visualScore(), c.textScore(), c.gate()));
+      }
+    }
+    return out;
+  }
+
+  /** Routes each query of a batch (one result list per query, in order). */
+  public List<List<RoutedEdit>> routeBatch(List<RouteQuery> queries) {
+    List<List<RoutedEdit>> out = new ArrayList<>(queries.size());
+    for (RouteQuery q : queries) {
+      out.add(route(q));
+    }
+    return out;
+  }
+
+  /** The search mode the router would use for the layer at the version. */
+  public SearchMode modeFor(Layer layer, long version) {
+    if (config.forcedMode() != null) {
+      return config.forcedMode();
+    }
+    return store.activeCount(layer, version) < config.exactBelow() ? SearchMode.EXACT
+        : SearchMode.HNSW;
+  }
+
+  /**
+   * Every candidate considered, kept ones first by gate descending, then the dropped ones by
+   * visual score, each with why it was kept or dropped.
+   */
+  public List<Candidate> explain(RouteQuery q) {
+    if (q == null || q.layer() == null) {
+      throw new StoreException(StoreException.Kind.UNKNOWN_LAYER,
+          "a route query needs a layer; layer=null. Name the layer to route on");
+    }
+    Layer layer = store.layer(q.layer());
+    long version = q.version() == null ? store.latestVersion() : store.checkVersion(q.version());
+    checkKey("text key", q.textKey(), layer.textDim(), layer);
+    double threshold = q.visualThreshold() == null ? layer.visualThreshold() : q.visualThreshold();
+    if (!Double.isFinite(threshold)) {
+      throw new StoreException(INVALID_VALUE, "visual threshold must be a finite number;"
+          + " threshold=" + threshold);
+    }
+    float[] primary;
+    if (layer.hasVisual()) {
+      if (q.visualKey() == null || q.visualKey().length == 0) {
+        return List.of(); // LiveEdit: a text-only query on a visual layer is left unedited
+      }
+      checkKey("visual key", q.visualKey(), layer.visualDim(), layer);
+      primary = q.visualKey();
+    } else {
+      if (q.visualKey() != null && q.visualKey().length > 0) {
+        throw new StoreException(INVALID_VALUE, "layer " + layer.name() + " is text-only"
+            + " (visual_dim 0) but the query has a visual key of " + q.visualKey().length
+            + " floats; leave the visual key out");
+      }
+      primary = q.textKey();
+    }
+    if (store.activeCount(layer, version) == 0) {
+      return List.of();
+    }
+    SearchMode mode = modeFor(layer, version);
+    int k = mode == SearchMode.HNSW ? Math.max(layer.maxCandidates(), config.efSearch())
+        : layer.maxCandidates();
+    List<KeyHit> hits = store.searchKeys(layer, primary, q.textKey(), k, version, mode);
+    return decide(layer, hits, threshold);
+  }
+
+  /** The hard filter and soft routing over the hits of one search (best first). */
+  static List<Candidate> decide(Layer layer, List<KeyHit> hits, double threshold) {
+    double vScale = layer.visualScale();
+    double tScale = layer.textScale();
+    List<KeyHit> passed = new ArrayList<>();
+    List<Candidate> dropped = new ArrayList<>();
+    for (KeyHit h : hits) {
+      float visual = (float) (vScale * h.primary());
+      float text = (float) (tScale * h.text());
+      if (visual >= threshold && passed.size() < layer.maxCandidates()) {
+        passed.add(h);
+      } else {
+        String why = visual < threshold
+            ? fmt("visual %.4f < threshold %.4f", visual, threshold)
+            : "beyond max_candidates " + layer.maxCandidates();
+        dropped.add(new Candidate(h.editId(), visual, false, text, 0f, false, why));
+      }
+    }
+    double[] s = new double[passed.size()];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = tScale * passed.get(i).text();
+    }
+    double[] gates = gates(layer, s);
+    List<Candidate> scored = new ArrayList<>(s.length);
+    for (int i = 0; i < s.length; i++) {
+      KeyHit h = passed.get(i);
+      scored.add(new Candidate(h.editId(), (float) (vScale * h.primary()), true, (float) s[i],
+          (float) gates[i], true, "kept"));
+    }
+    scored.sort(Comparator.comparingDouble((Candidate c) -> -c.gate())
+        .thenComparingLong(Candidate::editId));
+    List<Candidate> out = new ArrayList<>(hits.size());
+    int kept = 0;
+    for (Candidate c : scored) {
+      String why = null;
+      if (c.gate() < layer.minGate()) {
+        why = fmt("gate %.4f < min_gate %.4f", c.gate(), layer.minGate());
+      } else if (layer.topK() > 0 && kept >= layer.topK()) {
+        why = "beyond top_k " + layer.topK();
+      }
+      if (why == null) {
+        kept++;
+        out.add(c);
+      } else {
+        out.add(new Candidate(c.editId(), c.visualScore(), true, c.textScore(), c.gate(), false,
+            why));
+      }
+    }
+    // kept first (by gate), then the rest in the order decided
+    out.sort(Comparator.comparing((Candidate c) -> !c.kept()));
+    out.addAll(dropped);
+    return out;
+  }
+
+  /** Gates of the candidates from their text scores (numerically stable). */
+  static double[] gates(Layer layer, double[] s) {
+    double[] w = new double[s.length];
+    if (s.length == 0) {
+      return w;
+    }
+    if (layer.gate() == GateMode.LIVEEDIT) {
+      double max = Double.NEGATIVE_INFINITY;
+      for (double x : s) {
+        max = Math.max(max, x);
+      }
+      double sum = 0;
+      for (int i = 0; i < s.length; i++) {
+        w[i] = Math.exp(s[i] - max);
+        sum += w[i];
+      }
+      for (int i = 0; i < s.length; i++) {
+        w[i] = (w[i] / sum) * sigmoid(s[i]);
+      }
+    } else {
+      double t = layer.temperature();
+      double max = layer.nullLogit() / t;
+      for (double x : s) {
+        max = Math.max(max, x / t);
+      }
+      double sum = Math.exp(layer.nullLogit() / t - max);
+      for (int i = 0; i < s.length; i++) {
+        w[i] = Math.exp(s[i] / t - max);
+        sum += w[i];
+      }
+      for (int i = 0; i < s.length; i++) {
+        w[i] /= sum;
+      }
+    }
+    return w;
+  }
+
+  private static double sigmoid(double x) {
+    return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+  }
+
+  private static void checkKey(String what, float[] key, int dim, Layer layer) {
+    if (key == null) {
+      throw new StoreException(INVALID_VALUE, what + " is required; " + what + "=null. Encode"
+          + " the query text (EMBED_TEXT) and pass it");
+    }
+    if (key.length != dim) {
+      throw new StoreException(INVALID_VALUE, what + " has " + key.length + " floats but layer "
+          + layer.name() + " expects " + dim + "; give a key of that length");
+    }
+    double norm = 0;
+    for (int i = 0; i < key.length; i++) {
+      if (!Float.isFinite(key[i])) {
+        throw new StoreException(INVALID_VALUE, what + " must hold finite numbers; " + what + "["
+            + i + "]=" + key[i]);
+      }
+      norm += key[i] * key[i];
+    }
+    if (norm == 0) {
+      throw new StoreException(INVALID_VALUE, what + " must not be all zeros; a zero key"
+          + " matches nothing");
+    }
+  }
+
+  private static String fmt(String f, Object... args) {
+    return String.format(Locale.ROOT, f, args);
+  }
+
+  @Override
+  public String toString() {
+    return "Router{" + store.config().location() + ", " + config + "}";
+  }
+}

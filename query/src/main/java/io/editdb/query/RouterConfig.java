@@ -1,0 +1,39 @@
+package io.editdb.query;
+
+import io.editdb.store.SearchMode;
+
+/**
+ * Router tuning. Immutable; validated here.
+ *
+ * <ul>
+ *   <li>{@code exactBelow}: below this many active edits in a layer the exact scan is used (it
+ *       is faster there, see bench/ RoutingBench); at or above it, HNSW.
+ *   <li>{@code efSearch}: candidates HNSW explores at least (Lucene's k), for recall; results are
+ *       then cut to the layer's max_candidates.
+ *   <li>{@code forcedMode}: null lets the router choose; EXACT or HNSW pins it (benchmarks,
+ *       conformance tests).
+ * </ul>
+ */
+public record RouterConfig(int exactBelow, int efSearch, SearchMode forcedMode) {
+  public static final RouterConfig DEFAULT = new RouterConfig(4096, 100, null);
+
+  public RouterConfig {
+    if (exactBelow < 0) {
+      throw new IllegalArgumentException("exactBelow must be 0 or more; exactBelow=" + exactBelow);
+    }
+    if (efSearch < 1 || efSearch > 1024) {
+      throw new IllegalArgumentException("efSearch must be between 1 and 1024; efSearch="
+          + efSearch);
+    }
+  }
+
+  public RouterConfig withForcedMode(SearchMode mode) {
+    return new RouterConfig(exactBelow, efSearch, mode);
+  }
+
+  @Override
+  public String toString() {
+    return "RouterConfig{exactBelow=" + exactBelow + ", efSearch=" + efSearch + ", forcedMode="
+        + (forcedMode == null ? "auto" : forcedMode) + "}";
+  }
+}
