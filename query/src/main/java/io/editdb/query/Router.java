@@ -122,8 +122,8 @@ public final class Router {
       return List.of();
     }
     SearchMode mode = modeFor(layer, version);
-    int k = mode == SearchMode.HNSW ? Math.max(layer.maxCandidates(), config.efSearch())
-        : layer.maxCandidates();
+    // Both modes look at the same number of nearest keys, so explain shows the same rejections.
+    int k = Math.max(layer.maxCandidates(), config.efSearch());
     List<KeyHit> hits = store.searchKeys(layer, primary, q.textKey(), k, version, mode);
     return decide(layer, hits, threshold);
   }

@@ -8,8 +8,9 @@ import io.editdb.store.SearchMode;
  * <ul>
  *   <li>{@code exactBelow}: below this many active edits in a layer the exact scan is used (it
  *       is faster there, see bench/ RoutingBench); at or above it, HNSW.
- *   <li>{@code efSearch}: candidates HNSW explores at least (Lucene's k), for recall; results are
- *       then cut to the layer's max_candidates.
+ *   <li>{@code efSearch}: nearest keys each search returns at least (Lucene's k, for HNSW recall);
+ *       the hard filter then keeps at most the layer's max_candidates, and explain shows the
+ *       rest as rejected.
  *   <li>{@code forcedMode}: null lets the router choose; EXACT or HNSW pins it (benchmarks,
  *       conformance tests).
  * </ul>
