@@ -16,7 +16,7 @@ import io.editdb.store.SearchMode;
  * </ul>
  */
 public record RouterConfig(int exactBelow, int efSearch, SearchMode forcedMode) {
-  public static final RouterConfig DEFAULT = new RouterConfig(4096, 100, null);
+  public static final RouterConfig DEFAULT = new RouterConfig(4096, 48, null);
 
   public RouterConfig {
     if (exactBelow < 0) {

@@ -22,6 +22,7 @@ import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.KnnVectorValues;
@@ -39,6 +40,9 @@ import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.Scorer;
+import org.apache.lucene.search.LRUQueryCache;
+import org.apache.lucene.search.QueryCachingPolicy;
+import org.apache.lucene.search.SearcherFactory;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.Weight;
@@ -101,7 +105,7 @@ final class KeyIndex implements Closeable {
       String mark = w.getLiveCommitData() == null ? null : readMark(w);
       this.applied = mark == null ? 0 : Long.parseLong(mark);
       this.committed = applied;
-      this.searchers = new SearcherManager(w, null);
+      this.searchers = new SearcherManager(w, new CachingSearcherFactory());
       this.writer = w;
       success = true;
     } finally {
@@ -306,15 +310,26 @@ final class KeyIndex implements Closeable {
       } else {
         docs = exactTop(s, leaves, filter, primaryField, pq, k);
       }
+      // Score the hits leaf by leaf in doc order: one vector reader per leaf and field.
+      docs.sort(Comparator.comparingInt(d -> d[0]));
       List<KeyHit> hits = new ArrayList<>(docs.size());
-      for (int[] d : docs) {
-        LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(d[0], leaves));
-        int local = d[0] - leaf.docBase;
-        float p = dot(leaf, primaryField, local, pq);
-        float t = tq == null ? Float.NaN : dot(leaf, textField(layer), local, tq);
+      String tf = textField(layer);
+      int i = 0;
+      while (i < docs.size()) {
+        LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(docs.get(i)[0], leaves));
+        FloatVectorValues pv = leaf.reader().getFloatVectorValues(primaryField);
+        KnnVectorValues.DocIndexIterator pit = pv.iterator();
+        FloatVectorValues tv = tq == null ? null : leaf.reader().getFloatVectorValues(tf);
+        KnnVectorValues.DocIndexIterator tit = tv == null ? null : tv.iterator();
         NumericDocValues ids = leaf.reader().getNumericDocValues(EDIT);
-        ids.advanceExact(local);
-        hits.add(new KeyHit(ids.longValue(), p, t));
+        int end = leaf.docBase + leaf.reader().maxDoc();
+        for (; i < docs.size() && docs.get(i)[0] < end; i++) {
+          int local = docs.get(i)[0] - leaf.docBase;
+          float p = dot(pv, pit, local, pq);
+          float t = tv == null ? Float.NaN : dot(tv, tit, local, tq);
+          ids.advanceExact(local);
+          hits.add(new KeyHit(ids.longValue(), p, t));
+        }
       }
       hits.sort(Comparator.comparingDouble((KeyHit h) -> -h.primary())
           .thenComparingLong(KeyHit::editId));
@@ -324,13 +339,11 @@ final class KeyIndex implements Closeable {
     }
   }
 
-  /** Raw similarity of the stored vector of one document with an (already indexed-form) query. */
-  private static float dot(LeafReaderContext leaf, String field, int doc, float[] q)
-      throws IOException {
-    FloatVectorValues values = leaf.reader().getFloatVectorValues(field);
-    KnnVectorValues.DocIndexIterator it = values.iterator();
-    if (it.advance(doc) != doc) {
-      throw new IllegalStateException("index document " + doc + " lacks " + field);
+  /** Raw similarity of one document's stored vector with an (indexed-form) query. */
+  private static float dot(FloatVectorValues values, KnnVectorValues.DocIndexIterator it, int doc,
+      float[] q) throws IOException {
+    if (it.docID() > doc || it.advance(doc) != doc) {
+      throw new IllegalStateException("index document " + doc + " lacks a vector");
     }
     return org.apache.lucene.util.VectorUtil.dotProduct(values.vectorValue(it.index()), q);
   }
@@ -396,6 +409,35 @@ final class KeyIndex implements Closeable {
       LOG.warn("{} - closing an abandoned index failed: {}", location, e.toString());
     }
   }
+
+  /**
+   * Searchers whose filter cache takes every segment and every filter. Lucene's default skips
+   * segments under 10,000 documents and filters used only a few times; here the same "layer,
+   * active at v" filter repeats on every query, so computing it once per reader (a rollback's
+   * doc-value update makes a new reader, hence a fresh entry) removes a linear pass per query.
+   */
+  private static final class CachingSearcherFactory extends SearcherFactory {
+    private final LRUQueryCache cache = new LRUQueryCache(256, 64L << 20, leaf -> true, 1f);
+
+    @Override
+    public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) {
+      IndexSearcher s = new IndexSearcher(reader);
+      s.setQueryCache(cache);
+      s.setQueryCachingPolicy(ALWAYS);
+      return s;
+    }
+  }
+
+  private static final QueryCachingPolicy ALWAYS =
+      new QueryCachingPolicy() {
+        @Override
+        public void onUse(Query query) {}
+
+        @Override
+        public boolean shouldCache(Query query) {
+          return true;
+        }
+      };
 
   /** A console progress bar for long rebuilds (only drawn when there is real work). */
   private static final class Progress {

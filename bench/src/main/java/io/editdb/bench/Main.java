@@ -1,0 +1,65 @@
+package io.editdb.bench;
+
+import java.util.Arrays;
+
+/**
+ * The runnable jar's entry point: {@code demo}, {@code shell}, {@code bench}.
+ *
+ * <pre>
+ * ./editdb demo [--dir ./editdb-demo] [--data vqa_eval.json] [--edits 36]
+ * ./editdb shell [jdbc-url] [user]
+ * ./editdb bench [lifelong options] | bench store|routing|fused [args]
+ * </pre>
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+      usage();
+      return;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    switch (args[0]) {
+      case "demo" -> Demo.main(rest);
+      case "shell" -> Shell.main(rest);
+      case "bench" -> bench(rest);
+      default -> {
+        System.err.println("editdb: unknown command '" + args[0] + "'; use demo, shell or bench"
+            + " (--help on each)");
+        System.exit(2);
+      }
+    }
+  }
+
+  private static void bench(String[] args) throws Exception {
+    String which = args.length == 0 ? "lifelong" : args[0];
+    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    switch (which) {
+      case "store" -> StoreBench.main(rest);
+      case "routing" -> RoutingBench.main(rest);
+      case "fused" -> FusedApplyBench.main(rest);
+      case "--help", "-h" -> System.out.println("""
+          editdb bench [--data FILE] [--limit N] [--out DIR] [--quick]
+              the lifelong-editing benchmark on E-VQA/E-IC records (default
+              ../shared/data/evqa/vqa_eval.json); --help for its options
+          editdb bench store [edits=100000] [dir]     insert, commit latency, open vs rebuild
+          editdb bench routing [sizes] [queries]      exact scan vs HNSW: latency and recall
+          editdb bench fused [options]                fused expert application vs loop""");
+      case "lifelong" -> LifelongBench.main(rest);
+      default -> LifelongBench.main(args);
+    }
+  }
+
+  private static void usage() {
+    System.out.println("""
+        EditDB: a database of model edits (LiveEdit-style low-rank experts).
+
+        usage: editdb <command> [options]
+          demo    build a store in ./editdb-demo from real edit requests, route, roll back,
+                  time travel and audit it; --help for options
+          shell   interactive SQL shell (sqlline) on a JDBC URL, default
+                  jdbc:editdb:./editdb-demo; EditDB's statements work in it
+          bench   the lifelong-editing benchmark, or bench store|routing|fused; bench --help""");
+  }
+}

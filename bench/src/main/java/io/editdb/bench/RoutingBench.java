@@ -1,0 +1,106 @@
+package io.editdb.bench;
+
+import io.editdb.query.Candidate;
+import io.editdb.query.RouteQuery;
+import io.editdb.query.Router;
+import io.editdb.query.RouterConfig;
+import io.editdb.store.EditStore;
+import io.editdb.store.Layer;
+import io.editdb.store.NewEdit;
+import io.editdb.store.SearchMode;
+import io.editdb.store.StoreConfig;
+import io.editdb.store.StoreSession;
+import io.editdb.store.WeightDtype;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Routing benchmark (issue 3): latency (median, p99) of the exact scan and of HNSW in the same
+ * run, and the hard filter's recall of HNSW against the exact scan, at growing store sizes.
+ * Visual keys of 512 floats and text keys of 384, drawn around one cluster centre per 100 edits.
+ *
+ * <pre>java ... io.editdb.bench.RoutingBench [sizes=1000,4000,10000,100000] [queries=300]</pre>
+ */
+public final class RoutingBench {
+  public static void main(String[] args) throws IOException {
+    String[] sizes = (args.length > 0 ? args[0] : "1000,4000,10000,100000").split(",");
+    int queries = args.length > 1 ? Integer.parseInt(args[1]) : 300;
+    System.out.println(Stats.fmt("RoutingBench: visual 512 / text 384 keys, 1 cluster per 100"
+        + " edits, max_candidates 16, threshold 0.7, %d queries per size, vector module %s",
+        queries, ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "on"
+            : "off"));
+    Stats.row("| %9s | %12s | %12s | %12s | %12s | %8s | %8s |", "edits", "exact med ms",
+        "exact p99 ms", "hnsw med ms", "hnsw p99 ms", "speedup", "recall");
+    Stats.row("|%s|", "-".repeat(98));
+    for (String size : sizes) {
+      run(Integer.parseInt(size.trim()), queries);
+    }
+  }
+
+  private static void run(int n, int queries) throws IOException {
+    Path dir = Path.of("target/routingbench-" + n);
+    StoreBench.deleteTree(dir);
+    Keys visual = new Keys(512, Math.max(1, n / 100), 0.5, 11);
+    Keys text = new Keys(384, Math.max(1, n / 100), 0.5, 12);
+    try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
+      s.createLayer(Layer.builder("bench", "m", "x", 8, 8, 512, 384).optMaxRank(1)
+          .optVisualThreshold(0.7).optMaxCandidates(16).build(), "bench");
+      float[] w = new float[8];
+      w[0] = 1;
+      for (int done = 0; done < n; ) {
+        try (StoreSession ss = s.openSession("bench")) {
+          for (int i = 0; i < 1000 && done < n; i++, done++) {
+            ss.insert(NewEdit.builder("bench", "q", "a").visualKey(visual.next())
+                .textKey(text.next()).weights(w, w, 1, 1f, WeightDtype.F32).build());
+          }
+          ss.commit();
+        }
+      }
+      Router exact = new Router(s, RouterConfig.DEFAULT.withForcedMode(SearchMode.EXACT));
+      Router hnsw = new Router(s, RouterConfig.DEFAULT.withForcedMode(SearchMode.HNSW));
+      RouteQuery[] qs = new RouteQuery[queries];
+      for (int i = 0; i < queries; i++) {
+        qs[i] = RouteQuery.of("bench", visual.next(), text.next());
+      }
+      for (int i = 0; i < Math.min(queries, 100); i++) { // warm-up of both paths
+        exact.explain(qs[i]);
+        hnsw.explain(qs[i]);
+      }
+      Stats te = new Stats();
+      Stats th = new Stats();
+      long found = 0;
+      long wanted = 0;
+      for (RouteQuery q : qs) {
+        long t0 = System.nanoTime();
+        List<Candidate> ce = exact.explain(q);
+        long t1 = System.nanoTime();
+        List<Candidate> ch = hnsw.explain(q);
+        long t2 = System.nanoTime();
+        te.add(t1 - t0);
+        th.add(t2 - t1);
+        Set<Long> truth = passed(ce);
+        Set<Long> got = passed(ch);
+        wanted += truth.size();
+        got.retainAll(truth);
+        found += got.size();
+      }
+      Stats.row("| %,9d | %12.3f | %12.3f | %12.3f | %12.3f | %7.1fx | %8.4f |", n,
+          te.medianMs(), te.p99Ms(), th.medianMs(), th.p99Ms(), te.medianMs() / th.medianMs(),
+          wanted == 0 ? 1.0 : (double) found / wanted);
+    }
+    StoreBench.deleteTree(dir);
+  }
+
+  private static Set<Long> passed(List<Candidate> cs) {
+    Set<Long> ids = new HashSet<>();
+    for (Candidate c : cs) {
+      if (c.passedFilter()) {
+        ids.add(c.editId());
+      }
+    }
+    return ids;
+  }
+}
