@@ -270,7 +270,7 @@ final class Demo {
         for (int i = 1; i <= n; i++) {
           Object v = rs.getObject(i);
           String s = v instanceof Float || v instanceof Double
-              ? String.format("%.4f", ((Number) v).doubleValue()) : String.valueOf(v);
+              ? String.format("%.4f", ((Number) v).doubleValue()) : String.valueOf(rs.getString(i));
           line.append(String.format("%-16s ", s.length() > 40 ? s.substring(0, 37) + "..." : s));
         }
         System.out.println(line);

@@ -32,9 +32,9 @@ public final class ApplierConfig {
   }
 
   /**
-   * A configuration whose expert cache holds at most {@code bytes} bytes of f32 tensors (an
-   * expert of rank r on a d-wide layer takes 8 r d bytes). An expert larger than the whole
-   * cache is still applied, just not kept.
+   * A configuration whose expert cache holds at most {@code bytes} bytes of f32 tensors (an expert
+   * of rank r on a d-wide layer takes 8 r d bytes). An expert larger than the whole cache is still
+   * applied, just not kept.
    */
   public static ApplierConfig cacheBytes(long bytes) {
     return defaults().optCacheBytes(bytes);
@@ -78,7 +78,12 @@ public final class ApplierConfig {
 
   @Override
   public String toString() {
-    return "ApplierConfig{engine=" + ENGINE + ", device=" + device + ", cacheBytes=" + cacheBytes
+    return "ApplierConfig{engine="
+        + ENGINE
+        + ", device="
+        + device
+        + ", cacheBytes="
+        + cacheBytes
         + "}";
   }
 }

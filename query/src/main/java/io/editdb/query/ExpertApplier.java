@@ -3,15 +3,12 @@ package io.editdb.query;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import io.editdb.store.ExpertKind;
 import io.editdb.store.ExpertWeights;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -29,13 +26,16 @@ import org.slf4j.LoggerFactory;
  * concatenated ranks of each query's experts, padded with zero rows to the widest query, and
  * applied with two batched matrix products: {@code U = f(X) A^T} (f is the identity for LORA and a
  * layer norm for LIVEEDIT, followed by relu), {@code U *= gate * alpha} per row, {@code delta = U
- * B^T}. The sum over experts falls out of the second product. Zero padding adds nothing: a zero
- * row of A gives u = 0 (and relu(0) = 0), and a zero gate scales it away anyway.
+ * B^T}. The sum over experts falls out of the second product. Zero padding adds nothing: a zero row
+ * of A gives u = 0 (and relu(0) = 0), and a zero gate scales it away anyway. On a GPU the gather is
+ * one concatenation; on a CPU the experts are copied into a buffer kept between calls (one per
+ * concurrent call, as large as the largest batch it served), because paging in fresh memory for the
+ * stacked weights on every call costs more there than the arithmetic.
  *
  * <p>Positions outside a query's token mask, and every position of a query with no experts, are
  * returned bit for bit as given. Tensors go through DJL's PyTorch engine, on a GPU when the engine
- * reports one and on the CPU otherwise. Expert tensors stay cached on that device by edit id.
- * Calls may run concurrently.
+ * reports one and on the CPU otherwise. Expert tensors stay cached on that device by edit id. Calls
+ * may run concurrently.
  *
  * <pre>{@code
  * try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store::expert)) {
@@ -47,14 +47,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExpertApplier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ExpertApplier.class);
-  private static final float LAYER_NORM_EPS = 1e-5f;
 
   /** One routed expert of one query: the edit and its gate w_e (finite; usually in (0, 1]). */
   public record Routed(long editId, float gate) {
     public Routed {
       if (!Float.isFinite(gate)) {
         throw new IllegalArgumentException(
-            "a gate must be finite; gate=" + gate + " for edit_id=" + editId
+            "a gate must be finite; gate="
+                + gate
+                + " for edit_id="
+                + editId
                 + "; route with finite text similarities");
       }
     }
@@ -68,14 +70,20 @@ public final class ExpertApplier implements AutoCloseable {
   private final Device device;
   private final NDManager manager;
   private final ExpertCache cache;
+  private final GatherBuffers buffers; // null off the CPU
   private final LongFunction<ExpertWeights> loader;
 
   private ExpertApplier(
-      ApplierConfig config, Device device, NDManager manager, LongFunction<ExpertWeights> loader) {
+      ApplierConfig config,
+      Device device,
+      NDManager manager,
+      LongFunction<ExpertWeights> loader,
+      boolean reuseBuffers) {
     this.config = config;
     this.device = device;
     this.manager = manager;
     this.cache = new ExpertCache(manager, config.cacheBytes());
+    this.buffers = reuseBuffers ? new GatherBuffers(manager) : null;
     this.loader = loader;
   }
 
@@ -84,13 +92,20 @@ public final class ExpertApplier implements AutoCloseable {
    * edit is unknown; it is called once per edit until the cache evicts it.
    */
   public static ExpertApplier create(ApplierConfig config, LongFunction<ExpertWeights> loader) {
+    return create(config, loader, null);
+  }
+
+  /** {@code reuseBuffers}: null to decide by device; tests force either gather on the CPU. */
+  static ExpertApplier create(
+      ApplierConfig config, LongFunction<ExpertWeights> loader, Boolean reuseBuffers) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(loader, "loader");
     Engine engine = Engine.getEngine(ApplierConfig.ENGINE);
     Device device = pickDevice(config.device(), engine.getGpuCount());
     NDManager manager = engine.newBaseManager(device);
+    boolean reuse = reuseBuffers != null ? reuseBuffers : !device.isGpu();
     LOG.info("{} - expert applier on {} (PyTorch {})", config, device, engine.getVersion());
-    return new ExpertApplier(config, device, manager, loader);
+    return new ExpertApplier(config, device, manager, loader, reuse);
   }
 
   private static Device pickDevice(String wanted, int gpus) {
@@ -103,7 +118,12 @@ public final class ExpertApplier implements AutoCloseable {
     int id = wanted.equals("gpu") ? 0 : Integer.parseInt(wanted.substring(4));
     if (id >= gpus) {
       throw new IllegalArgumentException(
-          "device " + wanted + " needs GPU " + id + " but the PyTorch engine reports " + gpus
+          "device "
+              + wanted
+              + " needs GPU "
+              + id
+              + " but the PyTorch engine reports "
+              + gpus
               + " GPU(s); use device auto or cpu");
     }
     return Device.gpu(id);
@@ -167,8 +187,11 @@ public final class ExpertApplier implements AutoCloseable {
     Shape shape = hidden.getShape();
     if (shape.dimension() != 3 || hidden.getDataType() != DataType.FLOAT32) {
       throw new IllegalArgumentException(
-          "hidden states must be a float32 tensor [batch, tokens, d]; got " + hidden.getDataType()
-              + " " + shape + "; reshape or convert before applying");
+          "hidden states must be a float32 tensor [batch, tokens, d]; got "
+              + hidden.getDataType()
+              + " "
+              + shape
+              + "; reshape or convert before applying");
     }
     int batch = Math.toIntExact(shape.get(0));
     int tokens = Math.toIntExact(shape.get(1));
@@ -177,8 +200,11 @@ public final class ExpertApplier implements AutoCloseable {
     checkRouted(routedPerQuery, batch);
     if (mask != null && !mask.getShape().equals(new Shape(batch, tokens))) {
       throw new IllegalArgumentException(
-          "a token mask must be [batch, tokens] = " + new Shape(batch, tokens) + "; got "
-              + mask.getShape() + "; pass one flag per token position, or null for all");
+          "a token mask must be [batch, tokens] = "
+              + new Shape(batch, tokens)
+              + "; got "
+              + mask.getShape()
+              + "; pass one flag per token position, or null for all");
     }
     NDManager owner = hidden.getManager();
     Device home = hidden.getDevice();
@@ -233,8 +259,15 @@ public final class ExpertApplier implements AutoCloseable {
     long expected = (long) batch * tokens * dIn;
     if (hidden == null || hidden.length != expected) {
       throw new IllegalArgumentException(
-          "hidden states must have batch x tokens x d_in = " + batch + " x " + tokens + " x "
-              + dIn + " = " + expected + " floats; got "
+          "hidden states must have batch x tokens x d_in = "
+              + batch
+              + " x "
+              + tokens
+              + " x "
+              + dIn
+              + " = "
+              + expected
+              + " floats; got "
               + (hidden == null ? "null" : hidden.length)
               + "; pass the layer input flattened row-major");
     }
@@ -244,8 +277,15 @@ public final class ExpertApplier implements AutoCloseable {
       if (!Float.isFinite(hidden[i])) {
         int q = i / (tokens * dIn);
         throw new IllegalArgumentException(
-            "hidden states must be finite; hidden[" + i + "] (query " + q + ", token "
-                + (i / dIn) % tokens + ") = " + hidden[i] + "; fix the layer input");
+            "hidden states must be finite; hidden["
+                + i
+                + "] (query "
+                + q
+                + ", token "
+                + (i / dIn) % tokens
+                + ") = "
+                + hidden[i]
+                + "; fix the layer input");
       }
     }
     long[] ids = distinctIds(routedPerQuery);
@@ -268,7 +308,7 @@ public final class ExpertApplier implements AutoCloseable {
       NDArray out =
           fused
               ? fused(tmp, h, useArr, routedPerQuery, entries)
-              : loop(tmp, h, useArr, routedPerQuery, entries);
+              : ExpertMath.loop(tmp, h, useArr, routedPerQuery, entries);
       return out.toFloatArray();
     } finally {
       cache.release(entries.values());
@@ -276,149 +316,83 @@ public final class ExpertApplier implements AutoCloseable {
   }
 
   /** Two batched products per expert kind present; {@code use} is [B, T or 1, 1] boolean. */
-  private static NDArray fused(
+  private NDArray fused(
       NDManager tmp,
       NDArray h,
       NDArray use,
-      List<List<Routed>> routed,
-      Map<Long, ExpertCache.Entry> entries) {
-    NDArray delta = null;
-    for (ExpertKind kind : ExpertKind.values()) {
-      NDArray d = kindDelta(tmp, h, kind, routed, entries);
-      if (d != null) {
-        delta = delta == null ? d : delta.add(d);
-      }
-    }
-    return select(h, use, delta);
-  }
-
-  /** The summed delta of one kind's experts, or null when no query routed one of that kind. */
-  private static NDArray kindDelta(
-      NDManager tmp,
-      NDArray h,
-      ExpertKind kind,
       List<List<Routed>> routed,
       Map<Long, ExpertCache.Entry> entries) {
     int batch = routed.size();
-    int[] widths = new int[batch];
-    int w = 0;
-    for (int q = 0; q < batch; q++) {
-      for (Routed r : routed.get(q)) {
-        ExpertCache.Entry e = entries.get(r.editId());
-        if (e.kind == kind) {
-          widths[q] += e.rank;
-        }
-      }
-      w = Math.max(w, widths[q]);
-    }
-    if (w == 0) {
-      return null;
-    }
-    long d = h.getShape().get(2);
-    // An empty tmp tensor first, because a concatenation belongs to its first operand's manager
-    // and the cached tensors belong to the cache.
-    NDArray head = tmp.zeros(new Shape(0, d));
-    NDList aParts = new NDList(head);
-    NDList bParts = new NDList(head);
-    float[] scale = new float[batch * w];
-    for (int q = 0; q < batch; q++) {
-      int off = 0;
-      for (Routed r : routed.get(q)) {
-        ExpertCache.Entry e = entries.get(r.editId());
-        if (e.kind != kind) {
-          continue;
-        }
-        aParts.add(e.a);
-        bParts.add(e.bt);
-        Arrays.fill(scale, q * w + off, q * w + off + e.rank, r.gate() * e.alpha);
-        off += e.rank;
-      }
-      if (off < w) {
-        NDArray pad = tmp.zeros(new Shape(w - off, d));
-        aParts.add(pad);
-        bParts.add(pad);
+    int d = Math.toIntExact(h.getShape().get(2));
+    List<ExpertMath.Stack> stacks = new ArrayList<>(2);
+    long rows = 0;
+    for (ExpertKind kind : ExpertKind.values()) {
+      ExpertMath.Stack s = ExpertMath.stack(kind, routed, entries);
+      if (s != null) {
+        stacks.add(s);
+        rows = Math.max(rows, (long) batch * s.width());
       }
     }
-    NDArray a = NDArrays.concat(aParts, 0).reshape(batch, w, d);
-    NDArray bt = NDArrays.concat(bParts, 0).reshape(batch, w, d);
-    NDArray x = kind == ExpertKind.LIVEEDIT ? layerNorm(tmp, h) : h;
-    NDArray u = x.matMul(a.transpose(0, 2, 1)); // [B, T, W]
-    if (kind == ExpertKind.LIVEEDIT) {
-      u = Activation.relu(u);
-    }
-    u = u.mul(tmp.create(scale, new Shape(batch, 1, w)));
-    return u.matMul(bt); // [B, T, d]
-  }
-
-  /** The baseline: one pair of small products per routed expert of each query. */
-  private static NDArray loop(
-      NDManager tmp,
-      NDArray h,
-      NDArray use,
-      List<List<Routed>> routed,
-      Map<Long, ExpertCache.Entry> entries) {
-    NDList outs = new NDList();
-    for (int q = 0; q < routed.size(); q++) {
-      NDArray hq = h.get(q);
-      NDArray lnq = null;
-      NDArray acc = null;
-      for (Routed r : routed.get(q)) {
-        ExpertCache.Entry e = entries.get(r.editId());
-        NDArray x = hq;
-        if (e.kind == ExpertKind.LIVEEDIT) {
-          lnq = lnq == null ? layerNorm(tmp, hq) : lnq;
-          x = lnq;
+    GatherBuffers.Buffer buf = buffers == null ? null : buffers.take(d, rows);
+    try {
+      NDArray delta = null;
+      for (ExpertMath.Stack s : stacks) {
+        NDArray a;
+        NDArray bt;
+        if (buf == null) {
+          a = ExpertMath.concat(tmp, s, true, d);
+          bt = ExpertMath.concat(tmp, s, false, d);
+        } else {
+          // The products of one kind are issued before the next kind overwrites the buffer.
+          a = ExpertMath.fill(tmp, buf.a, s, true, d);
+          bt = ExpertMath.fill(tmp, buf.bt, s, false, d);
         }
-        NDArray at = e.a.transpose();
-        at.attach(tmp); // a view made from a cached tensor starts in the cache's manager
-        NDArray u = x.matMul(at);
-        if (e.kind == ExpertKind.LIVEEDIT) {
-          u = Activation.relu(u);
-        }
-        NDArray dq = u.mul(r.gate() * e.alpha).matMul(e.bt);
-        acc = acc == null ? dq : acc.add(dq);
+        NDArray kindDelta = ExpertMath.products(tmp, h, s, a, bt);
+        delta = delta == null ? kindDelta : delta.add(kindDelta);
       }
-      outs.add(acc == null ? hq : select(hq, use.get(q), acc));
+      return ExpertMath.select(h, use, delta);
+    } finally {
+      if (buf != null) {
+        buffers.give(buf);
+      }
     }
-    return NDArrays.stack(outs);
-  }
-
-  /** h + delta where {@code use} is true, h itself (bit for bit) elsewhere. */
-  private static NDArray select(NDArray h, NDArray use, NDArray delta) {
-    if (delta == null) {
-      return h.duplicate();
-    }
-    // PyTorch's where through DJL does not broadcast the condition.
-    return NDArrays.where(use.broadcast(h.getShape()), h.add(delta), h);
-  }
-
-  private static NDArray layerNorm(NDManager tmp, NDArray x) {
-    Shape last = new Shape(x.getShape().get(x.getShape().dimension() - 1));
-    return x.getNDArrayInternal()
-        .layerNorm(x, last, tmp.ones(last), tmp.zeros(last), LAYER_NORM_EPS)
-        .get(0);
   }
 
   private static void checkDims(int batch, int tokens, int width) {
     if (batch < 1 || tokens < 1 || width < 1) {
       throw new IllegalArgumentException(
-          "batch, tokens and d_in must be at least 1; batch=" + batch + ", tokens=" + tokens
-              + ", d_in=" + width + "; pass the shape of the hidden states");
+          "batch, tokens and d_in must be at least 1; batch="
+              + batch
+              + ", tokens="
+              + tokens
+              + ", d_in="
+              + width
+              + "; pass the shape of the hidden states");
     }
   }
 
   private static void checkRouted(List<List<Routed>> routed, int batch) {
     if (routed == null || routed.size() != batch) {
       throw new IllegalArgumentException(
-          "there must be one routed list per query; batch=" + batch + ", routed lists="
+          "there must be one routed list per query; batch="
+              + batch
+              + ", routed lists="
               + (routed == null ? "null" : routed.size())
               + "; pass an empty list for a query that routed nothing");
     }
     for (int q = 0; q < batch; q++) {
       List<Routed> list = routed.get(q);
-      if (list == null || list.contains(null)) {
+      // A loop, not contains(null): immutable lists throw on a null probe.
+      boolean hasNull = list == null;
+      for (int i = 0; !hasNull && i < list.size(); i++) {
+        hasNull = list.get(i) == null;
+      }
+      if (hasNull) {
         throw new IllegalArgumentException(
-            "routed list of query " + q + " must be a list of non-null experts; got " + list
+            "routed list of query "
+                + q
+                + " must be a list of non-null experts; got "
+                + list
                 + "; pass an empty list for a query that routed nothing");
       }
     }
@@ -430,14 +404,21 @@ public final class ExpertApplier implements AutoCloseable {
     }
     if (masks.length != batch) {
       throw new IllegalArgumentException(
-          "there must be one token mask per query; batch=" + batch + ", masks=" + masks.length
+          "there must be one token mask per query; batch="
+              + batch
+              + ", masks="
+              + masks.length
               + "; pass null masks to edit every position");
     }
     for (int q = 0; q < batch; q++) {
       if (masks[q] != null && masks[q].length != tokens) {
         throw new IllegalArgumentException(
-            "a token mask must have one flag per token; query " + q + " mask has "
-                + masks[q].length + " flags but tokens=" + tokens
+            "a token mask must have one flag per token; query "
+                + q
+                + " mask has "
+                + masks[q].length
+                + " flags but tokens="
+                + tokens
                 + "; pass a mask of the sequence length, or null for all positions");
       }
     }
@@ -464,6 +445,9 @@ public final class ExpertApplier implements AutoCloseable {
   /** Frees every cached tensor. Calls still running when this is called fail. */
   @Override
   public void close() {
+    if (buffers != null) {
+      buffers.close();
+    }
     cache.close();
   }
 

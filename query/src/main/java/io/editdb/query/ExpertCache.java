@@ -73,8 +73,8 @@ final class ExpertCache implements AutoCloseable {
   }
 
   /**
-   * Pins the experts of {@code ids}, loading the missing ones with {@code loader}, and returns
-   * them by id. Each must have d_in = d_out = {@code width}. Throws IllegalArgumentException, with
+   * Pins the experts of {@code ids}, loading the missing ones with {@code loader}, and returns them
+   * by id. Each must have d_in = d_out = {@code width}. Throws IllegalArgumentException, with
    * nothing changed, when one is unknown or does not fit.
    */
   Map<Long, Entry> acquire(long[] ids, LongFunction<ExpertWeights> loader, int width) {
@@ -116,6 +116,7 @@ final class ExpertCache implements AutoCloseable {
       }
     }
     synchronized (this) {
+      ensureOpen(); // closing closed the manager, and with it the tensors just made
       for (Entry e : got.values()) {
         hits++;
         if (!e.evicted && map.remove(e.editId) != null) {
@@ -195,18 +196,26 @@ final class ExpertCache implements AutoCloseable {
       w = loader.apply(id);
     } catch (RuntimeException ex) {
       throw new IllegalArgumentException(
-          "routed edit must have an expert; edit_id=" + id + " could not be loaded (" + ex
-              + "); route only edits of this layer that exist", ex);
+          "routed edit must have an expert; edit_id="
+              + id
+              + " could not be loaded ("
+              + ex
+              + "); route only edits of this layer that exist",
+          ex);
     }
     if (w == null) {
       throw new IllegalArgumentException(
-          "routed edit must have an expert; edit_id=" + id
+          "routed edit must have an expert; edit_id="
+              + id
               + " is unknown; route only edits of this layer that exist");
     }
     if (w.editId() != id) {
       throw new IllegalArgumentException(
-          "the loader must return the expert of the edit asked for; asked edit_id=" + id
-              + ", got edit_id=" + w.editId() + "; fix the loader");
+          "the loader must return the expert of the edit asked for; asked edit_id="
+              + id
+              + ", got edit_id="
+              + w.editId()
+              + "; fix the loader");
     }
     if (w.kind() == null) {
       throw new IllegalArgumentException(
@@ -215,7 +224,8 @@ final class ExpertCache implements AutoCloseable {
     checkWidth(id, w.dIn(), w.dOut(), width);
     if (!Float.isFinite(w.alpha()) || !allFinite(w.a()) || !allFinite(w.b())) {
       throw new IllegalArgumentException(
-          "expert weights and alpha must be finite; edit_id=" + id
+          "expert weights and alpha must be finite; edit_id="
+              + id
               + " has NaN or infinite values; re-insert the edit with finite weights");
     }
     return w;
@@ -224,8 +234,14 @@ final class ExpertCache implements AutoCloseable {
   private static void checkWidth(long id, int dIn, int dOut, int width) {
     if (dIn != width || dOut != width) {
       throw new IllegalArgumentException(
-          "expert d_in and d_out must equal the hidden width for the residual add; edit_id=" + id
-              + " has d_in=" + dIn + ", d_out=" + dOut + " but hidden states are " + width
+          "expert d_in and d_out must equal the hidden width for the residual add; edit_id="
+              + id
+              + " has d_in="
+              + dIn
+              + ", d_out="
+              + dOut
+              + " but hidden states are "
+              + width
               + " wide; route only edits of the layer these hidden states come from");
     }
   }
@@ -253,11 +269,10 @@ final class ExpertCache implements AutoCloseable {
     NDArray btArr = null;
     boolean success = false;
     try {
-      synchronized (this) {
-        // NDManager's bookkeeping is not meant for concurrent attachment.
-        a = manager.create(w.a(), new Shape(r, w.dIn()));
-        btArr = manager.create(bt, new Shape(r, d));
-      }
+      // Outside the cache's lock: a host-to-device copy can take a while, and DJL's managers
+      // keep their resources in concurrent maps.
+      a = manager.create(w.a(), new Shape(r, w.dIn()));
+      btArr = manager.create(bt, new Shape(r, d));
       success = true;
       return new Entry(w, a, btArr);
     } finally {

@@ -1,5 +1,9 @@
 package io.editdb.query;
 
+import static io.editdb.query.ExpertFixtures.randomExpert;
+import static io.editdb.query.ExpertFixtures.randomHidden;
+import static io.editdb.query.ExpertFixtures.reference;
+import static io.editdb.query.ExpertFixtures.relativeError;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -13,17 +17,15 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.editdb.query.ExpertApplier.CacheStats;
 import io.editdb.query.ExpertApplier.Routed;
+import io.editdb.query.ExpertFixtures.StubLoader;
 import io.editdb.store.ExpertKind;
 import io.editdb.store.ExpertWeights;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -41,128 +43,17 @@ class ExpertApplierTest {
         @Override
         public void testFailed(ExtensionContext ctx, Throwable cause) {
           System.err.println(
-              "ExpertApplierTest." + ctx.getDisplayName() + " failed; replay with -Dtests.seed="
+              "ExpertApplierTest."
+                  + ctx.getDisplayName()
+                  + " failed; replay with -Dtests.seed="
                   + SEED);
         }
       };
 
   private static final double REL_TOL = 1e-4;
 
-  /** A hand-written store of experts that counts loads. */
-  static final class StubLoader implements LongFunction<ExpertWeights> {
-    final Map<Long, ExpertWeights> experts = new HashMap<>();
-    final AtomicInteger loads = new AtomicInteger();
-
-    @Override
-    public ExpertWeights apply(long id) {
-      loads.incrementAndGet();
-      return experts.get(id);
-    }
-
-    ExpertWeights add(ExpertWeights w) {
-      experts.put(w.editId(), w);
-      return w;
-    }
-  }
-
   private static Random random(TestInfo info) {
     return new Random(SEED ^ info.getDisplayName().hashCode());
-  }
-
-  static ExpertWeights randomExpert(Random rnd, long id, ExpertKind kind, int rank, int d) {
-    float[] a = new float[rank * d];
-    float[] b = new float[d * rank];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = (float) (rnd.nextGaussian() / Math.sqrt(d));
-    }
-    for (int i = 0; i < b.length; i++) {
-      b[i] = (float) (rnd.nextGaussian() / Math.sqrt(rank));
-    }
-    return new ExpertWeights(id, kind, rank, d, d, 0.5f + rnd.nextFloat(), a, b);
-  }
-
-  static float[] randomHidden(Random rnd, int n) {
-    float[] h = new float[n];
-    for (int i = 0; i < n; i++) {
-      h[i] = (float) (rnd.nextGaussian() * 2 + 0.3);
-    }
-    return h;
-  }
-
-  /** The definition, in double precision, one token at a time. */
-  static double[] reference(
-      float[] hidden,
-      int batch,
-      int tokens,
-      int d,
-      List<List<Routed>> routed,
-      boolean[][] masks,
-      Map<Long, ExpertWeights> experts) {
-    double[] out = new double[hidden.length];
-    for (int i = 0; i < hidden.length; i++) {
-      out[i] = hidden[i];
-    }
-    for (int q = 0; q < batch; q++) {
-      for (int t = 0; t < tokens; t++) {
-        if (masks != null && masks[q] != null && !masks[q][t]) {
-          continue;
-        }
-        int base = (q * tokens + t) * d;
-        double[] h = new double[d];
-        for (int k = 0; k < d; k++) {
-          h[k] = hidden[base + k];
-        }
-        double[] ln = layerNorm(h);
-        for (Routed r : routed.get(q)) {
-          ExpertWeights w = experts.get(r.editId());
-          double[] x = w.kind() == ExpertKind.LIVEEDIT ? ln : h;
-          for (int j = 0; j < w.rank(); j++) {
-            double u = 0;
-            for (int k = 0; k < d; k++) {
-              u += w.a()[j * d + k] * x[k];
-            }
-            if (w.kind() == ExpertKind.LIVEEDIT) {
-              u = Math.max(0, u);
-            }
-            u *= (double) r.gate() * w.alpha();
-            for (int k = 0; k < d; k++) {
-              out[base + k] += w.b()[k * w.rank() + j] * u;
-            }
-          }
-        }
-      }
-    }
-    return out;
-  }
-
-  private static double[] layerNorm(double[] h) {
-    double mean = 0;
-    for (double v : h) {
-      mean += v;
-    }
-    mean /= h.length;
-    double var = 0;
-    for (double v : h) {
-      var += (v - mean) * (v - mean);
-    }
-    var /= h.length;
-    double inv = 1 / Math.sqrt(var + 1e-5);
-    double[] out = new double[h.length];
-    for (int i = 0; i < h.length; i++) {
-      out[i] = (h[i] - mean) * inv;
-    }
-    return out;
-  }
-
-  /** max |got - want| relative to the largest delta the reference applied. */
-  static double relativeError(float[] got, double[] want, float[] hidden) {
-    double err = 0;
-    double scale = 1e-30;
-    for (int i = 0; i < got.length; i++) {
-      err = Math.max(err, Math.abs(got[i] - want[i]));
-      scale = Math.max(scale, Math.abs(want[i] - hidden[i]));
-    }
-    return err / scale;
   }
 
   /** A batch of {@code batch} queries, query 1 with no experts, ranks from 1 to 24. */
@@ -178,8 +69,7 @@ class ExpertApplierTest {
         if (!store.experts.isEmpty() && rnd.nextInt(4) == 0) {
           id = store.experts.keySet().iterator().next(); // some experts shared across queries
         } else {
-          ExpertKind kind =
-              onlyKind != null ? onlyKind : ExpertKind.values()[rnd.nextInt(2)];
+          ExpertKind kind = onlyKind != null ? onlyKind : ExpertKind.values()[rnd.nextInt(2)];
           id = store.add(randomExpert(rnd, next++, kind, 1 + rnd.nextInt(24), d)).editId();
         }
         list.add(new Routed(id, rnd.nextFloat()));
@@ -213,14 +103,28 @@ class ExpertApplierTest {
     boolean[][] masks = withMasks ? randomMasks(rnd, batch, tokens) : null;
     float[] hidden = randomHidden(rnd, batch * tokens * d);
     double[] want = reference(hidden, batch, tokens, d, routed, masks, store.experts);
-    try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store)) {
-      float[] fused = applier.apply(hidden, batch, tokens, d, routed, masks);
-      float[] loop = applier.applyLoop(hidden, batch, tokens, d, routed, masks);
-      String what = kind + " masks=" + withMasks + " seed=" + SEED + " routed=" + routed;
-      assertTrue(relativeError(fused, want, hidden) < REL_TOL, "fused vs reference, " + what);
-      assertTrue(relativeError(loop, want, hidden) < REL_TOL, "loop vs reference, " + what);
-      assertQueryUnchanged(hidden, fused, 1, tokens * d);
-      assertQueryUnchanged(hidden, loop, 1, tokens * d);
+    // Both ways of gathering (reused buffers on a CPU, one concatenation on a GPU) run here.
+    for (boolean reuse : new boolean[] {true, false}) {
+      try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store, reuse)) {
+        String what =
+            kind
+                + " masks="
+                + withMasks
+                + " reuse="
+                + reuse
+                + " seed="
+                + SEED
+                + " routed="
+                + routed;
+        for (int round = 0; round < 2; round++) { // the second round reuses a dirty buffer
+          float[] fused = applier.apply(hidden, batch, tokens, d, routed, masks);
+          float[] loop = applier.applyLoop(hidden, batch, tokens, d, routed, masks);
+          assertTrue(relativeError(fused, want, hidden) < REL_TOL, "fused vs reference, " + what);
+          assertTrue(relativeError(loop, want, hidden) < REL_TOL, "loop vs reference, " + what);
+          assertQueryUnchanged(hidden, fused, 1, tokens * d);
+          assertQueryUnchanged(hidden, loop, 1, tokens * d);
+        }
+      }
     }
   }
 
@@ -436,8 +340,7 @@ class ExpertApplierTest {
       routed.add(list);
     }
     float[] hidden = randomHidden(rnd, 4 * 2 * d);
-    try (ExpertApplier applier =
-        ExpertApplier.create(ApplierConfig.cacheBytes(3 * each), store)) {
+    try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.cacheBytes(3 * each), store)) {
       float[] out = applier.apply(hidden, 4, 2, d, routed, null);
       double[] want = reference(hidden, 4, 2, d, routed, null, store.experts);
       assertTrue(relativeError(out, want, hidden) < REL_TOL, "seed=" + SEED);
@@ -464,14 +367,14 @@ class ExpertApplierTest {
       List<List<Routed>> routed = new ArrayList<>();
       for (int q = 0; q < 3; q++) {
         routed.add(
-            List.of(new Routed(rnd.nextInt(12), rnd.nextFloat()),
+            List.of(
+                new Routed(rnd.nextInt(12), rnd.nextFloat()),
                 new Routed(rnd.nextInt(12), rnd.nextFloat())));
       }
       routings.add(routed);
     }
     ExecutorService pool = Executors.newFixedThreadPool(4);
-    try (ExpertApplier applier =
-        ExpertApplier.create(ApplierConfig.cacheBytes(4 * each), store)) {
+    try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.cacheBytes(4 * each), store)) {
       List<Future<Double>> errors = new ArrayList<>();
       for (int i = 0; i < inputs.size(); i++) {
         float[] h = inputs.get(i);
@@ -534,7 +437,15 @@ class ExpertApplierTest {
       refused(applier, "store is down", hidden, 2, 1, d, routing(66, 1), null);
       refused(applier, "asked edit_id=67", hidden, 2, 1, d, routing(67, 1), null);
       // A cached expert used at another width.
-      refused(applier, "d_in=16", new float[d / 2], 1, 1, d / 2, List.of(List.of(new Routed(1, 1))), null);
+      refused(
+          applier,
+          "d_in=16",
+          new float[d / 2],
+          1,
+          1,
+          d / 2,
+          List.of(List.of(new Routed(1, 1))),
+          null);
       assertEquals(before, applier.cacheStats());
 
       IllegalArgumentException e =

@@ -91,6 +91,17 @@ class TextEncoderTest {
     assertEquals(384, ENC.encode("still open").length);
   }
 
+  @Test
+  void privateEncoderAgreesWithSharedAndClosesTwice() {
+    TextEncoder own = TextEncoder.create();
+    try {
+      assertArrayEquals(ENC.encode("a red bus"), own.encode("a red bus"), 1e-6f);
+    } finally {
+      own.close();
+      own.close();
+    }
+  }
+
   /**
    * On the whole E-VQA file, a rephrased question should be closer to its source question than the
    * unrelated multimodal-locality question is. Measured here: 0.9967 (2,086 of 2,093).
@@ -98,6 +109,9 @@ class TextEncoderTest {
   @Test
   void paraphraseIsCloserThanLocalityQuestion() throws IOException {
     Path file = sharedDir().resolve("data/evqa/vqa_eval.json");
+    assertTrue(
+        Files.isRegularFile(file),
+        file.toAbsolutePath() + " is missing; run with -Deditdb.shared=<the shared folder>");
     JsonArray records;
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       records = JsonParser.parseReader(r).getAsJsonArray();

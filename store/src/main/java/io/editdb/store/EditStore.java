@@ -89,6 +89,7 @@ public final class EditStore implements AutoCloseable {
             + config.directory() + ": " + e.getMessage() + ". Check the path and its rights", e);
       }
     }
+    probe(config);
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(config.h2Url());
     hc.setUsername("sa");
@@ -114,8 +115,12 @@ public final class EditStore implements AutoCloseable {
     }
   }
 
-  private void migrate() {
-    try (Connection c = pool.getConnection()) {
+  /**
+   * One plain connection before the pool exists: a store another process holds is refused at
+   * once, instead of after the pool's connection timeout.
+   */
+  private static void probe(StoreConfig config) {
+    try (Connection c = java.sql.DriverManager.getConnection(config.h2Url(), "sa", "")) {
       c.isValid(1);
     } catch (SQLException e) {
       if (e.getErrorCode() == ErrorCode.DATABASE_ALREADY_OPEN_1
@@ -127,6 +132,9 @@ public final class EditStore implements AutoCloseable {
       throw new StoreException(UNAVAILABLE, "cannot open store " + config.location() + ": "
           + e.getMessage(), e);
     }
+  }
+
+  private void migrate() {
     Flyway flyway = Flyway.configure().dataSource(pool).locations(MIGRATIONS)
         .ignoreMigrationPatterns("*:missing").load();
     for (MigrationInfo info : flyway.info().all()) {

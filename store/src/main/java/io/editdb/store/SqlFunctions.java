@@ -31,27 +31,27 @@ import org.h2.value.ValueNull;
  * }</pre>
  *
  * H2 calls these static methods. {@code EDITS_AT} needs only the tables. {@code ROUTE}, {@code
- * ROUTE_EXPLAIN} and {@code EMBED_TEXT} need the router and the text encoder, which live in
- * module {@code query} (which depends on this one, not the other way round); so they dispatch to a
- * {@link Provider} registered for the store at runtime. The EditDB JDBC driver registers one for
- * every store it opens; a store opened otherwise gets a clear error from those three functions.
+ * ROUTE_EXPLAIN} and {@code EMBED_TEXT} need the router and the text encoder, which live in module
+ * {@code query} (which depends on this one, not the other way round); so they dispatch to a {@link
+ * Provider} registered for the store at runtime. The EditDB JDBC driver registers one for every
+ * store it opens; a store opened otherwise gets a clear error from those three functions.
  *
  * <p>Key arguments may be SQL arrays ({@code ARRAY[0.1, 0.2]}, a {@code REAL ARRAY} parameter) or
  * EditDB vector blobs (the {@code visual_key} / {@code text_key} columns), so an edit's own keys
- * can be routed: {@code ROUTE(e.layer, e.visual_key, e.text_key)}. That is why the parameters
- * are H2 {@link Value}s: H2 converts an SQL argument to no single Java type that covers both.
+ * can be routed: {@code ROUTE(e.layer, e.visual_key, e.text_key)}. That is why the parameters are
+ * H2 {@link Value}s: H2 converts an SQL argument to no single Java type that covers both.
  */
 public final class SqlFunctions {
 
   /** Routing and encoding for the SQL functions of one store (implemented by the driver). */
   public interface Provider {
     /** The chosen edits, gate descending (the router's result). */
-    List<Routed> route(String layer, float[] visualKey, float[] textKey, Long version,
-        Double visualThreshold);
+    List<Routed> route(
+        String layer, float[] visualKey, float[] textKey, Long version, Double visualThreshold);
 
     /** Every candidate, with why it was kept or dropped (the router's explanation). */
-    List<Explained> explain(String layer, float[] visualKey, float[] textKey, Long version,
-        Double visualThreshold);
+    List<Explained> explain(
+        String layer, float[] visualKey, float[] textKey, Long version, Double visualThreshold);
 
     /** The built-in text encoder's key for the text. */
     float[] embed(String text);
@@ -61,8 +61,14 @@ public final class SqlFunctions {
   public record Routed(long editId, float visualScore, float textScore, float gate) {}
 
   /** One row of {@code ROUTE_EXPLAIN}. */
-  public record Explained(long editId, float visualScore, boolean passedFilter, float textScore,
-      float gate, boolean kept, String why) {}
+  public record Explained(
+      long editId,
+      float visualScore,
+      boolean passedFilter,
+      float textScore,
+      float gate,
+      boolean kept,
+      String why) {}
 
   // Keyed by H2's Database object: the one identity shared by the store's pool and by the
   // connection H2 hands to a function (whose URL is only "jdbc:default:connection"). Weak, so a
@@ -108,8 +114,10 @@ public final class SqlFunctions {
     long v;
     if (template || version == null) {
       if (!template) {
-        throw new StoreException(INVALID_VALUE, "EDITS_AT needs a version; version=null. Use"
-            + " e.g. EDITS_AT((SELECT MAX(version) FROM versions))");
+        throw new StoreException(
+            INVALID_VALUE,
+            "EDITS_AT needs a version; version=null. Use"
+                + " e.g. EDITS_AT((SELECT MAX(version) FROM versions))");
       }
       v = -1; // H2 only wants the columns now; -1 matches no span
     } else {
@@ -121,17 +129,26 @@ public final class SqlFunctions {
         latest = rs.getLong(1);
       }
       if (v < 0 || v > latest) {
-        throw new StoreException(UNKNOWN_VERSION, "version " + v + " does not exist; versions"
-            + " run from 0 (empty) to " + latest + ". Use a version in that range");
+        throw new StoreException(
+            UNKNOWN_VERSION,
+            "version "
+                + v
+                + " does not exist; versions"
+                + " run from 0 (empty) to "
+                + latest
+                + ". Use a version in that range");
       }
     }
     // The row as inserted: status and retired_* describe today, not version v, so they are left
     // out. H2 reads the returned result set into the query's own result, so it may stay open.
-    PreparedStatement ps = c.prepareStatement("SELECT e.id, e.layer, e.prompt, e.target,"
-        + " e.image_ref, e.visual_key, e.text_key, e.expert_a, e.expert_b, e.weight_dtype,"
-        + " e.rank, e.alpha, e.author, e.reason, e.created_version, e.created_at"
-        + " FROM edits e WHERE EXISTS (SELECT 1 FROM edit_spans s WHERE s.edit_id = e.id AND "
-        + Rows.ACTIVE_AT + ") ORDER BY e.id");
+    PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT e.id, e.layer, e.prompt, e.target, e.image_ref, e.visual_key, e.text_key,"
+                + " e.expert_a, e.expert_b, e.weight_dtype, e.rank, e.alpha, e.author, e.reason,"
+                + " e.created_version, e.created_at FROM edits e WHERE EXISTS (SELECT 1 FROM"
+                + " edit_spans s WHERE s.edit_id = e.id AND "
+                + Rows.ACTIVE_AT
+                + ") ORDER BY e.id");
     ps.setLong(1, v);
     ps.setLong(2, v);
     ps.closeOnCompletion();
@@ -147,14 +164,15 @@ public final class SqlFunctions {
   }
 
   /** {@code ROUTE(layer, visual_key, text_key, version)}. */
-  public static ResultSet route(Connection c, String layer, Value visual, Value text,
-      Long version) throws SQLException {
+  public static ResultSet route(Connection c, String layer, Value visual, Value text, Long version)
+      throws SQLException {
     return route(c, layer, visual, text, version, null);
   }
 
   /** {@code ROUTE(layer, visual_key, text_key, version, visual_threshold)}. */
-  public static ResultSet route(Connection c, String layer, Value visual, Value text,
-      Long version, Double threshold) throws SQLException {
+  public static ResultSet route(
+      Connection c, String layer, Value visual, Value text, Long version, Double threshold)
+      throws SQLException {
     SimpleResultSet rs = new SimpleResultSet();
     rs.addColumn("EDIT_ID", Types.BIGINT, 19, 0);
     rs.addColumn("VISUAL_SCORE", Types.REAL, 24, 0);
@@ -163,8 +181,14 @@ public final class SqlFunctions {
     if (isColumnList(c)) {
       return rs;
     }
-    for (Routed r : provider(c, "ROUTE").route(layer, floats(visual, "visual key"),
-        floats(text, "text key"), version, threshold)) {
+    for (Routed r :
+        provider(c, "ROUTE")
+            .route(
+                layer,
+                floats(visual, "visual key"),
+                floats(text, "text key"),
+                version,
+                threshold)) {
       rs.addRow(r.editId(), r.visualScore(), r.textScore(), r.gate());
     }
     return rs;
@@ -177,14 +201,15 @@ public final class SqlFunctions {
   }
 
   /** {@code ROUTE_EXPLAIN(layer, visual_key, text_key, version)}. */
-  public static ResultSet routeExplain(Connection c, String layer, Value visual, Value text,
-      Long version) throws SQLException {
+  public static ResultSet routeExplain(
+      Connection c, String layer, Value visual, Value text, Long version) throws SQLException {
     return routeExplain(c, layer, visual, text, version, null);
   }
 
   /** {@code ROUTE_EXPLAIN(layer, visual_key, text_key, version, visual_threshold)}. */
-  public static ResultSet routeExplain(Connection c, String layer, Value visual, Value text,
-      Long version, Double threshold) throws SQLException {
+  public static ResultSet routeExplain(
+      Connection c, String layer, Value visual, Value text, Long version, Double threshold)
+      throws SQLException {
     SimpleResultSet rs = new SimpleResultSet();
     rs.addColumn("EDIT_ID", Types.BIGINT, 19, 0);
     rs.addColumn("VISUAL_SCORE", Types.REAL, 24, 0);
@@ -196,10 +221,22 @@ public final class SqlFunctions {
     if (isColumnList(c)) {
       return rs;
     }
-    for (Explained e : provider(c, "ROUTE_EXPLAIN").explain(layer, floats(visual, "visual key"),
-        floats(text, "text key"), version, threshold)) {
-      rs.addRow(e.editId(), e.visualScore(), e.passedFilter(), e.textScore(), e.gate(),
-          e.kept(), e.why());
+    for (Explained e :
+        provider(c, "ROUTE_EXPLAIN")
+            .explain(
+                layer,
+                floats(visual, "visual key"),
+                floats(text, "text key"),
+                version,
+                threshold)) {
+      rs.addRow(
+          e.editId(),
+          e.visualScore(),
+          e.passedFilter(),
+          e.textScore(),
+          e.gate(),
+          e.kept(),
+          e.why());
     }
     return rs;
   }
@@ -229,9 +266,12 @@ public final class SqlFunctions {
   private static Provider provider(Connection c, String function) throws SQLException {
     Provider p = PROVIDERS.get(database(c));
     if (p == null) {
-      throw new StoreException(UNAVAILABLE, function + " needs EditDB's router and text encoder,"
-          + " which the EditDB JDBC driver provides; connect with jdbc:editdb:<directory> or"
-          + " jdbc:editdb:mem:<name>, or register a provider with SqlFunctions.register");
+      throw new StoreException(
+          UNAVAILABLE,
+          function
+              + " needs EditDB's router and text encoder,"
+              + " which the EditDB JDBC driver provides; connect with jdbc:editdb:<directory> or"
+              + " jdbc:editdb:mem:<name>, or register a provider with SqlFunctions.register");
     }
     return p;
   }
@@ -247,8 +287,8 @@ public final class SqlFunctions {
       for (int i = 0; i < out.length; i++) {
         Value x = list[i];
         if (x == ValueNull.INSTANCE) {
-          throw new StoreException(INVALID_VALUE, what + " must hold numbers; " + what + "["
-              + i + "] is NULL");
+          throw new StoreException(
+              INVALID_VALUE, what + " must hold numbers; " + what + "[" + i + "] is NULL");
         }
         out[i] = x.getFloat();
       }
@@ -258,12 +298,20 @@ public final class SqlFunctions {
     if (type == Value.VARBINARY || type == Value.BINARY || type == Value.BLOB) {
       byte[] bytes = v.getBytesNoCopy();
       if (!VectorCodec.isVector(bytes)) {
-        throw new StoreException(INVALID_VALUE, what + " is binary but not an EditDB vector blob;"
-            + " pass a REAL ARRAY or a key column such as edits.visual_key");
+        throw new StoreException(
+            INVALID_VALUE,
+            what
+                + " is binary but not an EditDB vector blob;"
+                + " pass a REAL ARRAY or a key column such as edits.visual_key");
       }
       return VectorCodec.decode(bytes);
     }
-    throw new StoreException(INVALID_VALUE, what + " must be a REAL ARRAY or an EditDB vector"
-        + " blob; it is " + v.getType() + ". Write ARRAY[0.1, 0.2, ...] or bind a float[]");
+    throw new StoreException(
+        INVALID_VALUE,
+        what
+            + " must be a REAL ARRAY or an EditDB vector"
+            + " blob; it is "
+            + v.getType()
+            + ". Write ARRAY[0.1, 0.2, ...] or bind a float[]");
   }
 }

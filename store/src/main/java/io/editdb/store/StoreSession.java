@@ -39,6 +39,9 @@ public final class StoreSession implements AutoCloseable {
   // State of the open write transaction; version == 0 means none.
   private long version;
   private boolean holdsWriter;
+  // Taken before the transaction's first EditDB write, so a refused first write undoes only
+  // EditDB's part and keeps the caller's earlier plain SQL of the same transaction.
+  private Savepoint beforeWrites;
   private boolean callerAutoCommit;
   private OffsetDateTime at;
   private int added;
@@ -166,6 +169,9 @@ public final class StoreSession implements AutoCloseable {
   /** Rolls back every listed edit (all must be active); returns how many changed. */
   public int rollbackEdits(Collection<Long> ids, String reason) {
     Set<Long> unique = new LinkedHashSet<>(ids);
+    if (unique.isEmpty()) {
+      return 0; // nothing to change: no transaction, no version
+    }
     return write(() -> {
       for (long id : unique) {
         if (!state(id)) {
@@ -327,7 +333,7 @@ public final class StoreSession implements AutoCloseable {
     } catch (SQLException | RuntimeException e) {
       try {
         if (opened) {
-          sql.rollback();
+          sql.rollback(beforeWrites);
         } else if (sp != null) {
           sql.rollback(sp);
         }
@@ -362,6 +368,7 @@ public final class StoreSession implements AutoCloseable {
     try {
       callerAutoCommit = sql.getAutoCommit();
       sql.setAutoCommit(false);
+      beforeWrites = sql.setSavepoint();
       version = store.latestVersion() + 1;
       at = EditStore.now();
       exec("INSERT INTO versions (version, committed_at, actor, edits_added, edits_retired,"
@@ -392,6 +399,18 @@ public final class StoreSession implements AutoCloseable {
         }
       } catch (SQLException e) {
         throw store.sqlFailure("commit", e);
+      }
+      return 0;
+    }
+    if (added + retired + restored + newLayers.size() == 0) {
+      // Writes that changed nothing (e.g. rollback to the current active set) make no version.
+      try {
+        sql.rollback(beforeWrites);
+        sql.commit();
+      } catch (SQLException e) {
+        throw store.sqlFailure("commit", e);
+      } finally {
+        end();
       }
       return 0;
     }
@@ -445,6 +464,7 @@ public final class StoreSession implements AutoCloseable {
   private void end() {
     boolean held = holdsWriter;
     holdsWriter = false;
+    beforeWrites = null;
     version = 0;
     at = null;
     added = retired = restored = 0;

@@ -1,0 +1,51 @@
+package io.editdb.bench.lifelong;
+
+import io.editdb.query.TextEncoder;
+import io.editdb.store.GateMode;
+import io.editdb.store.Layer;
+import java.util.Locale;
+
+/**
+ * The routing parameters the benchmark sweeps; everything else keeps the layer defaults
+ * (max_candidates 16, min_gate 0.01, top_k 4, COSINE similarities, visual_scale 1).
+ *
+ * <p>Temperature is not swept: with s = text_scale * sim, SOFTMAX gates depend only on
+ * text_scale / T and null_logit / T, so T = 1 loses nothing. null_logit is best read as
+ * {@code null_logit / text_scale}: the text similarity at which a lone candidate gets gate 0.5.
+ */
+public record Setting(GateMode gate, double visualThreshold, double textScale,
+    double temperature, double nullLogit) {
+  public static final int D = 8; // tiny experts: weights play no part in routing
+
+  /** The layer defaults of Layer.Builder for the mode (what the benchmark compares against). */
+  public static Setting defaults(GateMode gate) {
+    return new Setting(gate, 0.8, 10, 1, 5);
+  }
+
+  /** A layer spec with this setting. */
+  public Layer layer(String name, LayerKind kind) {
+    return Layer.builder(name, "lifelong-bench", "synthetic", D, D, kind.visualDim(),
+            TextEncoder.DIMENSION)
+        .optMaxRank(1)
+        .optGate(gate)
+        .optVisualThreshold(visualThreshold)
+        .optTextScale(textScale)
+        .optTemperature(temperature)
+        .optNullLogit(nullLogit)
+        .build();
+  }
+
+  /** Human-readable, only the parameters that matter for the mode. */
+  public String label() {
+    String s = String.format(Locale.ROOT, "threshold %.2f, text_scale %s", visualThreshold,
+        num(textScale));
+    return gate == GateMode.SOFTMAX
+        ? s + String.format(Locale.ROOT, ", null_logit %s (= %.2f x text_scale), T %s",
+            num(nullLogit), nullLogit / textScale, num(temperature))
+        : s;
+  }
+
+  static String num(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : String.format(Locale.ROOT, "%.3g", v);
+  }
+}

@@ -1,0 +1,366 @@
+package io.editdb.driver;
+
+import io.editdb.driver.Command.CreateLayer;
+import io.editdb.driver.Command.InsertEdit;
+import io.editdb.driver.Command.Lit;
+import io.editdb.driver.Command.Param;
+import io.editdb.driver.Command.RestoreEdit;
+import io.editdb.driver.Command.RollbackEdit;
+import io.editdb.driver.Command.RollbackEdits;
+import io.editdb.driver.Command.RollbackToVersion;
+import io.editdb.driver.Command.Val;
+import io.editdb.driver.Command.VerifyHistory;
+import io.editdb.query.TextEncoder;
+import io.editdb.store.ExpertKind;
+import io.editdb.store.GateMode;
+import io.editdb.store.HistoryCheck;
+import io.editdb.store.Layer;
+import io.editdb.store.NewEdit;
+import io.editdb.store.Similarity;
+import io.editdb.store.StoreSession;
+import io.editdb.store.VectorCodec;
+import io.editdb.store.WeightDtype;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLSyntaxErrorException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.h2.tools.SimpleResultSet;
+
+/**
+ * Runs EditDB's write statements and VERIFY HISTORY against a connection's store session. Does not
+ * commit: the connection decides that (auto-commit, batches, explicit transactions).
+ */
+final class CommandExecutor {
+
+  /** What a statement produced: an update count, or rows, and the ids of inserted edits. */
+  record Outcome(long updateCount, ResultSet rows, long[] generatedIds) {
+    static Outcome count(long n) {
+      return new Outcome(n, null, new long[0]);
+    }
+  }
+
+  private final StoreSession session;
+
+  CommandExecutor(StoreSession session) {
+    this.session = session;
+  }
+
+  /** Runs an EditDB statement; store refusals come out as StoreException. */
+  Outcome run(Command c, Object[] params) throws SQLException {
+    return switch (c) {
+      case CreateLayer cl -> createLayer(cl, params);
+      case InsertEdit ins -> insert(ins, params);
+      case RollbackEdit r ->
+          Outcome.count(
+              session.rollbackEdit(
+                  longValue(r.id(), params, "edit id"), reason(r.reason(), params)));
+      case RollbackEdits r -> rollbackEdits(r, params);
+      case RollbackToVersion r -> rollbackToVersion(r, params);
+      case RestoreEdit r ->
+          Outcome.count(
+              session.restoreEdit(
+                  longValue(r.id(), params, "edit id"), reason(r.reason(), params)));
+      case VerifyHistory v -> verify();
+      default -> throw new IllegalStateException("not an EditDB statement: " + c);
+    };
+  }
+
+  // ---- CREATE LAYER ----
+
+  private Outcome createLayer(CreateLayer c, Object[] params) throws SQLException {
+    Map<String, Object> o = new HashMap<>();
+    for (Map.Entry<String, Val> e : c.options().entrySet()) {
+      o.put(e.getKey(), get(e.getValue(), params));
+    }
+    String name = Values.text(get(c.name(), params), "layer name");
+    Layer.Builder b =
+        Layer.builder(
+            name,
+            Values.text(o.get("MODEL"), "MODEL"),
+            Values.text(o.get("MODULE"), "MODULE"),
+            intOption(o, "D_IN"),
+            intOption(o, "D_OUT"),
+            intOption(o, "VISUAL_DIM"),
+            intOption(o, "TEXT_DIM"));
+    if (o.containsKey("EXPERT_KIND")) {
+      b.optExpertKind(ExpertKind.valueOf(enumOption(o, "EXPERT_KIND", ExpertKind.values())));
+    }
+    if (o.containsKey("MAX_RANK")) {
+      b.optMaxRank(intOption(o, "MAX_RANK"));
+    }
+    if (o.containsKey("VISUAL_SIMILARITY")) {
+      b.optVisualSimilarity(
+          Similarity.valueOf(enumOption(o, "VISUAL_SIMILARITY", Similarity.values())));
+    }
+    if (o.containsKey("VISUAL_SCALE")) {
+      b.optVisualScale(realOption(o, "VISUAL_SCALE"));
+    }
+    if (o.containsKey("VISUAL_THRESHOLD")) {
+      b.optVisualThreshold(realOption(o, "VISUAL_THRESHOLD"));
+    }
+    if (o.containsKey("MAX_CANDIDATES")) {
+      b.optMaxCandidates(intOption(o, "MAX_CANDIDATES"));
+    }
+    if (o.containsKey("TEXT_SIMILARITY")) {
+      b.optTextSimilarity(
+          Similarity.valueOf(enumOption(o, "TEXT_SIMILARITY", Similarity.values())));
+    }
+    if (o.containsKey("TEXT_SCALE")) {
+      b.optTextScale(realOption(o, "TEXT_SCALE"));
+    }
+    if (o.containsKey("GATE")) {
+      b.optGate(GateMode.valueOf(enumOption(o, "GATE", GateMode.values())));
+    }
+    if (o.containsKey("TEMPERATURE")) {
+      b.optTemperature(realOption(o, "TEMPERATURE"));
+    }
+    if (o.containsKey("NULL_LOGIT")) {
+      b.optNullLogit(realOption(o, "NULL_LOGIT"));
+    }
+    if (o.containsKey("MIN_GATE")) {
+      b.optMinGate(realOption(o, "MIN_GATE"));
+    }
+    if (o.containsKey("TOP_K")) {
+      b.optTopK(intOption(o, "TOP_K"));
+    }
+    session.createLayer(b.build());
+    return Outcome.count(0);
+  }
+
+  private static int intOption(Map<String, Object> o, String key) throws SQLException {
+    Long v = Values.integer(required(o, key), key);
+    if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+      throw ErrorCode.INVALID_VALUE.exception(key + " is out of range; " + key + "=" + v);
+    }
+    return v.intValue();
+  }
+
+  private static double realOption(Map<String, Object> o, String key) throws SQLException {
+    return Values.real(required(o, key), key);
+  }
+
+  private static String enumOption(Map<String, Object> o, String key, Enum<?>[] allowed)
+      throws SQLException {
+    String v = Values.text(required(o, key), key).toUpperCase(Locale.ROOT);
+    for (Enum<?> e : allowed) {
+      if (e.name().equals(v)) {
+        return v;
+      }
+    }
+    throw ErrorCode.INVALID_VALUE.exception(
+        key + " must be one of " + List.of(allowed) + "; " + key + "=" + v);
+  }
+
+  private static Object required(Map<String, Object> o, String key) throws SQLException {
+    Object v = o.get(key);
+    if (v == null) {
+      throw ErrorCode.INVALID_VALUE.exception(key + " must not be NULL; give a value");
+    }
+    return v;
+  }
+
+  // ---- INSERT INTO edits ----
+
+  private Outcome insert(InsertEdit c, Object[] params) throws SQLException {
+    Map<String, Object> v = new HashMap<>();
+    for (int k = 0; k < c.columns().size(); k++) {
+      v.put(c.columns().get(k), get(c.values().get(k), params));
+    }
+    String layerName = Values.text(v.get("layer"), "layer");
+    Layer layer = session.layer(layerName);
+    String prompt = Values.text(v.get("prompt"), "prompt");
+    String dtypeText = Values.text(v.get("weight_dtype"), "weight_dtype");
+    WeightDtype dtype = dtypeText == null ? null : WeightDtype.parse(dtypeText);
+    float[] textKey;
+    if (c.columns().contains("text_key")) {
+      textKey = Values.floats(v.get("text_key"), "text_key");
+    } else {
+      textKey = encode(layer, prompt);
+    }
+    byte[] a = Values.weights(v.get("expert_a"), dtype, "expert_a");
+    byte[] b = Values.weights(v.get("expert_b"), dtype, "expert_b");
+    if (a == null || b == null) {
+      throw ErrorCode.INVALID_VALUE.exception(
+          (a == null ? "expert_a" : "expert_b")
+              + " is required; give the expert's weights (expert_a: rank x d_in, expert_b:"
+              + " d_out x rank, flattened row-major)");
+    }
+    Long rank = Values.integer(v.get("rank"), "rank");
+    if (rank == null) {
+      rank = inferRank(layer, a);
+    }
+    Double alpha = Values.real(v.get("alpha"), "alpha");
+    NewEdit edit =
+        NewEdit.builder(layerName, prompt, Values.text(v.get("target"), "target"))
+            .imageRef(Values.text(v.get("image_ref"), "image_ref"))
+            .visualKey(Values.floats(v.get("visual_key"), "visual_key"))
+            .textKey(textKey)
+            .weightsEncoded(
+                a,
+                b,
+                (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, rank)),
+                alpha == null ? 1f : alpha.floatValue())
+            .author(Values.text(v.get("author"), "author"))
+            .reason(Values.text(v.get("reason"), "reason"))
+            .build();
+    long id = session.insert(edit);
+    return new Outcome(1, null, new long[] {id});
+  }
+
+  private static float[] encode(Layer layer, String prompt) throws SQLException {
+    if (layer.textDim() != TextEncoder.DIMENSION) {
+      throw ErrorCode.ENCODER_DIMENSION.exception(
+          "text_key was left out, so it would be"
+              + " computed from the prompt by the built-in encoder ("
+              + TextEncoder.MODEL_NAME
+              + ", "
+              + TextEncoder.DIMENSION
+              + " floats), but layer "
+              + layer.name()
+              + " has text_dim "
+              + layer.textDim()
+              + "; give text_key, or use a layer with TEXT_DIM "
+              + TextEncoder.DIMENSION);
+    }
+    if (prompt == null) {
+      throw ErrorCode.INVALID_VALUE.exception("prompt is required; prompt=null");
+    }
+    return TextEncoder.shared().encode(prompt);
+  }
+
+  /** rank x d_in = |expert_a|, so rank may be left out when it divides evenly. */
+  private static long inferRank(Layer layer, byte[] a) throws SQLException {
+    int n = VectorCodec.length(a);
+    if (n == 0 || n % layer.dIn() != 0) {
+      throw ErrorCode.INVALID_VALUE.exception(
+          "rank was left out and expert_a's "
+              + n
+              + " floats are not a multiple of d_in "
+              + layer.dIn()
+              + " of layer "
+              + layer.name()
+              + "; expert_a is rank x d_in, flattened row-major. Give rank, or fix expert_a");
+    }
+    return n / layer.dIn();
+  }
+
+  // ---- rollbacks ----
+
+  private Outcome rollbackEdits(RollbackEdits c, Object[] params) throws SQLException {
+    // A newline around the condition so that a trailing -- comment in it cannot swallow the rest.
+    String query =
+        "SELECT id FROM edits WHERE (\n" + c.condition() + "\n) AND status = 'ACTIVE' ORDER BY id";
+    List<Long> ids = new ArrayList<>();
+    try (PreparedStatement ps = session.sql().prepareStatement(query)) {
+      for (int k = 0; k < c.conditionParams().size(); k++) {
+        int index = c.conditionParams().get(k);
+        ps.setObject(k + 1, Values.forH2(get(new Param(index, 0), params)));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getLong(1));
+        }
+      }
+    } catch (SQLException e) {
+      SQLException t = Errors.translate(e);
+      if (t == e && e.getSQLState() != null && e.getSQLState().startsWith("42")) {
+        throw new SQLSyntaxErrorException(
+            "the condition of ROLLBACK EDITS WHERE must be SQL over"
+                + " the columns of edits: "
+                + e.getMessage(),
+            e.getSQLState(),
+            e.getErrorCode(),
+            e);
+      }
+      throw t;
+    }
+    if (ids.isEmpty()) {
+      return Outcome.count(0); // nothing matched: no transaction, no version
+    }
+    return Outcome.count(session.rollbackEdits(ids, reason(c.reason(), params)));
+  }
+
+  private Outcome rollbackToVersion(RollbackToVersion c, Object[] params) throws SQLException {
+    long v = longValue(c.version(), params, "version");
+    String reason = reason(c.reason(), params);
+    if (!session.inWriteTransaction()) {
+      // Already the active set of v: changing nothing must not make a new version.
+      List<Long> wanted = session.store().activeEditIds(null, v);
+      if (wanted.equals(activeNow())) {
+        return Outcome.count(0);
+      }
+    }
+    return Outcome.count(session.rollbackToVersion(v, reason));
+  }
+
+  private List<Long> activeNow() throws SQLException {
+    List<Long> ids = new ArrayList<>();
+    try (PreparedStatement ps =
+            session
+                .sql()
+                .prepareStatement("SELECT id FROM edits WHERE status = 'ACTIVE' ORDER BY id");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        ids.add(rs.getLong(1));
+      }
+    }
+    return ids;
+  }
+
+  // ---- VERIFY HISTORY ----
+
+  private Outcome verify() {
+    HistoryCheck h = session.store().verifyHistory();
+    SimpleResultSet rs = verifyColumns();
+    rs.addRow(h.ok(), h.checked(), h.firstBadSeq(), h.problem());
+    return new Outcome(-1, rs, new long[0]);
+  }
+
+  /** The columns of VERIFY HISTORY's row. */
+  static SimpleResultSet verifyColumns() {
+    SimpleResultSet rs = new SimpleResultSet();
+    rs.addColumn("OK", Types.BOOLEAN, 1, 0);
+    rs.addColumn("CHECKED", Types.BIGINT, 19, 0);
+    rs.addColumn("FIRST_BAD_SEQ", Types.BIGINT, 19, 0);
+    rs.addColumn("PROBLEM", Types.VARCHAR, 1000, 0);
+    return rs;
+  }
+
+  // ---- values ----
+
+  private static long longValue(Val v, Object[] params, String what) throws SQLException {
+    Long n = Values.integer(get(v, params), what);
+    if (n == null) {
+      throw ErrorCode.INVALID_VALUE.exception(what + " must not be NULL; give an integer");
+    }
+    return n;
+  }
+
+  private static String reason(Val v, Object[] params) throws SQLException {
+    return v == null ? null : Values.text(get(v, params), "reason");
+  }
+
+  static Object get(Val v, Object[] params) throws SQLException {
+    if (v instanceof Lit lit) {
+      return lit.value();
+    }
+    Param p = (Param) v;
+    Object value = params[p.index() - 1];
+    if (value == Values.UNSET) {
+      throw ErrorCode.MISSING_PARAMETER.exception(
+          "parameter "
+              + p.index()
+              + " is not set; call"
+              + " a setter such as setObject("
+              + p.index()
+              + ", value) before executing");
+    }
+    return value;
+  }
+}

@@ -1,0 +1,170 @@
+package io.editdb.driver;
+
+import io.editdb.store.StoreConfig;
+import io.editdb.store.StoreException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Driver;
+import java.sql.DriverManager;
+import java.sql.DriverPropertyInfo;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.logging.Logger;
+
+/**
+ * The EditDB JDBC driver: SQL for a store of model edits. Registered through the service loader, so
+ * {@code DriverManager} finds it by URL:
+ *
+ * <ul>
+ *   <li>{@code jdbc:editdb:<directory>}: a store in a directory, created if missing ({@code ~} is
+ *       the home directory);
+ *   <li>{@code jdbc:editdb:mem:<name>}: a store in memory, gone when its last connection closes.
+ * </ul>
+ *
+ * <pre>{@code
+ * try (Connection c = DriverManager.getConnection("jdbc:editdb:/data/edits", "ana", "")) {
+ *   Statement st = c.createStatement();
+ *   st.execute("CREATE LAYER l21 (MODEL 'llava-1.5-7b', MODULE 'model.layers.21',"
+ *       + " D_IN 4096, D_OUT 4096, VISUAL_DIM 1024, TEXT_DIM 384)");
+ *   st.executeUpdate("ROLLBACK EDIT 42 REASON 'wrong colour'");
+ *   try (ResultSet rs = st.executeQuery("SELECT id, prompt FROM EDITS_AT(7)")) { ... }
+ * }
+ * }</pre>
+ *
+ * Standard SQL goes to the store's embedded H2 database; EditDB's own statements (CREATE LAYER,
+ * INSERT INTO edits, ROLLBACK EDIT, ROLLBACK EDITS WHERE, ROLLBACK TO VERSION, RESTORE EDIT, VERIFY
+ * HISTORY) go to the store. Connections of one JVM to one location share one open store; another
+ * process gets {@link ErrorCode#STORE_IN_USE} while it is open. The connection's user is the actor
+ * recorded in the history and the default author of edits.
+ *
+ * <p>Connection properties: {@code user}, {@code password} (kept for roles; not checked yet) and
+ * {@value #POOL_SIZE} (H2 connections the store pools, default {@value #DEFAULT_POOL_SIZE}, 2 to
+ * 256; each open connection holds one, so it bounds the connections one store serves at a time; the
+ * first connection to a store decides it).
+ */
+public final class EditDbDriver implements Driver {
+  /** Every EditDB URL starts with this. */
+  public static final String URL_PREFIX = "jdbc:editdb:";
+
+  /** The connection property for the store's H2 pool size. */
+  public static final String POOL_SIZE = "poolSize";
+
+  static final int DEFAULT_POOL_SIZE = 64;
+  static final String NAME = "EditDB";
+  static final String VERSION = "0.1.0";
+  static final int MAJOR_VERSION = 0;
+  static final int MINOR_VERSION = 1;
+
+  static {
+    try {
+      DriverManager.registerDriver(new EditDbDriver());
+    } catch (SQLException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** Opens a connection, or returns null for a URL that is not EditDB's (JDBC's rule). */
+  @Override
+  public Connection connect(String url, Properties info) throws SQLException {
+    if (!acceptsURL(url)) {
+      return null;
+    }
+    Properties p = info == null ? new Properties() : info;
+    StoreConfig config = config(url, p);
+    StoreRegistry.Handle handle = StoreRegistry.INSTANCE.acquire(config);
+    return EditDbConnection.open(url, p.getProperty("user"), handle);
+  }
+
+  @Override
+  public boolean acceptsURL(String url) {
+    return url != null && url.regionMatches(true, 0, URL_PREFIX, 0, URL_PREFIX.length());
+  }
+
+  /** The store configuration a URL and its properties describe. */
+  static StoreConfig config(String url, Properties info) throws SQLException {
+    String rest = url.substring(URL_PREFIX.length());
+    StoreConfig config;
+    try {
+      if (rest.regionMatches(true, 0, "mem:", 0, 4)) {
+        config = StoreConfig.inMemory(rest.substring(4));
+      } else {
+        if (rest.regionMatches(true, 0, "file:", 0, 5)) {
+          rest = rest.substring(5);
+        }
+        if (rest.isBlank()) {
+          throw ErrorCode.INVALID_URL.exception(
+              "the URL "
+                  + url
+                  + " names no store; use"
+                  + " jdbc:editdb:<directory> or jdbc:editdb:mem:<name>");
+        }
+        if (rest.equals("~") || rest.startsWith("~/")) {
+          rest = System.getProperty("user.home") + rest.substring(1);
+        }
+        config = StoreConfig.directory(Path.of(rest));
+      }
+    } catch (StoreException | InvalidPathException e) {
+      throw ErrorCode.INVALID_URL.exception(
+          "the URL "
+              + url
+              + " is not usable: "
+              + e.getMessage()
+              + ". Use jdbc:editdb:<directory> or jdbc:editdb:mem:<name> (letters,"
+              + " digits, '_', '.', '-')",
+          e);
+    }
+    String pool = info.getProperty(POOL_SIZE);
+    try {
+      return config.optPoolSize(pool == null ? DEFAULT_POOL_SIZE : Integer.parseInt(pool.trim()));
+    } catch (NumberFormatException e) {
+      throw ErrorCode.INVALID_VALUE.exception(
+          POOL_SIZE + " must be an integer; " + POOL_SIZE + "=" + pool);
+    } catch (StoreException e) {
+      throw Errors.of(e);
+    }
+  }
+
+  @Override
+  public DriverPropertyInfo[] getPropertyInfo(String url, Properties info) {
+    Properties p = info == null ? new Properties() : info;
+    DriverPropertyInfo user = new DriverPropertyInfo("user", p.getProperty("user"));
+    user.description = "the actor recorded in the history and the default author of edits";
+    DriverPropertyInfo password = new DriverPropertyInfo("password", null);
+    password.description = "kept for roles; not checked yet";
+    DriverPropertyInfo pool =
+        new DriverPropertyInfo(
+            POOL_SIZE, p.getProperty(POOL_SIZE, Integer.toString(DEFAULT_POOL_SIZE)));
+    pool.description =
+        "H2 connections the store pools (2 to 256); the first connection to a" + " store decides";
+    return new DriverPropertyInfo[] {user, password, pool};
+  }
+
+  @Override
+  public int getMajorVersion() {
+    return MAJOR_VERSION;
+  }
+
+  @Override
+  public int getMinorVersion() {
+    return MINOR_VERSION;
+  }
+
+  /** False: EditDB passes SQL to H2, which is not a full SQL-92 entry-level implementation. */
+  @Override
+  public boolean jdbcCompliant() {
+    return false;
+  }
+
+  @Override
+  public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+    throw Errors.unsupported("getParentLogger (EditDB logs through SLF4J)");
+  }
+
+  @Override
+  public String toString() {
+    return String.format(Locale.ROOT, "%s JDBC driver %s", NAME, VERSION);
+  }
+}

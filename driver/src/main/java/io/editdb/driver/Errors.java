@@ -1,0 +1,86 @@
+package io.editdb.driver;
+
+import io.editdb.store.StoreException;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+
+/** Turns what the store, the router and H2 throw into the driver's catalogued SQLExceptions. */
+final class Errors {
+  /** H2's "database already open" error, seen when another process holds the store. */
+  private static final int H2_DATABASE_ALREADY_OPEN = 90020;
+
+  private Errors() {}
+
+  static SQLException of(ErrorCode code, String message) {
+    return code.exception(message);
+  }
+
+  /** A JDBC method this driver does not implement, named so the caller knows which. */
+  static SQLFeatureNotSupportedException unsupported(String method) {
+    return (SQLFeatureNotSupportedException)
+        ErrorCode.FEATURE_NOT_SUPPORTED.exception(
+            method + " is not supported by the EditDB driver");
+  }
+
+  /** The catalogued exception for a refusal of the store or the router. */
+  static SQLException of(StoreException e) {
+    ErrorCode code =
+        switch (e.kind()) {
+          case INVALID_VALUE -> ErrorCode.INVALID_VALUE;
+          case UNKNOWN_LAYER -> ErrorCode.UNKNOWN_LAYER;
+          case UNKNOWN_EDIT -> ErrorCode.UNKNOWN_EDIT;
+          case UNKNOWN_VERSION -> ErrorCode.UNKNOWN_VERSION;
+          case DUPLICATE_LAYER -> ErrorCode.DUPLICATE_LAYER;
+          case WRONG_STATE -> ErrorCode.WRONG_STATE;
+          case WRITE_LOCK_TIMEOUT -> ErrorCode.WRITE_LOCK_TIMEOUT;
+          case NOT_ALLOWED -> ErrorCode.NOT_ALLOWED;
+          case UNAVAILABLE -> null;
+        };
+    if (code == null) {
+      SQLException h2 = find(e, SQLException.class);
+      if (h2 != null && h2.getErrorCode() == H2_DATABASE_ALREADY_OPEN) {
+        code = ErrorCode.STORE_IN_USE;
+      } else if (h2 != null) {
+        // A failure of H2 itself: its own state says more than ours would.
+        SQLException out = new SQLException(e.getMessage(), h2.getSQLState(), h2.getErrorCode());
+        out.initCause(e);
+        return out;
+      } else {
+        code = ErrorCode.STORE_UNAVAILABLE;
+      }
+    }
+    return code.exception(e.getMessage(), e);
+  }
+
+  /** Any runtime failure of EditDB code called by the driver. */
+  static SQLException of(RuntimeException e) {
+    if (e instanceof StoreException se) {
+      return of(se);
+    }
+    if (e instanceof IllegalArgumentException) {
+      return ErrorCode.INVALID_VALUE.exception(e.getMessage(), e);
+    }
+    return ErrorCode.INTERNAL_ERROR.exception(String.valueOf(e), e);
+  }
+
+  /**
+   * An exception from H2: if EditDB code inside it (a SQL function) refused something, the
+   * catalogued error for that refusal; otherwise H2's exception as it is.
+   */
+  static SQLException translate(SQLException e) {
+    StoreException se = find(e, StoreException.class);
+    if (se != null) {
+      return of(se);
+    }
+    return e;
+  }
+
+  private static <T extends Throwable> T find(Throwable t, Class<T> type) {
+    for (Throwable c = t.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (type.isInstance(c)) {
+        return type.cast(c);
+      }
+    }
+    return null;
+  }
+}

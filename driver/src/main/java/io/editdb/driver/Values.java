@@ -1,0 +1,270 @@
+package io.editdb.driver;
+
+import io.editdb.store.VectorCodec;
+import io.editdb.store.WeightDtype;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.sql.Array;
+import java.sql.Blob;
+import java.sql.Clob;
+import java.sql.SQLException;
+import java.util.Collection;
+
+/**
+ * Converts the values bound to EditDB statements ({@code setObject}, {@code setArray}, ARRAY
+ * literals, ...) to what the store takes, refusing the wrong type with the column's name.
+ */
+final class Values {
+  /** Marks a parameter that was never set. */
+  static final Object UNSET =
+      new Object() {
+        @Override
+        public String toString() {
+          return "<unset>";
+        }
+      };
+
+  private Values() {}
+
+  static String text(Object v, String what) throws SQLException {
+    if (v == null || v instanceof String) {
+      return (String) v;
+    }
+    if (v instanceof Clob clob) {
+      long n = clob.length();
+      return n == 0 ? "" : clob.getSubString(1, (int) n);
+    }
+    if (v instanceof CharSequence || v instanceof Character) {
+      return v.toString();
+    }
+    throw wrongType(what, "a string", v);
+  }
+
+  static Long integer(Object v, String what) throws SQLException {
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+      return ((Number) v).longValue();
+    }
+    BigDecimal d = decimal(v, what);
+    try {
+      return d.longValueExact();
+    } catch (ArithmeticException e) {
+      throw ErrorCode.INVALID_VALUE.exception(
+          what + " must be an integer; " + what + "=" + v + ". Give a whole number");
+    }
+  }
+
+  static Double real(Object v, String what) throws SQLException {
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof Double || v instanceof Float) {
+      return ((Number) v).doubleValue();
+    }
+    return decimal(v, what).doubleValue();
+  }
+
+  private static BigDecimal decimal(Object v, String what) throws SQLException {
+    try {
+      if (v instanceof BigDecimal d) {
+        return d;
+      }
+      if (v instanceof BigInteger b) {
+        return new BigDecimal(b);
+      }
+      if (v instanceof Double || v instanceof Float) {
+        double d = ((Number) v).doubleValue();
+        if (!Double.isFinite(d)) {
+          throw ErrorCode.INVALID_VALUE.exception(
+              what + " must be a finite number; " + what + "=" + d);
+        }
+        return BigDecimal.valueOf(d);
+      }
+      if (v instanceof Number n) {
+        return new BigDecimal(n.toString());
+      }
+      if (v instanceof String s) {
+        return new BigDecimal(s.trim());
+      }
+    } catch (NumberFormatException e) {
+      throw ErrorCode.INVALID_VALUE.exception(what + " must be a number; " + what + "='" + v + "'");
+    }
+    throw wrongType(what, "a number", v);
+  }
+
+  /** A key or weights as floats: float[], double[], Float[], Number[], List, SQL ARRAY, blob. */
+  static float[] floats(Object v, String what) throws SQLException {
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof float[] f) {
+      return f;
+    }
+    if (v instanceof double[] d) {
+      float[] out = new float[d.length];
+      for (int i = 0; i < d.length; i++) {
+        out[i] = (float) d[i];
+      }
+      return out;
+    }
+    if (v instanceof Array a) {
+      return floats(a.getArray(), what);
+    }
+    if (v instanceof Blob blob) {
+      return floats(blob.getBytes(1, (int) blob.length()), what);
+    }
+    if (v instanceof Collection<?> c) {
+      return floats(c.toArray(), what);
+    }
+    if (v instanceof byte[] b) {
+      if (!VectorCodec.isVector(b)) {
+        throw wrongType(what, "floats (float[], a REAL ARRAY) or a VectorCodec blob", v);
+      }
+      return VectorCodec.decode(b);
+    }
+    if (v instanceof Object[] o) {
+      float[] out = new float[o.length];
+      for (int i = 0; i < o.length; i++) {
+        if (!(o[i] instanceof Number n)) {
+          throw ErrorCode.INVALID_VALUE.exception(
+              what + " must hold numbers; " + what + "[" + i + "]=" + o[i]);
+        }
+        out[i] = n.floatValue();
+      }
+      return out;
+    }
+    throw wrongType(what, "floats (float[], a REAL ARRAY) or a VectorCodec blob", v);
+  }
+
+  /**
+   * Expert weights in {@link VectorCodec} form. Floats are stored in {@code dtype} (F32 when null).
+   * Bytes are a VectorCodec blob (its header carries the dtype, which must agree with {@code dtype}
+   * if given), or raw little-endian values of the given {@code dtype}.
+   */
+  static byte[] weights(Object v, WeightDtype dtype, String what) throws SQLException {
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof Blob blob) {
+      v = blob.getBytes(1, (int) blob.length());
+    } else if (v instanceof InputStream in) {
+      v = readAll(in, what);
+    }
+    if (v instanceof byte[] b) {
+      if (VectorCodec.isVector(b)) {
+        if (dtype != null && VectorCodec.dtype(b) != dtype) {
+          throw ErrorCode.INVALID_VALUE.exception(
+              what
+                  + " is a "
+                  + VectorCodec.dtype(b)
+                  + " blob but weight_dtype says "
+                  + dtype
+                  + "; make them agree or leave"
+                  + " weight_dtype out");
+        }
+        return b;
+      }
+      if (dtype == null) {
+        throw wrongType(
+            what,
+            "floats, a VectorCodec blob, or raw little-endian bytes together"
+                + " with a weight_dtype column",
+            v);
+      }
+      return raw(b, dtype, what);
+    }
+    return VectorCodec.encode(floats(v, what), dtype == null ? WeightDtype.F32 : dtype);
+  }
+
+  private static byte[] raw(byte[] b, WeightDtype dtype, String what) throws SQLException {
+    ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    if (dtype == WeightDtype.F32) {
+      if (b.length % 4 != 0) {
+        throw ErrorCode.INVALID_VALUE.exception(
+            what
+                + " has "
+                + b.length
+                + " bytes, not a"
+                + " multiple of 4 as raw F32 values must be");
+      }
+      float[] f = new float[b.length / 4];
+      buf.asFloatBuffer().get(f);
+      return VectorCodec.encode(f);
+    }
+    if (b.length % 2 != 0) {
+      throw ErrorCode.INVALID_VALUE.exception(
+          what
+              + " has "
+              + b.length
+              + " bytes, not a"
+              + " multiple of 2 as raw "
+              + dtype
+              + " values must be");
+    }
+    short[] s = new short[b.length / 2];
+    buf.asShortBuffer().get(s);
+    return VectorCodec.encodeRaw(s, dtype);
+  }
+
+  static byte[] readAll(InputStream in, String what) throws SQLException {
+    try (in) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw ErrorCode.INVALID_VALUE.exception(
+          "reading the stream for " + what + " failed: " + e.getMessage());
+    }
+  }
+
+  static String readAll(Reader in, String what) throws SQLException {
+    try (in) {
+      StringBuilder b = new StringBuilder();
+      char[] buf = new char[8192];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        b.append(buf, 0, n);
+      }
+      return b.toString();
+    } catch (IOException e) {
+      throw ErrorCode.INVALID_VALUE.exception(
+          "reading the stream for " + what + " failed: " + e.getMessage());
+    }
+  }
+
+  /**
+   * A value for H2: primitive float and double arrays become boxed arrays, which H2 binds as SQL
+   * ARRAYs (it would otherwise serialise them as Java objects).
+   */
+  static Object forH2(Object v) {
+    if (v instanceof float[] f) {
+      Float[] out = new Float[f.length];
+      for (int i = 0; i < f.length; i++) {
+        out[i] = f[i];
+      }
+      return out;
+    }
+    if (v instanceof double[] d) {
+      Double[] out = new Double[d.length];
+      for (int i = 0; i < d.length; i++) {
+        out[i] = d[i];
+      }
+      return out;
+    }
+    return v;
+  }
+
+  private static SQLException wrongType(String what, String expected, Object v) {
+    return ErrorCode.WRONG_TYPE.exception(
+        what
+            + " takes "
+            + expected
+            + "; it was given a "
+            + v.getClass().getSimpleName()
+            + ". Bind a value of that type");
+  }
+}
