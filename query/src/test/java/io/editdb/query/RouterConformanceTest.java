@@ -253,20 +253,4 @@ abstract class RouterConformanceTest {
     StoreException e = assertThrows(StoreException.class, run::run);
     assertEquals(kind, e.kind(), e.getMessage());
   }
-
-  /** Exact scan. */
-  static final class ExactRouterTest extends RouterConformanceTest {
-    @Override
-    SearchMode mode() {
-      return SearchMode.EXACT;
-    }
-  }
-
-  /** Lucene HNSW. */
-  static final class HnswRouterTest extends RouterConformanceTest {
-    @Override
-    SearchMode mode() {
-      return SearchMode.HNSW;
-    }
-  }
 }
