@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
@@ -49,19 +50,17 @@ public final class LifelongBench {
       int commitEvery, double rephraseCos, long seed) {}
 
   public static void main(String[] args) throws IOException {
-    Options o;
     try {
-      o = parse(args);
+      Options o = parse(args);
+      if (o != null) { // null: --help was printed
+        run(o);
+      }
     } catch (IllegalArgumentException e) {
+      // bad options or a bad data file: say what is wrong, not a stack trace
       System.err.println("LifelongBench: " + e.getMessage());
       System.err.println("Run with --help for the options.");
       System.exit(2);
-      return;
     }
-    if (o == null) {
-      return; // --help
-    }
-    run(o);
   }
 
   static void run(Options o) throws IOException {
@@ -118,10 +117,12 @@ public final class LifelongBench {
         + " probed (all of them up to %d); rates are fractions of that sample.", o.sample(),
         o.sample());
     out.line("Latency: wall time of Router.route per probe query, after at least %d untimed"
-        + " routes and %.1f s at each checkpoint (visual-layer T-Loc probes return before any"
-        + " search and are not timed); =EXACT: share of probes where HNSW routed exactly as"
-        + " EXACT; load: the machine's 1-minute load average then (%d cores; other processes"
-        + " inflate the p99).", SequentialRun.WARMUP_ROUTES, SequentialRun.WARMUP_NANOS / 1e9,
+        + " routes and %.1f s at each checkpoint, each probe timed repeatedly at small"
+        + " checkpoints so that every percentile rests on at least %d timings (visual-layer T-Loc"
+        + " probes return before any search and are not timed); =EXACT: share of probes where"
+        + " HNSW routed exactly as EXACT; load: the machine's 1-minute load average then (%d"
+        + " cores; other processes inflate the p99).", SequentialRun.WARMUP_ROUTES,
+        SequentialRun.WARMUP_NANOS / 1e9, SequentialRun.MIN_TIMINGS,
         Runtime.getRuntime().availableProcessors());
     printRows(out, rows);
     printFinalSweep(out, runner.finalSweep(), chosen);
@@ -136,7 +137,9 @@ public final class LifelongBench {
     Charts.metrics(o.out().resolve("metrics.png"), rows, "Lifelong editing: success rate vs"
         + " edits inserted, per layer, gate mode and router", note, cases.size());
     Charts.latency(o.out().resolve("latency.png"), rows, "Lifelong editing: routing latency vs"
-        + " edits inserted", note, cases.size());
+        + " edits inserted", "Shared " + Runtime.getRuntime().availableProcessors() + "-core"
+        + " machine: p99 includes other processes (load average per row in results.csv). "
+        + dataset + ", " + cases.size() + " edits.", cases.size());
     double totalS = (System.nanoTime() - start) / 1e9;
     out.line("");
     out.line("time: encoding %.1f s, sweep %.1f s, lifelong run %.1f s, total %.1f s", encodeS,
@@ -193,8 +196,8 @@ public final class LifelongBench {
         hi = Math.max(hi, s.setting().visualThreshold());
       }
     }
-    String s = lo == hi ? String.format(java.util.Locale.ROOT, "no other threshold of the grid"
-        + " ties with %.2f", lo) : String.format(java.util.Locale.ROOT, "every threshold of the"
+    String s = lo == hi ? String.format(Locale.ROOT, "no other threshold of the grid"
+        + " ties with %.2f", lo) : String.format(Locale.ROOT, "every threshold of the"
         + " grid from %.2f to %.2f ties with the chosen one (the data cannot pick among them)",
         lo, hi);
     return best.setting().textScale() == maxScale ? s + "; text_scale is at the top of the grid"
@@ -250,7 +253,7 @@ public final class LifelongBench {
           out.line(f, cfg.kind().label(), cfg.gate().name(), router.name(), r.edits(), pct(m[0]),
               pct(m[1]), pct(m[2]), pct(m[3]), pct(m[4]), pct(r.mean()), ms(r.medianMs()),
               ms(r.p99Ms()), Double.isNaN(r.sameAsExact()) ? "" : pct(r.sameAsExact()),
-              r.loadAverage() < 0 ? "?" : String.format(java.util.Locale.ROOT, "%.1f",
+              r.loadAverage() < 0 ? "?" : String.format(Locale.ROOT, "%.1f",
                   r.loadAverage()));
         }
       }
@@ -315,11 +318,11 @@ public final class LifelongBench {
   }
 
   private static String pct(double v) {
-    return Double.isNaN(v) ? "n/a" : String.format(java.util.Locale.ROOT, "%.3f", v);
+    return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.3f", v);
   }
 
   private static String ms(double v) {
-    return Double.isNaN(v) ? "-" : String.format(java.util.Locale.ROOT, "%.3f", v);
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.3f", v);
   }
 
   // ---- options ----
@@ -348,7 +351,13 @@ public final class LifelongBench {
         case "--sample" -> sample = intValue(args, ++i, a, 1);
         case "--sweep-edits" -> sweepEdits = intValue(args, ++i, a, 1);
         case "--commit-every" -> commitEvery = intValue(args, ++i, a, 1);
-        case "--rephrase-cos" -> rephraseCos = Double.parseDouble(value(args, ++i, a));
+        case "--rephrase-cos" -> {
+          rephraseCos = Double.parseDouble(value(args, ++i, a));
+          if (!(rephraseCos > 0 && rephraseCos <= 1)) {
+            throw new IllegalArgumentException("--rephrase-cos must be in (0, 1]; got "
+                + rephraseCos);
+          }
+        }
         case "--seed" -> seed = Long.parseLong(value(args, ++i, a));
         default -> throw new IllegalArgumentException("unknown option " + a);
       }

@@ -21,7 +21,8 @@ final class TestDb {
   /** A small layer: d_in = d_out = 8, visual keys of 4, text keys of 3, rank up to 4. */
   static final String SMALL_LAYER =
       "CREATE LAYER small (MODEL 'tiny-vlm', MODULE 'layers.3',"
-          + " D_IN 8, D_OUT 8, VISUAL_DIM 4, TEXT_DIM 3, MAX_RANK 4, VISUAL_THRESHOLD 0.5)";
+          + " D_IN 8, D_OUT 8, VISUAL_DIM 4, TEXT_DIM 3, MAX_RANK 4, VISUAL_THRESHOLD 0.5,"
+          + " TEXT_SCALE 10, GATE LIVEEDIT)";
 
   /** Insert of every column but text_key's computation: 8 parameters. */
   static final String INSERT =

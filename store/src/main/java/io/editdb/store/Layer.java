@@ -19,8 +19,9 @@ import java.util.regex.Pattern;
  *
  * <p>Defaults of the optional parameters (chosen from the lifelong-editing benchmark, see README):
  * expert_kind LORA, max_rank 64, visual_similarity COSINE, visual_scale 1, visual_threshold 0.8,
- * max_candidates 16, text_similarity COSINE, text_scale 10, gate LIVEEDIT, temperature 1,
- * null_logit 5, min_gate 0.01, top_k 4 (0 keeps all).
+ * max_candidates 16, text_similarity COSINE, text_scale 30, gate SOFTMAX, temperature 1,
+ * null_logit 12, min_gate 0.01, top_k 4 (0 keeps all). SOFTMAX because it alone can send a
+ * query's weight to "no edit" when an unrelated question comes with an edited image.
  */
 public record Layer(
     int id,
@@ -90,10 +91,10 @@ public record Layer(
     private double visualThreshold = 0.8;
     private int maxCandidates = 16;
     private Similarity textSimilarity = Similarity.COSINE;
-    private double textScale = 10.0;
-    private GateMode gate = GateMode.LIVEEDIT;
+    private double textScale = 30.0;
+    private GateMode gate = GateMode.SOFTMAX;
     private double temperature = 1.0;
-    private double nullLogit = 5.0;
+    private double nullLogit = 12.0;
     private double minGate = 0.01;
     private int topK = 4;
 

@@ -10,13 +10,13 @@ import io.editdb.store.KeyHit;
 import io.editdb.store.Layer;
 import io.editdb.store.SearchMode;
 import io.editdb.store.StoreConfig;
-import io.editdb.store.StoreSession;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -99,7 +99,9 @@ public final class Sweep {
   private final VisualKeys visual;
   private final TextKeys text;
   private final Grid grid;
-  private final int k = Math.max(16, RouterConfig.DEFAULT.efSearch()); // the router's k
+  // The router's k (Router#explain): the searches must see the same nearest keys it sees.
+  private final int k = Math.max(Setting.defaults(GateMode.LIVEEDIT).layer("x",
+      LayerKind.VISUAL).maxCandidates(), RouterConfig.DEFAULT.efSearch());
 
   public Sweep(List<EditCase> cases, VisualKeys visual, TextKeys text, Grid grid) {
     this.cases = cases;
@@ -116,7 +118,7 @@ public final class Sweep {
       Map<LayerKind, Probes> probes = new EnumMap<>(LayerKind.class);
       for (LayerKind kind : LayerKind.values()) {
         Layer layer = store.createLayer(Setting.defaults(GateMode.LIVEEDIT)
-            .layer("sweep_" + kind.name().toLowerCase(java.util.Locale.ROOT), kind), "bench");
+            .layer("sweep_" + kind.name().toLowerCase(Locale.ROOT), kind), "bench");
         long[] ids = Inserter.insertAll(store, layer, cases, visual, text);
         probes.put(kind, search(store, layer, ids, bar));
       }
@@ -320,7 +322,7 @@ public final class Sweep {
         }
       }
     }
-    String s = String.format(java.util.Locale.ROOT, "cross-check of the chosen settings on real"
+    String s = String.format(Locale.ROOT, "cross-check of the chosen settings on real"
         + " layers: the Router (EXACT) agrees with the sweep's routing math on %d of %d probes;"
         + " HNSW on %d of %d", agree, total, hnswAgree, total);
     return firstDiff == null ? s : s + ". FIRST DISAGREEMENT (the sweep's copy of the routing"

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.editdb.query.RoutedEdit;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -56,7 +57,7 @@ class MetricTest {
     assertEquals(List.of(1, 7), SequentialRun.checkpoints(7));
     int[] s = SequentialRun.sample(2093, 300, 5);
     assertEquals(300, s.length);
-    assertEquals(300, java.util.Arrays.stream(s).distinct().count());
+    assertEquals(300, Arrays.stream(s).distinct().count());
     assertArrayEquals(s, SequentialRun.sample(2093, 300, 5));
     assertArrayEquals(new int[] {0, 1, 2}, SequentialRun.sample(3, 300, 5));
   }

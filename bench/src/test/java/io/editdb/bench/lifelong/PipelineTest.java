@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import javax.imageio.ImageIO;
@@ -34,7 +35,7 @@ class PipelineTest {
     StringBuilder json = new StringBuilder("[");
     for (int i = 0; i < 40; i++) {
       int img = i / 3; // three questions per image, as in E-VQA
-      json.append(i == 0 ? "" : ",").append(String.format(java.util.Locale.ROOT,
+      json.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT,
           "{\"src\":\"q%d\",\"rephrase\":\"r%d\",\"alt\":\"a\",\"pred\":\"p\","
               + "\"image\":\"val/%d.jpg\",\"image_rephrase\":\"reph/%d.png\",\"loc\":\"l%d\","
               + "\"loc_ans\":\"x\",\"m_loc\":\"val/%d.jpg\",\"m_loc_q\":\"m%d\","

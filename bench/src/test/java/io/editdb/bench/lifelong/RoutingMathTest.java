@@ -18,6 +18,7 @@ import io.editdb.store.StoreSession;
 import io.editdb.store.WeightDtype;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -43,8 +44,8 @@ class RoutingMathTest {
       int nonEmpty = 0;
       for (LayerKind kind : LayerKind.values()) {
         for (int si = 0; si < settings.size(); si++) {
-          Layer layer = store.createLayer(settings.get(si).layer("l_" + kind.name().toLowerCase(
-              java.util.Locale.ROOT) + si, kind), "test");
+          String name = "l_" + kind.name().toLowerCase(Locale.ROOT) + si;
+          Layer layer = store.createLayer(settings.get(si).layer(name, kind), "test");
           // 12 images with 1 to 4 edits each: equal visual keys make ties the text must break
           List<float[]> images = new ArrayList<>();
           List<float[]> texts = new ArrayList<>();
