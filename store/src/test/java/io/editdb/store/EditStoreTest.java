@@ -259,4 +259,29 @@ class EditStoreTest {
       assertEquals(1, s.layers().size());
     }
   }
+
+  @Test
+  void storeWithANewerSchemaIsRefusedAndLeftAlone(@TempDir Path dir) throws Exception {
+    try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
+      s.createLayer(Fixtures.layer("l1").build(), "admin");
+      try (Connection c = s.readConnection(); Statement st = c.createStatement()) {
+        st.executeUpdate("INSERT INTO \"flyway_schema_history\" (\"installed_rank\","
+            + " \"version\", \"description\", \"type\", \"script\", \"checksum\","
+            + " \"installed_by\", \"installed_on\", \"execution_time\", \"success\")"
+            + " VALUES (99, '99', 'future', 'SQL', 'V99__future.sql', 0, 'sa',"
+            + " CURRENT_TIMESTAMP, 0, TRUE)");
+      }
+    }
+    StoreException e = assertThrows(StoreException.class,
+        () -> EditStore.open(StoreConfig.directory(dir)));
+    assertEquals(StoreException.Kind.UNAVAILABLE, e.kind());
+    assertTrue(e.getMessage().contains("99"), e.getMessage());
+    try (Connection c = java.sql.DriverManager.getConnection(
+            "jdbc:h2:file:" + dir.resolve("editdb"), "sa", "");
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM layers")) {
+      rs.next();
+      assertEquals(1, rs.getInt(1), "the refused open changed nothing");
+    }
+  }
 }
