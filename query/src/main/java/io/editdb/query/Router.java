@@ -182,8 +182,11 @@ public final class Router {
     return out;
   }
 
-  /** Gates of the candidates from their text scores (numerically stable). */
-  static double[] gates(Layer layer, double[] s) {
+  /**
+   * Gates of the candidates from their text scores s (DESIGN section 3, step 2), numerically
+   * stable; public so that offline tools (the lifelong sweep) score with the same math.
+   */
+  public static double[] gates(Layer layer, double[] s) {
     double[] w = new double[s.length];
     if (s.length == 0) {
       return w;

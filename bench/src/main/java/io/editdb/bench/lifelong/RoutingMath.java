@@ -1,7 +1,6 @@
 package io.editdb.bench.lifelong;
 
 import io.editdb.query.RoutedEdit;
-import io.editdb.store.GateMode;
 import io.editdb.store.KeyHit;
 import io.editdb.store.Layer;
 import java.util.ArrayList;
@@ -56,41 +55,8 @@ final class RoutingMath {
     return kept;
   }
 
-  /** DESIGN.md section 3, step 2, numerically stable. */
+  /** DESIGN.md section 3, step 2: the router's own gate math. */
   static double[] gates(Layer layer, double[] s) {
-    double[] w = new double[s.length];
-    if (layer.gate() == GateMode.LIVEEDIT) {
-      double max = Double.NEGATIVE_INFINITY;
-      for (double x : s) {
-        max = Math.max(max, x);
-      }
-      double sum = 0;
-      for (int i = 0; i < s.length; i++) {
-        w[i] = Math.exp(s[i] - max);
-        sum += w[i];
-      }
-      for (int i = 0; i < s.length; i++) {
-        w[i] = (w[i] / sum) * sigmoid(s[i]);
-      }
-    } else {
-      double t = layer.temperature();
-      double max = layer.nullLogit() / t;
-      for (double x : s) {
-        max = Math.max(max, x / t);
-      }
-      double sum = Math.exp(layer.nullLogit() / t - max);
-      for (int i = 0; i < s.length; i++) {
-        w[i] = Math.exp(s[i] / t - max);
-        sum += w[i];
-      }
-      for (int i = 0; i < s.length; i++) {
-        w[i] /= sum;
-      }
-    }
-    return w;
-  }
-
-  private static double sigmoid(double x) {
-    return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+    return io.editdb.query.Router.gates(layer, s);
   }
 }
