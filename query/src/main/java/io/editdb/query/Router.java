@@ -79,11 +79,14 @@ public final class Router {
 
   /** The search mode the router would use for the layer at the version. */
   public SearchMode modeFor(Layer layer, long version) {
+    return modeFor(store.activeCount(layer, version));
+  }
+
+  private SearchMode modeFor(int activeEdits) {
     if (config.forcedMode() != null) {
       return config.forcedMode();
     }
-    return store.activeCount(layer, version) < config.exactBelow() ? SearchMode.EXACT
-        : SearchMode.HNSW;
+    return activeEdits < config.exactBelow() ? SearchMode.EXACT : SearchMode.HNSW;
   }
 
   /**
@@ -118,10 +121,11 @@ public final class Router {
       }
       primary = q.textKey();
     }
-    if (store.activeCount(layer, version) == 0) {
+    int active = store.activeCount(layer, version);
+    if (active == 0) {
       return List.of();
     }
-    SearchMode mode = modeFor(layer, version);
+    SearchMode mode = modeFor(active);
     // Both modes look at the same number of nearest keys, so explain shows the same rejections.
     int k = Math.max(layer.maxCandidates(), config.efSearch());
     List<KeyHit> hits = store.searchKeys(layer, primary, q.textKey(), k, version, mode);

@@ -42,6 +42,7 @@ public final class StoreSession implements AutoCloseable {
   // Taken before the transaction's first EditDB write, so a refused first write undoes only
   // EditDB's part and keeps the caller's earlier plain SQL of the same transaction.
   private Savepoint beforeWrites;
+  private Mark atBegin;
   private boolean callerAutoCommit;
   private OffsetDateTime at;
   private int added;
@@ -323,10 +324,8 @@ public final class StoreSession implements AutoCloseable {
    */
   private <T> T write(Work<T> work) {
     boolean opened = begin();
+    Mark before = mark();
     Savepoint sp = null;
-    long[] counters = {store.nextEditId, store.nextLayerId, store.lastSeq, added, retired,
-        restored, newLayers.size()};
-    String hash = store.lastHash;
     try {
       sp = sql.setSavepoint();
       return work.run();
@@ -340,14 +339,7 @@ public final class StoreSession implements AutoCloseable {
       } catch (SQLException suppressed) {
         e.addSuppressed(suppressed);
       }
-      store.nextEditId = counters[0];
-      store.nextLayerId = (int) counters[1];
-      store.lastSeq = counters[2];
-      store.lastHash = hash;
-      added = (int) counters[3];
-      retired = (int) counters[4];
-      restored = (int) counters[5];
-      newLayers.subList((int) counters[6], newLayers.size()).clear();
+      reset(before);
       if (opened) {
         end();
       }
@@ -356,6 +348,29 @@ public final class StoreSession implements AutoCloseable {
       }
       throw (RuntimeException) e;
     }
+  }
+
+  /**
+   * The writer counters and this transaction's tallies at one moment. Only the holder of the
+   * writer slot moves the counters, so putting a mark back undoes exactly what came after it.
+   */
+  private record Mark(long nextEditId, int nextLayerId, long lastSeq, String lastHash, int added,
+      int retired, int restored, int newLayers) {}
+
+  private Mark mark() {
+    return new Mark(store.nextEditId, store.nextLayerId, store.lastSeq, store.lastHash, added,
+        retired, restored, newLayers.size());
+  }
+
+  private void reset(Mark m) {
+    store.nextEditId = m.nextEditId();
+    store.nextLayerId = m.nextLayerId();
+    store.lastSeq = m.lastSeq();
+    store.lastHash = m.lastHash();
+    added = m.added();
+    retired = m.retired();
+    restored = m.restored();
+    newLayers.subList(m.newLayers(), newLayers.size()).clear();
   }
 
   /** Opens the write transaction if none is; returns true if it did. */
@@ -369,6 +384,7 @@ public final class StoreSession implements AutoCloseable {
       callerAutoCommit = sql.getAutoCommit();
       sql.setAutoCommit(false);
       beforeWrites = sql.setSavepoint();
+      atBegin = mark();
       version = store.latestVersion() + 1;
       at = EditStore.now();
       exec("INSERT INTO versions (version, committed_at, actor, edits_added, edits_retired,"
@@ -441,22 +457,8 @@ public final class StoreSession implements AutoCloseable {
       throw store.sqlFailure("rollback", e);
     } finally {
       if (version != 0) {
-        try (var c = store.readConnection();
-            var st = c.createStatement();
-            var rs = st.executeQuery("SELECT COALESCE(MAX(id), 0),"
-                + " (SELECT COALESCE(MAX(id), 0) FROM layers),"
-                + " (SELECT COALESCE(MAX(seq), 0) FROM edit_history),"
-                + " (SELECT hash FROM edit_history ORDER BY seq DESC LIMIT 1) FROM edits")) {
-          rs.next();
-          store.nextEditId = rs.getLong(1) + 1;
-          store.nextLayerId = rs.getInt(2) + 1;
-          store.lastSeq = rs.getLong(3);
-          store.lastHash = rs.getString(4) == null ? HistoryChain.GENESIS : rs.getString(4);
-        } catch (SQLException e) {
-          throw store.sqlFailure("restoring counters after rollback", e);
-        } finally {
-          end();
-        }
+        reset(atBegin);
+        end();
       }
     }
   }
@@ -465,6 +467,7 @@ public final class StoreSession implements AutoCloseable {
     boolean held = holdsWriter;
     holdsWriter = false;
     beforeWrites = null;
+    atBegin = null;
     version = 0;
     at = null;
     added = retired = restored = 0;
