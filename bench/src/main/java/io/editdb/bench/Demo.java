@@ -1,11 +1,8 @@
 package io.editdb.bench;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import io.editdb.bench.lifelong.Dataset;
+import io.editdb.bench.lifelong.VisualKeys;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -26,7 +23,7 @@ import java.util.Random;
  */
 final class Demo {
   static final String LAYER = "llava_l21";
-  static final int VISUAL_DIM = 512;
+  static final int VISUAL_DIM = VisualKeys.DIM;
   static final int D = 64;
 
   /** An edit request in the E-VQA shape; a handful are built in. */
@@ -87,37 +84,19 @@ final class Demo {
   }
 
   static List<Request> load(Path file, int n) throws IOException {
-    JsonArray arr = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8))
-        .getAsJsonArray();
-    List<Request> out = new ArrayList<>();
-    for (JsonElement e : arr) {
-      if (out.size() >= n) {
-        break;
-      }
-      JsonObject o = e.getAsJsonObject();
-      out.add(new Request(o.get("image").getAsString(), o.get("src").getAsString(),
-          o.get("rephrase").getAsString(), o.get("alt").getAsString(),
-          o.get("loc").getAsString()));
+    if (n <= 0) {
+      return List.of(); // Dataset reads everything for a limit of 0
     }
-    return out;
+    return Dataset.load(file, n).stream()
+        .map(c -> new Request(c.image(), c.src(), c.rephrase(), c.alt(), c.loc()))
+        .toList();
   }
 
-  /**
-   * The visual key of an image. Images are not shipped, so the key is derived from the path:
-   * the same path gives the same key, different paths independent ones. Not from pixels.
-   */
+  /** Keys derived from image paths, as in the lifelong benchmark (the images are not shipped). */
+  private static final VisualKeys IMAGE_KEYS = new VisualKeys(0.9);
+
   static float[] imageKey(String path) {
-    Random r = new Random(path.hashCode() * 0x9E3779B97F4A7C15L);
-    float[] v = new float[VISUAL_DIM];
-    double n = 0;
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) r.nextGaussian();
-      n += v[i] * v[i];
-    }
-    for (int i = 0; i < v.length; i++) {
-      v[i] /= (float) Math.sqrt(n);
-    }
-    return v;
+    return IMAGE_KEYS.image(path);
   }
 
   private void run(String url, List<Request> requests, Path data) throws SQLException {
