@@ -53,6 +53,15 @@ sealed interface Command {
   /** {@code RESTORE EDIT id [REASON r]}. */
   record RestoreEdit(Val id, Val reason) implements Command {}
 
+  /** {@code CREATE USER name [PASSWORD p] ROLE r}; an absent password is the empty one. */
+  record CreateUser(Val name, Val password, Val role) implements Command {}
+
+  /** {@code ALTER USER name [SET] PASSWORD p} or {@code ALTER USER name [SET] ROLE r}. */
+  record AlterUser(Val name, Val password, Val role) implements Command {}
+
+  /** {@code DROP USER name}. */
+  record DropUser(Val name) implements Command {}
+
   /** {@code VERIFY HISTORY}: one row (ok, checked, first_bad_seq, problem). */
   record VerifyHistory() implements Command {
     @Override

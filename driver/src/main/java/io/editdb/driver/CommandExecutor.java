@@ -1,6 +1,9 @@
 package io.editdb.driver;
 
+import io.editdb.driver.Command.AlterUser;
 import io.editdb.driver.Command.CreateLayer;
+import io.editdb.driver.Command.CreateUser;
+import io.editdb.driver.Command.DropUser;
 import io.editdb.driver.Command.InsertEdit;
 import io.editdb.driver.Command.Lit;
 import io.editdb.driver.Command.Param;
@@ -16,8 +19,10 @@ import io.editdb.store.GateMode;
 import io.editdb.store.HistoryCheck;
 import io.editdb.store.Layer;
 import io.editdb.store.NewEdit;
+import io.editdb.store.Role;
 import io.editdb.store.Similarity;
 import io.editdb.store.StoreSession;
+import io.editdb.store.Users;
 import io.editdb.store.VectorCodec;
 import io.editdb.store.WeightDtype;
 import java.sql.PreparedStatement;
@@ -67,6 +72,31 @@ final class CommandExecutor {
               session.restoreEdit(
                   longValue(r.id(), params, "edit id"), reason(r.reason(), params)));
       case VerifyHistory v -> verify();
+      case CreateUser u -> {
+        session
+            .store()
+            .users()
+            .create(
+                session.actor(),
+                userName(u.name(), params),
+                password(u.password(), params),
+                role(u.role(), params));
+        yield Outcome.count(1);
+      }
+      case AlterUser u -> {
+        Users users = session.store().users();
+        String name = userName(u.name(), params);
+        if (u.password() != null) {
+          users.changePassword(session.actor(), name, password(u.password(), params));
+        } else {
+          users.changeRole(session.actor(), name, role(u.role(), params));
+        }
+        yield Outcome.count(1);
+      }
+      case DropUser u -> {
+        session.store().users().drop(session.actor(), userName(u.name(), params));
+        yield Outcome.count(1);
+      }
       default -> throw new IllegalStateException("not an EditDB statement: " + c);
     };
   }
@@ -340,6 +370,20 @@ final class CommandExecutor {
       throw ErrorCode.INVALID_VALUE.exception(what + " must not be NULL; give an integer");
     }
     return n;
+  }
+
+  static String userName(Val v, Object[] params) throws SQLException {
+    return Values.text(get(v, params), "user name");
+  }
+
+  private static String password(Val v, Object[] params) throws SQLException {
+    return v == null ? "" : Values.text(get(v, params), "password");
+  }
+
+  private static Role role(Val v, Object[] params) throws SQLException {
+    Map<String, Object> o = new HashMap<>();
+    o.put("ROLE", get(v, params));
+    return Role.valueOf(enumOption(o, "ROLE", Role.values()));
   }
 
   private static String reason(Val v, Object[] params) throws SQLException {

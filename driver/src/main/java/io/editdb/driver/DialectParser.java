@@ -136,6 +136,7 @@ final class DialectParser {
     Token second = from + 1 < to ? t.get(from + 1) : null;
     return OWN_FIRST_WORDS.contains(w)
         || (w.equals("CREATE") && second != null && second.is("LAYER"))
+        || (second != null && second.is("USER") && Set.of("CREATE", "ALTER", "DROP").contains(w))
         || (w.equals("SET") && second != null && second.is("AUTOCOMMIT"))
         || (w.equals("INSERT") && from + 2 < to && isEditsTable(t, from + 2, to));
   }
@@ -157,8 +158,12 @@ final class DialectParser {
     Token first = t.get(0);
     String w = first.kind() == Kind.WORD ? first.text().toUpperCase(Locale.ROOT) : "";
     switch (w) {
-      case "CREATE" -> {
-        if (end > 1 && t.get(1).is("LAYER")) {
+      case "CREATE", "ALTER", "DROP" -> {
+        if (end > 1 && t.get(1).is("USER")) {
+          i = 2;
+          return user(w);
+        }
+        if (w.equals("CREATE") && end > 1 && t.get(1).is("LAYER")) {
           i = 2;
           return createLayer();
         }
@@ -225,16 +230,7 @@ final class DialectParser {
   // ---- CREATE LAYER ----
 
   private Command createLayer() throws SQLException {
-    Val name;
-    Token n = peek("a layer name");
-    if (n.isName()) {
-      i++;
-      name = new Lit(n.text(), n.start());
-    } else if (n.kind() == Kind.PARAM || n.kind() == Kind.STRING) {
-      name = value("a layer name");
-    } else {
-      throw error(n, "expected a layer name (like llava_l21) or ?; found " + describe(n));
-    }
+    Val name = name("a layer name (like llava_l21)");
     expectSymbol('(', "( after the layer name");
     Map<String, Val> options = new LinkedHashMap<>();
     do {
@@ -266,6 +262,68 @@ final class DialectParser {
     }
     expectEnd();
     return new Command.CreateLayer(name, options);
+  }
+
+  /** A name: a word, a quoted name, a string or ?. */
+  private Val name(String what) throws SQLException {
+    Token n = peek(what);
+    if (n.isName()) {
+      i++;
+      return new Lit(n.text(), n.start());
+    }
+    if (n.kind() == Kind.PARAM || n.kind() == Kind.STRING) {
+      return value(what);
+    }
+    throw error(n, "expected " + what + " or ?; found " + describe(n));
+  }
+
+  // ---- CREATE / ALTER / DROP USER ----
+
+  private static final String CREATE_USER =
+      "CREATE USER <name> [PASSWORD '<password>'] ROLE ADMIN|EDITOR|AUDITOR";
+  private static final String ALTER_USER =
+      "ALTER USER <name> [SET] PASSWORD '<password>' or ALTER USER <name> [SET] ROLE <role>";
+
+  private Command user(String verb) throws SQLException {
+    Val name = name("a user name");
+    switch (verb) {
+      case "CREATE" -> {
+        Val password = null;
+        Val role = null;
+        while (i < end) {
+          Token clause = t.get(i);
+          if (password == null && accept("PASSWORD")) {
+            password = value("a password (a string or ?)");
+          } else if (role == null && accept("ROLE")) {
+            role = optionValue("ROLE");
+          } else {
+            throw error(clause, "expected PASSWORD or ROLE in " + CREATE_USER + "; found "
+                + describe(clause));
+          }
+        }
+        if (role == null) {
+          throw error(t.get(end - 1), "CREATE USER needs a ROLE: " + CREATE_USER);
+        }
+        return new Command.CreateUser(name, password, role);
+      }
+      case "ALTER" -> {
+        accept("SET");
+        Command c;
+        if (accept("PASSWORD")) {
+          c = new Command.AlterUser(name, value("a password (a string or ?)"), null);
+        } else if (accept("ROLE")) {
+          c = new Command.AlterUser(name, null, optionValue("ROLE"));
+        } else {
+          throw error(peek("PASSWORD or ROLE"), "expected PASSWORD or ROLE: " + ALTER_USER);
+        }
+        expectEnd();
+        return c;
+      }
+      default -> {
+        expectEnd();
+        return new Command.DropUser(name);
+      }
+    }
   }
 
   private Val optionValue(String key) throws SQLException {

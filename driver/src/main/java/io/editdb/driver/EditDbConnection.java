@@ -3,6 +3,7 @@ package io.editdb.driver;
 import io.editdb.driver.CommandExecutor.Outcome;
 import io.editdb.query.Router;
 import io.editdb.store.EditStore;
+import io.editdb.store.Role;
 import io.editdb.store.StoreException;
 import io.editdb.store.StoreSession;
 import java.sql.Array;
@@ -22,6 +23,7 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Struct;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Executor;
 
@@ -54,11 +56,15 @@ final class EditDbConnection implements Connection {
     this.executor = new CommandExecutor(session);
   }
 
-  /** Opens a connection on a store handle; releases the handle if that fails. */
-  static EditDbConnection open(String url, String user, StoreRegistry.Handle handle)
-      throws SQLException {
+  /**
+   * Logs the user in and opens a connection on a store handle; releases the handle if that fails.
+   * The first user of a store without users becomes its administrator.
+   */
+  static EditDbConnection open(
+      String url, String user, String password, StoreRegistry.Handle handle) throws SQLException {
     StoreSession session = null;
     try {
+      handle.store().users().login(user, password);
       session = handle.store().openSession(user);
       session.sql().setAutoCommit(true);
       return new EditDbConnection(url, handle, session);
@@ -78,6 +84,19 @@ final class EditDbConnection implements Connection {
   /** The connection's user: the actor of its history rows and the default author. */
   String user() {
     return session.actor();
+  }
+
+  /**
+   * The user's role now: an administrator's change applies from the next statement, and a dropped
+   * user can run nothing more.
+   */
+  Role role() throws SQLException {
+    Optional<Role> r = handle.store().users().role(session.actor());
+    if (r.isEmpty()) {
+      throw ErrorCode.NOT_ALLOWED.exception(
+          "user " + session.actor() + " was dropped while connected; close this connection");
+    }
+    return r.get();
   }
 
   /** The H2 connection standard SQL runs on (package-private: it bypasses EditDB's checks). */
@@ -124,6 +143,7 @@ final class EditDbConnection implements Connection {
         // an EditDB statement
       }
     }
+    Rights.check(role(), session.actor(), c);
     try {
       Outcome o = executor.run(c, params);
       if (autoCommit && !inBatch) {
@@ -138,6 +158,7 @@ final class EditDbConnection implements Connection {
   /** Checks standard SQL before H2 runs it. */
   void beforeDelegate(Command.Delegate d) throws SQLException {
     checkOpen();
+    Rights.checkDelegate(role(), session.actor(), d.sql());
     if (d.savepointRollback() && session.inWriteTransaction()) {
       throw savepointRefused();
     }
@@ -460,7 +481,7 @@ final class EditDbConnection implements Connection {
   @Override
   public boolean isReadOnly() throws SQLException {
     checkOpen();
-    return sql.isReadOnly();
+    return !role().mayEdit() || sql.isReadOnly();
   }
 
   @Override
@@ -611,6 +632,9 @@ final class EditDbConnection implements Connection {
     checkOpen();
     if (iface.isInstance(this)) {
       return iface.cast(this);
+    }
+    if (iface == EditStore.class || iface == StoreSession.class) {
+      Rights.checkUnwrap(role(), session.actor(), iface);
     }
     if (iface == EditStore.class) {
       return iface.cast(handle.store());

@@ -75,7 +75,7 @@ public final class EditDbDriver implements Driver {
     Properties p = info == null ? new Properties() : info;
     StoreConfig config = config(url, p);
     StoreRegistry.Handle handle = StoreRegistry.INSTANCE.acquire(config);
-    return EditDbConnection.open(url, p.getProperty("user"), handle);
+    return EditDbConnection.open(url, p.getProperty("user"), p.getProperty("password"), handle);
   }
 
   @Override
@@ -131,9 +131,11 @@ public final class EditDbDriver implements Driver {
   public DriverPropertyInfo[] getPropertyInfo(String url, Properties info) {
     Properties p = info == null ? new Properties() : info;
     DriverPropertyInfo user = new DriverPropertyInfo("user", p.getProperty("user"));
-    user.description = "the actor recorded in the history and the default author of edits";
+    user.description =
+        "the user: the actor recorded in the history and the default author of edits; the first"
+            + " user of a new store is its administrator";
     DriverPropertyInfo password = new DriverPropertyInfo("password", null);
-    password.description = "kept for roles; not checked yet";
+    password.description = "the user's password (empty by default)";
     DriverPropertyInfo pool =
         new DriverPropertyInfo(
             POOL_SIZE, p.getProperty(POOL_SIZE, Integer.toString(DEFAULT_POOL_SIZE)));

@@ -73,7 +73,8 @@ final class EditDbPreparedStatement extends EditDbStatement implements PreparedS
       throws SQLException {
     Parsed p = DialectParser.parse(sql);
     PreparedStatement h2 = null;
-    if (p.command() instanceof Command.Delegate) {
+    if (p.command() instanceof Command.Delegate d) {
+      conn.beforeDelegate(d);
       try {
         h2 =
             keys
@@ -161,6 +162,7 @@ final class EditDbPreparedStatement extends EditDbStatement implements PreparedS
     checkOpen();
     clearResults();
     if (h2 != null) {
+      conn.beforeDelegate((Command.Delegate) parsed.command());
       try {
         return conn.batch(h2::executeLargeBatch);
       } catch (BatchUpdateException e) {

@@ -64,6 +64,10 @@ public enum ErrorCode {
   DUPLICATE_LAYER(7204, "23505"),
   /** The edit is not in a state that allows it. {@code ROLLBACK EDIT 3} when 3 is rolled back */
   WRONG_STATE(7205, "55000"),
+  /** No user of that name. {@code DROP USER nobody} */
+  UNKNOWN_USER(7206, "02000"),
+  /** A user of that name exists. {@code CREATE USER ana ROLE EDITOR} when ana exists */
+  DUPLICATE_USER(7207, "23505"),
   /** Another transaction held the single writer slot too long. Any write, during another's. */
   WRITE_LOCK_TIMEOUT(7301, "HYT00"),
   /** The store's directory is open in another process. Connecting to it. */
@@ -78,8 +82,13 @@ public enum ErrorCode {
   OBJECT_CLOSED(7402, "HY010"),
   /** A JDBC method this driver does not implement; the message names it. {@code prepareCall} */
   FEATURE_NOT_SUPPORTED(7403, "0A000"),
-  /** The caller's role does not allow it (roles: issue 6). */
+  /**
+   * The user's role does not allow it. {@code ROLLBACK EDIT 3} by an auditor, {@code CREATE LAYER}
+   * by an editor, {@code SELECT * FROM users} by anyone but an administrator.
+   */
   NOT_ALLOWED(7501, "42501"),
+  /** Unknown user or wrong password. Connecting as a user the store does not know. */
+  INVALID_AUTHORIZATION(7502, "28000"),
   /** A failure inside EditDB that is none of the above; the message says what failed. */
   INTERNAL_ERROR(7901, "HY000");
 

@@ -34,6 +34,9 @@ final class Errors {
           case WRONG_STATE -> ErrorCode.WRONG_STATE;
           case WRITE_LOCK_TIMEOUT -> ErrorCode.WRITE_LOCK_TIMEOUT;
           case NOT_ALLOWED -> ErrorCode.NOT_ALLOWED;
+          case AUTHENTICATION -> ErrorCode.INVALID_AUTHORIZATION;
+          case UNKNOWN_USER -> ErrorCode.UNKNOWN_USER;
+          case DUPLICATE_USER -> ErrorCode.DUPLICATE_USER;
           case UNAVAILABLE -> null;
         };
     if (code == null) {

@@ -35,6 +35,9 @@ final class RelationGuard {
           "EDIT_HISTORY", "edit_history " + APPEND_ONLY,
           "EDIT_SPANS", "edit_spans " + APPEND_ONLY,
           "VERSIONS", "versions " + APPEND_ONLY,
+          "USERS",
+              "users change only through CREATE USER, ALTER USER and DROP USER (an"
+                  + " administrator's statements)",
           "FLYWAY_SCHEMA_HISTORY",
               "flyway_schema_history is changed only by EditDB's migrations,"
                   + " when a newer EditDB opens the store");

@@ -18,8 +18,11 @@ class AuditQueriesTest {
 
   /** ana inserts four edits; bob rolls two back with reasons; ana restores one. */
   private static void history(String url) throws SQLException {
+    try (Connection ana = DriverManager.getConnection(url, "ana", "")) {
+      ana.createStatement().execute("CREATE USER bob PASSWORD 'pw' ROLE EDITOR");
+    }
     try (Connection ana = DriverManager.getConnection(url, "ana", "");
-        Connection bob = DriverManager.getConnection(url, "bob", "")) {
+        Connection bob = DriverManager.getConnection(url, "bob", "pw")) {
       ana.createStatement().execute(TestDb.SMALL_LAYER);
       for (int i = 0; i < 4; i++) {
         TestDb.insert(ana, "prompt " + i, i, i);

@@ -26,6 +26,7 @@ class EditDbDataSourceTest {
       assertEquals("carla", c.unwrap(StoreSession.class).actor());
       assertEquals("carla", c.getMetaData().getUserName());
       assertTrue(c.isValid(1));
+      c.createStatement().execute("CREATE USER dan ROLE EDITOR"); // no password: the empty one
       try (Connection d = ds.getConnection("dan", null)) {
         assertEquals("dan", d.unwrap(StoreSession.class).actor());
       }

@@ -78,6 +78,9 @@ class EditDbDriverTest {
   @Test
   void connectionsToOneDirectoryShareOneStore() throws SQLException {
     String url = "jdbc:editdb:" + dir.resolve("shared");
+    try (Connection a = DriverManager.getConnection(url, "ana", "")) {
+      a.createStatement().execute("CREATE USER bob ROLE EDITOR");
+    }
     try (Connection a = DriverManager.getConnection(url, "ana", "");
         Connection b =
             DriverManager.getConnection(

@@ -12,7 +12,7 @@ public final class OtherProcess {
   private OtherProcess() {}
 
   public static void main(String[] args) {
-    try (Connection c = DriverManager.getConnection("jdbc:editdb:" + args[0], "other", "")) {
+    try (Connection c = DriverManager.getConnection("jdbc:editdb:" + args[0], "ana", "")) {
       System.out.println("OPENED");
     } catch (SQLException e) {
       System.out.println("REFUSED " + e.getSQLState() + " " + e.getErrorCode());

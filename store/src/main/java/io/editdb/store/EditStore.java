@@ -73,6 +73,7 @@ public final class EditStore implements AutoCloseable {
   long lastSeq;
   String lastHash;
   private volatile boolean closed;
+  private Users users;
 
   private EditStore(StoreConfig config, HikariDataSource pool) {
     this.config = config;
@@ -104,6 +105,7 @@ public final class EditStore implements AutoCloseable {
     try {
       store.migrate();
       store.loadState();
+      store.users = new Users(pool, config.location());
       store.openIndex();
       success = true;
       LOG.info("{} - opened at version {}", config.location(), store.latestVersion);
@@ -274,6 +276,12 @@ public final class EditStore implements AutoCloseable {
   /** The highest version the index reflects (equal to {@link #latestVersion()} between writes). */
   public long indexWatermark() {
     return index.watermark();
+  }
+
+  /** The store's users and roles; the driver logs its connections in through it. */
+  public Users users() {
+    checkOpen();
+    return users;
   }
 
   // ---- writing ----

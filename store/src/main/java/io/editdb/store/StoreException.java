@@ -26,7 +26,13 @@ public class StoreException extends IllegalArgumentException {
     /** The single writer slot was not free in time. */
     WRITE_LOCK_TIMEOUT,
     /** The caller's role does not allow this. */
-    NOT_ALLOWED
+    NOT_ALLOWED,
+    /** The user name or password was not accepted. */
+    AUTHENTICATION,
+    /** No user of that name. */
+    UNKNOWN_USER,
+    /** A user of that name exists already. */
+    DUPLICATE_USER
   }
 
   private final Kind kind;

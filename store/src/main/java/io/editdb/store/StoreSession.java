@@ -53,7 +53,7 @@ public final class StoreSession implements AutoCloseable {
   StoreSession(EditStore store, Connection sql, String actor) {
     this.store = store;
     this.sql = sql;
-    this.actor = actor == null || actor.isBlank() ? "anonymous" : actor;
+    this.actor = Users.actorName(actor);
   }
 
   /** The H2 connection this session's reads and writes go through. */
