@@ -220,7 +220,7 @@ public final class EditStore implements AutoCloseable {
         if (idx != null) {
           idx.abandon();
         }
-        idx = rebuild(c);
+        idx = rebuild(c, latestVersion);
       }
       index = idx;
     } catch (SQLException e) {
@@ -228,7 +228,7 @@ public final class EditStore implements AutoCloseable {
     }
   }
 
-  private KeyIndex rebuild(Connection c) throws SQLException {
+  private KeyIndex rebuild(Connection c, long upTo) throws SQLException {
     try {
       if (!config.inMemory() && Files.exists(indexPath())) {
         try (Stream<Path> files = Files.walk(indexPath())) {
@@ -239,7 +239,7 @@ public final class EditStore implements AutoCloseable {
       }
       KeyIndex idx = new KeyIndex(newDirectory(), config);
       idx.clear();
-      idx.catchUp(c, latestVersion, layersById::get, true);
+      idx.catchUp(c, upTo, layersById::get, true);
       idx.maybeCommit(1, true);
       return idx;
     } catch (IOException e) {
@@ -252,7 +252,7 @@ public final class EditStore implements AutoCloseable {
     acquireWriter();
     try (Connection c = pool.getConnection()) {
       index.abandon();
-      index = rebuild(c);
+      index = rebuild(c, latestVersion);
     } catch (SQLException e) {
       throw sqlFailure("rebuilding the index", e);
     } finally {
@@ -324,12 +324,15 @@ public final class EditStore implements AutoCloseable {
     writer.release();
   }
 
-  /** Called by a session after its H2 commit, still holding the writer slot. */
+  /**
+   * Called by a session after its H2 commit, still holding the writer slot. The version becomes
+   * the latest only once the index has applied it: a reader that takes the latest version and
+   * routes at it must find that version in the index, not the one before.
+   */
   void published(long version, List<Layer> newLayers) {
     for (Layer l : newLayers) {
       publishLayer(l);
     }
-    latestVersion = version;
     try (Connection c = pool.getConnection()) {
       index.catchUp(c, version, layersById::get, false);
       index.maybeCommit(config.indexCommitEveryVersions(), false);
@@ -338,12 +341,15 @@ public final class EditStore implements AutoCloseable {
           + " rebuilding", config.location(), version, e.toString());
       try (Connection c = pool.getConnection()) {
         index.abandon();
-        index = rebuild(c);
+        index = rebuild(c, version);
       } catch (SQLException | RuntimeException e2) {
         throw new IllegalStateException("version " + version + " is durable in H2 but the index"
             + " could not be rebuilt; reopen the store to retry", e2);
+      } finally {
+        latestVersion = version; // H2 has it: the next transaction must get the one after
       }
     }
+    latestVersion = version;
   }
 
   // ---- reading ----
@@ -447,7 +453,7 @@ public final class EditStore implements AutoCloseable {
           + "; k=" + k);
     }
     try {
-      return index.search(layer, primary, text, k, version, version == latestVersion, mode);
+      return index.search(layer, primary, text, k, version, mode);
     } catch (IOException e) {
       throw new UncheckedIOException("searching the index of " + config.location(), e);
     }
@@ -457,7 +463,7 @@ public final class EditStore implements AutoCloseable {
   public int activeCount(Layer layer, long version) {
     checkVersion(version);
     try {
-      return index.count(layer, version, version == latestVersion);
+      return index.count(layer, version);
     } catch (IOException e) {
       throw new UncheckedIOException("counting in the index of " + config.location(), e);
     }
