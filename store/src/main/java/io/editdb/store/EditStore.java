@@ -67,6 +67,11 @@ public final class EditStore implements AutoCloseable {
   private final Map<Integer, Layer> layersById = new ConcurrentHashMap<>();
   private volatile KeyIndex index;
   private volatile long latestVersion;
+  // The version a session is committing: visible to SQL from its H2 commit on, announced as
+  // latestVersion only after the index catch-up. Readers that saw it in SQL wait on
+  // `announcements` for it instead of being told it does not exist.
+  private volatile long committing;
+  private final Object announcements = new Object();
   // Owned by the writer slot: read and advanced only while it is held.
   long nextEditId;
   int nextLayerId;
@@ -333,6 +338,14 @@ public final class EditStore implements AutoCloseable {
     for (Layer l : newLayers) {
       publishLayer(l);
     }
+    try {
+      catchUpIndex(version);
+    } finally {
+      announce(version); // H2 has it, index or not: the next transaction gets the one after
+    }
+  }
+
+  private void catchUpIndex(long version) {
     try (Connection c = pool.getConnection()) {
       index.catchUp(c, version, layersById::get, false);
       index.maybeCommit(config.indexCommitEveryVersions(), false);
@@ -345,11 +358,51 @@ public final class EditStore implements AutoCloseable {
       } catch (SQLException | RuntimeException e2) {
         throw new IllegalStateException("version " + version + " is durable in H2 but the index"
             + " could not be rebuilt; reopen the store to retry", e2);
-      } finally {
-        latestVersion = version; // H2 has it: the next transaction must get the one after
       }
     }
-    latestVersion = version;
+  }
+
+  /** Called by a session just before its H2 commit (holding the writer slot). */
+  void committing(long version) {
+    committing = version;
+  }
+
+  /** Called by a session whose H2 commit failed: nobody should wait for that version. */
+  void commitFailed() {
+    synchronized (announcements) {
+      committing = latestVersion;
+      announcements.notifyAll();
+    }
+  }
+
+  private void announce(long version) {
+    synchronized (announcements) {
+      latestVersion = version;
+      announcements.notifyAll();
+    }
+  }
+
+  /**
+   * Waits, at most the write lock timeout, until the version being committed is announced;
+   * returns the latest version then.
+   */
+  private long awaitAnnounced(long v) {
+    long deadline = System.nanoTime() + config.writeLockTimeout().toNanos();
+    synchronized (announcements) {
+      while (latestVersion < v && v <= committing) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(announcements, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      return latestVersion;
+    }
   }
 
   // ---- reading ----
@@ -363,9 +416,16 @@ public final class EditStore implements AutoCloseable {
     return latestVersion;
   }
 
-  /** Refuses a version that does not exist: valid ones are 0 (the empty origin) to the latest. */
+  /**
+   * Refuses a version that does not exist: valid ones are 0 (the empty origin) to the latest. A
+   * version whose commit is under way (SQL already shows it; the index is catching up) is waited
+   * for, briefly, rather than refused.
+   */
   public long checkVersion(long v) {
     long latest = latestVersion;
+    if (v > latest && v <= committing) {
+      latest = awaitAnnounced(v);
+    }
     if (v < 0 || v > latest) {
       throw new StoreException(UNKNOWN_VERSION, "version " + v + " does not exist; versions run"
           + " from 0 (empty) to " + latest + ". Use a version in that range");

@@ -436,8 +436,10 @@ public final class StoreSession implements AutoCloseable {
       exec("UPDATE versions SET committed_at = ?, edits_added = ?, edits_retired = ?,"
           + " edits_restored = ?, layers_created = ? WHERE version = ?", at, added, retired,
           restored, newLayers.size(), version);
+      store.committing(committed);
       sql.commit();
     } catch (SQLException e) {
+      store.commitFailed();
       rollback();
       throw store.sqlFailure("commit of version " + committed, e);
     }
