@@ -332,27 +332,29 @@ public final class EditStore implements AutoCloseable {
   /**
    * Called by a session after its H2 commit, still holding the writer slot. The version becomes
    * the latest only once the index has applied it: a reader that takes the latest version and
-   * routes at it must find that version in the index, not the one before.
+   * routes at it must find that version in the index, not the one before. The index reads the
+   * version through the session's own connection: when open sessions hold every pooled
+   * connection, waiting for another one would stall the commit and every writer behind it.
    */
-  void published(long version, List<Layer> newLayers) {
+  void published(Connection session, long version, List<Layer> newLayers) {
     for (Layer l : newLayers) {
       publishLayer(l);
     }
     try {
-      catchUpIndex(version);
+      catchUpIndex(session, version);
     } finally {
       announce(version); // H2 has it, index or not: the next transaction gets the one after
     }
   }
 
-  private void catchUpIndex(long version) {
-    try (Connection c = pool.getConnection()) {
+  private void catchUpIndex(Connection c, long version) {
+    try {
       index.catchUp(c, version, layersById::get, false);
       index.maybeCommit(config.indexCommitEveryVersions(), false);
     } catch (IOException | SQLException | RuntimeException e) {
       LOG.error("{} - version {} is committed in H2 but the index could not apply it ({});"
           + " rebuilding", config.location(), version, e.toString());
-      try (Connection c = pool.getConnection()) {
+      try {
         index.abandon();
         index = rebuild(c, version);
       } catch (SQLException | RuntimeException e2) {

@@ -444,7 +444,7 @@ public final class StoreSession implements AutoCloseable {
       throw store.sqlFailure("commit of version " + committed, e);
     }
     try {
-      store.published(committed, List.copyOf(newLayers));
+      store.published(sql, committed, List.copyOf(newLayers));
     } finally {
       end();
     }

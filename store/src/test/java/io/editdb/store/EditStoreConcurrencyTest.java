@@ -1,10 +1,12 @@
 package io.editdb.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -56,6 +58,29 @@ class EditStoreConcurrencyTest {
               }
               assertIndexAt(s, layer, v, r);
             });
+      }
+    }
+  }
+
+  /**
+   * Every pooled connection held by an open session (a JDBC connection holds one for its life)
+   * must not stop a commit: the index catch-up after it needs no connection of its own.
+   */
+  @Test
+  void aCommitNeedsNoSecondConnectionFromAFullPool() {
+    try (EditStore s = EditStore.open(Fixtures.mem().optPoolSize(2))) {
+      s.createLayer(Fixtures.layer("l1").build(), "admin");
+      try (StoreSession writer = s.openSession("ana");
+          StoreSession idle = s.openSession("bob")) {
+        long v =
+            assertTimeoutPreemptively(
+                Duration.ofSeconds(10),
+                () -> {
+                  writer.insert(Fixtures.edit(new Random(seed), "l1", 2).build());
+                  return writer.commit();
+                });
+        assertEquals(2, v);
+        assertEquals(1, s.activeCount(s.layer("l1"), v));
       }
     }
   }
