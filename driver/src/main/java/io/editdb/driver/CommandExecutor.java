@@ -291,7 +291,7 @@ final class CommandExecutor {
     String reason = reason(c.reason(), params);
     if (!session.inWriteTransaction()) {
       // Already the active set of v: changing nothing must not make a new version.
-      List<Long> wanted = session.store().activeEditIds(null, v);
+      List<Long> wanted = session.activeEditIds(null, v);
       if (wanted.equals(activeNow())) {
         return Outcome.count(0);
       }
@@ -316,7 +316,7 @@ final class CommandExecutor {
   // ---- VERIFY HISTORY ----
 
   private Outcome verify() {
-    HistoryCheck h = session.store().verifyHistory();
+    HistoryCheck h = session.verifyHistory();
     SimpleResultSet rs = verifyColumns();
     rs.addRow(h.ok(), h.checked(), h.firstBadSeq(), h.problem());
     return new Outcome(-1, rs, new long[0]);

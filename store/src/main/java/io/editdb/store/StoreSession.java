@@ -89,6 +89,36 @@ public final class StoreSession implements AutoCloseable {
     return store.layer(name);
   }
 
+  // ---- reads through this session's connection ----
+  // A session holds a pooled connection for its life, so when open sessions hold the whole pool
+  // a read that borrowed another would wait for a connection nobody gives back.
+
+  /**
+   * Ids of the edits active at the version, of one layer or (layer null) of all, ascending, as
+   * {@link EditStore#activeEditIds}; an open write transaction's own changes are not at any past
+   * version, so they do not show.
+   */
+  public List<Long> activeEditIds(String layer, long version) {
+    store.checkVersion(version);
+    if (layer != null) {
+      layer(layer);
+    }
+    try {
+      return Rows.activeIds(sql, layer, version);
+    } catch (SQLException e) {
+      throw store.sqlFailure("reading the edits active at version " + version, e);
+    }
+  }
+
+  /** Checks the hash chain and every row's content hash, as {@link EditStore#verifyHistory}. */
+  public HistoryCheck verifyHistory() {
+    try {
+      return Rows.verify(sql);
+    } catch (SQLException e) {
+      throw store.sqlFailure("verifying the history", e);
+    }
+  }
+
   // ---- writes ----
 
   public Layer createLayer(Layer spec) {
