@@ -15,7 +15,7 @@ import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Issue 6, concurrency: many connections on one store. */
+/** Issue 6, concurrency: many connections on one store, and their races. */
 class ConcurrencySoakTest {
   @TempDir Path dir;
 
@@ -45,6 +45,51 @@ class ConcurrencySoakTest {
             assertVerifies(a);
           }
         });
+  }
+
+  /**
+   * ROLLBACK EDITS WHERE names no edit: if another transaction rolls back one of the edits it
+   * matches while it waits for the writer slot, it rolls back the others instead of failing with
+   * WRONG_STATE about an edit the user never named.
+   */
+  @Test
+  void rollbackEditsWhereWaitingForTheWriterSlotRollsBackWhatIsStillActive() throws Exception {
+    String url = TestDb.memUrl("where-race");
+    try (Connection a = TestDb.connect(url);
+        Connection b = TestDb.connect(url)) {
+      a.createStatement().execute(TestDb.SMALL_LAYER);
+      long first = TestDb.insert(a, "first", 0, 0);
+      long second = TestDb.insert(a, "second", 1, 1);
+      a.setAutoCommit(false);
+      a.createStatement().executeUpdate("ROLLBACK EDIT " + first); // a holds the writer slot
+      long[] rolledBack = {-1};
+      SQLException[] failure = {null};
+      Thread where =
+          new Thread(
+              () -> {
+                try (Statement st = b.createStatement()) {
+                  rolledBack[0] = st.executeUpdate("ROLLBACK EDITS WHERE layer = 'small'");
+                } catch (SQLException e) {
+                  failure[0] = e;
+                }
+              },
+              "rollback-edits-where");
+      where.start();
+      // Until b waits for the writer slot, having seen both edits active.
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (where.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      a.commit();
+      where.join(10_000);
+      if (failure[0] != null) {
+        throw failure[0];
+      }
+      assertEquals(1, rolledBack[0]);
+      assertEquals(
+          0, TestDb.scalar(a, "SELECT COUNT(*) FROM edits WHERE status = 'ACTIVE'"),
+          "edit " + second);
+    }
   }
 
   private static void assertVerifies(Connection c) throws SQLException {

@@ -215,6 +215,32 @@ public final class StoreSession implements AutoCloseable {
     });
   }
 
+  /** Picks edit ids with SQL on the session's connection (see {@link #rollbackEditsWhere}). */
+  @FunctionalInterface
+  public interface EditSelector {
+    List<Long> select(Connection sql) throws SQLException;
+  }
+
+  /**
+   * Rolls back the active edits that {@code selector} picks, and picks them only once this
+   * transaction holds the writer slot, so that no other writer changes them between the choice
+   * and the rollback (a statement that names no edit must not fail because another transaction
+   * rolled back one it matched). Picked edits that are not active are left alone. Returns how
+   * many were rolled back.
+   */
+  public int rollbackEditsWhere(EditSelector selector, String reason) {
+    return write(() -> {
+      int n = 0;
+      for (long id : new LinkedHashSet<>(selector.select(sql))) {
+        if (state(id)) {
+          retire(id, reason);
+          n++;
+        }
+      }
+      return n;
+    });
+  }
+
   /** Restores one rolled-back edit; returns 1. */
   public int restoreEdit(long id, String reason) {
     return write(() -> {
