@@ -25,6 +25,7 @@ import io.editdb.store.StoreSession;
 import io.editdb.store.Users;
 import io.editdb.store.VectorCodec;
 import io.editdb.store.WeightDtype;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -286,11 +287,26 @@ final class CommandExecutor {
     // A newline around the condition so that a trailing -- comment in it cannot swallow the rest.
     String query =
         "SELECT id FROM edits WHERE (\n" + c.condition() + "\n) AND status = 'ACTIVE' ORDER BY id";
+    Object[] args = new Object[c.conditionParams().size()];
+    for (int k = 0; k < args.length; k++) {
+      args[k] = Values.forH2(get(new Param(c.conditionParams().get(k), 0), params));
+    }
+    if (matching(session.sql(), query, args).isEmpty()) {
+      return Outcome.count(0); // nothing matched: no transaction, no version
+    }
+    // Matched again once the writer slot is held: a transaction that rolled back one of these
+    // edits meanwhile must not make this statement fail.
+    return Outcome.count(
+        session.rollbackEditsWhere(sql -> matching(sql, query, args), reason(c.reason(), params)));
+  }
+
+  /** The ids the condition of ROLLBACK EDITS WHERE matches, with its errors explained. */
+  private static List<Long> matching(Connection sql, String query, Object[] args)
+      throws SQLException {
     List<Long> ids = new ArrayList<>();
-    try (PreparedStatement ps = session.sql().prepareStatement(query)) {
-      for (int k = 0; k < c.conditionParams().size(); k++) {
-        int index = c.conditionParams().get(k);
-        ps.setObject(k + 1, Values.forH2(get(new Param(index, 0), params)));
+    try (PreparedStatement ps = sql.prepareStatement(query)) {
+      for (int k = 0; k < args.length; k++) {
+        ps.setObject(k + 1, args[k]);
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -310,10 +326,7 @@ final class CommandExecutor {
       }
       throw t;
     }
-    if (ids.isEmpty()) {
-      return Outcome.count(0); // nothing matched: no transaction, no version
-    }
-    return Outcome.count(session.rollbackEdits(ids, reason(c.reason(), params)));
+    return ids;
   }
 
   private Outcome rollbackToVersion(RollbackToVersion c, Object[] params) throws SQLException {
@@ -321,7 +334,7 @@ final class CommandExecutor {
     String reason = reason(c.reason(), params);
     if (!session.inWriteTransaction()) {
       // Already the active set of v: changing nothing must not make a new version.
-      List<Long> wanted = session.store().activeEditIds(null, v);
+      List<Long> wanted = session.activeEditIds(null, v);
       if (wanted.equals(activeNow())) {
         return Outcome.count(0);
       }
@@ -346,7 +359,7 @@ final class CommandExecutor {
   // ---- VERIFY HISTORY ----
 
   private Outcome verify() {
-    HistoryCheck h = session.store().verifyHistory();
+    HistoryCheck h = session.verifyHistory();
     SimpleResultSet rs = verifyColumns();
     rs.addRow(h.ok(), h.checked(), h.firstBadSeq(), h.problem());
     return new Outcome(-1, rs, new long[0]);

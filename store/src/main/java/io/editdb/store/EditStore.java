@@ -67,6 +67,11 @@ public final class EditStore implements AutoCloseable {
   private final Map<Integer, Layer> layersById = new ConcurrentHashMap<>();
   private volatile KeyIndex index;
   private volatile long latestVersion;
+  // The version a session is committing: visible to SQL from its H2 commit on, announced as
+  // latestVersion only after the index catch-up. Readers that saw it in SQL wait on
+  // `announcements` for it instead of being told it does not exist.
+  private volatile long committing;
+  private final Object announcements = new Object();
   // Owned by the writer slot: read and advanced only while it is held.
   long nextEditId;
   int nextLayerId;
@@ -222,7 +227,7 @@ public final class EditStore implements AutoCloseable {
         if (idx != null) {
           idx.abandon();
         }
-        idx = rebuild(c);
+        idx = rebuild(c, latestVersion);
       }
       index = idx;
     } catch (SQLException e) {
@@ -230,7 +235,7 @@ public final class EditStore implements AutoCloseable {
     }
   }
 
-  private KeyIndex rebuild(Connection c) throws SQLException {
+  private KeyIndex rebuild(Connection c, long upTo) throws SQLException {
     try {
       if (!config.inMemory() && Files.exists(indexPath())) {
         try (Stream<Path> files = Files.walk(indexPath())) {
@@ -241,7 +246,7 @@ public final class EditStore implements AutoCloseable {
       }
       KeyIndex idx = new KeyIndex(newDirectory(), config);
       idx.clear();
-      idx.catchUp(c, latestVersion, layersById::get, true);
+      idx.catchUp(c, upTo, layersById::get, true);
       idx.maybeCommit(1, true);
       return idx;
     } catch (IOException e) {
@@ -254,7 +259,7 @@ public final class EditStore implements AutoCloseable {
     acquireWriter();
     try (Connection c = pool.getConnection()) {
       index.abandon();
-      index = rebuild(c);
+      index = rebuild(c, latestVersion);
     } catch (SQLException e) {
       throw sqlFailure("rebuilding the index", e);
     } finally {
@@ -332,25 +337,81 @@ public final class EditStore implements AutoCloseable {
     writer.release();
   }
 
-  /** Called by a session after its H2 commit, still holding the writer slot. */
-  void published(long version, List<Layer> newLayers) {
+  /**
+   * Called by a session after its H2 commit, still holding the writer slot. The version becomes
+   * the latest only once the index has applied it: a reader that takes the latest version and
+   * routes at it must find that version in the index, not the one before. The index reads the
+   * version through the session's own connection: when open sessions hold every pooled
+   * connection, waiting for another one would stall the commit and every writer behind it.
+   */
+  void published(Connection session, long version, List<Layer> newLayers) {
     for (Layer l : newLayers) {
       publishLayer(l);
     }
-    latestVersion = version;
-    try (Connection c = pool.getConnection()) {
+    try {
+      catchUpIndex(session, version);
+    } finally {
+      announce(version); // H2 has it, index or not: the next transaction gets the one after
+    }
+  }
+
+  private void catchUpIndex(Connection c, long version) {
+    try {
       index.catchUp(c, version, layersById::get, false);
       index.maybeCommit(config.indexCommitEveryVersions(), false);
     } catch (IOException | SQLException | RuntimeException e) {
       LOG.error("{} - version {} is committed in H2 but the index could not apply it ({});"
           + " rebuilding", config.location(), version, e.toString());
-      try (Connection c = pool.getConnection()) {
+      try {
         index.abandon();
-        index = rebuild(c);
+        index = rebuild(c, version);
       } catch (SQLException | RuntimeException e2) {
         throw new IllegalStateException("version " + version + " is durable in H2 but the index"
             + " could not be rebuilt; reopen the store to retry", e2);
       }
+    }
+  }
+
+  /** Called by a session just before its H2 commit (holding the writer slot). */
+  void committing(long version) {
+    committing = version;
+  }
+
+  /** Called by a session whose H2 commit failed: nobody should wait for that version. */
+  void commitFailed() {
+    synchronized (announcements) {
+      committing = latestVersion;
+      announcements.notifyAll();
+    }
+  }
+
+  private void announce(long version) {
+    synchronized (announcements) {
+      latestVersion = version;
+      announcements.notifyAll();
+    }
+  }
+
+  /**
+   * Waits, at most the write lock timeout, until the version being committed is announced;
+   * returns the latest version then.
+   */
+  private long awaitAnnounced(long v) {
+    long deadline = System.nanoTime() + config.writeLockTimeout().toNanos();
+    synchronized (announcements) {
+      while (latestVersion < v && v <= committing) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(announcements, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      return latestVersion;
     }
   }
 
@@ -365,9 +426,16 @@ public final class EditStore implements AutoCloseable {
     return latestVersion;
   }
 
-  /** Refuses a version that does not exist: valid ones are 0 (the empty origin) to the latest. */
+  /**
+   * Refuses a version that does not exist: valid ones are 0 (the empty origin) to the latest. A
+   * version whose commit is under way (SQL already shows it; the index is catching up) is waited
+   * for, briefly, rather than refused.
+   */
   public long checkVersion(long v) {
     long latest = latestVersion;
+    if (v > latest && v <= committing) {
+      latest = awaitAnnounced(v);
+    }
     if (v < 0 || v > latest) {
       throw new StoreException(UNKNOWN_VERSION, "version " + v + " does not exist; versions run"
           + " from 0 (empty) to " + latest + ". Use a version in that range");
@@ -455,7 +523,7 @@ public final class EditStore implements AutoCloseable {
           + "; k=" + k);
     }
     try {
-      return index.search(layer, primary, text, k, version, version == latestVersion, mode);
+      return index.search(layer, primary, text, k, version, mode);
     } catch (IOException e) {
       throw new UncheckedIOException("searching the index of " + config.location(), e);
     }
@@ -465,7 +533,7 @@ public final class EditStore implements AutoCloseable {
   public int activeCount(Layer layer, long version) {
     checkVersion(version);
     try {
-      return index.count(layer, version, version == latestVersion);
+      return index.count(layer, version);
     } catch (IOException e) {
       throw new UncheckedIOException("counting in the index of " + config.location(), e);
     }

@@ -65,7 +65,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * The commit user data key {@value #WATERMARK} holds the highest version the commit reflects.
- * Not thread-safe for writes: the store calls the write methods under its writer lock.
+ * Not thread-safe for writes: the store calls the write methods under its writer lock. Reads are
+ * thread-safe: each search uses one searcher, which knows the version it reflects.
  */
 final class KeyIndex implements Closeable {
   static final String WATERMARK = "editdb.version";
@@ -105,7 +106,7 @@ final class KeyIndex implements Closeable {
       String mark = w.getLiveCommitData() == null ? null : readMark(w);
       this.applied = mark == null ? 0 : Long.parseLong(mark);
       this.committed = applied;
-      this.searchers = new SearcherManager(w, new CachingSearcherFactory());
+      this.searchers = new SearcherManager(w, new VersionedSearcherFactory());
       this.writer = w;
       success = true;
     } finally {
@@ -204,6 +205,13 @@ final class KeyIndex implements Closeable {
     }
     applied = upTo;
     searchers.maybeRefreshBlocking();
+    // A version that changed no span leaves the searcher as it was: it now reflects upTo too.
+    IndexSearcher current = searchers.acquire();
+    try {
+      ((VersionedSearcher) current).upTo = upTo;
+    } finally {
+      searchers.release(current);
+    }
     if (added > 10_000) {
       LOG.info("{} - index caught up from version {} to {} ({} spans)", location, from, upTo,
           added);
@@ -261,7 +269,11 @@ final class KeyIndex implements Closeable {
     return "t" + layer.id();
   }
 
-  /** Spans of the layer active at the version; at the latest version only "still open". */
+  /**
+   * Spans of the layer active at the version. At the version the searcher reflects this is just
+   * "still open": the same query at every version, so its cached bits carry over to segments a
+   * commit left unchanged.
+   */
   private static Query filter(Layer layer, long version, boolean latest) {
     BooleanQuery.Builder b = new BooleanQuery.Builder();
     b.add(new TermQuery(new Term(LAYER, layer.name())), Occur.FILTER);
@@ -276,10 +288,10 @@ final class KeyIndex implements Closeable {
   }
 
   /** Number of the layer's edits active at the version. */
-  int count(Layer layer, long version, boolean latest) throws IOException {
+  int count(Layer layer, long version) throws IOException {
     IndexSearcher s = searchers.acquire();
     try {
-      return s.count(filter(layer, version, latest));
+      return s.count(filter(layer, version, isLatest(s, version)));
     } finally {
       searchers.release(s);
     }
@@ -290,15 +302,15 @@ final class KeyIndex implements Closeable {
    * key, or text key on a text-only layer), best first, with raw similarities.
    */
   List<KeyHit> search(Layer layer, float[] primary, float[] text, int k, long version,
-      boolean latest, SearchMode mode) throws IOException {
+      SearchMode mode) throws IOException {
     boolean visual = layer.hasVisual();
     Similarity primarySim = visual ? layer.visualSimilarity() : layer.textSimilarity();
     String primaryField = visual ? visualField(layer) : textField(layer);
     float[] pq = primarySim.indexed(primary);
     float[] tq = text == null ? null : layer.textSimilarity().indexed(text);
-    Query filter = filter(layer, version, latest);
     IndexSearcher s = searchers.acquire();
     try {
+      Query filter = filter(layer, version, isLatest(s, version));
       List<LeafReaderContext> leaves = s.getIndexReader().leaves();
       List<int[]> docs; // {globalDoc}
       if (mode == SearchMode.HNSW) {
@@ -337,6 +349,21 @@ final class KeyIndex implements Closeable {
     } finally {
       searchers.release(s);
     }
+  }
+
+  /**
+   * True if the searcher reflects exactly this version. Deciding it from the searcher in hand, not
+   * from the store's latest version, matters: a commit may land between the two, and the "still
+   * open" filter on a newer searcher would show the newer version.
+   */
+  private boolean isLatest(IndexSearcher s, long version) {
+    long upTo = ((VersionedSearcher) s).upTo;
+    if (version > upTo) {
+      throw new IllegalStateException("index " + location + " reflects version " + upTo
+          + " but version " + version + " was asked for; the store announces a version only"
+          + " after its index has applied it");
+    }
+    return version == upTo;
   }
 
   /** Raw similarity of one document's stored vector with an (indexed-form) query. */
@@ -410,18 +437,31 @@ final class KeyIndex implements Closeable {
     }
   }
 
+  /** A searcher and the highest version whose changes its reader holds. */
+  private static final class VersionedSearcher extends IndexSearcher {
+    // Raised (never lowered) by the writer after a catch-up that changed nothing.
+    volatile long upTo;
+
+    VersionedSearcher(IndexReader reader, long upTo) {
+      super(reader);
+      this.upTo = upTo;
+    }
+  }
+
   /**
-   * Searchers whose filter cache takes every segment and every filter. Lucene's default skips
-   * segments under 10,000 documents and filters used only a few times; here the same "layer,
+   * Versioned searchers whose filter cache takes every segment and every filter. Lucene's default
+   * skips segments under 10,000 documents and filters used only a few times; here the same "layer,
    * active at v" filter repeats on every query, so computing it once per reader (a rollback's
    * doc-value update makes a new reader, hence a fresh entry) removes a linear pass per query.
+   * A new searcher is made on open and by the refresh at the end of a catch-up, after
+   * {@link #applied} has been set to the version its reader holds.
    */
-  private static final class CachingSearcherFactory extends SearcherFactory {
+  private final class VersionedSearcherFactory extends SearcherFactory {
     private final LRUQueryCache cache = new LRUQueryCache(256, 64L << 20, leaf -> true, 1f);
 
     @Override
     public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) {
-      IndexSearcher s = new IndexSearcher(reader);
+      IndexSearcher s = new VersionedSearcher(reader, applied);
       s.setQueryCache(cache);
       s.setQueryCachingPolicy(ALWAYS);
       return s;

@@ -89,6 +89,36 @@ public final class StoreSession implements AutoCloseable {
     return store.layer(name);
   }
 
+  // ---- reads through this session's connection ----
+  // A session holds a pooled connection for its life, so when open sessions hold the whole pool
+  // a read that borrowed another would wait for a connection nobody gives back.
+
+  /**
+   * Ids of the edits active at the version, of one layer or (layer null) of all, ascending, as
+   * {@link EditStore#activeEditIds}; an open write transaction's own changes are not at any past
+   * version, so they do not show.
+   */
+  public List<Long> activeEditIds(String layer, long version) {
+    store.checkVersion(version);
+    if (layer != null) {
+      layer(layer);
+    }
+    try {
+      return Rows.activeIds(sql, layer, version);
+    } catch (SQLException e) {
+      throw store.sqlFailure("reading the edits active at version " + version, e);
+    }
+  }
+
+  /** Checks the hash chain and every row's content hash, as {@link EditStore#verifyHistory}. */
+  public HistoryCheck verifyHistory() {
+    try {
+      return Rows.verify(sql);
+    } catch (SQLException e) {
+      throw store.sqlFailure("verifying the history", e);
+    }
+  }
+
   // ---- writes ----
 
   public Layer createLayer(Layer spec) {
@@ -182,6 +212,32 @@ public final class StoreSession implements AutoCloseable {
         retire(id, reason);
       }
       return unique.size();
+    });
+  }
+
+  /** Picks edit ids with SQL on the session's connection (see {@link #rollbackEditsWhere}). */
+  @FunctionalInterface
+  public interface EditSelector {
+    List<Long> select(Connection sql) throws SQLException;
+  }
+
+  /**
+   * Rolls back the active edits that {@code selector} picks, and picks them only once this
+   * transaction holds the writer slot, so that no other writer changes them between the choice
+   * and the rollback (a statement that names no edit must not fail because another transaction
+   * rolled back one it matched). Picked edits that are not active are left alone. Returns how
+   * many were rolled back.
+   */
+  public int rollbackEditsWhere(EditSelector selector, String reason) {
+    return write(() -> {
+      int n = 0;
+      for (long id : new LinkedHashSet<>(selector.select(sql))) {
+        if (state(id)) {
+          retire(id, reason);
+          n++;
+        }
+      }
+      return n;
     });
   }
 
@@ -436,13 +492,15 @@ public final class StoreSession implements AutoCloseable {
       exec("UPDATE versions SET committed_at = ?, edits_added = ?, edits_retired = ?,"
           + " edits_restored = ?, layers_created = ? WHERE version = ?", at, added, retired,
           restored, newLayers.size(), version);
+      store.committing(committed);
       sql.commit();
     } catch (SQLException e) {
+      store.commitFailed();
       rollback();
       throw store.sqlFailure("commit of version " + committed, e);
     }
     try {
-      store.published(committed, List.copyOf(newLayers));
+      store.published(sql, committed, List.copyOf(newLayers));
     } finally {
       end();
     }
