@@ -51,6 +51,8 @@ final class HostileStatements {
         sql(SYNTAX_ERROR, "ROLLBACK EDIT ?1"),
         sql(SYNTAX_ERROR, "ROLLBACK EDIT 99999999999999999999"),
         sql(SYNTAX_ERROR, "ROLLBACK EDIT -99999999999999999999"),
+        sql(SYNTAX_ERROR, "ROLLBACK EDIT \u0661"), // an Arabic-Indic digit one
+        sql(SYNTAX_ERROR, "ROLLBACK EDIT \uFF11"), // a fullwidth digit one
         sql(SYNTAX_ERROR, "ROLLBACK TO 3"),
         sql(SYNTAX_ERROR, "ROLLBACK TO VERSION"),
         sql(SYNTAX_ERROR, "ROLLBACK TO VERSION 'x'"),
@@ -111,7 +113,11 @@ final class HostileStatements {
         sql(SYNTAX_ERROR, "INSERT INTO edits (prompt) VALUES ('open"),
         sql(SYNTAX_ERROR, "INSERT INTO edits (\"prompt) VALUES ('p')"),
         sql(SYNTAX_ERROR, "INSERT INTO edits (prompt) VALUES ($$open)"),
+        sql(SYNTAX_ERROR, "INSERT INTO edits (prompt) VALUES (U&'\\00')"),
+        sql(SYNTAX_ERROR, "INSERT INTO edits (prompt) VALUES (U&'\\+FFFFFF')"),
+        sql(SYNTAX_ERROR, "INSERT INTO edits (prompt) VALUES (U&'!0041' UESCAPE 'ab')"),
         sql(SYNTAX_ERROR, "ROLLBACK EDIT 1 /* unclosed"),
+        sql(SYNTAX_ERROR, "ROLLBACK EDIT 1 /* nested /* and closed once */"),
         sql(SYNTAX_ERROR, "ROLLBACK EDIT 1 REASON 'unclosed"),
         sql(SYNTAX_ERROR, "ROLLBACK EDIT 1 REASON 'it's'"));
   }
@@ -230,7 +236,15 @@ final class HostileStatements {
 
   /** How a relation may be named. */
   private static final List<String> SPELLINGS =
-      List.of("%S", "%m", "\"%S\"", "PUBLIC.%s", "\"PUBLIC\".\"%S\"", "public . %s");
+      List.of(
+          "%S",
+          "%m",
+          "\"%S\"",
+          "PUBLIC.%s",
+          "\"PUBLIC\".\"%S\"",
+          "public . %s",
+          "U&\"\\%u%T\"",
+          "U&\"!%u%T\" UESCAPE '!'");
 
   /** What may stand between the words of a statement, H2 reading it as a space. */
   private static final List<String> SEPARATORS =
@@ -243,9 +257,13 @@ final class HostileStatements {
           "/**/",
           "-- c\n",
           "// c\n",
+          "/* a /* nested */ b */",
+          "\u00A0", // no-break space
           "\u2003", // em space
-          "\u3000" // ideographic space
-          );
+          "\u3000", // ideographic space
+          // at the start of a token only: after a letter, H2 reads them as part of the word
+          " \u0000 ",
+          " \u0001 ");
 
   static List<HostileCase> guard() {
     List<HostileCase> out = new ArrayList<>();
@@ -268,6 +286,7 @@ final class HostileStatements {
     String hidden = "/* /* */ ' */ DELETE FROM edit_history -- '";
     out.addAll(
         List.of(
+            sql("write hidden after a nested comment", READ_ONLY_RELATION, hidden),
             sql(READ_ONLY_RELATION, "SELECT 1; DELETE FROM edits"),
             sql(READ_ONLY_RELATION, "DELETE FROM edit_spans; SELECT 1"),
             sql(READ_ONLY_RELATION, "WITH x AS (SELECT 1) DELETE FROM edits"),

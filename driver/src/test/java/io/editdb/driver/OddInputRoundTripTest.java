@@ -257,9 +257,14 @@ class OddInputRoundTripTest {
         "  ROLLBACK EDIT %d REASON 'why'  ;  ",
         "ROLLBACK/* c */EDIT/**/%d/* x */REASON/*y*/'why'",
         "ROLLBACK -- c\nEDIT // c\n%d REASON 'why' -- trailing",
+        "/* a /* nested */ still a comment */ ROLLBACK EDIT %d REASON 'why'",
+        "ROLLBACK\u00A0EDIT\u2003%d\u3000REASON\u202F'why'",
+        "ROLLBACK \u0000EDIT \u0001%d REASON 'why' \u0000",
         "rollback edit %d reason 'why'",
         "RoLlBaCk EdIt %d ReAsOn $$why$$",
         "ROLLBACK EDIT %d REASON N'why'",
+        "ROLLBACK EDIT %d REASON U&'\\0077hy'",
+        "ROLLBACK EDIT %d REASON U&'!0077h!+000079' UESCAPE '!'",
         "ROLLBACK EDIT +%d REASON 'why'",
         "ROLLBACK EDIT 0000%d REASON 'why';"
       })
