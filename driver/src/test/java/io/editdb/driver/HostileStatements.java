@@ -162,6 +162,12 @@ final class HostileStatements {
         sql("leading ;", UNSUPPORTED_STATEMENT, f -> ";ROLLBACK EDIT " + f.active()),
         sql(UNSUPPORTED_STATEMENT, "SELECT 1; INSERT INTO edits (layer) VALUES ('small')"),
         sql(UNSUPPORTED_STATEMENT, "SELECT 1; " + LAYER + ")"),
+        sql(UNSUPPORTED_STATEMENT, "EXECUTE IMMEDIATE 'DELETE FROM edit_history'"),
+        sql(UNSUPPORTED_STATEMENT, "execute immediate 'DELETE FROM ' || 'edit_spans'"),
+        sql(UNSUPPORTED_STATEMENT, "SELECT 1; EXECUTE IMMEDIATE 'DELETE FROM edits'"),
+        sql(UNSUPPORTED_STATEMENT, "RUNSCRIPT FROM 'delete-history.sql'"),
+        sql(UNSUPPORTED_STATEMENT, "SET MODE MSSQLServer"),
+        sql(UNSUPPORTED_STATEMENT, "set mode = 'mssqlserver'"),
         custom(
             "ROLLBACK TO SAVEPOINT over an EditDB write",
             UNSUPPORTED_STATEMENT,
@@ -310,6 +316,10 @@ final class HostileStatements {
             sql(READ_ONLY_RELATION, "DROP ALIAS ROUTE"),
             sql(READ_ONLY_RELATION, "DROP ALIAS IF EXISTS PUBLIC.EDITS_AT"),
             sql(READ_ONLY_RELATION, "CREATE TRIGGER t BEFORE INSERT ON edits CALL 'x.Y'"),
+            sql(READ_ONLY_RELATION, "CREATE SYNONYM e FOR edits"),
+            sql(
+                READ_ONLY_RELATION,
+                "CREATE OR REPLACE SYNONYM IF NOT EXISTS s.e FOR PUBLIC.edit_history"),
             sql(
                 READ_ONLY_RELATION,
                 "ROLLBACK EDITS WHERE id IN (SELECT edit_id FROM FINAL TABLE"
@@ -370,6 +380,10 @@ final class HostileStatements {
             "ROLLBACK EDITS WHERE " + "(".repeat(1 << 20)),
         sql("a 1 MB word", SYNTAX_ERROR, "ROLLBACK EDIT " + mb),
         sql("a 1 MB number", SYNTAX_ERROR, "ROLLBACK EDIT " + "9".repeat(1 << 20)),
+        timed(
+            "1 MB of SYNONYM words, then a write",
+            READ_ONLY_RELATION,
+            "SELECT " + "SYNONYM ".repeat(1 << 17) + "; DELETE FROM edits"),
         timed(
             "1 MB of /* then a write", SYNTAX_ERROR, "/*".repeat(1 << 19) + " DELETE FROM edits"));
   }
