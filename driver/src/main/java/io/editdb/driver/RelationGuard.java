@@ -17,7 +17,7 @@ import java.util.Set;
  * Statements that would run SQL the guard never sees ({@code EXECUTE IMMEDIATE}, {@code
  * RUNSCRIPT}), make another name for a relation ({@code CREATE SYNONYM}) or change how H2 reads SQL
  * ({@code SET MODE MSSQLServer}, whose {@code [names]} the lexer cannot tell from array brackets)
- * are refused too.
+ * are refused too. Linear in the number of tokens, however they repeat.
  */
 final class RelationGuard {
   private static final String EDIT_STATEMENTS =
@@ -50,6 +50,7 @@ final class RelationGuard {
 
   /** Throws READ_ONLY_RELATION if tokens [from, to) write one of EditDB's relations. */
   static void check(String sql, List<Token> t, int from, int to) throws SQLException {
+    int triggerScanned = from; // tokens before this were searched for a trigger's ON already
     for (int i = from; i < to; i++) {
       Token tok = t.get(i);
       if (tok.kind() != Kind.WORD) {
@@ -83,11 +84,15 @@ final class RelationGuard {
         case "ALTER" -> alter(sql, t, i, to);
         case "DROP" -> drop(sql, t, i, to);
         case "TRIGGER" -> {
-          for (int j = i + 1; j < to; j++) {
-            if (t.get(j).is("ON")) {
-              target(sql, t, j + 1, to, "CREATE TRIGGER", tok);
-              break;
+          if (i >= triggerScanned) {
+            int j = i + 1;
+            while (j < to && !t.get(j).is("ON")) {
+              j++;
             }
+            if (j < to) {
+              target(sql, t, j + 1, to, "CREATE TRIGGER", tok);
+            }
+            triggerScanned = j + 1;
           }
         }
         case "SYNONYM" -> {

@@ -381,6 +381,10 @@ final class HostileStatements {
         sql("a 1 MB word", SYNTAX_ERROR, "ROLLBACK EDIT " + mb),
         sql("a 1 MB number", SYNTAX_ERROR, "ROLLBACK EDIT " + "9".repeat(1 << 20)),
         timed(
+            "1 MB of TRIGGER words, then a write",
+            READ_ONLY_RELATION,
+            "SELECT " + "TRIGGER ".repeat(1 << 17) + "; DELETE FROM edits"),
+        timed(
             "1 MB of SYNONYM words, then a write",
             READ_ONLY_RELATION,
             "SELECT " + "SYNONYM ".repeat(1 << 17) + "; DELETE FROM edits"),
