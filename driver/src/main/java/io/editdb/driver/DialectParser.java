@@ -83,6 +83,9 @@ final class DialectParser {
 
   /** Parses one statement. */
   static Parsed parse(String sql) throws SQLException {
+    if (sql == null) {
+      throw ErrorCode.SYNTAX_ERROR.exception("the statement is null; give the SQL text to run");
+    }
     List<Token> tokens = SqlLexer.lex(sql);
     List<Integer> semicolons = new ArrayList<>();
     for (int k = 0; k < tokens.size(); k++) {

@@ -9,6 +9,7 @@ import static io.editdb.driver.HostileCase.custom;
 import static io.editdb.driver.HostileCase.sql;
 import static io.editdb.driver.HostileCase.timed;
 
+import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,7 +120,16 @@ final class HostileStatements {
         sql(SYNTAX_ERROR, "ROLLBACK EDIT 1 /* unclosed"),
         sql(SYNTAX_ERROR, "ROLLBACK EDIT 1 /* nested /* and closed once */"),
         sql(SYNTAX_ERROR, "ROLLBACK EDIT 1 REASON 'unclosed"),
-        sql(SYNTAX_ERROR, "ROLLBACK EDIT 1 REASON 'it's'"));
+        sql(SYNTAX_ERROR, "ROLLBACK EDIT 1 REASON 'it's'"),
+        sql("null SQL", SYNTAX_ERROR, (String) null),
+        custom(
+            "null SQL, prepared",
+            SYNTAX_ERROR,
+            (c, f) -> {
+              try (PreparedStatement ps = c.prepareStatement(null)) {
+                ps.execute();
+              }
+            }));
   }
 
   static List<HostileCase> columns() {
