@@ -406,7 +406,7 @@ final class DialectParser {
     Val reason = null;
     // REASON closes the statement only as "REASON <string|?|NULL>" at its very end, so a
     // condition may still test the reason column: ... WHERE reason LIKE '%x%' REASON 'why'.
-    if (end - condFrom >= 3 && t.get(end - 2).is("REASON")) {
+    if (end - condFrom >= 2 && t.get(end - 2).is("REASON")) {
       Token r = t.get(end - 1);
       if (r.kind() == Kind.STRING || r.kind() == Kind.PARAM || r.is("NULL")) {
         condTo = end - 2;

@@ -72,6 +72,7 @@ final class HostileStatements {
         sql(SYNTAX_ERROR, "SET AUTOCOMMIT MAYBE"),
         sql(SYNTAX_ERROR, "SET AUTOCOMMIT"),
         sql(SYNTAX_ERROR, "ROLLBACK EDITS WHERE"),
+        sql(SYNTAX_ERROR, "ROLLBACK EDITS WHERE REASON 'x'"),
         sql(SYNTAX_ERROR, "ROLLBACK EDITS author = 'x'"),
         sql(SYNTAX_ERROR, "ROLLBACK EDITS WHERE (id = 1"),
         sql(SYNTAX_ERROR, "ROLLBACK EDITS WHERE id = 1)"),
