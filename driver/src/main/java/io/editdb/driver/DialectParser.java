@@ -554,7 +554,11 @@ final class DialectParser {
           throw error(v, "ARRAY[...] holds numbers; found " + describe(v));
         }
         i++;
-        values.add(number(v, negative).floatValue());
+        float f = number(v, negative).floatValue();
+        if (Float.isInfinite(f)) {
+          throw error(v, "number " + v.text() + " is out of range of REAL (32-bit float)");
+        }
+        values.add(f);
       } while (acceptSymbol(','));
       expectSymbol(']', "] or , in ARRAY[...]");
     }
@@ -569,7 +573,11 @@ final class DialectParser {
     String text = (negative ? "-" : "") + v.text();
     boolean integral = v.text().chars().allMatch(Character::isDigit);
     try {
-      return integral ? (Number) Long.parseLong(text) : (Number) Double.parseDouble(text);
+      Number n = integral ? (Number) Long.parseLong(text) : (Number) Double.parseDouble(text);
+      if (Double.isInfinite(n.doubleValue())) {
+        throw new NumberFormatException(); // parseDouble rounds what is too large to infinity
+      }
+      return n;
     } catch (NumberFormatException e) {
       throw error(v, "number " + text + " is out of range");
     }
