@@ -196,9 +196,12 @@ class EditDbStatement implements Statement {
     checkOpen();
     Parsed p = DialectParser.parse(sql);
     Statement s = p.command() instanceof Command.Delegate ? h2() : null;
+    // A plain statement binds nothing: a ? in it is a parameter never set, not a NULL.
+    Object[] params = new Object[p.paramCount()];
+    Arrays.fill(params, Values.UNSET);
     return runParsed(
         p,
-        new Object[p.paramCount()],
+        params,
         mode,
         s,
         () ->

@@ -305,6 +305,16 @@ final class HostileValues {
                 ps.executeBatch();
               }
             }),
+        sql("? in a plain Statement", MISSING_PARAMETER, "ROLLBACK EDIT ?"),
+        sql(
+            "REASON ? in a plain Statement",
+            MISSING_PARAMETER,
+            f -> "ROLLBACK EDIT " + f.active() + " REASON ?"),
+        sql(
+            "CREATE LAYER ? in a plain Statement",
+            MISSING_PARAMETER,
+            "CREATE LAYER ? (MODEL 'm',"
+                + " MODULE 'x', D_IN 1, D_OUT 1, VISUAL_DIM 0, TEXT_DIM 3)"),
         custom(
             "too many: parameter 9 of 8",
             INVALID_VALUE,
