@@ -279,6 +279,8 @@ final class CommandExecutor {
             e);
       }
       throw t;
+    } catch (StackOverflowError e) {
+      throw Errors.tooComplex(e);
     }
     if (ids.isEmpty()) {
       return Outcome.count(0); // nothing matched: no transaction, no version

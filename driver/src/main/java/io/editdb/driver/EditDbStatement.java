@@ -76,6 +76,8 @@ class EditDbStatement implements Statement {
         rows = h2Run.run();
       } catch (SQLException e) {
         throw Errors.translate(e);
+      } catch (StackOverflowError e) {
+        throw Errors.tooComplex(e);
       }
       if (rows) {
         current = VectorResultSets.wrap(h2Statement.getResultSet(), this, conn.h2());

@@ -1,6 +1,7 @@
 package io.editdb.driver;
 
 import static io.editdb.driver.ErrorCode.READ_ONLY_RELATION;
+import static io.editdb.driver.ErrorCode.STATEMENT_TOO_COMPLEX;
 import static io.editdb.driver.ErrorCode.SYNTAX_ERROR;
 import static io.editdb.driver.ErrorCode.UNKNOWN_COLUMN;
 import static io.editdb.driver.ErrorCode.UNSUPPORTED_STATEMENT;
@@ -403,7 +404,19 @@ final class HostileStatements {
             "1 MB of SYNONYM words, then a write",
             READ_ONLY_RELATION,
             "SELECT " + "SYNONYM ".repeat(1 << 17) + "; DELETE FROM edits"),
-        timed(
-            "1 MB of /* then a write", SYNTAX_ERROR, "/*".repeat(1 << 19) + " DELETE FROM edits"));
+        timed("1 MB of /* then a write", SYNTAX_ERROR, "/*".repeat(1 << 19) + " DELETE FROM edits"),
+        sql("100000 nested parentheses", STATEMENT_TOO_COMPLEX, "SELECT " + deep),
+        sql(
+            "100000 NOTs",
+            STATEMENT_TOO_COMPLEX,
+            "SELECT 1 WHERE " + "NOT ".repeat(100_000) + "TRUE"),
+        sql(
+            "100000 nested in ROLLBACK EDITS WHERE",
+            STATEMENT_TOO_COMPLEX,
+            "ROLLBACK EDITS WHERE id = " + deep),
+        custom(
+            "100000 nested parentheses, prepared",
+            STATEMENT_TOO_COMPLEX,
+            (c, f) -> c.prepareStatement("SELECT " + deep).close()));
   }
 }
