@@ -105,6 +105,9 @@ final class HostileValues {
         insert("visual_key -Infinity", INVALID_VALUE, 4, new float[] {0, -inf, 0, 1}),
         insert("visual_key zero", INVALID_VALUE, 4, new float[] {0, 0, 0, 0}),
         insert("visual_key negative zero", INVALID_VALUE, 4, new float[] {-0f, -0f, -0f, -0f}),
+        insert("visual_key subnormal", INVALID_VALUE, 4, new float[] {Float.MIN_VALUE, 0, 0, 0}),
+        insert("visual_key 1e-30", INVALID_VALUE, 4, new float[] {1e-30f, 1e-30f, 0, 0}),
+        insert("visual_key 3e38 twice", INVALID_VALUE, 4, new float[] {3e38f, 3e38f, 0, 0}),
         insert("visual_key double 1e300", INVALID_VALUE, 4, new double[] {1e300, 0, 0, 0}),
         insert("visual_key Double NaN", INVALID_VALUE, 4, new Double[] {Double.NaN, 0d, 0d, 1d}),
         insert("visual_key with a null", INVALID_VALUE, 4, new Float[] {1f, null, 0f, 0f}),
@@ -118,6 +121,7 @@ final class HostileValues {
         insert("text_key NULL", INVALID_VALUE, 5, null),
         insert("text_key NaN", INVALID_VALUE, 5, new float[] {nan, 1, 0}),
         insert("text_key zero", INVALID_VALUE, 5, new float[] {0, 0, 0}),
+        insert("text_key subnormal", INVALID_VALUE, 5, new float[] {0, Float.MIN_VALUE, 0}),
         insert(
             "visual_key of length 2 on a DOT layer",
             INVALID_VALUE,

@@ -80,6 +80,14 @@ final class EditValidator {
     if (norm2 == 0) {
       throw bad(what + " must not be all zeros; a zero key matches nothing. Give the real key");
     }
+    // The index computes in 32-bit floats (and normalises COSINE keys): a key whose squared
+    // length underflows to 0 or overflows there cannot be indexed, and would fail every commit.
+    // The bounds leave room for the index summing in another order.
+    if (norm2 < Float.MIN_NORMAL || norm2 > Float.MAX_VALUE / 2) {
+      throw bad(what + " has length " + Math.sqrt(norm2) + "; its squared length must be between "
+          + Float.MIN_NORMAL + " and " + Float.MAX_VALUE / 2 + " for the index's 32-bit floats."
+          + " Scale the key (e.g. to length 1)");
+    }
     if (sim == Similarity.DOT && Math.abs(Math.sqrt(norm2) - 1) > UNIT_TOLERANCE) {
       throw bad(what + " must have length 1 on a DOT layer; its length is " + Math.sqrt(norm2)
           + ". Normalise it, or use COSINE");
