@@ -230,7 +230,22 @@ final class HostileValues {
         insert("target of 3 MB", INVALID_VALUE, 3, "y".repeat(3 << 20)),
         all("reason of MAX_TEXT + 1", INVALID_VALUE, 11, over),
         all("author of 257", INVALID_VALUE, 10, "a".repeat(257)),
-        all("image_ref of 4097", INVALID_VALUE, 12, "i".repeat(4097)));
+        all("image_ref of 4097", INVALID_VALUE, 12, "i".repeat(4097)),
+        sql(
+            "ROLLBACK EDIT with a reason of MAX_TEXT + 1",
+            INVALID_VALUE,
+            f -> "ROLLBACK EDIT " + f.active() + " REASON '" + over + "'"),
+        custom(
+            "ROLLBACK EDITS WHERE with a 2 MB reason",
+            INVALID_VALUE,
+            (c, f) -> {
+              try (PreparedStatement ps =
+                  c.prepareStatement("ROLLBACK EDITS WHERE id = ? REASON ?")) {
+                ps.setLong(1, f.active());
+                ps.setString(2, "r".repeat(2 << 20));
+                ps.execute();
+              }
+            }));
   }
 
   /** expert_a and expert_b of the small layer's rank 2 as X'..' literals. */

@@ -14,7 +14,7 @@ final class EditValidator {
   static void check(Layer layer, NewEdit e) {
     text("prompt", e.prompt(), true);
     text("target", e.target(), true);
-    text("reason", e.reason(), false);
+    reason(e.reason());
     if (e.imageRef() != null && e.imageRef().length() > 4096) {
       throw bad("image_ref must be at most 4096 characters; it has " + e.imageRef().length());
     }
@@ -63,6 +63,11 @@ final class EditValidator {
     if (v.length() > MAX_TEXT) {
       throw bad(what + " must be at most " + MAX_TEXT + " characters; it has " + v.length());
     }
+  }
+
+  /** The reason of an insert, rollback or restore: optional, else text like a prompt's. */
+  static void reason(String reason) {
+    text("reason", reason, false);
   }
 
   private static void key(String what, float[] k, int dim, Layer layer, Similarity sim) {
