@@ -231,10 +231,42 @@ final class HostileValues {
         all("reason of MAX_TEXT + 1", INVALID_VALUE, 11, over),
         all("author of 257", INVALID_VALUE, 10, "a".repeat(257)),
         all("image_ref of 4097", INVALID_VALUE, 12, "i".repeat(4097)),
+        all("author with a lone surrogate", INVALID_VALUE, 10, "ana\uD800"),
+        all("image_ref with a lone surrogate", INVALID_VALUE, 12, "img\uDFFF.png"),
+        insert("prompt with a lone high surrogate", INVALID_VALUE, 2, "smile \uD83D"),
+        insert("prompt with a lone low surrogate", INVALID_VALUE, 2, "\uDE00 smile"),
+        insert("target with a reversed pair", INVALID_VALUE, 3, "\uDE00\uD83D"),
+        all("reason with a lone surrogate", INVALID_VALUE, 11, "\uDBFF"),
+        sql(
+            "prompt literal with a lone surrogate",
+            INVALID_VALUE,
+            "INSERT INTO edits (layer, prompt, target, visual_key, text_key, expert_a, expert_b)"
+                + " VALUES ('small', 'a\uD800b', 't', ARRAY[1,0,0,0], ARRAY[1,0,0], "
+                + blobs()
+                + ")"),
         sql(
             "ROLLBACK EDIT with a reason of MAX_TEXT + 1",
             INVALID_VALUE,
             f -> "ROLLBACK EDIT " + f.active() + " REASON '" + over + "'"),
+        custom(
+            "RESTORE EDIT with a lone surrogate reason",
+            INVALID_VALUE,
+            (c, f) -> {
+              try (PreparedStatement ps = c.prepareStatement("RESTORE EDIT ? REASON ?")) {
+                ps.setLong(1, f.rolledBack());
+                ps.setString(2, "a\uDC00");
+                ps.execute();
+              }
+            }),
+        custom(
+            "ROLLBACK TO VERSION with a lone surrogate reason",
+            INVALID_VALUE,
+            (c, f) -> {
+              try (PreparedStatement ps = c.prepareStatement("ROLLBACK TO VERSION 1 REASON ?")) {
+                ps.setString(1, "\uD800");
+                ps.execute();
+              }
+            }),
         custom(
             "ROLLBACK EDITS WHERE with a 2 MB reason",
             INVALID_VALUE,
