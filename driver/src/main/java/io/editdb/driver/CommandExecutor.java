@@ -325,6 +325,8 @@ final class CommandExecutor {
             e);
       }
       throw t;
+    } catch (StackOverflowError e) {
+      throw Errors.tooComplex(e);
     }
     return ids;
   }

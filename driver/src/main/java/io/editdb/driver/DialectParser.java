@@ -83,6 +83,9 @@ final class DialectParser {
 
   /** Parses one statement. */
   static Parsed parse(String sql) throws SQLException {
+    if (sql == null) {
+      throw ErrorCode.SYNTAX_ERROR.exception("the statement is null; give the SQL text to run");
+    }
     List<Token> tokens = SqlLexer.lex(sql);
     List<Integer> semicolons = new ArrayList<>();
     for (int k = 0; k < tokens.size(); k++) {
@@ -461,7 +464,7 @@ final class DialectParser {
     Val reason = null;
     // REASON closes the statement only as "REASON <string|?|NULL>" at its very end, so a
     // condition may still test the reason column: ... WHERE reason LIKE '%x%' REASON 'why'.
-    if (end - condFrom >= 3 && t.get(end - 2).is("REASON")) {
+    if (end - condFrom >= 2 && t.get(end - 2).is("REASON")) {
       Token r = t.get(end - 1);
       if (r.kind() == Kind.STRING || r.kind() == Kind.PARAM || r.is("NULL")) {
         condTo = end - 2;
@@ -609,7 +612,11 @@ final class DialectParser {
           throw error(v, "ARRAY[...] holds numbers; found " + describe(v));
         }
         i++;
-        values.add(number(v, negative).floatValue());
+        float f = number(v, negative).floatValue();
+        if (Float.isInfinite(f)) {
+          throw error(v, "number " + v.text() + " is out of range of REAL (32-bit float)");
+        }
+        values.add(f);
       } while (acceptSymbol(','));
       expectSymbol(']', "] or , in ARRAY[...]");
     }
@@ -624,7 +631,11 @@ final class DialectParser {
     String text = (negative ? "-" : "") + v.text();
     boolean integral = v.text().chars().allMatch(Character::isDigit);
     try {
-      return integral ? (Number) Long.parseLong(text) : (Number) Double.parseDouble(text);
+      Number n = integral ? (Number) Long.parseLong(text) : (Number) Double.parseDouble(text);
+      if (Double.isInfinite(n.doubleValue())) {
+        throw new NumberFormatException(); // parseDouble rounds what is too large to infinity
+      }
+      return n;
     } catch (NumberFormatException e) {
       throw error(v, "number " + text + " is out of range");
     }

@@ -82,6 +82,8 @@ final class EditDbPreparedStatement extends EditDbStatement implements PreparedS
                 : conn.h2().prepareStatement(sql, type, concurrency, holdability);
       } catch (SQLException e) {
         throw Errors.translate(e);
+      } catch (StackOverflowError e) {
+        throw Errors.tooComplex(e);
       }
     }
     return new EditDbPreparedStatement(conn, p, h2, type, concurrency, holdability, keys);

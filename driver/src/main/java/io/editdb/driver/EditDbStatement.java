@@ -76,6 +76,8 @@ class EditDbStatement implements Statement {
         rows = h2Run.run();
       } catch (SQLException e) {
         throw Errors.translate(e);
+      } catch (StackOverflowError e) {
+        throw Errors.tooComplex(e);
       }
       if (rows) {
         current = VectorResultSets.wrap(h2Statement.getResultSet(), this, conn.h2());
@@ -196,9 +198,12 @@ class EditDbStatement implements Statement {
     checkOpen();
     Parsed p = DialectParser.parse(sql);
     Statement s = p.command() instanceof Command.Delegate ? h2() : null;
+    // A plain statement binds nothing: a ? in it is a parameter never set, not a NULL.
+    Object[] params = new Object[p.paramCount()];
+    Arrays.fill(params, Values.UNSET);
     return runParsed(
         p,
-        new Object[p.paramCount()],
+        params,
         mode,
         s,
         () ->

@@ -41,6 +41,11 @@ public enum ErrorCode {
    */
   WRONG_EXECUTE_METHOD(7005, "42000"),
   /**
+   * A statement nested too deeply for H2 to parse: it ran out of stack. {@code SELECT
+   * ((((...1...))))} with ten thousand parentheses, or as many {@code NOT}s in a row.
+   */
+  STATEMENT_TOO_COMPLEX(7006, "54001"),
+  /**
    * A value breaks a rule: wrong key or weight dimension, NaN, rank above the layer's maximum, a
    * bad layer option. {@code CREATE LAYER l (..., D_IN 0, ...)}
    */

@@ -22,6 +22,17 @@ final class Errors {
             method + " is not supported by the EditDB driver");
   }
 
+  /**
+   * H2 parses nested expressions recursively and lets a StackOverflowError out of a statement
+   * nested thousands deep; that is a refusal of the statement, not a failure of the caller.
+   */
+  static SQLException tooComplex(StackOverflowError e) {
+    return ErrorCode.STATEMENT_TOO_COMPLEX.exception(
+        "the statement is nested too deeply for H2 to parse (it ran out of stack); flatten it,"
+            + " e.g. x IN (1, 2, 3) rather than nested ORs in parentheses, or split it",
+        e);
+  }
+
   /** The catalogued exception for a refusal of the store or the router. */
   static SQLException of(StoreException e) {
     ErrorCode code =

@@ -14,6 +14,10 @@ import java.util.Set;
  * write nested in a common table expression ({@code WITH ... DELETE FROM edits}), a data change
  * delta table ({@code SELECT * FROM FINAL TABLE (UPDATE edits ...)}) or a script is caught too.
  * Strings, quoted names and comments are tokens of their own, so their content never matches.
+ * Statements that would run SQL the guard never sees ({@code EXECUTE IMMEDIATE}, {@code
+ * RUNSCRIPT}), make another name for a relation ({@code CREATE SYNONYM}) or change how H2 reads SQL
+ * ({@code SET MODE MSSQLServer}, whose {@code [names]} the lexer cannot tell from array brackets)
+ * are refused too. Linear in the number of tokens, however they repeat.
  */
 final class RelationGuard {
   private static final String EDIT_STATEMENTS =
@@ -49,6 +53,7 @@ final class RelationGuard {
 
   /** Throws READ_ONLY_RELATION if tokens [from, to) write one of EditDB's relations. */
   static void check(String sql, List<Token> t, int from, int to) throws SQLException {
+    int triggerScanned = from; // tokens before this were searched for a trigger's ON already
     for (int i = from; i < to; i++) {
       Token tok = t.get(i);
       if (tok.kind() != Kind.WORD) {
@@ -82,11 +87,56 @@ final class RelationGuard {
         case "ALTER" -> alter(sql, t, i, to);
         case "DROP" -> drop(sql, t, i, to);
         case "TRIGGER" -> {
-          for (int j = i + 1; j < to; j++) {
-            if (t.get(j).is("ON")) {
+          if (i >= triggerScanned) {
+            int j = i + 1;
+            while (j < to && !t.get(j).is("ON")) {
+              j++;
+            }
+            if (j < to) {
               target(sql, t, j + 1, to, "CREATE TRIGGER", tok);
+            }
+            triggerScanned = j + 1;
+          }
+        }
+        case "SYNONYM" -> {
+          // CREATE [OR REPLACE] SYNONYM [IF NOT EXISTS] [schema.]name FOR [schema.]table
+          for (int j = i + 1; j < Math.min(to, i + 8); j++) {
+            if (t.get(j).is("FOR")) {
+              target(sql, t, j + 1, to, "CREATE SYNONYM", tok);
               break;
             }
+          }
+        }
+        case "EXECUTE" -> {
+          if (statementStart(t, i, from) && i + 1 < to && t.get(i + 1).is("IMMEDIATE")) {
+            throw unsupported(
+                sql,
+                tok,
+                "EXECUTE IMMEDIATE runs SQL text the driver cannot check for writes to EditDB's"
+                    + " relations; send the statement itself");
+          }
+        }
+        case "RUNSCRIPT" -> {
+          if (statementStart(t, i, from)) {
+            throw unsupported(
+                sql,
+                tok,
+                "RUNSCRIPT runs SQL the driver cannot check for writes to EditDB's relations;"
+                    + " send the script's statements one by one");
+          }
+        }
+        case "MODE" -> {
+          int j = i + 1 < to && t.get(i + 1).isSymbol('=') ? i + 2 : i + 1;
+          if (prev.equals("SET")
+              && j < to
+              && (t.get(j).kind() == Kind.WORD || t.get(j).kind() == Kind.STRING)
+              && t.get(j).text().equalsIgnoreCase("MSSQLServer")) {
+            throw unsupported(
+                sql,
+                tok,
+                "SET MODE MSSQLServer makes H2 read [names] in square brackets, which the driver"
+                    + " reads as array brackets when it checks statements for writes to EditDB's"
+                    + " relations; use another mode, and \"quoted names\"");
           }
         }
         default -> {
@@ -193,8 +243,18 @@ final class RelationGuard {
     return j;
   }
 
+  /** True if the token at i begins a statement (of a script, or of the text checked). */
+  private static boolean statementStart(List<Token> t, int i, int from) {
+    return i == from || t.get(i - 1).isSymbol(';');
+  }
+
   private static SQLException refuse(String sql, Token at, String message) {
     return ErrorCode.READ_ONLY_RELATION.exception(
+        message + " (at position " + (at.start() + 1) + " of \"" + abbreviate(sql) + "\")");
+  }
+
+  private static SQLException unsupported(String sql, Token at, String message) {
+    return ErrorCode.UNSUPPORTED_STATEMENT.exception(
         message + " (at position " + (at.start() + 1) + " of \"" + abbreviate(sql) + "\")");
   }
 

@@ -9,7 +9,12 @@ import java.util.Locale;
  * Splits SQL text into tokens, enough to recognise EditDB's statements and writes to its relations:
  * words, quoted names, strings, numbers, parameters and symbols, skipping comments. Follows H2's
  * lexical rules where they matter: {@code ''} inside strings, {@code ""} inside quoted names,
- * {@code --}, {@code //} and {@code /* *}{@code /} comments, {@code $$...$$} strings.
+ * {@code --}, {@code //} and nested {@code /* *}{@code /} comments, {@code $$...$$} strings, {@code
+ * U&"..."} names and {@code U&'...'} strings with Unicode escapes, whitespace as H2 sees it (every
+ * character up to the space, and Unicode space separators such as the no-break space) and words of
+ * Java identifier characters. Where this lexer and H2's disagree on where a token starts or ends, a
+ * write to EditDB's relations could hide from {@link RelationGuard}; so it follows H2 even where H2
+ * is surprising.
  */
 final class SqlLexer {
 
@@ -61,20 +66,23 @@ final class SqlLexer {
   private List<Token> run() throws SQLException {
     List<Token> out = new ArrayList<>();
     int n = sql.length();
+    List<Integer> unicode = new ArrayList<>(); // indexes of U&"..." and U&'...' tokens
     while (pos < n) {
       char c = sql.charAt(pos);
-      if (Character.isWhitespace(c)) {
+      if (isSpace(c)) {
         pos++;
       } else if ((c == '-' && peek(1) == '-') || (c == '/' && peek(1) == '/')) {
         while (pos < n && sql.charAt(pos) != '\n' && sql.charAt(pos) != '\r') {
           pos++;
         }
       } else if (c == '/' && peek(1) == '*') {
-        int end = sql.indexOf("*/", pos + 2);
-        if (end < 0) {
-          throw error(pos, "the comment is not closed; end it with */");
-        }
-        pos = end + 2;
+        pos = blockCommentEnd(pos);
+      } else if ((c == 'U' || c == 'u') && peek(1) == '&' && (peek(2) == '"' || peek(2) == '\'')) {
+        int start = pos;
+        char q = peek(2);
+        unicode.add(out.size());
+        out.add(
+            new Token(q == '"' ? Kind.QUOTED_NAME : Kind.STRING, quoted(start, pos + 2, q), start));
       } else if (c == '\'') {
         int start = pos;
         out.add(new Token(Kind.STRING, quoted(start, pos, '\''), start));
@@ -88,10 +96,11 @@ final class SqlLexer {
         }
         out.add(new Token(Kind.STRING, sql.substring(pos + 2, end), pos));
         pos = end + 2;
-      } else if (isWordStart(c)) {
+      } else if (isWordStart(sql.codePointAt(pos))) {
         int start = pos;
-        while (pos < n && isWordPart(sql.charAt(pos))) {
-          pos++;
+        pos += Character.charCount(sql.codePointAt(pos));
+        while (pos < n && Character.isJavaIdentifierPart(sql.codePointAt(pos))) {
+          pos += Character.charCount(sql.codePointAt(pos));
         }
         String word = sql.substring(start, pos);
         if (pos < n && sql.charAt(pos) == '\'' && (word.equalsIgnoreCase("X"))) {
@@ -101,11 +110,11 @@ final class SqlLexer {
         } else {
           out.add(new Token(Kind.WORD, word, start));
         }
-      } else if (Character.isDigit(c) || (c == '.' && Character.isDigit(peek(1)))) {
+      } else if (isDigit(c) || (c == '.' && isDigit(peek(1)))) {
         out.add(number());
       } else if (c == '?') {
         int start = pos++;
-        while (pos < n && Character.isDigit(sql.charAt(pos))) {
+        while (pos < n && isDigit(sql.charAt(pos))) {
           pos++;
         }
         out.add(new Token(Kind.PARAM, sql.substring(start, pos), start));
@@ -114,7 +123,96 @@ final class SqlLexer {
         pos++;
       }
     }
+    for (int k = unicode.size() - 1; k >= 0; k--) {
+      decodeUnicode(out, unicode.get(k));
+    }
     return out;
+  }
+
+  /** The offset after the block comment at {@code start}; comments nest, as in H2. */
+  private int blockCommentEnd(int start) throws SQLException {
+    int depth = 0;
+    int i = start;
+    while (i + 1 < sql.length()) {
+      char c = sql.charAt(i);
+      char next = sql.charAt(i + 1);
+      if (c == '/' && next == '*') {
+        depth++;
+        i += 2;
+      } else if (c == '*' && next == '/') {
+        i += 2;
+        if (--depth == 0) {
+          return i;
+        }
+      } else {
+        i++;
+      }
+    }
+    throw error(
+        start, "the comment is not closed; end it with */ (comments nest: each /* needs its */)");
+  }
+
+  /**
+   * Replaces the text of the {@code U&} token at {@code k} by what its escapes stand for, taking
+   * the escape character from a {@code UESCAPE '<c>'} after it (default backslash), as H2 does:
+   * {@code <c>XXXX}, {@code <c>+XXXXXX} (hex code points) and {@code <c><c>}.
+   */
+  private void decodeUnicode(List<Token> out, int k) throws SQLException {
+    Token tok = out.get(k);
+    int escape = '\\';
+    if (k + 1 < out.size() && out.get(k + 1).is("UESCAPE")) {
+      Token e = k + 2 < out.size() ? out.get(k + 2) : null;
+      if (e == null
+          || e.kind() != Kind.STRING
+          || e.text().codePointCount(0, e.text().length()) != 1
+          || "+'\"0123456789abcdefABCDEF".indexOf(e.text().codePointAt(0)) >= 0
+          || Character.isWhitespace(e.text().codePointAt(0))) {
+        throw error(
+            tok.start(),
+            "UESCAPE takes one character that is not a hex digit, +, a quote"
+                + " or a space, like UESCAPE '!'");
+      }
+      escape = e.text().codePointAt(0);
+      out.subList(k + 1, k + 3).clear();
+    }
+    String s = tok.text();
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); ) {
+      int cp = s.codePointAt(i);
+      i += Character.charCount(cp);
+      if (cp == escape) {
+        if (i < s.length() && s.codePointAt(i) == escape) {
+          i += Character.charCount(escape);
+        } else {
+          boolean wide = i < s.length() && s.charAt(i) == '+';
+          int from = wide ? i + 1 : i;
+          int to = from + (wide ? 6 : 4);
+          cp = to <= s.length() ? hex(s, from, to) : -1;
+          if (cp < 0 || cp > Character.MAX_CODE_POINT) {
+            throw error(
+                tok.start(),
+                "a Unicode escape is "
+                    + new String(Character.toChars(escape))
+                    + " and 4 hex digits, or + and 6 hex digits of a code point");
+          }
+          i = to;
+        }
+      }
+      b.appendCodePoint(cp);
+    }
+    out.set(k, new Token(tok.kind(), b.toString(), tok.start()));
+  }
+
+  private static int hex(String s, int from, int to) {
+    int v = 0;
+    for (int i = from; i < to; i++) {
+      int d = Character.digit(s.charAt(i), 16);
+      if (d < 0 || s.charAt(i) > 'f') {
+        return -1;
+      }
+      v = v * 16 + d;
+    }
+    return v;
   }
 
   /** Reads the text quoted by {@code q} at {@code quoteAt}; doubled quotes escape; moves pos. */
@@ -154,12 +252,12 @@ final class SqlLexer {
   private Token number() {
     int start = pos;
     int n = sql.length();
-    while (pos < n && Character.isDigit(sql.charAt(pos))) {
+    while (pos < n && isDigit(sql.charAt(pos))) {
       pos++;
     }
     if (pos < n && sql.charAt(pos) == '.') {
       pos++;
-      while (pos < n && Character.isDigit(sql.charAt(pos))) {
+      while (pos < n && isDigit(sql.charAt(pos))) {
         pos++;
       }
     }
@@ -169,8 +267,8 @@ final class SqlLexer {
       if (pos < n && (sql.charAt(pos) == '+' || sql.charAt(pos) == '-')) {
         pos++;
       }
-      if (pos < n && Character.isDigit(sql.charAt(pos))) {
-        while (pos < n && Character.isDigit(sql.charAt(pos))) {
+      if (pos < n && isDigit(sql.charAt(pos))) {
+        while (pos < n && isDigit(sql.charAt(pos))) {
           pos++;
         }
       } else {
@@ -185,12 +283,19 @@ final class SqlLexer {
     return i < sql.length() ? sql.charAt(i) : '\0';
   }
 
-  private static boolean isWordStart(char c) {
-    return Character.isLetter(c) || c == '_';
+  /** H2's whitespace: control characters, the space, and Unicode space separators. */
+  private static boolean isSpace(char c) {
+    return c <= ' ' || Character.isSpaceChar(c);
   }
 
-  private static boolean isWordPart(char c) {
-    return Character.isLetterOrDigit(c) || c == '_' || c == '$';
+  /** H2's identifier start ({@code $} begins {@code $$} strings and parameters instead). */
+  private static boolean isWordStart(int cp) {
+    return cp != '$' && Character.isJavaIdentifierStart(cp);
+  }
+
+  /** ASCII digits only: H2 reads no other digits as numbers. */
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
   }
 
   private SQLException error(int at, String what) {

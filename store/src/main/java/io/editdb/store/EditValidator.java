@@ -2,6 +2,8 @@ package io.editdb.store;
 
 import static io.editdb.store.StoreException.Kind.INVALID_VALUE;
 
+import java.util.Locale;
+
 /** The rules an edit must meet before anything is written; each message: rule, value, fix. */
 final class EditValidator {
   /** Longest prompt, target or reason, in characters. */
@@ -14,13 +16,15 @@ final class EditValidator {
   static void check(Layer layer, NewEdit e) {
     text("prompt", e.prompt(), true);
     text("target", e.target(), true);
-    text("reason", e.reason(), false);
+    reason(e.reason());
     if (e.imageRef() != null && e.imageRef().length() > 4096) {
       throw bad("image_ref must be at most 4096 characters; it has " + e.imageRef().length());
     }
+    wellFormed("image_ref", e.imageRef());
     if (e.author() != null && e.author().length() > 256) {
       throw bad("author must be at most 256 characters; it has " + e.author().length());
     }
+    wellFormed("author", e.author());
     if (layer.hasVisual()) {
       if (e.visualKey() == null) {
         throw bad("visual_key is required on layer " + layer.name() + " (visual_dim "
@@ -63,6 +67,35 @@ final class EditValidator {
     if (v.length() > MAX_TEXT) {
       throw bad(what + " must be at most " + MAX_TEXT + " characters; it has " + v.length());
     }
+    wellFormed(what, v);
+  }
+
+  /** The reason of an insert, rollback or restore: optional, else text like a prompt's. */
+  static void reason(String reason) {
+    text("reason", reason, false);
+  }
+
+  /**
+   * Text must be Unicode text, any sequence of code points (NUL, emoji, right-to-left text,
+   * combining marks, control characters are all kept exactly as given), but no unpaired surrogate:
+   * that is no code point and has no UTF-8 form, so the history's hash (over UTF-8) sees a '?' in
+   * its place and the text encoder drops it, and two different texts would look alike.
+   */
+  private static void wellFormed(String what, String v) {
+    if (v == null) {
+      return;
+    }
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < v.length()
+          && Character.isLowSurrogate(v.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw bad(what + " must be well-formed UTF-16; it has an unpaired surrogate U+"
+            + Integer.toHexString(c).toUpperCase(Locale.ROOT) + " at index " + i
+            + ". Pair it or remove it");
+      }
+    }
   }
 
   private static void key(String what, float[] k, int dim, Layer layer, Similarity sim) {
@@ -79,6 +112,14 @@ final class EditValidator {
     }
     if (norm2 == 0) {
       throw bad(what + " must not be all zeros; a zero key matches nothing. Give the real key");
+    }
+    // The index computes in 32-bit floats (and normalises COSINE keys): a key whose squared
+    // length underflows to 0 or overflows there cannot be indexed, and would fail every commit.
+    // The bounds leave room for the index summing in another order.
+    if (norm2 < Float.MIN_NORMAL || norm2 > Float.MAX_VALUE / 2) {
+      throw bad(what + " has length " + Math.sqrt(norm2) + "; its squared length must be between "
+          + Float.MIN_NORMAL + " and " + Float.MAX_VALUE / 2 + " for the index's 32-bit floats."
+          + " Scale the key (e.g. to length 1)");
     }
     if (sim == Similarity.DOT && Math.abs(Math.sqrt(norm2) - 1) > UNIT_TOLERANCE) {
       throw bad(what + " must have length 1 on a DOT layer; its length is " + Math.sqrt(norm2)

@@ -199,6 +199,7 @@ public final class StoreSession implements AutoCloseable {
 
   /** Rolls back every listed edit (all must be active); returns how many changed. */
   public int rollbackEdits(Collection<Long> ids, String reason) {
+    EditValidator.reason(reason);
     Set<Long> unique = new LinkedHashSet<>(ids);
     if (unique.isEmpty()) {
       return 0; // nothing to change: no transaction, no version
@@ -243,6 +244,7 @@ public final class StoreSession implements AutoCloseable {
 
   /** Restores one rolled-back edit; returns 1. */
   public int restoreEdit(long id, String reason) {
+    EditValidator.reason(reason);
     return write(() -> {
       if (state(id)) {
         throw new StoreException(WRONG_STATE, "edit " + id + " is active; only a rolled-back edit"
@@ -259,6 +261,7 @@ public final class StoreSession implements AutoCloseable {
    */
   public int rollbackToVersion(long target, String reason) {
     store.checkVersion(target);
+    EditValidator.reason(reason);
     return write(() -> {
       Set<Long> wanted = new LinkedHashSet<>(Rows.activeIds(sql, null, target));
       Set<Long> current = new LinkedHashSet<>(activeNow());
