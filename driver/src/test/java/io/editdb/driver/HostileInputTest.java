@@ -36,7 +36,6 @@ class HostileInputTest {
           ErrorCode.WRITE_LOCK_TIMEOUT,
           ErrorCode.STORE_IN_USE,
           ErrorCode.STORE_UNAVAILABLE,
-          ErrorCode.NOT_ALLOWED,
           ErrorCode.INTERNAL_ERROR);
 
   static final String DOT_LAYER =
@@ -57,6 +56,7 @@ class HostileInputTest {
       st.execute(TestDb.SMALL_LAYER);
       st.execute(DOT_LAYER);
       st.execute(TEXT_LAYER);
+      st.execute("CREATE USER audrey PASSWORD 'audrey-pw' ROLE AUDITOR");
       long active = TestDb.insert(c, "active", 0, 0);
       long rolledBack = TestDb.insert(c, "rolled back", 1, 1);
       st.execute("ROLLBACK EDIT " + rolledBack + " REASON 'fixture'");

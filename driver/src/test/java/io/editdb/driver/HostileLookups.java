@@ -2,13 +2,19 @@ package io.editdb.driver;
 
 import static io.editdb.driver.ErrorCode.CONNECTION_CLOSED;
 import static io.editdb.driver.ErrorCode.DUPLICATE_LAYER;
+import static io.editdb.driver.ErrorCode.DUPLICATE_USER;
 import static io.editdb.driver.ErrorCode.FEATURE_NOT_SUPPORTED;
+import static io.editdb.driver.ErrorCode.INVALID_AUTHORIZATION;
 import static io.editdb.driver.ErrorCode.INVALID_URL;
 import static io.editdb.driver.ErrorCode.INVALID_VALUE;
+import static io.editdb.driver.ErrorCode.NOT_ALLOWED;
 import static io.editdb.driver.ErrorCode.OBJECT_CLOSED;
+import static io.editdb.driver.ErrorCode.SYNTAX_ERROR;
 import static io.editdb.driver.ErrorCode.UNKNOWN_EDIT;
 import static io.editdb.driver.ErrorCode.UNKNOWN_LAYER;
+import static io.editdb.driver.ErrorCode.UNKNOWN_USER;
 import static io.editdb.driver.ErrorCode.UNKNOWN_VERSION;
+import static io.editdb.driver.ErrorCode.UNSUPPORTED_STATEMENT;
 import static io.editdb.driver.ErrorCode.WRONG_STATE;
 import static io.editdb.driver.ErrorCode.WRONG_TYPE;
 import static io.editdb.driver.HostileCase.custom;
@@ -34,7 +40,58 @@ final class HostileLookups {
   private HostileLookups() {}
 
   static Stream<HostileCase> cases() {
-    return Stream.of(references(), layers(), jdbc()).flatMap(List::stream);
+    return Stream.of(references(), layers(), jdbc(), users()).flatMap(List::stream);
+  }
+
+  /** User statements run by the administrator, and what other users may not do. */
+  static List<HostileCase> users() {
+    return List.of(
+        sql("dropping an unknown user", UNKNOWN_USER, "DROP USER nobody"),
+        sql("a role for an unknown user", UNKNOWN_USER, "ALTER USER nobody ROLE EDITOR"),
+        sql("creating an existing user", DUPLICATE_USER, "CREATE USER audrey ROLE EDITOR"),
+        sql("a role that does not exist", INVALID_VALUE, "CREATE USER eve ROLE OWNER"),
+        sql("a user name with a newline", INVALID_VALUE, "CREATE USER 'e\nve' ROLE EDITOR"),
+        sql("a user without a role", SYNTAX_ERROR, "CREATE USER eve PASSWORD 'x'"),
+        sql("dropping the last administrator", WRONG_STATE, "DROP USER ana"),
+        sql("demoting the last administrator", WRONG_STATE, "ALTER USER ana ROLE AUDITOR"),
+        sql(
+            "a user statement in a script",
+            UNSUPPORTED_STATEMENT,
+            "SELECT 1; CREATE USER eve ROLE ADMIN"),
+        custom(
+            "a wrong password",
+            INVALID_AUTHORIZATION,
+            (c, f) -> DriverManager.getConnection(f.url(), "audrey", "guess").close()),
+        custom(
+            "an unknown user",
+            INVALID_AUTHORIZATION,
+            (c, f) -> DriverManager.getConnection(f.url(), "mallory", "").close()),
+        custom(
+            "an auditor's rollback",
+            NOT_ALLOWED,
+            (c, f) -> {
+              try (Connection a = DriverManager.getConnection(f.url(), "audrey", "audrey-pw")) {
+                a.createStatement().execute("ROLLBACK EDIT " + f.active());
+              }
+            }),
+        custom(
+            "an auditor's insert with an injection in the prompt",
+            NOT_ALLOWED,
+            (c, f) -> {
+              try (Connection a = DriverManager.getConnection(f.url(), "audrey", "audrey-pw");
+                  PreparedStatement ps = a.prepareStatement(TestDb.INSERT)) {
+                TestDb.bindSmall(ps, "'); DELETE FROM edits; --", 2, 2);
+                ps.executeUpdate();
+              }
+            }),
+        custom(
+            "an auditor reading password hashes",
+            NOT_ALLOWED,
+            (c, f) -> {
+              try (Connection a = DriverManager.getConnection(f.url(), "audrey", "audrey-pw")) {
+                a.createStatement().executeQuery("SELECT password_hash FROM users").close();
+              }
+            }));
   }
 
   static List<HostileCase> references() {

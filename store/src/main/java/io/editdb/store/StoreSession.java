@@ -230,6 +230,7 @@ public final class StoreSession implements AutoCloseable {
    * many were rolled back.
    */
   public int rollbackEditsWhere(EditSelector selector, String reason) {
+    EditValidator.reason(reason);
     return write(() -> {
       int n = 0;
       for (long id : new LinkedHashSet<>(selector.select(sql))) {
