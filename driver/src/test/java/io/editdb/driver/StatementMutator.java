@@ -45,6 +45,11 @@ final class StatementMutator {
           "ROLLBACK EDITS WHERE id IN (SELECT edit_id FROM edit_history WHERE actor = ?)"
               + " REASON ?",
           "VERIFY HISTORY",
+          // no non-empty passwords: their deliberately slow hash would eat the per-input limit
+          "CREATE USER eve ROLE EDITOR",
+          "ALTER USER eve SET ROLE AUDITOR",
+          "ALTER USER eve PASSWORD ''",
+          "DROP USER eve",
           "COMMIT WORK",
           "ROLLBACK",
           "BEGIN TRANSACTION",
