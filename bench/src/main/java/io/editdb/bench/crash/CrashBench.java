@@ -74,7 +74,12 @@ public final class CrashBench {
           + " %2d damages, %2d rebuilds, %d failures%n", storeDir.getFileName(), storeSeed,
           t.kills(), t.versions(), t.checks(), t.damages(), t.rebuilds(), t.failures().size());
     }
-    return CrashHarness.Tally.sum(tallies);
+    CrashHarness.Tally total = CrashHarness.Tally.sum(tallies);
+    if (!total.failures().isEmpty()) {
+      total.failures().add("replay: -Deditdb.crash.seed=" + seed + " (CrashSafetyTest) or"
+          + " editdb bench crash " + kills + " --per-store " + perStore + " --seed " + seed);
+    }
+    return total;
   }
 
   private static void print(CrashHarness.Tally t, double seconds) {

@@ -27,15 +27,15 @@ import java.util.TreeSet;
  * died (a pipe keeps what was written to it after the writer is killed).
  *
  * <pre>
- * READY &lt;latest&gt; [tag=id ...]    opened; the store's latest version and the edits it created
- * TRY &lt;tag&gt;                        about to insert this edit (it must never exist uncommitted)
- * PENDING &lt;v&gt; &lt;op&gt; ...             about to commit version v with exactly these operations:
- *                                   L (create layer), I:tag (insert), R:id (roll back),
- *                                   S:id (restore), T:t (rollback to version t, followed by
- *                                   its R and S)
- * COMMITTED &lt;v&gt; [tag=id ...]         commit() returned version v; the ids of its inserts
- * ABORTED                           the open transaction was rolled back
- * REOPEN                            closing the connection (the store closes) and reconnecting
+ * READY latest [tag=id ...]   opened: the store's latest version, the edits created by it
+ * TRY tag                     about to insert this edit (it must never exist uncommitted)
+ * PENDING v op ...            about to commit version v with exactly these operations:
+ *                             L (create layer), I:tag (insert), R:id (roll back), S:id
+ *                             (restore), T:t (rollback to version t; its R and S follow)
+ * COMMITTED v [tag=id ...]    commit() returned version v; the ids of its inserts
+ * ABORTED                     the open transaction was rolled back
+ * REOPEN                      closing the connection (the store closes) and reconnecting
+ * ERROR what                  the child failed: anything but a kill ending it is a finding
  * </pre>
  *
  * Arguments: store directory, seed, run name (makes tags unique on the store). Runs through the
@@ -69,6 +69,9 @@ public final class CrashChild {
       System.err.println("usage: CrashChild <store-dir> <seed> <run>");
       System.exit(2);
     }
+    Thread orphaned = new Thread(CrashChild::haltWhenParentGoes, "crash-child-parent-watch");
+    orphaned.setDaemon(true);
+    orphaned.start();
     try {
       new CrashChild(args[0], Long.parseLong(args[1]), args[2]).loop();
     } catch (Throwable t) {
@@ -78,6 +81,21 @@ public final class CrashChild {
       System.out.flush();
       System.exit(3);
     }
+  }
+
+  /**
+   * The parent holds our stdin open and never writes to it: end of input means the parent is
+   * gone (a test run cut short), and a writer that loops forever must not outlive it.
+   */
+  private static void haltWhenParentGoes() {
+    try {
+      while (System.in.read() >= 0) {
+        // nothing is ever sent
+      }
+    } catch (java.io.IOException e) {
+      // same as end of input
+    }
+    Runtime.getRuntime().halt(4);
   }
 
   private void say(String line) {
@@ -173,7 +191,7 @@ public final class CrashChild {
     try (PreparedStatement ps =
         conn.prepareStatement(CrashData.INSERT, Statement.RETURN_GENERATED_KEYS)) {
       for (String tag : tags) {
-        bind(ps, tag);
+        CrashData.bind(ps, tag);
         ps.addBatch();
       }
       long v = expect(ops.toString());
@@ -281,7 +299,7 @@ public final class CrashChild {
   private long insert(String tag) throws SQLException {
     try (PreparedStatement ps =
         conn.prepareStatement(CrashData.INSERT, Statement.RETURN_GENERATED_KEYS)) {
-      bind(ps, tag);
+      CrashData.bind(ps, tag);
       check(1, ps.executeUpdate(), "INSERT");
       try (ResultSet keys = ps.getGeneratedKeys()) {
         if (!keys.next()) {
@@ -290,15 +308,6 @@ public final class CrashChild {
         return keys.getLong(1);
       }
     }
-  }
-
-  private static void bind(PreparedStatement ps, String tag) throws SQLException {
-    ps.setString(1, CrashData.prompt(tag));
-    ps.setString(2, CrashData.target(tag));
-    ps.setObject(3, CrashData.visualKey(tag));
-    ps.setObject(4, CrashData.textKey(tag));
-    ps.setObject(5, CrashData.expertA(tag));
-    ps.setObject(6, CrashData.expertB(tag));
   }
 
   private int update(String sql) throws SQLException {

@@ -1,6 +1,8 @@
 package io.editdb.bench.crash;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.SplittableRandom;
 
 /**
@@ -41,6 +43,16 @@ final class CrashData {
     return prompt != null && prompt.startsWith(PROMPT_PREFIX)
         ? prompt.substring(PROMPT_PREFIX.length())
         : null;
+  }
+
+  /** Binds the edit of this tag to {@link #INSERT}. */
+  static void bind(PreparedStatement ps, String tag) throws SQLException {
+    ps.setString(1, prompt(tag));
+    ps.setString(2, target(tag));
+    ps.setObject(3, visualKey(tag));
+    ps.setObject(4, textKey(tag));
+    ps.setObject(5, expertA(tag));
+    ps.setObject(6, expertB(tag));
   }
 
   static String target(String tag) {

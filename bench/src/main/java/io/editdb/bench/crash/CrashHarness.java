@@ -83,6 +83,7 @@ public final class CrashHarness {
   private final StoreChecker checker;
   private final Path childLog;
   private long startupMs = 1500;
+  private final long started = System.nanoTime();
 
   /** {@code dir} is the store (created by the first child); {@code log} gets a line per kill. */
   public CrashHarness(Path dir, long seed, Options options, PrintStream log) {
@@ -107,8 +108,9 @@ public final class CrashHarness {
       String where = String.format(Locale.ROOT, "%s kill %d/%d (seed %d)", dir.getFileName(), k,
           options.kills(), seed);
       if (options.damage() && random.nextInt(100) < 30) {
-        damages++;
-        log.println(where + ": before the child, index " + damage());
+        String d = damage();
+        damages += d == null ? 0 : 1;
+        log.println(stamp() + where + ": before the child, index " + d);
       }
       Kill kill = runAndKill("r" + k, where);
       killsWhileOpening += kill.beforeReady ? 1 : 0;
@@ -117,36 +119,45 @@ public final class CrashHarness {
       }
       failures.addAll(kill.problems);
       failures.addAll(expected.takeProblems());
-      log.println(where + ": killed " + (kill.beforeReady ? "while opening" : "after "
+      log.println(stamp() + where + ": killed " + (kill.beforeReady ? "while opening" : "after "
           + kill.afterReadyMs + " ms of writes") + ", printed up to version "
           + expected.latest() + (expected.inDoubt() ? " (one in flight)" : ""));
       boolean last = k == options.kills();
       if (failures.isEmpty() && (last || random.nextBoolean())) {
         String damage = "";
         if (options.damage() && random.nextInt(100) < 60) {
-          damages++;
-          damage = ", index " + damage();
+          String d = damage();
+          damages += d == null ? 0 : 1;
+          damage = ", index " + d;
         }
+        long t = System.nanoTime();
         StoreChecker.Result r = checker.check(where);
+        long checkMs = (System.nanoTime() - t) / 1_000_000;
         checks++;
         versionsChecked += r.versionsChecked();
         rebuilds += r.rebuilt() ? 1 : 0;
         failures.addAll(r.problems());
-        log.println(where + ": checked at version " + r.latest() + damage
+        log.println(stamp() + where + ": checked at version " + r.latest() + " in " + checkMs
+            + " ms" + damage
             + (r.rebuilt() ? ", index rebuilt" : "") + (r.problems().isEmpty() ? ": ok"
             : ": " + r.problems().size() + " problem(s)"));
       }
     }
     if (!failures.isEmpty()) {
-      failures.add(dir.getFileName() + ": stopped after kill " + (k - 1) + "; replay with"
-          + " -Deditdb.crash.seed=" + seed + " (store seed); children's stderr in " + childLog
-          + "; last versions " + expected.tail());
+      failures.add(dir.getFileName() + ": stopped after kill " + (k - 1) + " (store seed "
+          + seed + "); children's stderr in " + childLog + "; last versions "
+          + expected.tail());
     }
     return new Tally(k - 1, killsWhileOpening, expected.adoptedInFlight(),
         expected.droppedInFlight(), checks, (int) expected.latest(), versionsChecked, damages,
         rebuilds, failures);
   }
 
+  private String stamp() {
+    return String.format(Locale.ROOT, "%7.1fs ", (System.nanoTime() - started) / 1e9);
+  }
+
+  /** Damages the index at random; returns what was done, or null if it had no files yet. */
   private String damage() {
     IndexDamage d = IndexDamage.values()[random.nextInt(IndexDamage.values().length)];
     return d.apply(dir.resolve("index"), random);
@@ -186,7 +197,10 @@ public final class CrashHarness {
       }
     }
     boolean wasAlive = p.isAlive();
-    p.destroyForcibly();
+    // The handle's destroyForcibly sends SIGKILL and nothing else. Process.destroyForcibly would
+    // also close our end of the child's stdout, dropping the lines still in the pipe: exactly
+    // the last ones the child printed before dying, the ones that matter most here.
+    p.toHandle().destroyForcibly();
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       problems.add(where + ": child still alive 60 s after SIGKILL");
     } else if (wasAlive && p.exitValue() != SIGKILL_STATUS) {

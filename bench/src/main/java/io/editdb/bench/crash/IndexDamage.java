@@ -36,12 +36,12 @@ enum IndexDamage {
   /** A newer commit point full of garbage, which Lucene tries first. */
   GARBAGE_COMMIT;
 
-  /** Applies this damage; returns what was done, for the report. */
+  /** Applies this damage; returns what was done, for the report, or null if there was nothing. */
   String apply(Path index, Random r) {
     try {
       List<Path> files = files(index);
       if (files.isEmpty()) {
-        return name() + ": no index files yet";
+        return null;
       }
       switch (this) {
         case DELETE_ALL -> {
@@ -64,20 +64,22 @@ enum IndexDamage {
           return name() + " " + names(commits);
         }
         case TRUNCATE -> {
-          Path p = files.get(r.nextInt(files.size()));
+          List<Path> nonEmpty = nonEmpty(files);
+          if (nonEmpty.isEmpty()) {
+            return null;
+          }
+          Path p = nonEmpty.get(r.nextInt(nonEmpty.size()));
           long size = Files.size(p);
-          long to = size == 0 ? 0 : r.nextLong(size);
+          long to = r.nextLong(size);
           try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
             ch.truncate(to);
           }
           return name() + " " + p.getFileName() + " " + size + " -> " + to + " bytes";
         }
         case CORRUPT -> {
-          List<Path> nonEmpty = new ArrayList<>();
-          for (Path p : files) {
-            if (Files.size(p) > 0) {
-              nonEmpty.add(p);
-            }
+          List<Path> nonEmpty = nonEmpty(files);
+          if (nonEmpty.isEmpty()) {
+            return null;
           }
           Path p = nonEmpty.get(r.nextInt(nonEmpty.size()));
           long size = Files.size(p);
@@ -114,6 +116,16 @@ enum IndexDamage {
     } catch (IOException e) {
       throw new UncheckedIOException("damaging " + index, e);
     }
+  }
+
+  private static List<Path> nonEmpty(List<Path> files) throws IOException {
+    List<Path> out = new ArrayList<>();
+    for (Path p : files) {
+      if (Files.size(p) > 0) {
+        out.add(p);
+      }
+    }
+    return out;
   }
 
   private static boolean isCommit(Path p) {
