@@ -110,7 +110,8 @@ public final class CrashHarness {
       if (options.damage() && random.nextInt(100) < 30) {
         String d = damage();
         damages += d == null ? 0 : 1;
-        log.println(stamp() + where + ": before the child, index " + d);
+        log.println(stamp() + where + ": before the child, index "
+            + (d == null ? "not damaged (no files yet)" : d));
       }
       Kill kill = runAndKill("r" + k, where);
       killsWhileOpening += kill.beforeReady ? 1 : 0;
@@ -128,7 +129,7 @@ public final class CrashHarness {
         if (options.damage() && random.nextInt(100) < 60) {
           String d = damage();
           damages += d == null ? 0 : 1;
-          damage = ", index " + d;
+          damage = d == null ? "" : ", index " + d;
         }
         long t = System.nanoTime();
         StoreChecker.Result r = checker.check(where);
