@@ -86,6 +86,7 @@ public final class CrashBench {
     System.out.println();
     row("measure", "value");
     System.out.println("|" + "-".repeat(58) + "|" + "-".repeat(12) + "|");
+    row("stores (every other one with index damage)", t.stores());
     row("kills (SIGKILL)", t.kills());
     row("  of which while the child was opening the store", t.killsWhileOpening());
     row("commits in flight at a kill, found durable", t.inFlightDurable());
@@ -94,8 +95,8 @@ public final class CrashBench {
     row("versions committed (all stores)", t.versions());
     row("version checks (EDITS_AT against the writers' record)", t.versionsChecked());
     row("index damages (deleted, truncated, corrupted, ...)", t.damages());
-    row("index rebuilds seen at a check", t.rebuilds());
-    row("failures", t.failures().size());
+    row("index rebuilds seen at a check (damage found on open)", t.rebuilds());
+    row("stores with a failure (a store stops at its first)", t.failedStores());
     row("elapsed (s)", String.format(Locale.ROOT, "%.1f", seconds));
   }
 

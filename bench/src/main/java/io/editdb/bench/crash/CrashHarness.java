@@ -45,22 +45,22 @@ public final class CrashHarness {
     }
   }
 
-  /** What happened on one store. */
-  public record Tally(int kills, int killsWhileOpening, int inFlightDurable, int inFlightAbsent,
-      int checks, int versions, int versionsChecked, int damages, int rebuilds,
-      List<String> failures) {
+  /** What happened on one store (or, summed, on several). */
+  public record Tally(int stores, int failedStores, int kills, int killsWhileOpening,
+      int inFlightDurable, int inFlightAbsent, int checks, int versions, int versionsChecked,
+      int damages, int rebuilds, List<String> failures) {
     static Tally sum(List<Tally> ts) {
       List<String> f = new ArrayList<>();
-      int[] s = new int[9];
+      int[] s = new int[11];
       for (Tally t : ts) {
-        int[] v = {t.kills, t.killsWhileOpening, t.inFlightDurable, t.inFlightAbsent, t.checks,
-            t.versions, t.versionsChecked, t.damages, t.rebuilds};
+        int[] v = {t.stores, t.failedStores, t.kills, t.killsWhileOpening, t.inFlightDurable,
+            t.inFlightAbsent, t.checks, t.versions, t.versionsChecked, t.damages, t.rebuilds};
         for (int i = 0; i < s.length; i++) {
           s[i] += v[i];
         }
         f.addAll(t.failures);
       }
-      return new Tally(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], f);
+      return new Tally(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], f);
     }
   }
 
@@ -149,9 +149,9 @@ public final class CrashHarness {
           + seed + "); children's stderr in " + childLog + "; last versions "
           + expected.tail());
     }
-    return new Tally(k - 1, killsWhileOpening, expected.adoptedInFlight(),
-        expected.droppedInFlight(), checks, (int) expected.latest(), versionsChecked, damages,
-        rebuilds, failures);
+    return new Tally(1, failures.isEmpty() ? 0 : 1, k - 1, killsWhileOpening,
+        expected.adoptedInFlight(), expected.droppedInFlight(), checks, (int) expected.latest(),
+        versionsChecked, damages, rebuilds, failures);
   }
 
   private String stamp() {
