@@ -8,7 +8,7 @@ import java.util.Arrays;
  * <pre>
  * ./editdb demo [--dir ./editdb-demo] [--data vqa_eval.json] [--edits 36]
  * ./editdb shell [jdbc-url] [user]
- * ./editdb bench [lifelong options] | bench store|routing|fused [args]
+ * ./editdb bench [lifelong options] | bench store|routing|fused|crash [args]
  * </pre>
  */
 public final class Main {
@@ -39,13 +39,15 @@ public final class Main {
       case "store" -> StoreBench.main(rest);
       case "routing" -> RoutingBench.main(rest);
       case "fused" -> FusedApplyBench.main(rest);
+      case "crash" -> io.editdb.bench.crash.CrashBench.main(rest);
       case "--help", "-h" -> System.out.println("""
           editdb bench [--data FILE] [--limit N] [--out DIR] [--quick]
               the lifelong-editing benchmark on E-VQA/E-IC records (default
               ../shared/data/evqa/vqa_eval.json); --help for its options
           editdb bench store [edits=100000] [dir]     insert, commit latency, open vs rebuild
           editdb bench routing [sizes] [queries]      exact scan vs HNSW: latency and recall
-          editdb bench fused [options]                fused expert application vs loop""");
+          editdb bench fused [options]                fused expert application vs loop
+          editdb bench crash [kills=300] [--seed S]   SIGKILL a writer, check what survives""");
       case "lifelong" -> LifelongBench.main(rest);
       default -> LifelongBench.main(args);
     }
@@ -60,6 +62,6 @@ public final class Main {
                   time travel and audit it; --help for options
           shell   interactive SQL shell (sqlline) on a JDBC URL, default
                   jdbc:editdb:./editdb-demo; EditDB's statements work in it
-          bench   the lifelong-editing benchmark, or bench store|routing|fused; bench --help""");
+          bench   the lifelong-editing benchmark, or bench store|routing|fused|crash; bench --help""");
   }
 }

@@ -209,6 +209,7 @@ public final class EditStore implements AutoCloseable {
       String problem = null;
       try {
         idx = new KeyIndex(newDirectory(), config);
+        idx.checkIntegrity(); // a corrupt segment throws here and is rebuilt below
         if (idx.watermark() > latestVersion) {
           problem = "index is ahead of the store (version " + idx.watermark() + " > "
               + latestVersion + ")";

@@ -140,6 +140,23 @@ final class KeyIndex implements Closeable {
     }
   }
 
+  /**
+   * Reads every byte of every segment against its checksum. Opening an index checks only
+   * headers and footers, so a flipped byte inside a segment's vectors or doc values would
+   * otherwise be served (wrong scores, a rolled-back span read as open) until a rebuild. Costs
+   * one sequential read of the index, once per open.
+   */
+  void checkIntegrity() throws IOException {
+    IndexSearcher s = searchers.acquire();
+    try {
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        leaf.reader().checkIntegrity();
+      }
+    } finally {
+      searchers.release(s);
+    }
+  }
+
   /** Drops every document; the caller then catches up from version 0. */
   void clear() throws IOException {
     writer.deleteAll();

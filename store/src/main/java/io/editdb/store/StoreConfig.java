@@ -125,10 +125,17 @@ public final class StoreConfig {
     return hnswBeamWidth;
   }
 
+  /**
+   * WRITE_DELAY=0: with H2's default (500 ms) a commit stays in memory until a background thread
+   * writes it, so a process killed in that window loses versions whose commit() had returned. At
+   * 0, H2 writes the commit's MVStore chunk before the commit returns, which survives a killed
+   * process (surviving a power cut would also need the OS to have flushed it to disk).
+   */
   String h2Url() {
     return inMemory()
         ? "jdbc:h2:mem:editdb_" + memoryName + ";DB_CLOSE_DELAY=-1"
-        : "jdbc:h2:file:" + directory.resolve("editdb") + ";DB_CLOSE_ON_EXIT=FALSE";
+        : "jdbc:h2:file:" + directory.resolve("editdb")
+            + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0";
   }
 
   /** A short name for logs and for identifying one store among several. */
