@@ -43,6 +43,9 @@ import java.util.TreeSet;
  * then commit or rollback).
  */
 public final class CrashChild {
+  /** The user the writer and the checker connect as: the first, so the store's administrator. */
+  static final String USER = "ana";
+
   private final String url;
   private final Random random;
   private final String run;
@@ -131,7 +134,7 @@ public final class CrashChild {
   }
 
   private void connect() throws SQLException {
-    conn = DriverManager.getConnection(url, "ana", "");
+    conn = DriverManager.getConnection(url, USER, "");
     store = conn.unwrap(EditStore.class);
   }
 

@@ -68,7 +68,7 @@ final class StoreChecker {
   Result check(String who) {
     List<String> problems = new ArrayList<>();
     String before = IndexDamage.commitState(dir.resolve("index"));
-    try (Connection c = DriverManager.getConnection("jdbc:editdb:" + dir, "checker", "")) {
+    try (Connection c = DriverManager.getConnection("jdbc:editdb:" + dir, CrashChild.USER, "")) {
       String after = IndexDamage.commitState(dir.resolve("index"));
       // Opening commits the index only when it rebuilds it (a catch-up commits later).
       boolean rebuilt = after.startsWith("gen=") && !after.equals(before);
