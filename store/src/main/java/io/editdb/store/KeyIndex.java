@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntFunction;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene103.Lucene103Codec;
@@ -22,13 +23,14 @@ import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.LongPoint;
 import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StringField;
-import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.ConcurrentMergeScheduler;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.MergePolicy;
 import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.Term;
@@ -86,10 +88,15 @@ final class KeyIndex implements Closeable {
   private static final String TO = "to";
   /** Segments with at most this many active spans are scanned instead of graph-searched. */
   static final int EXACT_LEAF = 1024;
+  /** Each segment holds at least this many times the documents of all smaller ones. */
+  static final int MERGE_FANOUT = 10;
 
   private final Directory directory;
   private final IndexWriter writer;
   private final SearcherManager searchers;
+  /** Held while changes are applied, so a merge's reader refresh never shows half a version. */
+  private final ReentrantLock applying = new ReentrantLock();
+  private volatile boolean mergedSinceRefresh;
   private final String location;
   private volatile long applied;
   private long committed;
@@ -106,6 +113,8 @@ final class KeyIndex implements Closeable {
         new IndexWriterConfig()
             .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
             .setRAMBufferSizeMB(256)
+            .setMergePolicy(new LeveledMergePolicy(MERGE_FANOUT))
+            .setMergeScheduler(new RefreshingMergeScheduler())
             .setCodec(
                 new Lucene103Codec() {
                   @Override
@@ -165,6 +174,19 @@ final class KeyIndex implements Closeable {
    */
   void catchUp(Connection c, long upTo, IntFunction<Layer> layers, boolean progress)
       throws IOException, SQLException {
+    applying.lock();
+    try {
+      apply(c, upTo, layers, progress);
+    } finally {
+      applying.unlock();
+    }
+    if (mergedSinceRefresh) {
+      refreshAfterMerge();
+    }
+  }
+
+  private void apply(Connection c, long upTo, IntFunction<Layer> layers, boolean progress)
+      throws IOException, SQLException {
     long from = applied;
     if (upTo <= from) {
       return;
@@ -217,6 +239,7 @@ final class KeyIndex implements Closeable {
       }
     }
     applied = upTo;
+    mergedSinceRefresh = false;
     searchers.maybeRefreshBlocking();
     if (added > 10_000) {
       LOG.info("{} - index caught up from version {} to {} ({} spans)", location, from, upTo,
@@ -287,6 +310,46 @@ final class KeyIndex implements Closeable {
           Occur.FILTER);
     }
     return new ConstantScoreQuery(b.build());
+  }
+
+  /**
+   * Makes merged segments searchable without waiting for the next write: after a bulk load the
+   * merges finish in the background, and a reader opened before them would keep walking the
+   * unmerged segments. Skipped while changes are being applied (that refresh shows the merge).
+   */
+  private void refreshAfterMerge() {
+    mergedSinceRefresh = true;
+    if (!applying.tryLock()) {
+      return;
+    }
+    try {
+      mergedSinceRefresh = false;
+      searchers.maybeRefreshBlocking();
+    } catch (IOException | RuntimeException e) { // closed meanwhile: the next open catches up
+      LOG.debug("{} - refresh after a merge failed: {}", location, e.toString());
+    } finally {
+      applying.unlock();
+    }
+  }
+
+  /**
+   * Waits until the background merges are done and searchable; returns the number of segments
+   * then (benchmarks and maintenance: a store serves meanwhile, only slower).
+   */
+  int awaitMerges() throws IOException {
+    ConcurrentMergeScheduler cms = (ConcurrentMergeScheduler) writer.getConfig()
+        .getMergeScheduler();
+    do {
+      writer.maybeMerge();
+      cms.sync();
+    } while (writer.hasPendingMerges());
+    refreshAfterMerge();
+    IndexSearcher s = searchers.acquire();
+    try {
+      return s.getIndexReader().leaves().size();
+    } finally {
+      searchers.release(s);
+    }
   }
 
   /** Number of the layer's edits active at the version. */
@@ -539,13 +602,17 @@ final class KeyIndex implements Closeable {
   @Override
   public void close() throws IOException {
     try {
-      maybeCommit(1, true);
+      if (applied != committed || writer.hasUncommittedChanges()) { // changes or finished merges
+        writer.setLiveCommitData(Map.of(WATERMARK, Long.toString(applied)).entrySet());
+        writer.commit();
+        committed = applied;
+      }
     } finally {
       try {
         searchers.close();
       } finally {
         try {
-          writer.close();
+          writer.rollback(); // all is committed: aborts running merges instead of waiting
         } finally {
           directory.close();
         }
@@ -561,6 +628,24 @@ final class KeyIndex implements Closeable {
       directory.close();
     } catch (IOException | RuntimeException e) {
       LOG.warn("{} - closing an abandoned index failed: {}", location, e.toString());
+    }
+  }
+
+  /**
+   * Lucene's merge scheduler, unthrottled (a merge here is bound by graph building, not disk,
+   * and routing is slow until it ends), refreshing the searchers after each merge.
+   */
+  private final class RefreshingMergeScheduler extends ConcurrentMergeScheduler {
+    RefreshingMergeScheduler() {
+      disableAutoIOThrottle();
+    }
+
+    @Override
+    protected void doMerge(MergeSource source, MergePolicy.OneMerge merge) throws IOException {
+      super.doMerge(source, merge);
+      if (searchers != null) {
+        refreshAfterMerge();
+      }
     }
   }
 
