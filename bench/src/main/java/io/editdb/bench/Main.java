@@ -45,7 +45,8 @@ public final class Main {
               the lifelong-editing benchmark on E-VQA/E-IC records (default
               ../shared/data/evqa/vqa_eval.json); --help for its options
           editdb bench store [edits=100000] [dir]     insert, commit latency, open vs rebuild
-          editdb bench routing [sizes] [queries]      exact scan vs HNSW: latency and recall
+          editdb bench routing [sizes] [queries] [nosettle]
+                                                      exact scan vs HNSW: latency and recall
           editdb bench fused [options]                fused expert application vs loop
           editdb bench crash [kills=300] [--seed S]   SIGKILL a writer, check what survives""");
       case "lifelong" -> LifelongBench.main(rest);

@@ -290,6 +290,19 @@ public final class EditStore implements AutoCloseable {
     return users;
   }
 
+  /**
+   * Waits until the index's background segment merges are done and searchable; returns the
+   * number of index segments then. The store routes meanwhile, only slower (each segment is one
+   * more graph to walk); benchmarks and maintenance windows call this.
+   */
+  public int awaitIndexMerges() {
+    try {
+      return index.awaitMerges();
+    } catch (IOException e) {
+      throw new UncheckedIOException("merging the index of " + config.location(), e);
+    }
+  }
+
   // ---- writing ----
 
   /** A session: one H2 connection and, while it writes, the writer slot. Not thread-safe. */

@@ -7,10 +7,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntFunction;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene103.Lucene103Codec;
@@ -20,22 +23,24 @@ import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.LongPoint;
 import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StringField;
-import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.ConcurrentMergeScheduler;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.MergePolicy;
 import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.search.AcceptDocs;
 import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.ConstantScoreQuery;
 import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
-import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.KnnCollector;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.ScoreMode;
@@ -46,8 +51,14 @@ import org.apache.lucene.search.SearcherFactory;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.Weight;
+import org.apache.lucene.search.knn.KnnCollectorManager;
+import org.apache.lucene.search.knn.KnnSearchStrategy;
+import org.apache.lucene.search.knn.TopKnnCollectorManager;
 import org.apache.lucene.store.Directory;
+import org.apache.lucene.util.BitSetIterator;
 import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.FixedBitSet;
+import org.apache.lucene.util.VectorUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,13 +87,23 @@ final class KeyIndex implements Closeable {
   private static final String LAYER = "layer";
   private static final String FROM = "from";
   private static final String TO = "to";
+  /** Segments with at most this many active spans are scanned instead of graph-searched. */
+  static final int EXACT_LEAF = 1024;
+  /** Each segment holds at least this many times the documents of all smaller ones. */
+  static final int MERGE_FANOUT = 10;
 
   private final Directory directory;
   private final IndexWriter writer;
   private final SearcherManager searchers;
+  /** Held while changes are applied, so a merge's reader refresh never shows half a version. */
+  private final ReentrantLock applying = new ReentrantLock();
+  private volatile boolean mergedSinceRefresh;
   private final String location;
   private volatile long applied;
   private long committed;
+  /** Per segment reader and layer name: the spans open at the latest version. */
+  private final Map<IndexReader.CacheKey, Map<String, Spans>> latestSpans =
+      new ConcurrentHashMap<>();
 
   /** Opens (or creates) the index; throws if it cannot be read, so the caller can rebuild. */
   KeyIndex(Directory directory, StoreConfig config) throws IOException {
@@ -93,6 +114,8 @@ final class KeyIndex implements Closeable {
         new IndexWriterConfig()
             .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
             .setRAMBufferSizeMB(256)
+            .setMergePolicy(new LeveledMergePolicy(MERGE_FANOUT))
+            .setMergeScheduler(new RefreshingMergeScheduler())
             .setCodec(
                 new Lucene103Codec() {
                   @Override
@@ -169,6 +192,19 @@ final class KeyIndex implements Closeable {
    */
   void catchUp(Connection c, long upTo, IntFunction<Layer> layers, boolean progress)
       throws IOException, SQLException {
+    applying.lock();
+    try {
+      apply(c, upTo, layers, progress);
+    } finally {
+      applying.unlock();
+    }
+    if (mergedSinceRefresh) {
+      refreshAfterMerge();
+    }
+  }
+
+  private void apply(Connection c, long upTo, IntFunction<Layer> layers, boolean progress)
+      throws IOException, SQLException {
     long from = applied;
     if (upTo <= from) {
       return;
@@ -221,6 +257,7 @@ final class KeyIndex implements Closeable {
       }
     }
     applied = upTo;
+    mergedSinceRefresh = false;
     searchers.maybeRefreshBlocking();
     // A version that changed no span leaves the searcher as it was: it now reflects upTo too.
     IndexSearcher current = searchers.acquire();
@@ -304,11 +341,58 @@ final class KeyIndex implements Closeable {
     return new ConstantScoreQuery(b.build());
   }
 
+  /**
+   * Makes merged segments searchable without waiting for the next write: after a bulk load the
+   * merges finish in the background, and a reader opened before them would keep walking the
+   * unmerged segments. Skipped while changes are being applied (that refresh shows the merge).
+   */
+  private void refreshAfterMerge() {
+    mergedSinceRefresh = true;
+    if (!applying.tryLock()) {
+      return;
+    }
+    try {
+      mergedSinceRefresh = false;
+      searchers.maybeRefreshBlocking();
+    } catch (IOException | RuntimeException e) { // closed meanwhile: the next open catches up
+      LOG.debug("{} - refresh after a merge failed: {}", location, e.toString());
+    } finally {
+      applying.unlock();
+    }
+  }
+
+  /**
+   * Waits until the background merges are done and searchable; returns the number of segments
+   * then (benchmarks and maintenance: a store serves meanwhile, only slower).
+   */
+  int awaitMerges() throws IOException {
+    ConcurrentMergeScheduler cms = (ConcurrentMergeScheduler) writer.getConfig()
+        .getMergeScheduler();
+    do {
+      writer.maybeMerge();
+      cms.sync();
+    } while (writer.hasPendingMerges());
+    refreshAfterMerge();
+    IndexSearcher s = searchers.acquire();
+    try {
+      return s.getIndexReader().leaves().size();
+    } finally {
+      searchers.release(s);
+    }
+  }
+
   /** Number of the layer's edits active at the version. */
   int count(Layer layer, long version) throws IOException {
     IndexSearcher s = searchers.acquire();
     try {
-      return s.count(filter(layer, version, isLatest(s, version)));
+      if (!isLatest(s, version)) {
+        return s.count(filter(layer, version, false));
+      }
+      int n = 0;
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        n += openSpans(s, leaf, layer).count;
+      }
+      return n;
     } finally {
       searchers.release(s);
     }
@@ -317,6 +401,13 @@ final class KeyIndex implements Closeable {
   /**
    * The k edits of the layer, active at the version, most similar to the primary query (visual
    * key, or text key on a text-only layer), best first, with raw similarities.
+   *
+   * <p>Segment by segment: a segment with at most {@link #EXACT_LEAF} active spans is scanned
+   * (on a graph that small HNSW visits about as many nodes, and the scan is exact), a larger one
+   * is searched through its HNSW graph, falling back to the scan when the graph search would
+   * visit more nodes than the segment has active spans (Lucene's own rule). The set of active
+   * spans of a segment at the latest version is computed once per segment reader and reused, so
+   * a query pays no pass over the filter.
    */
   List<KeyHit> search(Layer layer, float[] primary, float[] text, int k, long version,
       SearchMode mode) throws IOException {
@@ -327,42 +418,40 @@ final class KeyIndex implements Closeable {
     float[] tq = text == null ? null : layer.textSimilarity().indexed(text);
     IndexSearcher s = searchers.acquire();
     try {
-      Query filter = filter(layer, version, isLatest(s, version));
+      boolean latest = isLatest(s, version);
       List<LeafReaderContext> leaves = s.getIndexReader().leaves();
-      List<int[]> docs; // {globalDoc}
-      if (mode == SearchMode.HNSW) {
-        ScoreDoc[] top = s.search(new KnnFloatVectorQuery(primaryField, pq, k, filter), k).scoreDocs;
-        docs = new ArrayList<>(top.length);
-        for (ScoreDoc sd : top) {
-          docs.add(new int[] {sd.doc});
+      Weight pastFilter = latest ? null
+          : s.createWeight(s.rewrite(filter(layer, version, false)),
+              ScoreMode.COMPLETE_NO_SCORES, 1f);
+      TopHits top = new TopHits(k);
+      KnnCollectorManager knn = mode == SearchMode.HNSW ? new TopKnnCollectorManager(k, s) : null;
+      for (LeafReaderContext leaf : leaves) {
+        FloatVectorValues values = leaf.reader().getFloatVectorValues(primaryField);
+        if (values == null) {
+          continue;
         }
-      } else {
-        docs = exactTop(s, leaves, filter, primaryField, pq, k);
-      }
-      // Score the hits leaf by leaf in doc order: one vector reader per leaf and field.
-      docs.sort(Comparator.comparingInt(d -> d[0]));
-      List<KeyHit> hits = new ArrayList<>(docs.size());
-      String tf = textField(layer);
-      int i = 0;
-      while (i < docs.size()) {
-        LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(docs.get(i)[0], leaves));
-        FloatVectorValues pv = leaf.reader().getFloatVectorValues(primaryField);
-        KnnVectorValues.DocIndexIterator pit = pv.iterator();
-        FloatVectorValues tv = tq == null ? null : leaf.reader().getFloatVectorValues(tf);
-        KnnVectorValues.DocIndexIterator tit = tv == null ? null : tv.iterator();
-        NumericDocValues ids = leaf.reader().getNumericDocValues(EDIT);
-        int end = leaf.docBase + leaf.reader().maxDoc();
-        for (; i < docs.size() && docs.get(i)[0] < end; i++) {
-          int local = docs.get(i)[0] - leaf.docBase;
-          float p = dot(pv, pit, local, pq);
-          float t = tv == null ? Float.NaN : dot(tv, tit, local, tq);
-          ids.advanceExact(local);
-          hits.add(new KeyHit(ids.longValue(), p, t));
+        Spans spans = latest ? openSpans(s, leaf, layer) : Spans.of(leaf, pastFilter);
+        if (spans.count == 0) {
+          continue;
+        }
+        if (knn == null || spans.count <= EXACT_LEAF) {
+          scan(leaf, spans, values, pq, top);
+          continue;
+        }
+        KnnCollector c = knn.newCollector(spans.count, KnnSearchStrategy.Hnsw.DEFAULT, leaf);
+        leaf.reader().searchNearestVectors(primaryField, pq, c, spans.acceptDocs(leaf));
+        if (c.earlyTerminated()) {
+          scan(leaf, spans, values, pq, top);
+          continue;
+        }
+        KnnVectorValues.DocIndexIterator it = values.iterator();
+        ScoreDoc[] found = c.topDocs().scoreDocs;
+        Arrays.sort(found, Comparator.comparingInt(sd -> sd.doc));
+        for (ScoreDoc sd : found) {
+          top.offer(dot(values, it, sd.doc, pq), leaf.docBase + sd.doc);
         }
       }
-      hits.sort(Comparator.comparingDouble((KeyHit h) -> -h.primary())
-          .thenComparingLong(KeyHit::editId));
-      return hits;
+      return hits(leaves, top, tq, textField(layer));
     } finally {
       searchers.release(s);
     }
@@ -383,59 +472,192 @@ final class KeyIndex implements Closeable {
     return version == upTo;
   }
 
+  /** The kept documents scored on the text key too, leaf by leaf in doc order. */
+  private static List<KeyHit> hits(List<LeafReaderContext> leaves, TopHits top, float[] tq,
+      String tf) throws IOException {
+    TopHits.Hit[] docs = top.byDoc();
+    List<KeyHit> hits = new ArrayList<>(docs.length);
+    int i = 0;
+    while (i < docs.length) {
+      LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(docs[i].doc(), leaves));
+      FloatVectorValues tv = tq == null ? null : leaf.reader().getFloatVectorValues(tf);
+      KnnVectorValues.DocIndexIterator tit = tv == null ? null : tv.iterator();
+      NumericDocValues ids = leaf.reader().getNumericDocValues(EDIT);
+      int end = leaf.docBase + leaf.reader().maxDoc();
+      for (; i < docs.length && docs[i].doc() < end; i++) {
+        int local = docs[i].doc() - leaf.docBase;
+        float t = tv == null ? Float.NaN : dot(tv, tit, local, tq);
+        if (!ids.advanceExact(local)) {
+          throw new IllegalStateException("index document " + local + " lacks an edit id");
+        }
+        hits.add(new KeyHit(ids.longValue(), docs[i].sim(), t));
+      }
+    }
+    hits.sort(Comparator.comparingDouble((KeyHit h) -> -h.primary())
+        .thenComparingLong(KeyHit::editId));
+    return hits;
+  }
+
   /** Raw similarity of one document's stored vector with an (indexed-form) query. */
   private static float dot(FloatVectorValues values, KnnVectorValues.DocIndexIterator it, int doc,
       float[] q) throws IOException {
     if (it.docID() > doc || it.advance(doc) != doc) {
       throw new IllegalStateException("index document " + doc + " lacks a vector");
     }
-    return org.apache.lucene.util.VectorUtil.dotProduct(values.vectorValue(it.index()), q);
+    return VectorUtil.dotProduct(values.vectorValue(it.index()), q);
   }
 
-  /** Linear scan of every matching document, keeping the k best by raw similarity. */
-  private static List<int[]> exactTop(IndexSearcher s, List<LeafReaderContext> leaves,
-      Query filter, String field, float[] q, int k) throws IOException {
-    PriorityQueue<float[]> heap = new PriorityQueue<>(Comparator.comparingDouble(a -> a[0]));
-    Weight w = s.createWeight(s.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
-    for (LeafReaderContext leaf : leaves) {
-      Scorer scorer = w.scorer(leaf);
-      FloatVectorValues values = leaf.reader().getFloatVectorValues(field);
-      if (scorer == null || values == null) {
-        continue;
+  /** Linear scan of the leaf's active spans, offering each raw similarity to the top hits. */
+  private static void scan(LeafReaderContext leaf, Spans spans, FloatVectorValues values,
+      float[] q, TopHits top) throws IOException {
+    Bits live = leaf.reader().getLiveDocs();
+    KnnVectorValues.DocIndexIterator vit = values.iterator();
+    if (spans.bits == null) {
+      for (int doc = vit.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = vit.nextDoc()) {
+        if (live == null || live.get(doc)) {
+          top.offer(VectorUtil.dotProduct(values.vectorValue(vit.index()), q), leaf.docBase + doc);
+        }
+      }
+      return;
+    }
+    BitSetIterator docs = new BitSetIterator(spans.bits, spans.count);
+    for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
+      int at = vit.docID() < doc ? vit.advance(doc) : vit.docID();
+      if (at == doc) { // a span without this vector (a visual layer's edit without image)
+        top.offer(VectorUtil.dotProduct(values.vectorValue(vit.index()), q), leaf.docBase + doc);
+      }
+    }
+  }
+
+  /**
+   * The spans of the layer open at the latest version in one segment, cached per segment reader:
+   * a new reader of the segment (after a rollback updated its {@code to} values, or a deletion)
+   * has a new cache key, and a closed reader's entry is dropped.
+   */
+  private Spans openSpans(IndexSearcher s, LeafReaderContext leaf, Layer layer)
+      throws IOException {
+    IndexReader.CacheHelper helper = leaf.reader().getReaderCacheHelper();
+    if (helper == null) {
+      return Spans.of(leaf, openFilter(s, layer));
+    }
+    Map<String, Spans> perLayer = latestSpans.get(helper.getKey());
+    if (perLayer == null) {
+      perLayer = new ConcurrentHashMap<>();
+      Map<String, Spans> prior = latestSpans.putIfAbsent(helper.getKey(), perLayer);
+      if (prior == null) {
+        helper.addClosedListener(latestSpans::remove);
+      } else {
+        perLayer = prior;
+      }
+    }
+    Spans spans = perLayer.get(layer.name());
+    if (spans == null) {
+      spans = Spans.of(leaf, openFilter(s, layer));
+      if (spans.bits != null && leaf.reader().getLiveDocs() == null
+          && spans.count == leaf.reader().docFreq(new Term(LAYER, layer.name()))) {
+        spans = new Spans(spans.count, null); // every span of the layer here is open
+      }
+      perLayer.put(layer.name(), spans);
+    }
+    return spans;
+  }
+
+  private static Weight openFilter(IndexSearcher s, Layer layer) throws IOException {
+    return s.createWeight(s.rewrite(filter(layer, Long.MAX_VALUE, true)),
+        ScoreMode.COMPLETE_NO_SCORES, 1f);
+  }
+
+  /**
+   * A layer's active spans in one segment: their number and which they are ({@code bits} null
+   * when they are all the layer's live documents there, so a graph search needs no filter).
+   */
+  private record Spans(int count, FixedBitSet bits) {
+    static final Spans NONE = new Spans(0, null);
+
+    static Spans of(LeafReaderContext leaf, Weight filter) throws IOException {
+      Scorer scorer = filter.scorer(leaf);
+      if (scorer == null) {
+        return NONE;
       }
       Bits live = leaf.reader().getLiveDocs();
-      DocIdSetIterator docs = scorer.iterator();
-      KnnVectorValues.DocIndexIterator vit = values.iterator();
-      for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
-        if ((live != null && !live.get(doc)) || vit.advance(doc) != doc) {
-          continue;
-        }
-        float sim = org.apache.lucene.util.VectorUtil.dotProduct(values.vectorValue(vit.index()), q);
-        if (heap.size() < k) {
-          heap.add(new float[] {sim, leaf.docBase + doc});
-        } else if (sim > heap.peek()[0]) {
-          heap.poll();
-          heap.add(new float[] {sim, leaf.docBase + doc});
+      FixedBitSet bits = new FixedBitSet(leaf.reader().maxDoc());
+      int count = 0;
+      DocIdSetIterator it = scorer.iterator();
+      for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+        if (live == null || live.get(doc)) {
+          bits.set(doc);
+          count++;
         }
       }
+      return count == 0 ? NONE : new Spans(count, bits);
     }
-    List<int[]> out = new ArrayList<>(heap.size());
-    for (float[] e : heap) {
-      out.add(new int[] {(int) e[1]});
+
+    AcceptDocs acceptDocs(LeafReaderContext leaf) {
+      if (bits == null) {
+        return AcceptDocs.fromLiveDocs(leaf.reader().getLiveDocs(), leaf.reader().maxDoc());
+      }
+      return new AcceptDocs() {
+        @Override
+        public Bits bits() {
+          return bits;
+        }
+
+        @Override
+        public DocIdSetIterator iterator() {
+          return new BitSetIterator(bits, count);
+        }
+
+        @Override
+        public int cost() {
+          return count;
+        }
+      };
     }
-    return out;
+  }
+
+  /** The k best (similarity, global doc) pairs offered, in a min-heap on similarity. */
+  private static final class TopHits {
+    private record Hit(float sim, int doc) {}
+
+    private final PriorityQueue<Hit> heap;
+    private final int k;
+
+    TopHits(int k) {
+      this.k = k;
+      this.heap = new PriorityQueue<>(k + 1, Comparator.comparingDouble(Hit::sim));
+    }
+
+    void offer(float sim, int doc) {
+      if (heap.size() < k) {
+        heap.add(new Hit(sim, doc));
+      } else if (sim > heap.peek().sim()) {
+        heap.poll();
+        heap.add(new Hit(sim, doc));
+      }
+    }
+
+    /** The kept hits by doc ascending. */
+    Hit[] byDoc() {
+      Hit[] all = heap.toArray(new Hit[0]);
+      Arrays.sort(all, Comparator.comparingInt(Hit::doc));
+      return all;
+    }
   }
 
   @Override
   public void close() throws IOException {
     try {
-      maybeCommit(1, true);
+      if (applied != committed || writer.hasUncommittedChanges()) { // changes or finished merges
+        writer.setLiveCommitData(Map.of(WATERMARK, Long.toString(applied)).entrySet());
+        writer.commit();
+        committed = applied;
+      }
     } finally {
       try {
         searchers.close();
       } finally {
         try {
-          writer.close();
+          writer.rollback(); // all is committed: aborts running merges instead of waiting
         } finally {
           directory.close();
         }
@@ -462,6 +684,24 @@ final class KeyIndex implements Closeable {
     VersionedSearcher(IndexReader reader, long upTo) {
       super(reader);
       this.upTo = upTo;
+    }
+  }
+
+  /**
+   * Lucene's merge scheduler, unthrottled (a merge here is bound by graph building, not disk,
+   * and routing is slow until it ends), refreshing the searchers after each merge.
+   */
+  private final class RefreshingMergeScheduler extends ConcurrentMergeScheduler {
+    RefreshingMergeScheduler() {
+      disableAutoIOThrottle();
+    }
+
+    @Override
+    protected void doMerge(MergeSource source, MergePolicy.OneMerge merge) throws IOException {
+      super.doMerge(source, merge);
+      if (searchers != null) {
+        refreshAfterMerge();
+      }
     }
   }
 

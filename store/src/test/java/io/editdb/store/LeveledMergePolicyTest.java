@@ -1,0 +1,53 @@
+package io.editdb.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * After merges settle, segment sizes grow by at least the fanout, so n spans sit in at most
+ * 1 + log(n) / log(fanout + 1) segments, however they were committed; searches see every span.
+ */
+class LeveledMergePolicyTest {
+  private final long seed = Fixtures.seed();
+  private final Random r = new Random(seed);
+
+  @Test
+  void manySmallCommitsEndInFewSegments() {
+    try (EditStore s = EditStore.open(Fixtures.mem())) {
+      s.createLayer(Fixtures.layer("l").build(), "admin");
+      int n = 0;
+      for (int i = 0; i < 300; i++, n++) {
+        s.insert(Fixtures.edit(r, "l", 1).build(), "u");
+      }
+      for (int c = 0; c < 3; c++) {
+        try (StoreSession ss = s.openSession("u")) {
+          for (int i = 0; i < 500; i++, n++) {
+            ss.insert(Fixtures.edit(r, "l", 1).build());
+          }
+          ss.commit();
+        }
+      }
+      int segments = s.awaitIndexMerges();
+      int bound = 1 + (int) Math.floor(Math.log(n) / Math.log(KeyIndex.MERGE_FANOUT + 1));
+      assertTrue(segments <= bound, segments + " segments for " + n + " spans; at most " + bound
+          + " expected, seed " + seed);
+      Layer l = s.layer("l");
+      assertEquals(n, s.activeCount(l, s.latestVersion()));
+      for (SearchMode m : SearchMode.values()) {
+        assertEquals(Math.min(n, Layer.MAX_CANDIDATES), s.searchKeys(l,
+            Fixtures.unit(r, Fixtures.VIS), null, Layer.MAX_CANDIDATES, s.latestVersion(), m)
+            .size(), "mode " + m + ", seed " + seed);
+      }
+    }
+  }
+
+  @Test
+  void fanoutLimits() {
+    assertThrows(IllegalArgumentException.class, () -> new LeveledMergePolicy(1));
+    assertEquals("LeveledMergePolicy{fanout=2}", new LeveledMergePolicy(2).toString());
+  }
+}
