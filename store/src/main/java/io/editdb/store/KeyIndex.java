@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntFunction;
@@ -24,6 +25,7 @@ import org.apache.lucene.document.LongPoint;
 import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.ConcurrentMergeScheduler;
+import org.apache.lucene.index.FieldInfo;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
@@ -72,7 +74,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code from}: point, the version that opened the span
  *   <li>{@code to}: updatable doc value, the version that closed it ({@link Long#MAX_VALUE} while
  *       open); a rollback updates this value and never re-indexes the vectors
- *   <li>{@code v<layerId>}, {@code t<layerId>}: HNSW vector fields of the visual and text keys
+ *   <li>{@code v<layerId>}, {@code t<layerId>}: vector fields of the visual and text keys; HNSW,
+ *       except the text key of a layer with visual keys, which is only read, never searched, and
+ *       is stored flat ({@link FlatFormat}; segments written before that keep their graph)
  * </ul>
  *
  * The commit user data key {@value #WATERMARK} holds the highest version the commit reflects.
@@ -91,6 +95,7 @@ final class KeyIndex implements Closeable {
   static final int EXACT_LEAF = 1024;
   /** Each segment holds at least this many times the documents of all smaller ones. */
   static final int MERGE_FANOUT = 10;
+  private static final KnnVectorsFormat FLAT = new FlatFormat();
 
   private final Directory directory;
   private final IndexWriter writer;
@@ -98,6 +103,8 @@ final class KeyIndex implements Closeable {
   /** Held while changes are applied, so a merge's reader refresh never shows half a version. */
   private final ReentrantLock applying = new ReentrantLock();
   private volatile boolean mergedSinceRefresh;
+  /** Ids of the layers with visual keys: their text keys are stored without a graph. */
+  private final Set<Integer> visualLayers = ConcurrentHashMap.newKeySet();
   private final String location;
   private volatile long applied;
   private long committed;
@@ -120,7 +127,9 @@ final class KeyIndex implements Closeable {
                 new Lucene103Codec() {
                   @Override
                   public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
-                    return format;
+                    return field.startsWith("t")
+                        && visualLayers.contains(Integer.parseInt(field.substring(1)))
+                        ? FLAT : format;
                   }
                 });
     IndexWriter w = new IndexWriter(directory, iwc);
@@ -130,6 +139,18 @@ final class KeyIndex implements Closeable {
       this.applied = mark == null ? 0 : Long.parseLong(mark);
       this.committed = applied;
       this.searchers = new SearcherManager(w, new VersionedSearcherFactory());
+      IndexSearcher s = searchers.acquire();
+      try { // layers with visual keys in the index (until they index again in this process)
+        for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+          for (FieldInfo fi : leaf.reader().getFieldInfos()) {
+            if (fi.name.startsWith("v") && fi.getVectorDimension() > 0) {
+              visualLayers.add(Integer.parseInt(fi.name.substring(1)));
+            }
+          }
+        }
+      } finally {
+        searchers.release(s);
+      }
       this.writer = w;
       success = true;
     } finally {
@@ -228,6 +249,9 @@ final class KeyIndex implements Closeable {
           long toV = rs.getLong(3);
           long to = rs.wasNull() || toV > upTo ? Long.MAX_VALUE : toV;
           Layer layer = layers.apply(rs.getInt(4));
+          if (layer.hasVisual()) {
+            visualLayers.add(layer.id());
+          }
           byte[] visual = rs.getBytes(5);
           float[] text = VectorCodec.decode(rs.getBytes(6));
           writer.updateDocument(spanTerm(editId, fromV),

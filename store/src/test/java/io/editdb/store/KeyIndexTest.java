@@ -27,16 +27,28 @@ class KeyIndexTest {
 
   @Test
   void graphSearchKeepsFilterAndRecallOnLargeSegments() {
+    run(Fixtures.layer("big"));
+  }
+
+  /** A text-only layer searches its text keys' graph (visual layers store text keys flat). */
+  @Test
+  void textOnlyLayerSearchesItsTextGraph() {
+    run(Layer.builder("big", "tiny-lm", "model.layers.1", Fixtures.D, Fixtures.D, 0,
+        Fixtures.TXT).optMaxRank(4));
+  }
+
+  private void run(Layer.Builder layer) {
     try (EditStore s = EditStore.open(Fixtures.mem())) {
-      s.createLayer(Fixtures.layer("big").build(), "admin");
+      s.createLayer(layer.build(), "admin");
       s.createLayer(Fixtures.layer("other").build(), "admin");
       List<Long> big = new ArrayList<>();
       for (int c = 0; c < 3; c++) {
         try (StoreSession ss = s.openSession("u")) {
           for (int i = 0; i < 1500; i++) {
-            NewEdit e = Fixtures.edit(r, "big", 1).build();
+            NewEdit.Builder b = Fixtures.edit(r, "big", 1);
+            NewEdit e = s.layer("big").hasVisual() ? b.build() : b.visualKey(null).build();
             long id = ss.insert(e);
-            keys.put(id, e.visualKey());
+            keys.put(id, s.layer("big").hasVisual() ? e.visualKey() : e.textKey());
             big.add(id);
             if (i % 10 == 0) {
               ss.insert(Fixtures.edit(r, "other", 1).build());
@@ -67,7 +79,7 @@ class KeyIndexTest {
     long found = 0;
     long wanted = 0;
     for (int q = 0; q < 40; q++) {
-      float[] query = Fixtures.unit(r, Fixtures.VIS);
+      float[] query = Fixtures.unit(r, l.hasVisual() ? Fixtures.VIS : Fixtures.TXT);
       List<Long> truth = alive.stream()
           .sorted(Comparator.comparingDouble((Long id) -> -dot(keys.get(id), query))
               .thenComparingLong(id -> id))
