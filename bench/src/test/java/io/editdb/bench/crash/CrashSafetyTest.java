@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,7 +22,9 @@ class CrashSafetyTest {
   private static final int STORES = 2;
   private static final int KILLS_PER_STORE = 6;
 
-  @TempDir Path dir;
+  // A failing run keeps its stores and the children's stderr (named in the failure) to look at.
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  Path dir;
 
   private CrashHarness.Tally run(String name, boolean damage) throws Exception {
     System.out.println("CrashSafetyTest." + name + ": seed " + SEED
