@@ -21,7 +21,8 @@ import java.util.Set;
  * Routing benchmark (issue 3): latency (median, p99) of the exact scan and of HNSW in the same
  * run, and the hard filter's recall of HNSW against the exact scan, at growing store sizes.
  * Visual keys of 512 floats and text keys of 384, drawn around one cluster centre per 100 edits,
- * loaded through the store's insert path 1,000 edits per commit. Routing is measured once the
+ * loaded through the store's insert path in commits of 1,000 edits (n/100 above 100,000, so a
+ * million loads in 10,000-edit commits: a bulk import, not a stream of single edits). Routing is measured once the
  * index's background merges are done (a store that has served a while), unless {@code nosettle}
  * is given: then right after the load, with merges still running. Exact and HNSW alternate query
  * by query, so both see the same machine load.
@@ -56,10 +57,11 @@ public final class RoutingBench {
           .optVisualThreshold(0.7).optMaxCandidates(16).build(), "bench");
       float[] w = new float[8];
       w[0] = 1;
+      int batch = Math.max(1000, n / 100);
       long loadStart = System.nanoTime();
       for (int done = 0; done < n; ) {
         try (StoreSession ss = s.openSession("bench")) {
-          for (int i = 0; i < 1000 && done < n; i++, done++) {
+          for (int i = 0; i < batch && done < n; i++, done++) {
             ss.insert(NewEdit.builder("bench", "q", "a").visualKey(visual.next())
                 .textKey(text.next()).weights(w, w, 1, 1f, WeightDtype.F32).build());
           }

@@ -37,6 +37,15 @@ class KeyIndexTest {
         Fixtures.TXT).optMaxRank(4));
   }
 
+  @Test
+  void beamGrowsWithTheSquareRootOfTheSegmentBeyondTheBase() {
+    assertEquals(48, KeyIndex.beam(48, 1));
+    assertEquals(48, KeyIndex.beam(48, KeyIndex.BEAM_BASE));
+    assertEquals(49, KeyIndex.beam(48, KeyIndex.BEAM_BASE + 1));
+    assertEquals(152, KeyIndex.beam(48, 10 * KeyIndex.BEAM_BASE));
+    assertEquals(Layer.MAX_CANDIDATES, KeyIndex.beam(Layer.MAX_CANDIDATES, Integer.MAX_VALUE));
+  }
+
   private void run(Layer.Builder layer) {
     try (EditStore s = EditStore.open(Fixtures.mem())) {
       s.createLayer(layer.build(), "admin");
