@@ -77,6 +77,10 @@ public final class FusedApplyBench {
         ApplierConfig.cacheBytes(cacheBytes).optDevice(opt.getOrDefault("device", "auto"));
 
     try (ExpertApplier applier = ExpertApplier.create(config, store::get);
+        ExpertApplier perQuery =
+            ExpertApplier.create(config.optLayout(ApplierConfig.Layout.PER_QUERY), store::get);
+        ExpertApplier shared =
+            ExpertApplier.create(config.optLayout(ApplierConfig.Layout.SHARED), store::get);
         NDManager manager =
             Engine.getEngine(ApplierConfig.ENGINE).newBaseManager(applier.device())) {
       NDArray h = manager.create(hidden, new Shape(batch, tokens, d));
@@ -91,6 +95,16 @@ public final class FusedApplyBench {
                 }
               },
               () -> applier.apply(hidden, batch, tokens, d, routed, null)[0],
+              () -> {
+                try (NDArray out = perQuery.apply(h, routed, null)) {
+                  return sync(out);
+                }
+              },
+              () -> {
+                try (NDArray out = shared.apply(h, routed, null)) {
+                  return sync(out);
+                }
+              },
               () -> applier.applyLoop(hidden, batch, tokens, d, routed, null)[0],
               () -> {
                 try (NDArray out = x2.matMul(w)) {
@@ -100,14 +114,19 @@ public final class FusedApplyBench {
       double[][] ms = time(warmup, iters, calls);
       double[] fusedTensor = ms[0];
       double[] fusedArray = ms[1];
-      double[] loopArray = ms[2];
-      double[] base = ms[3];
+      double[] perQueryTensor = ms[2];
+      double[] sharedTensor = ms[3];
+      double[] loopArray = ms[4];
+      double[] base = ms[5];
 
       float[] a = applier.apply(hidden, batch, tokens, d, routed, null);
       float[] b = applier.applyLoop(hidden, batch, tokens, d, routed, null);
+      float[] c = shared.apply(hidden, batch, tokens, d, routed, null);
+      float[] e = perQuery.apply(hidden, batch, tokens, d, routed, null);
       double maxDiff = 0;
       for (int i = 0; i < a.length; i++) {
-        maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+        double diff = Math.max(Math.abs(a[i] - b[i]), Math.abs(c[i] - b[i]));
+        maxDiff = Math.max(maxDiff, Math.max(diff, Math.abs(e[i] - b[i])));
       }
 
       System.out.printf(
@@ -130,6 +149,8 @@ public final class FusedApplyBench {
       System.out.printf(Locale.ROOT, "%-44s %10s %10s%n", "what", "median ms", "p99 ms");
       row("fused, tensor in/out (apply(NDArray))", fusedTensor);
       row("fused, float[] in/out (apply(float[]))", fusedArray);
+      row("  fused, tensor, layout forced PER_QUERY", perQueryTensor);
+      row("  fused, tensor, layout forced SHARED", sharedTensor);
       row("loop over experts, float[] in/out", loopArray);
       row(
           String.format(Locale.ROOT, "base matmul [%d x %d] x [%d x %d]", batch * tokens, d, d, d),
@@ -137,7 +158,7 @@ public final class FusedApplyBench {
       System.out.printf(
           Locale.ROOT,
           "loop/fused (float[]): %.2fx   fused/base (tensor): %.1f%%   fused/base (float[]):"
-              + " %.1f%%   max |fused - loop| = %.2e%n",
+              + " %.1f%%   max |fused - loop| (every layout) = %.2e%n",
           median(loopArray) / median(fusedArray),
           100 * median(fusedTensor) / median(base),
           100 * median(fusedArray) / median(base),

@@ -18,17 +18,33 @@ public final class ApplierConfig {
   /** The DJL engine every tensor goes through. */
   public static final String ENGINE = "PyTorch";
 
-  private final long cacheBytes;
-  private final String device;
-
-  private ApplierConfig(long cacheBytes, String device) {
-    this.cacheBytes = cacheBytes;
-    this.device = device;
+  /**
+   * How a call lays out one kind of expert for its two matrix products. {@code PER_QUERY}: each
+   * query's own experts stacked, one batched product per query; the work follows the experts
+   * routed, but every routed expert is copied, once per query that routed it. {@code SHARED}: each
+   * distinct expert once, and every query multiplied by all of them (a zero gate where it did not
+   * route one); little copying, more arithmetic. {@code AUTO} (the default) estimates both per
+   * call: shared wins when the queries of a batch share experts and few tokens are edited.
+   */
+  public enum Layout {
+    AUTO,
+    PER_QUERY,
+    SHARED
   }
 
-  /** {@value #DEFAULT_CACHE_BYTES} bytes of cache, device chosen automatically. */
+  private final long cacheBytes;
+  private final String device;
+  private final Layout layout;
+
+  private ApplierConfig(long cacheBytes, String device, Layout layout) {
+    this.cacheBytes = cacheBytes;
+    this.device = device;
+    this.layout = layout;
+  }
+
+  /** {@value #DEFAULT_CACHE_BYTES} bytes of cache, device and layout chosen automatically. */
   public static ApplierConfig defaults() {
-    return new ApplierConfig(DEFAULT_CACHE_BYTES, "auto");
+    return new ApplierConfig(DEFAULT_CACHE_BYTES, "auto", Layout.AUTO);
   }
 
   /**
@@ -49,7 +65,7 @@ public final class ApplierConfig {
               + "; pass a positive size such as "
               + DEFAULT_CACHE_BYTES);
     }
-    return new ApplierConfig(bytes, device);
+    return new ApplierConfig(bytes, device, layout);
   }
 
   /**
@@ -64,7 +80,16 @@ public final class ApplierConfig {
               + device
               + "; use auto to pick a GPU when there is one");
     }
-    return new ApplierConfig(cacheBytes, d);
+    return new ApplierConfig(cacheBytes, d, layout);
+  }
+
+  /** The expert layout; {@link Layout#AUTO} unless a benchmark or test forces one. */
+  public ApplierConfig optLayout(Layout layout) {
+    if (layout == null) {
+      throw new IllegalArgumentException(
+          "layout must be AUTO, PER_QUERY or SHARED; layout=null; use AUTO to choose per call");
+    }
+    return new ApplierConfig(cacheBytes, device, layout);
   }
 
   public long cacheBytes() {
@@ -76,6 +101,10 @@ public final class ApplierConfig {
     return device;
   }
 
+  public Layout layout() {
+    return layout;
+  }
+
   @Override
   public String toString() {
     return "ApplierConfig{engine="
@@ -84,6 +113,8 @@ public final class ApplierConfig {
         + device
         + ", cacheBytes="
         + cacheBytes
+        + ", layout="
+        + layout
         + "}";
   }
 }

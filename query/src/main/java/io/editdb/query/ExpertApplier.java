@@ -27,7 +27,10 @@ import org.slf4j.LoggerFactory;
  * applied with two batched matrix products: {@code U = f(X) A^T} (f is the identity for LORA and a
  * layer norm for LIVEEDIT, followed by relu), {@code U *= gate * alpha} per row, {@code delta = U
  * B^T}. The sum over experts falls out of the second product. Zero padding adds nothing: a zero row
- * of A gives u = 0 (and relu(0) = 0), and a zero gate scales it away anyway. On a GPU the gather is
+ * of A gives u = 0 (and relu(0) = 0), and a zero gate scales it away anyway. When the queries of a
+ * batch share experts, each distinct expert is stacked once instead and the two products run over
+ * all of them for every query, with zero gates where a query did not route an expert (see {@link
+ * ApplierConfig.Layout}; chosen per call and kind by estimated cost). On a GPU the gather is
  * one concatenation; on a CPU the experts are copied into a buffer kept between calls (one per
  * concurrent call, as large as the largest batch it served), because paging in fresh memory for the
  * stacked weights on every call costs more there than the arithmetic.
@@ -322,15 +325,15 @@ public final class ExpertApplier implements AutoCloseable {
       NDArray use,
       List<List<Routed>> routed,
       Map<Long, ExpertCache.Entry> entries) {
-    int batch = routed.size();
+    int tokens = Math.toIntExact(h.getShape().get(1));
     int d = Math.toIntExact(h.getShape().get(2));
     List<ExpertMath.Stack> stacks = new ArrayList<>(2);
     long rows = 0;
     for (ExpertKind kind : ExpertKind.values()) {
-      ExpertMath.Stack s = ExpertMath.stack(kind, routed, entries);
+      ExpertMath.Stack s = ExpertMath.stack(kind, routed, entries, tokens, config.layout());
       if (s != null) {
         stacks.add(s);
-        rows = Math.max(rows, (long) batch * s.width());
+        rows = Math.max(rows, (long) s.groups().size() * s.width());
       }
     }
     GatherBuffers.Buffer buf = buffers == null ? null : buffers.take(d, rows);

@@ -10,7 +10,7 @@ import ai.djl.nn.Activation;
 import io.editdb.query.ExpertApplier.Routed;
 import io.editdb.store.ExpertKind;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -28,66 +28,128 @@ final class ExpertMath {
 
   private ExpertMath() {}
 
-  /** Where one kind's experts go in the stacked tensors: per query, its experts, then zeros. */
-  record Stack(ExpertKind kind, int width, List<List<ExpertCache.Entry>> experts, float[] scale) {}
+  /**
+   * Where one kind's experts go in the stacked tensors, as groups of {@code width} rows. Per query
+   * (one group per query): its experts, then zero rows. Shared (a single group): each distinct
+   * expert once, multiplied by every query, whose scale is zero for the experts it did not route.
+   * {@code scale} is [batch, width]: gate * alpha in each rank column of an expert.
+   */
+  record Stack(ExpertKind kind, int width, List<List<ExpertCache.Entry>> groups, float[] scale) {
+    int batch() {
+      return scale.length / width;
+    }
+
+    /** The stacked weights' shape: [groups, width, d], or [width, d] for one group. */
+    Shape shape(int d) {
+      return groups.size() == 1 ? new Shape(width, d) : new Shape(groups.size(), width, d);
+    }
+  }
 
   /**
    * {@code f(X) A^T}, relu for LIVEEDIT, times gate * alpha per column, times {@code B^T}: [B, T,
    * d]. The sum over a query's experts happens inside the second product.
    */
   static NDArray products(NDManager tmp, NDArray h, Stack s, NDArray a, NDArray bt) {
-    int batch = s.experts().size();
     NDArray x = s.kind() == ExpertKind.LIVEEDIT ? layerNorm(tmp, h) : h;
-    NDArray u = x.matMul(a.transpose(0, 2, 1)); // [B, T, W]
+    // [B, T, W]; a 2-D (shared) stack is one matrix product over all B * T rows.
+    NDArray u = x.matMul(a.getShape().dimension() == 2 ? a.transpose() : a.transpose(0, 2, 1));
     if (s.kind() == ExpertKind.LIVEEDIT) {
       u = Activation.relu(u);
     }
-    u = u.mul(tmp.create(s.scale(), new Shape(batch, 1, s.width())));
+    u = u.mul(tmp.create(s.scale(), new Shape(s.batch(), 1, s.width())));
     return u.matMul(bt);
   }
 
-  /** The layout of one kind's experts, or null when no query routed one of that kind. */
+  /**
+   * Copying a weight row into the stacked tensors costs about as much as this many multiply-adds
+   * with it for one token. Measured with {@code ./editdb bench fused} on the 2-core CPU this
+   * project is built on (d = 4096, rank 16): the gather reads and writes every row and the product
+   * reads it again, at about 7 flops per byte of memory traffic.
+   */
+  static final double COPY_COST = 42;
+
+  /**
+   * Per query, {@code batch x W} weight rows are copied and each query multiplies only its own;
+   * shared, each of the {@code R} distinct rows is copied once but every query multiplies all of
+   * them. Shared wins when queries share experts and few tokens are edited.
+   */
+  static boolean preferShared(int batch, int tokens, long perQueryWidth, long sharedWidth) {
+    double perQuery = (double) batch * perQueryWidth * (COPY_COST + tokens);
+    double shared = (double) sharedWidth * (COPY_COST + (double) batch * tokens);
+    return shared < perQuery;
+  }
+
+  /**
+   * The layout of one kind's experts, or null when no query routed one of that kind; {@link
+   * ApplierConfig.Layout#AUTO} chooses by {@link #preferShared}.
+   */
   static Stack stack(
-      ExpertKind kind, List<List<Routed>> routed, Map<Long, ExpertCache.Entry> entries) {
+      ExpertKind kind,
+      List<List<Routed>> routed,
+      Map<Long, ExpertCache.Entry> entries,
+      int tokens,
+      ApplierConfig.Layout layout) {
     int batch = routed.size();
-    List<List<ExpertCache.Entry>> experts = new ArrayList<>(batch);
+    List<List<ExpertCache.Entry>> perQuery = new ArrayList<>(batch);
+    Map<Long, Integer> column = new LinkedHashMap<>(); // distinct expert -> its first column
     int w = 0;
+    int r = 0;
     for (List<Routed> list : routed) {
       List<ExpertCache.Entry> mine = new ArrayList<>(list.size());
       int width = 0;
-      for (Routed r : list) {
-        ExpertCache.Entry e = entries.get(r.editId());
+      for (Routed x : list) {
+        ExpertCache.Entry e = entries.get(x.editId());
         if (e.kind == kind) {
           mine.add(e);
           width += e.rank;
+          if (!column.containsKey(e.editId)) {
+            column.put(e.editId, r);
+            r += e.rank;
+          }
         }
       }
-      experts.add(mine);
+      perQuery.add(mine);
       w = Math.max(w, width);
     }
     if (w == 0) {
       return null;
     }
-    float[] scale = new float[batch * w];
+    boolean share =
+        layout == ApplierConfig.Layout.AUTO
+            ? preferShared(batch, tokens, w, r)
+            : layout == ApplierConfig.Layout.SHARED;
+    int width = share ? r : w;
+    float[] scale = new float[batch * width];
     for (int q = 0; q < batch; q++) {
-      int off = q * w;
-      for (Routed r : routed.get(q)) {
-        ExpertCache.Entry e = entries.get(r.editId());
+      int next = q * width;
+      for (Routed x : routed.get(q)) {
+        ExpertCache.Entry e = entries.get(x.editId());
         if (e.kind == kind) {
-          Arrays.fill(scale, off, off + e.rank, r.gate() * e.alpha);
-          off += e.rank;
+          int off = share ? q * width + column.get(e.editId) : next;
+          for (int c = off; c < off + e.rank; c++) {
+            scale[c] += x.gate() * e.alpha; // += : an expert routed twice counts twice
+          }
+          next += e.rank;
         }
       }
     }
-    return new Stack(kind, w, experts, scale);
+    List<List<ExpertCache.Entry>> groups = perQuery;
+    if (share) {
+      List<ExpertCache.Entry> distinct = new ArrayList<>(column.size());
+      for (long id : column.keySet()) {
+        distinct.add(entries.get(id));
+      }
+      groups = List.of(distinct);
+    }
+    return new Stack(kind, width, groups, scale);
   }
 
-  /** Stacked [B, W, d] by one concatenation (one kernel on a GPU). */
+  /** The stacked weights ({@link Stack#shape}) by one concatenation (one kernel on a GPU). */
   static NDArray concat(NDManager tmp, Stack s, boolean aSide, int d) {
     // An empty tmp tensor first, because a concatenation belongs to its first operand's manager
     // and the cached tensors belong to the cache.
     NDList parts = new NDList(tmp.zeros(new Shape(0, d)));
-    for (List<ExpertCache.Entry> mine : s.experts()) {
+    for (List<ExpertCache.Entry> mine : s.groups()) {
       int width = 0;
       for (ExpertCache.Entry e : mine) {
         parts.add(aSide ? e.a : e.bt);
@@ -97,16 +159,16 @@ final class ExpertMath {
         parts.add(tmp.zeros(new Shape(s.width() - width, d)));
       }
     }
-    return NDArrays.concat(parts, 0).reshape(s.experts().size(), s.width(), d);
+    return NDArrays.concat(parts, 0).reshape(s.shape(d));
   }
 
-  /** Stacked [B, W, d] by copies into a buffer that stays mapped (see {@link GatherBuffers}). */
+  /** The stacked weights by copies into a buffer that stays mapped (see {@link GatherBuffers}). */
   static NDArray fill(NDManager tmp, NDArray buffer, Stack s, boolean aSide, int d) {
-    int batch = s.experts().size();
+    int groups = s.groups().size();
     int w = s.width();
-    for (int q = 0; q < batch; q++) {
+    for (int q = 0; q < groups; q++) {
       long row = (long) q * w;
-      for (ExpertCache.Entry e : s.experts().get(q)) {
+      for (ExpertCache.Entry e : s.groups().get(q)) {
         buffer.set(new NDIndex().addSliceDim(row, row + e.rank), aSide ? e.a : e.bt);
         row += e.rank;
       }
@@ -115,9 +177,9 @@ final class ExpertMath {
         buffer.set(new NDIndex().addSliceDim(row, (long) (q + 1) * w), 0f);
       }
     }
-    NDArray view = buffer.get(new NDIndex().addSliceDim(0, (long) batch * w));
+    NDArray view = buffer.get(new NDIndex().addSliceDim(0, (long) groups * w));
     view.attach(tmp); // a view of a long-lived tensor starts in the long-lived manager
-    return view.reshape(batch, w, d);
+    return view.reshape(s.shape(d));
   }
 
   /** The baseline: one pair of small products per routed expert of each query. */

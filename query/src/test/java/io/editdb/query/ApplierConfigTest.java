@@ -11,11 +11,14 @@ class ApplierConfigTest {
   @Test
   void testToString() {
     assertEquals(
-        "ApplierConfig{engine=PyTorch, device=auto, cacheBytes=268435456}",
+        "ApplierConfig{engine=PyTorch, device=auto, cacheBytes=268435456, layout=AUTO}",
         ApplierConfig.defaults().toString());
     assertEquals(
-        "ApplierConfig{engine=PyTorch, device=gpu:1, cacheBytes=1024}",
-        ApplierConfig.cacheBytes(1024).optDevice(" GPU:1 ").toString());
+        "ApplierConfig{engine=PyTorch, device=gpu:1, cacheBytes=1024, layout=SHARED}",
+        ApplierConfig.cacheBytes(1024)
+            .optDevice(" GPU:1 ")
+            .optLayout(ApplierConfig.Layout.SHARED)
+            .toString());
   }
 
   @Test
@@ -45,6 +48,13 @@ class ApplierConfigTest {
     assertEquals("auto", base.device());
     assertEquals("cpu", cpu.device());
     assertEquals(ApplierConfig.DEFAULT_CACHE_BYTES, cpu.cacheBytes());
+    ApplierConfig shared = cpu.optLayout(ApplierConfig.Layout.SHARED);
+    assertEquals(ApplierConfig.Layout.AUTO, cpu.layout());
+    assertEquals(ApplierConfig.Layout.SHARED, shared.layout());
+    assertEquals("cpu", shared.device());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> cpu.optLayout(null));
+    assertTrue(e.getMessage().contains("layout=null"), e.getMessage());
   }
 
   @Test

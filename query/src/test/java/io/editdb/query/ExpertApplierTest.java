@@ -103,29 +103,84 @@ class ExpertApplierTest {
     boolean[][] masks = withMasks ? randomMasks(rnd, batch, tokens) : null;
     float[] hidden = randomHidden(rnd, batch * tokens * d);
     double[] want = reference(hidden, batch, tokens, d, routed, masks, store.experts);
-    // Both ways of gathering (reused buffers on a CPU, one concatenation on a GPU) run here.
-    for (boolean reuse : new boolean[] {true, false}) {
-      try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store, reuse)) {
-        String what =
-            kind
-                + " masks="
-                + withMasks
-                + " reuse="
-                + reuse
-                + " seed="
-                + SEED
-                + " routed="
-                + routed;
-        for (int round = 0; round < 2; round++) { // the second round reuses a dirty buffer
-          float[] fused = applier.apply(hidden, batch, tokens, d, routed, masks);
-          float[] loop = applier.applyLoop(hidden, batch, tokens, d, routed, masks);
-          assertTrue(relativeError(fused, want, hidden) < REL_TOL, "fused vs reference, " + what);
-          assertTrue(relativeError(loop, want, hidden) < REL_TOL, "loop vs reference, " + what);
-          assertQueryUnchanged(hidden, fused, 1, tokens * d);
-          assertQueryUnchanged(hidden, loop, 1, tokens * d);
+    // Every layout, each gathered both ways (reused buffers on a CPU, one concatenation on a GPU).
+    for (ApplierConfig.Layout layout : ApplierConfig.Layout.values()) {
+      for (boolean reuse : new boolean[] {true, false}) {
+        checkLayout(hidden, batch, tokens, d, routed, masks, want, store, layout, reuse,
+            kind + " masks=" + withMasks);
+      }
+    }
+  }
+
+  private static void checkLayout(float[] hidden, int batch, int tokens, int d,
+      List<List<Routed>> routed, boolean[][] masks, double[] want, StubLoader store,
+      ApplierConfig.Layout layout, boolean reuse, String label) {
+    ApplierConfig config = ApplierConfig.defaults().optLayout(layout);
+    try (ExpertApplier applier = ExpertApplier.create(config, store, reuse)) {
+      String what =
+          label
+              + " layout="
+              + layout
+              + " reuse="
+              + reuse
+              + " seed="
+              + SEED
+              + " routed="
+              + routed;
+      for (int round = 0; round < 2; round++) { // the second round reuses a dirty buffer
+        float[] fused = applier.apply(hidden, batch, tokens, d, routed, masks);
+        float[] loop = applier.applyLoop(hidden, batch, tokens, d, routed, masks);
+        assertTrue(relativeError(fused, want, hidden) < REL_TOL, "fused vs reference, " + what);
+        assertTrue(relativeError(loop, want, hidden) < REL_TOL, "loop vs reference, " + what);
+        assertQueryUnchanged(hidden, fused, 1, tokens * d);
+        assertQueryUnchanged(hidden, loop, 1, tokens * d);
+      }
+    }
+  }
+
+  @Test
+  void sharedExpertsMatchReferenceInEveryLayout(TestInfo info) {
+    Random rnd = random(info);
+    int batch = 9;
+    int tokens = 2;
+    int d = 48;
+    StubLoader store = new StubLoader();
+    for (long id = 1; id <= 3; id++) { // a pool of three, both kinds, different ranks
+      store.add(randomExpert(rnd, id, ExpertKind.values()[(int) id % 2], (int) (2 * id + 1), d));
+    }
+    List<List<Routed>> routed = new ArrayList<>();
+    for (int q = 0; q < batch; q++) {
+      List<Routed> list = new ArrayList<>();
+      for (int e = 0, n = (q + 3) % 4; e < n; e++) { // 0 to 3 (query 1: none); may repeat one
+        list.add(new Routed(1 + rnd.nextInt(3), rnd.nextFloat()));
+      }
+      routed.add(list);
+    }
+    boolean[][] masks = randomMasks(rnd, batch, tokens);
+    float[] hidden = randomHidden(rnd, batch * tokens * d);
+    double[] want = reference(hidden, batch, tokens, d, routed, masks, store.experts);
+    for (ApplierConfig.Layout layout : ApplierConfig.Layout.values()) {
+      for (boolean reuse : new boolean[] {true, false}) {
+        checkLayout(hidden, batch, tokens, d, routed, masks, want, store, layout, reuse, "pool");
+      }
+    }
+  }
+
+  @Test
+  void costRuleSharesExactlyWhenSharingSavesWork() {
+    for (int batch : new int[] {2, 8, 32, 256}) {
+      for (int tokens : new int[] {1, 16, 576}) {
+        for (int w : new int[] {1, 16, 64}) {
+          // Every query routed the same experts: sharing copies batch times less, same arithmetic.
+          assertTrue(ExpertMath.preferShared(batch, tokens, w, w), batch + "/" + tokens + "/" + w);
+          // No expert shared: sharing copies as much and multiplies batch times more.
+          assertTrue(!ExpertMath.preferShared(batch, tokens, w, (long) batch * w));
         }
       }
     }
+    // In between, more tokens favour per-query stacks: sharing multiplies every token.
+    assertTrue(ExpertMath.preferShared(32, 1, 64, 256));
+    assertTrue(!ExpertMath.preferShared(32, 576, 64, 256));
   }
 
   @Test
