@@ -81,6 +81,7 @@ public final class FusedApplyBench {
             ExpertApplier.create(config.optLayout(ApplierConfig.Layout.PER_QUERY), store::get);
         ExpertApplier shared =
             ExpertApplier.create(config.optLayout(ApplierConfig.Layout.SHARED), store::get);
+        ExpertApplier.Prepared prepared = applier.prepare(routed, d, tokens);
         NDManager manager =
             Engine.getEngine(ApplierConfig.ENGINE).newBaseManager(applier.device())) {
       NDArray h = manager.create(hidden, new Shape(batch, tokens, d));
@@ -105,6 +106,11 @@ public final class FusedApplyBench {
                   return sync(out);
                 }
               },
+              () -> {
+                try (NDArray out = prepared.apply(h, null)) {
+                  return sync(out);
+                }
+              },
               () -> applier.applyLoop(hidden, batch, tokens, d, routed, null)[0],
               () -> {
                 try (NDArray out = x2.matMul(w)) {
@@ -116,17 +122,20 @@ public final class FusedApplyBench {
       double[] fusedArray = ms[1];
       double[] perQueryTensor = ms[2];
       double[] sharedTensor = ms[3];
-      double[] loopArray = ms[4];
-      double[] base = ms[5];
+      double[] preparedTensor = ms[4];
+      double[] loopArray = ms[5];
+      double[] base = ms[6];
 
       float[] a = applier.apply(hidden, batch, tokens, d, routed, null);
       float[] b = applier.applyLoop(hidden, batch, tokens, d, routed, null);
       float[] c = shared.apply(hidden, batch, tokens, d, routed, null);
       float[] e = perQuery.apply(hidden, batch, tokens, d, routed, null);
+      float[] f = prepared.apply(hidden, tokens, null);
       double maxDiff = 0;
       for (int i = 0; i < a.length; i++) {
         double diff = Math.max(Math.abs(a[i] - b[i]), Math.abs(c[i] - b[i]));
-        maxDiff = Math.max(maxDiff, Math.max(diff, Math.abs(e[i] - b[i])));
+        diff = Math.max(diff, Math.max(Math.abs(e[i] - b[i]), Math.abs(f[i] - b[i])));
+        maxDiff = Math.max(maxDiff, diff);
       }
 
       System.out.printf(
@@ -151,6 +160,7 @@ public final class FusedApplyBench {
       row("fused, float[] in/out (apply(float[]))", fusedArray);
       row("  fused, tensor, layout forced PER_QUERY", perQueryTensor);
       row("  fused, tensor, layout forced SHARED", sharedTensor);
+      row("fused, tensor, prepared routing (no gather)", preparedTensor);
       row("loop over experts, float[] in/out", loopArray);
       row(
           String.format(Locale.ROOT, "base matmul [%d x %d] x [%d x %d]", batch * tokens, d, d, d),
@@ -158,10 +168,13 @@ public final class FusedApplyBench {
       System.out.printf(
           Locale.ROOT,
           "loop/fused (float[]): %.2fx   fused/base (tensor): %.1f%%   fused/base (float[]):"
-              + " %.1f%%   max |fused - loop| (every layout) = %.2e%n",
+              + " %.1f%%%nloop (float[]) / prepared (tensor): %.2fx   prepared/base: %.1f%%"
+              + "   max |fused - loop| (every layout, prepared) = %.2e%n",
           median(loopArray) / median(fusedArray),
           100 * median(fusedTensor) / median(base),
           100 * median(fusedArray) / median(base),
+          median(loopArray) / median(preparedTensor),
+          100 * median(preparedTensor) / median(base),
           maxDiff);
       System.out.println("cache: " + applier.cacheStats());
     }

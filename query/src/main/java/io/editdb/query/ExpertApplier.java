@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -161,7 +163,7 @@ public final class ExpertApplier implements AutoCloseable {
       int dIn,
       List<List<Routed>> routedPerQuery,
       boolean[][] masks) {
-    return applyArray(hidden, batch, tokens, dIn, routedPerQuery, masks, true);
+    return arrayCall(hidden, batch, tokens, dIn, routedPerQuery, masks, fresh(routedPerQuery, true));
   }
 
   /**
@@ -176,7 +178,8 @@ public final class ExpertApplier implements AutoCloseable {
       int dIn,
       List<List<Routed>> routedPerQuery,
       boolean[][] masks) {
-    return applyArray(hidden, batch, tokens, dIn, routedPerQuery, masks, false);
+    return arrayCall(
+        hidden, batch, tokens, dIn, routedPerQuery, masks, fresh(routedPerQuery, false));
   }
 
   /**
@@ -187,6 +190,146 @@ public final class ExpertApplier implements AutoCloseable {
    */
   public NDArray apply(NDArray hidden, List<List<Routed>> routedPerQuery, NDArray mask) {
     Objects.requireNonNull(hidden, "hidden");
+    return tensorCall(hidden, routedPerQuery, mask, fresh(routedPerQuery, true));
+  }
+
+  /**
+   * Gathers the experts of one routing once, for many calls with that routing: the decode steps of
+   * a batch of requests, say, which route once from the prompt and then apply the same experts at
+   * every generated token. A call on the result skips the gather that {@link #apply} pays every
+   * time. {@code tokens} is the number of positions per query the calls are expected to carry (1
+   * for decode steps); it only picks the layout. The stacked copies stay on the device until the
+   * result is closed, independent of the expert cache.
+   *
+   * @throws IllegalArgumentException as {@link #apply} would, with nothing changed
+   */
+  public Prepared prepare(List<List<Routed>> routedPerQuery, int dIn, int tokens) {
+    if (routedPerQuery == null) {
+      throw new IllegalArgumentException(
+          "there must be one routed list per query; got null; pass a list per query");
+    }
+    checkRouted(routedPerQuery, routedPerQuery.size());
+    checkDims(routedPerQuery.size(), tokens, dIn);
+    return new Prepared(routedPerQuery, dIn, tokens);
+  }
+
+  /**
+   * One routing's experts gathered on the device ({@link #prepare}). Calls may run concurrently;
+   * closing frees the stacked tensors, after which calls fail.
+   */
+  public final class Prepared implements AutoCloseable {
+    private final List<List<Routed>> routed;
+    private final int width;
+    private final NDManager owned;
+    private final List<Stacked> stacks = new ArrayList<>(2);
+    private final ReadWriteLock closing = new ReentrantReadWriteLock(); // calls read, close writes
+
+    private Prepared(List<List<Routed>> routed, int width, int tokens) {
+      this.routed = List.copyOf(routed.stream().map(List::copyOf).toList());
+      this.width = width;
+      long[] ids = distinctIds(routed);
+      Map<Long, ExpertCache.Entry> entries = cache.acquire(ids, loader, width);
+      NDManager m = manager.newSubManager();
+      try {
+        // Each call reads the stacked weights but copies nothing: only reading costs.
+        for (ExpertMath.Stack s :
+            ExpertMath.stacks(routed, entries, tokens, config.layout(), ExpertMath.READ_COST)) {
+          NDArray a = ExpertMath.concat(m, s, true, width);
+          NDArray bt = ExpertMath.concat(m, s, false, width);
+          stacks.add(new Stacked(s, a, bt, m.create(s.scale(), new Shape(s.batch(), 1, s.width()))));
+        }
+      } catch (RuntimeException e) {
+        m.close();
+        throw e;
+      } finally {
+        cache.release(entries.values());
+      }
+      this.owned = m;
+    }
+
+    /** The queries this routing was prepared for. */
+    public int batch() {
+      return routed.size();
+    }
+
+    /** {@link ExpertApplier#apply(NDArray, List, NDArray)} with the prepared routing. */
+    public NDArray apply(NDArray hidden, NDArray mask) {
+      Objects.requireNonNull(hidden, "hidden");
+      Shape shape = hidden.getShape();
+      if (shape.dimension() == 3) { // else tensorCall says what a tensor must be
+        checkBatch(shape.get(0), shape.get(2));
+      }
+      return tensorCall(hidden, routed, mask, this::run);
+    }
+
+    /** {@link ExpertApplier#apply(float[], int, int, int, List, boolean[][])}, prepared. */
+    public float[] apply(float[] hidden, int tokens, boolean[][] masks) {
+      return arrayCall(hidden, batch(), tokens, width, routed, masks, this::run);
+    }
+
+    private NDArray run(NDManager tmp, NDArray h, NDArray use) {
+      closing.readLock().lock();
+      try {
+        if (!owned.isOpen()) {
+          throw new IllegalStateException("this prepared routing is closed; prepare it again");
+        }
+        NDArray delta = null;
+        for (Stacked s : stacks) {
+          NDArray kindDelta =
+              ExpertMath.products(tmp, h, s.stack().kind(), s.a(), s.bt(), s.scale());
+          delta = delta == null ? kindDelta : delta.add(kindDelta);
+        }
+        return ExpertMath.select(h, use, delta);
+      } finally {
+        closing.readLock().unlock();
+      }
+    }
+
+    private void checkBatch(long batch, long d) {
+      if (batch != batch() || d != width) {
+        throw new IllegalArgumentException(
+            "hidden states must be [" + batch() + ", tokens, " + width + "] for this prepared"
+                + " routing; got batch " + batch + ", width " + d
+                + "; prepare a routing for this batch");
+      }
+    }
+
+    @Override
+    public void close() {
+      closing.writeLock().lock();
+      try {
+        owned.close();
+      } finally {
+        closing.writeLock().unlock();
+      }
+    }
+  }
+
+  /** One kind's stacked experts with its weights and per-query scales on the device. */
+  private record Stacked(ExpertMath.Stack stack, NDArray a, NDArray bt, NDArray scale) {}
+
+  /** The work of one call once the hidden states and the "edit here" mask are on the device. */
+  private interface Kernel {
+    NDArray run(NDManager tmp, NDArray h, NDArray use);
+  }
+
+  /** Gathers the routed experts in this call (fused) or loops over them (the baseline). */
+  private Kernel fresh(List<List<Routed>> routed, boolean fused) {
+    return (tmp, h, use) -> {
+      int d = Math.toIntExact(h.getShape().get(2));
+      Map<Long, ExpertCache.Entry> entries = cache.acquire(distinctIds(routed), loader, d);
+      try {
+        return fused
+            ? fused(tmp, h, use, routed, entries)
+            : ExpertMath.loop(tmp, h, use, routed, entries);
+      } finally {
+        cache.release(entries.values());
+      }
+    };
+  }
+
+  private NDArray tensorCall(
+      NDArray hidden, List<List<Routed>> routed, NDArray mask, Kernel kernel) {
     Shape shape = hidden.getShape();
     if (shape.dimension() != 3 || hidden.getDataType() != DataType.FLOAT32) {
       throw new IllegalArgumentException(
@@ -200,7 +343,7 @@ public final class ExpertApplier implements AutoCloseable {
     int tokens = Math.toIntExact(shape.get(1));
     int width = Math.toIntExact(shape.get(2));
     checkDims(batch, tokens, width);
-    checkRouted(routedPerQuery, batch);
+    checkRouted(routed, batch);
     if (mask != null && !mask.getShape().equals(new Shape(batch, tokens))) {
       throw new IllegalArgumentException(
           "a token mask must be [batch, tokens] = "
@@ -211,7 +354,6 @@ public final class ExpertApplier implements AutoCloseable {
     }
     NDManager owner = hidden.getManager();
     Device home = hidden.getDevice();
-    long[] ids = distinctIds(routedPerQuery);
     try (NDManager tmp = manager.newSubManager()) {
       NDArray h;
       if (home.equals(device)) {
@@ -226,21 +368,16 @@ public final class ExpertApplier implements AutoCloseable {
             "hidden states must be finite; got NaN or infinite values; fix the layer input");
       }
       NDArray out;
-      if (ids.length == 0) {
+      if (distinctIds(routed).length == 0) {
         out = h.duplicate();
       } else {
-        NDArray use = tmp.create(hasExperts(routedPerQuery), new Shape(batch, 1, 1));
+        NDArray use = tmp.create(hasExperts(routed), new Shape(batch, 1, 1));
         if (mask != null) {
           NDArray m = mask.toDevice(device, true);
           m.attach(tmp);
           use = m.toType(DataType.BOOLEAN, false).expandDims(2).logicalAnd(use);
         }
-        Map<Long, ExpertCache.Entry> entries = cache.acquire(ids, loader, width);
-        try {
-          out = fused(tmp, h, use, routedPerQuery, entries);
-        } finally {
-          cache.release(entries.values());
-        }
+        out = kernel.run(tmp, h, use);
       }
       if (!home.equals(device)) {
         out = out.toDevice(home, false);
@@ -250,14 +387,14 @@ public final class ExpertApplier implements AutoCloseable {
     }
   }
 
-  private float[] applyArray(
+  private float[] arrayCall(
       float[] hidden,
       int batch,
       int tokens,
       int dIn,
-      List<List<Routed>> routedPerQuery,
+      List<List<Routed>> routed,
       boolean[][] masks,
-      boolean fused) {
+      Kernel kernel) {
     checkDims(batch, tokens, dIn);
     long expected = (long) batch * tokens * dIn;
     if (hidden == null || hidden.length != expected) {
@@ -274,7 +411,7 @@ public final class ExpertApplier implements AutoCloseable {
               + (hidden == null ? "null" : hidden.length)
               + "; pass the layer input flattened row-major");
     }
-    checkRouted(routedPerQuery, batch);
+    checkRouted(routed, batch);
     checkMasks(masks, batch, tokens);
     for (int i = 0; i < hidden.length; i++) {
       if (!Float.isFinite(hidden[i])) {
@@ -291,30 +428,22 @@ public final class ExpertApplier implements AutoCloseable {
                 + "; fix the layer input");
       }
     }
-    long[] ids = distinctIds(routedPerQuery);
-    if (ids.length == 0) {
+    if (distinctIds(routed).length == 0) {
       return hidden.clone();
     }
     boolean[] use = new boolean[batch * tokens];
     for (int q = 0; q < batch; q++) {
-      if (!routedPerQuery.get(q).isEmpty()) {
+      if (!routed.get(q).isEmpty()) {
         boolean[] m = masks == null ? null : masks[q];
         for (int t = 0; t < tokens; t++) {
           use[q * tokens + t] = m == null || m[t];
         }
       }
     }
-    Map<Long, ExpertCache.Entry> entries = cache.acquire(ids, loader, dIn);
     try (NDManager tmp = manager.newSubManager()) {
       NDArray h = tmp.create(hidden, new Shape(batch, tokens, dIn));
       NDArray useArr = tmp.create(use, new Shape(batch, tokens, 1));
-      NDArray out =
-          fused
-              ? fused(tmp, h, useArr, routedPerQuery, entries)
-              : ExpertMath.loop(tmp, h, useArr, routedPerQuery, entries);
-      return out.toFloatArray();
-    } finally {
-      cache.release(entries.values());
+      return kernel.run(tmp, h, useArr).toFloatArray();
     }
   }
 
@@ -327,19 +456,16 @@ public final class ExpertApplier implements AutoCloseable {
       Map<Long, ExpertCache.Entry> entries) {
     int tokens = Math.toIntExact(h.getShape().get(1));
     int d = Math.toIntExact(h.getShape().get(2));
-    List<ExpertMath.Stack> stacks = new ArrayList<>(2);
+    List<ExpertMath.Stack> layout =
+        ExpertMath.stacks(routed, entries, tokens, config.layout(), ExpertMath.COPY_COST);
     long rows = 0;
-    for (ExpertKind kind : ExpertKind.values()) {
-      ExpertMath.Stack s = ExpertMath.stack(kind, routed, entries, tokens, config.layout());
-      if (s != null) {
-        stacks.add(s);
-        rows = Math.max(rows, (long) s.groups().size() * s.width());
-      }
+    for (ExpertMath.Stack s : layout) {
+      rows = Math.max(rows, (long) s.groups().size() * s.width());
     }
     GatherBuffers.Buffer buf = buffers == null ? null : buffers.take(d, rows);
     try {
       NDArray delta = null;
-      for (ExpertMath.Stack s : stacks) {
+      for (ExpertMath.Stack s : layout) {
         NDArray a;
         NDArray bt;
         if (buf == null) {
@@ -350,7 +476,8 @@ public final class ExpertApplier implements AutoCloseable {
           a = ExpertMath.fill(tmp, buf.a, s, true, d);
           bt = ExpertMath.fill(tmp, buf.bt, s, false, d);
         }
-        NDArray kindDelta = ExpertMath.products(tmp, h, s, a, bt);
+        NDArray scale = tmp.create(s.scale(), new Shape(s.batch(), 1, s.width()));
+        NDArray kindDelta = ExpertMath.products(tmp, h, s.kind(), a, bt, scale);
         delta = delta == null ? kindDelta : delta.add(kindDelta);
       }
       return ExpertMath.select(h, use, delta);

@@ -49,15 +49,17 @@ final class ExpertMath {
    * {@code f(X) A^T}, relu for LIVEEDIT, times gate * alpha per column, times {@code B^T}: [B, T,
    * d]. The sum over a query's experts happens inside the second product.
    */
-  static NDArray products(NDManager tmp, NDArray h, Stack s, NDArray a, NDArray bt) {
-    NDArray x = s.kind() == ExpertKind.LIVEEDIT ? layerNorm(tmp, h) : h;
+  static NDArray products(
+      NDManager tmp, NDArray h, ExpertKind kind, NDArray a, NDArray bt, NDArray scale) {
+    NDArray x = kind == ExpertKind.LIVEEDIT ? layerNorm(tmp, h) : h;
     // [B, T, W]; a 2-D (shared) stack is one matrix product over all B * T rows.
-    NDArray u = x.matMul(a.getShape().dimension() == 2 ? a.transpose() : a.transpose(0, 2, 1));
-    if (s.kind() == ExpertKind.LIVEEDIT) {
+    NDArray at = a.getShape().dimension() == 2 ? a.transpose() : a.transpose(0, 2, 1);
+    at.attach(tmp); // a view of a prepared (long-lived) stack starts in the stack's manager
+    NDArray u = x.matMul(at);
+    if (kind == ExpertKind.LIVEEDIT) {
       u = Activation.relu(u);
     }
-    u = u.mul(tmp.create(s.scale(), new Shape(s.batch(), 1, s.width())));
-    return u.matMul(bt);
+    return u.mul(scale).matMul(bt);
   }
 
   /**
@@ -68,27 +70,51 @@ final class ExpertMath {
    */
   static final double COPY_COST = 42;
 
+  /** Reading a stacked row once, without copying it: a third of {@link #COPY_COST}. */
+  static final double READ_COST = COPY_COST / 3;
+
   /**
-   * Per query, {@code batch x W} weight rows are copied and each query multiplies only its own;
-   * shared, each of the {@code R} distinct rows is copied once but every query multiplies all of
-   * them. Shared wins when queries share experts and few tokens are edited.
+   * Per query, {@code batch x W} weight rows are stacked and each query multiplies only its own;
+   * shared, each of the {@code R} distinct rows is stacked once but every query multiplies all of
+   * them. Shared wins when queries share experts and few tokens are edited. {@code rowCost}: what
+   * stacking and reading one row costs ({@link #COPY_COST} per call, or {@link #READ_COST} when
+   * the stack is prepared once for many calls).
    */
-  static boolean preferShared(int batch, int tokens, long perQueryWidth, long sharedWidth) {
-    double perQuery = (double) batch * perQueryWidth * (COPY_COST + tokens);
-    double shared = (double) sharedWidth * (COPY_COST + (double) batch * tokens);
+  static boolean preferShared(
+      int batch, int tokens, long perQueryWidth, long sharedWidth, double rowCost) {
+    double perQuery = (double) batch * perQueryWidth * (rowCost + tokens);
+    double shared = (double) sharedWidth * (rowCost + (double) batch * tokens);
     return shared < perQuery;
+  }
+
+  /** The layout of each kind that some query routed, LORA first. */
+  static List<Stack> stacks(
+      List<List<Routed>> routed,
+      Map<Long, ExpertCache.Entry> entries,
+      int tokens,
+      ApplierConfig.Layout layout,
+      double rowCost) {
+    List<Stack> stacks = new ArrayList<>(2);
+    for (ExpertKind kind : ExpertKind.values()) {
+      Stack s = stack(kind, routed, entries, tokens, layout, rowCost);
+      if (s != null) {
+        stacks.add(s);
+      }
+    }
+    return stacks;
   }
 
   /**
    * The layout of one kind's experts, or null when no query routed one of that kind; {@link
    * ApplierConfig.Layout#AUTO} chooses by {@link #preferShared}.
    */
-  static Stack stack(
+  private static Stack stack(
       ExpertKind kind,
       List<List<Routed>> routed,
       Map<Long, ExpertCache.Entry> entries,
       int tokens,
-      ApplierConfig.Layout layout) {
+      ApplierConfig.Layout layout,
+      double rowCost) {
     int batch = routed.size();
     List<List<ExpertCache.Entry>> perQuery = new ArrayList<>(batch);
     Map<Long, Integer> column = new LinkedHashMap<>(); // distinct expert -> its first column
@@ -116,7 +142,7 @@ final class ExpertMath {
     }
     boolean share =
         layout == ApplierConfig.Layout.AUTO
-            ? preferShared(batch, tokens, w, r)
+            ? preferShared(batch, tokens, w, r, rowCost)
             : layout == ApplierConfig.Layout.SHARED;
     int width = share ? r : w;
     float[] scale = new float[batch * width];

@@ -172,15 +172,15 @@ class ExpertApplierTest {
       for (int tokens : new int[] {1, 16, 576}) {
         for (int w : new int[] {1, 16, 64}) {
           // Every query routed the same experts: sharing copies batch times less, same arithmetic.
-          assertTrue(ExpertMath.preferShared(batch, tokens, w, w), batch + "/" + tokens + "/" + w);
+          assertTrue(ExpertMath.preferShared(batch, tokens, w, w, ExpertMath.COPY_COST), batch + "/" + tokens + "/" + w);
           // No expert shared: sharing copies as much and multiplies batch times more.
-          assertTrue(!ExpertMath.preferShared(batch, tokens, w, (long) batch * w));
+          assertTrue(!ExpertMath.preferShared(batch, tokens, w, (long) batch * w, ExpertMath.COPY_COST));
         }
       }
     }
     // In between, more tokens favour per-query stacks: sharing multiplies every token.
-    assertTrue(ExpertMath.preferShared(32, 1, 64, 256));
-    assertTrue(!ExpertMath.preferShared(32, 576, 64, 256));
+    assertTrue(ExpertMath.preferShared(32, 1, 64, 256, ExpertMath.COPY_COST));
+    assertTrue(!ExpertMath.preferShared(32, 576, 64, 256, ExpertMath.COPY_COST));
   }
 
   @Test
@@ -510,6 +510,100 @@ class ExpertApplierTest {
       withNull.add(null);
       withNull.add(List.of());
       refused(applier, "routed list of query 0", hidden, 2, 1, d, withNull, null);
+    }
+  }
+
+  @Test
+  void preparedRoutingMatchesReferenceCallAfterCall(TestInfo info) {
+    Random rnd = random(info);
+    int batch = 5;
+    int tokens = 3;
+    int d = 40;
+    StubLoader store = new StubLoader();
+    List<List<Routed>> routed = randomRouting(rnd, store, batch, d, null);
+    for (ApplierConfig.Layout layout : ApplierConfig.Layout.values()) {
+      ApplierConfig config = ApplierConfig.defaults().optLayout(layout);
+      try (ExpertApplier applier = ExpertApplier.create(config, store);
+          ExpertApplier.Prepared prepared = applier.prepare(routed, d, 1);
+          NDManager caller =
+              Engine.getEngine(ApplierConfig.ENGINE).newBaseManager(applier.device())) {
+        assertEquals(batch, prepared.batch());
+        for (int step = 0; step < 3; step++) { // new hidden states each step, same routing
+          boolean[][] masks = randomMasks(rnd, batch, tokens);
+          float[] hidden = randomHidden(rnd, batch * tokens * d);
+          double[] want = reference(hidden, batch, tokens, d, routed, masks, store.experts);
+          float[] out = prepared.apply(hidden, tokens, masks);
+          String what = layout + " step " + step + " seed=" + SEED;
+          assertTrue(relativeError(out, want, hidden) < REL_TOL, what);
+          assertQueryUnchanged(hidden, out, 1, tokens * d);
+          NDArray h = caller.create(hidden, new Shape(batch, tokens, d));
+          NDArray tensorOut = prepared.apply(h, null);
+          assertSame(caller, tensorOut.getManager());
+          float[] all = applier.apply(hidden, batch, tokens, d, routed, null);
+          assertArrayEquals(all, tensorOut.toFloatArray(), 1e-5f, what);
+        }
+      }
+    }
+  }
+
+  @Test
+  void preparedRoutingKeepsItsExpertsWhenTheCacheEvictsThem(TestInfo info) {
+    Random rnd = random(info);
+    int d = 32;
+    StubLoader store = new StubLoader();
+    long each = store.add(randomExpert(rnd, 1, ExpertKind.LORA, 4, d)).f32Bytes();
+    store.add(randomExpert(rnd, 2, ExpertKind.LIVEEDIT, 6, d));
+    store.add(randomExpert(rnd, 3, ExpertKind.LORA, 4, d));
+    List<List<Routed>> routed = routing(1, 2);
+    float[] hidden = randomHidden(rnd, 2 * d);
+    double[] want = reference(hidden, 2, 1, d, routed, null, store.experts);
+    try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.cacheBytes(each), store);
+        ExpertApplier.Prepared prepared = applier.prepare(routed, d, 1)) {
+      applyOne(applier, randomHidden(rnd, d), d, 3); // evicts 1 (2 never fitted)
+      assertEquals(1, applier.cacheStats().entries());
+      assertTrue(relativeError(prepared.apply(hidden, 1, null), want, hidden) < REL_TOL);
+    }
+  }
+
+  @Test
+  void preparedRoutingRefusesOtherShapesAndCallsAfterClose(TestInfo info) {
+    Random rnd = random(info);
+    int d = 16;
+    StubLoader store = new StubLoader();
+    store.add(randomExpert(rnd, 1, ExpertKind.LORA, 4, d));
+    List<List<Routed>> routed = List.of(List.of(new Routed(1, 0.5f)), List.of());
+    try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store);
+        NDManager caller =
+            Engine.getEngine(ApplierConfig.ENGINE).newBaseManager(applier.device())) {
+      CacheStats before = applier.cacheStats();
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> applier.prepare(routing(1, 999), d, 1));
+      assertTrue(e.getMessage().contains("edit_id=999 is unknown"), e.getMessage());
+      e = assertThrows(IllegalArgumentException.class, () -> applier.prepare(null, d, 1));
+      assertTrue(e.getMessage().contains("got null"), e.getMessage());
+      e = assertThrows(IllegalArgumentException.class, () -> applier.prepare(routed, 0, 1));
+      assertTrue(e.getMessage().contains("d_in=0"), e.getMessage());
+      assertEquals(before.entries(), applier.cacheStats().entries());
+
+      ExpertApplier.Prepared prepared = applier.prepare(routed, d, 1);
+      float[] hidden = randomHidden(rnd, 2 * d);
+      e = assertThrows(IllegalArgumentException.class,
+          () -> prepared.apply(randomHidden(rnd, 3 * d), 1, null));
+      assertTrue(e.getMessage().contains("hidden states must have"), e.getMessage());
+      NDArray wrongBatch = caller.create(randomHidden(rnd, 3 * d), new Shape(3, 1, d));
+      e = assertThrows(IllegalArgumentException.class, () -> prepared.apply(wrongBatch, null));
+      assertTrue(e.getMessage().contains("got batch 3, width 16"), e.getMessage());
+      NDArray wrongWidth = caller.create(randomHidden(rnd, 2 * 8), new Shape(2, 1, 8));
+      e = assertThrows(IllegalArgumentException.class, () -> prepared.apply(wrongWidth, null));
+      assertTrue(e.getMessage().contains("width 8"), e.getMessage());
+      float[] before2 = prepared.apply(hidden, 1, null);
+      prepared.close();
+      IllegalStateException closed =
+          assertThrows(IllegalStateException.class, () -> prepared.apply(hidden, 1, null));
+      assertTrue(closed.getMessage().contains("prepare it again"), closed.getMessage());
+      // The applier itself is unaffected.
+      assertArrayEquals(before2, applier.apply(hidden, 2, 1, d, routed, null), 1e-6f);
     }
   }
 
