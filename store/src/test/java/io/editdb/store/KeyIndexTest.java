@@ -101,7 +101,11 @@ class KeyIndexTest {
         assertEquals(dot(keys.get(h.editId()), query), h.primary(), 1e-5, "seed " + seed);
         assertEquals(dot(keys.get(truth.get(i)), query), h.primary(), 1e-5, "seed " + seed);
       }
-      Set<Long> hnsw = ids(s.searchKeys(l, query, null, K, version, SearchMode.HNSW));
+      List<KeyHit> graph = s.searchKeys(l, query, null, K, version, SearchMode.HNSW);
+      for (KeyHit h : graph) { // the graph finds them; their scores are exact
+        assertEquals(dot(keys.get(h.editId()), query), h.primary(), 1e-5, "seed " + seed);
+      }
+      Set<Long> hnsw = ids(graph);
       assertTrue(alive.containsAll(hnsw), "HNSW found an inactive edit, seed " + seed);
       wanted += truth.size();
       hnsw.retainAll(truth);
