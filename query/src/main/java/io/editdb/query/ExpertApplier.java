@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  * concurrent call, as large as the largest batch it served), because paging in fresh memory for the
  * stacked weights on every call costs more there than the arithmetic.
  *
+ * <p>{@link #prepare} gathers one routing's experts once for many calls (decode steps), so that
+ * each call runs only the products.
+ *
  * <p>Positions outside a query's token mask, and every position of a query with no experts, are
  * returned bit for bit as given. Tensors go through DJL's PyTorch engine, on a GPU when the engine
  * reports one and on the CPU otherwise. Expert tensors stay cached on that device by edit id. Calls
@@ -236,7 +239,8 @@ public final class ExpertApplier implements AutoCloseable {
             ExpertMath.stacks(routed, entries, tokens, config.layout(), ExpertMath.READ_COST)) {
           NDArray a = ExpertMath.concat(m, s, true, width);
           NDArray bt = ExpertMath.concat(m, s, false, width);
-          stacks.add(new Stacked(s, a, bt, m.create(s.scale(), new Shape(s.batch(), 1, s.width()))));
+          NDArray scale = m.create(s.scale(), new Shape(s.batch(), 1, s.width()));
+          stacks.add(new Stacked(s, a, bt, scale));
         }
       } catch (RuntimeException e) {
         m.close();
@@ -255,6 +259,7 @@ public final class ExpertApplier implements AutoCloseable {
     /** {@link ExpertApplier#apply(NDArray, List, NDArray)} with the prepared routing. */
     public NDArray apply(NDArray hidden, NDArray mask) {
       Objects.requireNonNull(hidden, "hidden");
+      ensureOpen();
       Shape shape = hidden.getShape();
       if (shape.dimension() == 3) { // else tensorCall says what a tensor must be
         checkBatch(shape.get(0), shape.get(2));
@@ -264,15 +269,20 @@ public final class ExpertApplier implements AutoCloseable {
 
     /** {@link ExpertApplier#apply(float[], int, int, int, List, boolean[][])}, prepared. */
     public float[] apply(float[] hidden, int tokens, boolean[][] masks) {
+      ensureOpen();
       return arrayCall(hidden, batch(), tokens, width, routed, masks, this::run);
+    }
+
+    private void ensureOpen() {
+      if (!owned.isOpen()) {
+        throw new IllegalStateException("this prepared routing is closed; prepare it again");
+      }
     }
 
     private NDArray run(NDManager tmp, NDArray h, NDArray use) {
       closing.readLock().lock();
       try {
-        if (!owned.isOpen()) {
-          throw new IllegalStateException("this prepared routing is closed; prepare it again");
-        }
+        ensureOpen(); // again: a close may have come since the call began
         NDArray delta = null;
         for (Stacked s : stacks) {
           NDArray kindDelta =

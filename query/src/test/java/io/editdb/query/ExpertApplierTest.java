@@ -604,7 +604,32 @@ class ExpertApplierTest {
       assertTrue(closed.getMessage().contains("prepare it again"), closed.getMessage());
       // The applier itself is unaffected.
       assertArrayEquals(before2, applier.apply(hidden, 2, 1, d, routed, null), 1e-6f);
+
+      // A routing with no experts applies as a copy, and is closed like any other.
+      ExpertApplier.Prepared empty = applier.prepare(List.of(List.of(), List.of()), d, 1);
+      assertArrayEquals(hidden, empty.apply(hidden, 1, null));
+      empty.close();
+      assertThrows(IllegalStateException.class, () -> empty.apply(hidden, 1, null));
     }
+  }
+
+  @Test
+  void preparedRoutingFailsOnceItsApplierIsClosed(TestInfo info) {
+    Random rnd = random(info);
+    int d = 16;
+    StubLoader store = new StubLoader();
+    store.add(randomExpert(rnd, 1, ExpertKind.LIVEEDIT, 4, d));
+    List<List<Routed>> routed = List.of(List.of(new Routed(1, 0.5f)));
+    float[] hidden = randomHidden(rnd, d);
+    ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store);
+    ExpertApplier.Prepared prepared = applier.prepare(routed, d, 1);
+    double[] want = reference(hidden, 1, 1, d, routed, null, store.experts);
+    assertTrue(relativeError(prepared.apply(hidden, 1, null), want, hidden) < REL_TOL);
+    applier.close();
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> prepared.apply(hidden, 1, null));
+    assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    prepared.close(); // closing twice is harmless
   }
 
   private static List<List<Routed>> routing(long first, long second) {
