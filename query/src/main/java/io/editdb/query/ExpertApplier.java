@@ -318,7 +318,10 @@ public final class ExpertApplier implements AutoCloseable {
   /** One kind's stacked experts with its weights and per-query scales on the device. */
   private record Stacked(ExpertMath.Stack stack, NDArray a, NDArray bt, NDArray scale) {}
 
-  /** The work of one call once the hidden states and the "edit here" mask are on the device. */
+  /**
+   * The work of one call once the hidden states and the "edit here" mask ([B, T or 1, 1] boolean,
+   * or null when every position is edited) are on the device.
+   */
   private interface Kernel {
     NDArray run(NDManager tmp, NDArray h, NDArray use);
   }
@@ -373,7 +376,8 @@ public final class ExpertApplier implements AutoCloseable {
         h = hidden.toDevice(device, true);
         h.attach(tmp);
       }
-      if (h.isNaN().logicalOr(h.isInfinite()).any().getBoolean()) {
+      // x * 0 is NaN exactly where x is NaN or infinite: two tensor calls instead of four.
+      if (Float.isNaN(h.mul(0f).sum().getFloat())) {
         throw new IllegalArgumentException(
             "hidden states must be finite; got NaN or infinite values; fix the layer input");
       }
@@ -381,7 +385,11 @@ public final class ExpertApplier implements AutoCloseable {
       if (distinctIds(routed).length == 0) {
         out = h.duplicate();
       } else {
-        NDArray use = tmp.create(hasExperts(routed), new Shape(batch, 1, 1));
+        boolean[] has = hasExperts(routed);
+        NDArray use = null; // null: every position of every query is edited
+        if (mask != null || !allTrue(has)) {
+          use = tmp.create(has, new Shape(batch, 1, 1));
+        }
         if (mask != null) {
           NDArray m = mask.toDevice(device, true);
           m.attach(tmp);
@@ -452,12 +460,12 @@ public final class ExpertApplier implements AutoCloseable {
     }
     try (NDManager tmp = manager.newSubManager()) {
       NDArray h = tmp.create(hidden, new Shape(batch, tokens, dIn));
-      NDArray useArr = tmp.create(use, new Shape(batch, tokens, 1));
+      NDArray useArr = allTrue(use) ? null : tmp.create(use, new Shape(batch, tokens, 1));
       return kernel.run(tmp, h, useArr).toFloatArray();
     }
   }
 
-  /** Two batched products per expert kind present; {@code use} is [B, T or 1, 1] boolean. */
+  /** Two batched products per expert kind present. */
   private NDArray fused(
       NDManager tmp,
       NDArray h,
@@ -572,6 +580,15 @@ public final class ExpertApplier implements AutoCloseable {
       }
     }
     return ids.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  private static boolean allTrue(boolean[] flags) {
+    for (boolean f : flags) {
+      if (!f) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean[] hasExperts(List<List<Routed>> routed) {

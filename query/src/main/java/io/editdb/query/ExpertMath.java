@@ -235,15 +235,21 @@ final class ExpertMath {
         NDArray dq = u.mul(r.gate() * e.alpha).matMul(e.bt);
         acc = acc == null ? dq : acc.add(dq);
       }
-      outs.add(acc == null ? hq : select(hq, use.get(q), acc));
+      outs.add(acc == null ? hq : select(hq, use == null ? null : use.get(q), acc));
     }
     return NDArrays.stack(outs);
   }
 
-  /** h + delta where {@code use} is true, h itself (bit for bit) elsewhere. */
+  /**
+   * h + delta where {@code use} is true (everywhere when it is null), h itself (bit for bit)
+   * elsewhere.
+   */
   static NDArray select(NDArray h, NDArray use, NDArray delta) {
     if (delta == null) {
       return h.duplicate();
+    }
+    if (use == null) {
+      return h.add(delta);
     }
     // PyTorch's where through DJL does not broadcast the condition.
     return NDArrays.where(use.broadcast(h.getShape()), h.add(delta), h);

@@ -314,10 +314,12 @@ class ExpertApplierTest {
       NDArray none = applier.apply(h, List.of(List.of(), List.of(), List.of(), List.of()), null);
       assertArrayEquals(hidden, none.toFloatArray());
 
-      h.set(new ai.djl.ndarray.index.NDIndex("0, 0, 0"), Float.NaN);
-      IllegalArgumentException e =
-          assertThrows(IllegalArgumentException.class, () -> applier.apply(h, routed, null));
-      assertTrue(e.getMessage().contains("finite"), e.getMessage());
+      for (float bad : new float[] {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN}) {
+        h.set(new ai.djl.ndarray.index.NDIndex("3, 2, 7"), bad);
+        IllegalArgumentException e =
+            assertThrows(IllegalArgumentException.class, () -> applier.apply(h, routed, null));
+        assertTrue(e.getMessage().contains("finite"), bad + ": " + e.getMessage());
+      }
       NDArray wrongMask = caller.ones(new Shape(batch, tokens + 1));
       assertThrows(IllegalArgumentException.class, () -> applier.apply(h, routed, wrongMask));
       NDArray flat = caller.ones(new Shape(batch, d));
