@@ -240,7 +240,7 @@ public final class ExpertApplier implements AutoCloseable {
           NDArray a = ExpertMath.concat(m, s, true, width);
           NDArray bt = ExpertMath.concat(m, s, false, width);
           NDArray scale = m.create(s.scale(), new Shape(s.batch(), 1, s.width()));
-          stacks.add(new Stacked(s, a, bt, scale));
+          stacks.add(new Stacked(s.kind(), a, bt, scale));
         }
       } catch (RuntimeException e) {
         m.close();
@@ -286,7 +286,7 @@ public final class ExpertApplier implements AutoCloseable {
         NDArray delta = null;
         for (Stacked s : stacks) {
           NDArray kindDelta =
-              ExpertMath.products(tmp, h, s.stack().kind(), s.a(), s.bt(), s.scale());
+              ExpertMath.products(tmp, h, s.kind(), s.a(), s.bt(), s.scale());
           delta = delta == null ? kindDelta : delta.add(kindDelta);
         }
         return ExpertMath.select(h, use, delta);
@@ -316,7 +316,7 @@ public final class ExpertApplier implements AutoCloseable {
   }
 
   /** One kind's stacked experts with its weights and per-query scales on the device. */
-  private record Stacked(ExpertMath.Stack stack, NDArray a, NDArray bt, NDArray scale) {}
+  private record Stacked(ExpertKind kind, NDArray a, NDArray bt, NDArray scale) {}
 
   /**
    * The work of one call once the hidden states and the "edit here" mask ([B, T or 1, 1] boolean,
@@ -382,10 +382,10 @@ public final class ExpertApplier implements AutoCloseable {
             "hidden states must be finite; got NaN or infinite values; fix the layer input");
       }
       NDArray out;
-      if (distinctIds(routed).length == 0) {
+      boolean[] has = hasExperts(routed);
+      if (!anyTrue(has)) {
         out = h.duplicate();
       } else {
-        boolean[] has = hasExperts(routed);
         NDArray use = null; // null: every position of every query is edited
         if (mask != null || !allTrue(has)) {
           use = tmp.create(has, new Shape(batch, 1, 1));
@@ -446,12 +446,13 @@ public final class ExpertApplier implements AutoCloseable {
                 + "; fix the layer input");
       }
     }
-    if (distinctIds(routed).length == 0) {
+    boolean[] has = hasExperts(routed);
+    if (!anyTrue(has)) {
       return hidden.clone();
     }
     boolean[] use = new boolean[batch * tokens];
     for (int q = 0; q < batch; q++) {
-      if (!routed.get(q).isEmpty()) {
+      if (has[q]) {
         boolean[] m = masks == null ? null : masks[q];
         for (int t = 0; t < tokens; t++) {
           use[q * tokens + t] = m == null || m[t];
@@ -589,6 +590,15 @@ public final class ExpertApplier implements AutoCloseable {
       }
     }
     return true;
+  }
+
+  private static boolean anyTrue(boolean[] flags) {
+    for (boolean f : flags) {
+      if (f) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean[] hasExperts(List<List<Routed>> routed) {
