@@ -14,6 +14,13 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntFunction;
 import org.apache.lucene.codecs.KnnVectorsFormat;
@@ -101,6 +108,8 @@ final class KeyIndex implements Closeable {
   private final Directory directory;
   private final IndexWriter writer;
   private final SearcherManager searchers;
+  /** Searches other segments' graphs while a query's own thread searches one; null on 1 core. */
+  private final ThreadPoolExecutor leafPool = leafPool();
   /** Held while changes are applied, so a merge's reader refresh never shows half a version. */
   private final ReentrantLock applying = new ReentrantLock();
   private volatile boolean mergedSinceRefresh;
@@ -159,6 +168,22 @@ final class KeyIndex implements Closeable {
         w.rollback();
       }
     }
+  }
+
+  private static ThreadPoolExecutor leafPool() {
+    int threads = Runtime.getRuntime().availableProcessors() - 1;
+    if (threads < 1) {
+      return null;
+    }
+    AtomicInteger made = new AtomicInteger();
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "editdb-leaf-search-" + made.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
   }
 
   private static String readMark(IndexWriter w) {
@@ -449,6 +474,7 @@ final class KeyIndex implements Closeable {
           : s.createWeight(s.rewrite(filter(layer, version, false)),
               ScoreMode.COMPLETE_NO_SCORES, 1f);
       TopHits top = new TopHits(k);
+      List<FutureTask<TopHits>> graphs = new ArrayList<>();
       for (LeafReaderContext leaf : leaves) {
         FloatVectorValues values = leaf.reader().getFloatVectorValues(primaryField);
         if (values == null) {
@@ -460,26 +486,86 @@ final class KeyIndex implements Closeable {
         }
         if (mode == SearchMode.EXACT || spans.count <= EXACT_LEAF) {
           scan(leaf, spans, values, pq, top);
-          continue;
-        }
-        KnnCollector c = new TopKnnCollector(beam(k, spans.count), spans.count,
-            KnnSearchStrategy.Hnsw.DEFAULT);
-        leaf.reader().searchNearestVectors(primaryField, pq, c, spans.acceptDocs(leaf));
-        if (c.earlyTerminated()) {
-          scan(leaf, spans, values, pq, top);
-          continue;
-        }
-        KnnVectorValues.DocIndexIterator it = values.iterator();
-        ScoreDoc[] found = c.topDocs().scoreDocs;
-        Arrays.sort(found, Comparator.comparingInt(sd -> sd.doc));
-        for (ScoreDoc sd : found) {
-          top.offer(dot(values, it, sd.doc, pq), leaf.docBase + sd.doc);
+        } else {
+          graphs.add(new FutureTask<>(() -> graphSearch(leaf, spans, primaryField, pq, k)));
         }
       }
+      searchAll(graphs, top);
       return hits(leaves, top, tq, textField(layer));
     } finally {
       searchers.release(s);
     }
+  }
+
+  /**
+   * Runs the graph searches of a query's segments, in parallel when there are several: all but
+   * the first go to the leaf pool, the caller runs the first and then any the pool has not
+   * started yet (a task runs once, whoever gets to it), so a busy pool never makes a query wait.
+   */
+  private void searchAll(List<FutureTask<TopHits>> graphs, TopHits top) throws IOException {
+    if (leafPool != null) {
+      try {
+        for (FutureTask<TopHits> g : graphs.subList(Math.min(1, graphs.size()), graphs.size())) {
+          leafPool.execute(g);
+        }
+      } catch (RejectedExecutionException closing) {
+        // the index is closing: the caller runs what was not handed over
+      }
+    }
+    for (FutureTask<TopHits> g : graphs) {
+      g.run();
+    }
+    Throwable failed = null;
+    boolean interrupted = false;
+    for (FutureTask<TopHits> g : graphs) { // every task ends before the searcher is released
+      while (true) {
+        try {
+          top.offerAll(g.get());
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          failed = failed == null ? e.getCause() : failed;
+          break;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    if (failed instanceof IOException io) {
+      throw io;
+    }
+    if (failed instanceof RuntimeException re) {
+      throw re;
+    }
+    if (failed != null) {
+      throw new IllegalStateException("graph search of " + location + " failed", failed);
+    }
+  }
+
+  /**
+   * One segment's graph search for the k best, each hit rescored exactly; the scan when the graph
+   * search would visit more nodes than the segment has active spans (Lucene's own rule).
+   */
+  private static TopHits graphSearch(LeafReaderContext leaf, Spans spans, String field,
+      float[] pq, int k) throws IOException {
+    TopHits top = new TopHits(k);
+    FloatVectorValues values = leaf.reader().getFloatVectorValues(field);
+    KnnCollector c = new TopKnnCollector(beam(k, spans.count), spans.count,
+        KnnSearchStrategy.Hnsw.DEFAULT);
+    leaf.reader().searchNearestVectors(field, pq, c, spans.acceptDocs(leaf));
+    if (c.earlyTerminated()) {
+      scan(leaf, spans, values, pq, top);
+      return top;
+    }
+    KnnVectorValues.DocIndexIterator it = values.iterator();
+    ScoreDoc[] found = c.topDocs().scoreDocs;
+    Arrays.sort(found, Comparator.comparingInt(sd -> sd.doc));
+    for (ScoreDoc sd : found) {
+      top.offer(dot(values, it, sd.doc, pq), leaf.docBase + sd.doc);
+    }
+    return top;
   }
 
   /**
@@ -675,6 +761,12 @@ final class KeyIndex implements Closeable {
       }
     }
 
+    void offerAll(TopHits other) {
+      for (Hit h : other.heap) {
+        offer(h.sim(), h.doc());
+      }
+    }
+
     /** The kept hits by doc ascending. */
     Hit[] byDoc() {
       Hit[] all = heap.toArray(new Hit[0]);
@@ -685,6 +777,9 @@ final class KeyIndex implements Closeable {
 
   @Override
   public void close() throws IOException {
+    if (leafPool != null) {
+      leafPool.shutdown(); // queries have ended: the store closes the index last
+    }
     try {
       if (applied != committed || writer.hasUncommittedChanges()) { // changes or finished merges
         writer.setLiveCommitData(Map.of(WATERMARK, Long.toString(applied)).entrySet());
@@ -706,6 +801,9 @@ final class KeyIndex implements Closeable {
 
   /** Closes without committing (used when the index is about to be rebuilt). */
   void abandon() {
+    if (leafPool != null) {
+      leafPool.shutdown();
+    }
     try {
       searchers.close();
       writer.rollback();

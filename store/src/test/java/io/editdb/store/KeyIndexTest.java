@@ -46,6 +46,65 @@ class KeyIndexTest {
     assertEquals(Layer.MAX_CANDIDATES, KeyIndex.beam(Layer.MAX_CANDIDATES, Integer.MAX_VALUE));
   }
 
+  /**
+   * Two segments big enough for the graph are searched at once (one by the query's thread, one by
+   * the index's pool): from many threads at a time the hits are those of a search run alone, and
+   * they come from both segments.
+   */
+  @Test
+  void segmentsSearchedInParallelGiveTheSerialHits() throws Exception {
+    try (EditStore s = EditStore.open(Fixtures.mem())) {
+      s.createLayer(Fixtures.layer("big").build(), "admin");
+      Set<Long> second = new HashSet<>();
+      for (int size : new int[] {11_500, 1_100}) { // 11,500 >= 10 x 1,100: the policy keeps both
+        try (StoreSession ss = s.openSession("u")) {
+          for (int i = 0; i < size; i++) {
+            long id = ss.insert(Fixtures.edit(r, "big", 1).build());
+            if (size == 1_100) {
+              second.add(id);
+            }
+          }
+          ss.commit();
+        }
+      }
+      assertEquals(2, s.awaitIndexMerges(), "seed " + seed);
+      Layer l = s.layer("big");
+      long v = s.latestVersion();
+      float[][] qs = new float[100][];
+      List<List<KeyHit>> alone = new ArrayList<>();
+      for (int i = 0; i < qs.length; i++) {
+        qs[i] = Fixtures.unit(r, Fixtures.VIS);
+        alone.add(s.searchKeys(l, qs[i], null, K, v, SearchMode.HNSW));
+      }
+      int fromSecond = 0;
+      for (List<KeyHit> hits : alone) {
+        fromSecond += (int) hits.stream().filter(h -> second.contains(h.editId())).count();
+      }
+      assertTrue(fromSecond > 0 && fromSecond < qs.length * K, fromSecond
+          + " of the hits from the smaller segment; both segments should contribute, seed " + seed);
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors
+          .newFixedThreadPool(4);
+      try {
+        List<java.util.concurrent.Future<Integer>> runs = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+          runs.add(pool.submit(() -> {
+            int same = 0;
+            for (int i = 0; i < qs.length; i++) {
+              same += s.searchKeys(l, qs[i], null, K, v, SearchMode.HNSW).equals(alone.get(i))
+                  ? 1 : 0;
+            }
+            return same;
+          }));
+        }
+        for (java.util.concurrent.Future<Integer> run : runs) {
+          assertEquals(qs.length, run.get(), "searches differing from a serial run, seed " + seed);
+        }
+      } finally {
+        pool.shutdown();
+      }
+    }
+  }
+
   private void run(Layer.Builder layer) {
     try (EditStore s = EditStore.open(Fixtures.mem())) {
       s.createLayer(layer.build(), "admin");
