@@ -38,6 +38,7 @@ public final class Main {
     switch (which) {
       case "store" -> StoreBench.main(rest);
       case "routing" -> RoutingBench.main(rest);
+      case "knn" -> KnnFormatBench.main(rest);
       case "fused" -> FusedApplyBench.main(rest);
       case "crash" -> io.editdb.bench.crash.CrashBench.main(rest);
       case "--help", "-h" -> System.out.println("""
@@ -47,6 +48,8 @@ public final class Main {
           editdb bench store [edits=100000] [dir]     insert, commit latency, open vs rebuild
           editdb bench routing [sizes] [queries] [nosettle]
                                                       exact scan vs HNSW: latency and recall
+          editdb bench knn [n] [queries] [formats] [beams]
+                                                      graph formats and beams for large layers
           editdb bench fused [options]                fused expert application vs loop
           editdb bench crash [kills=300] [--seed S]   SIGKILL a writer, check what survives""");
       case "lifelong" -> LifelongBench.main(rest);
