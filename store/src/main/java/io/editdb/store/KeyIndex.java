@@ -102,7 +102,7 @@ final class KeyIndex implements Closeable {
   /** Each segment holds at least this many times the documents of all smaller ones. */
   static final int MERGE_FANOUT = 10;
   /** Graph size up to which a search's beam is its k (see {@link #beam}). */
-  static final int BEAM_BASE = 100_000;
+  static final int BEAM_BASE = 125_000;
   private static final KnnVectorsFormat FLAT = new FlatFormat();
 
   private final Directory directory;
@@ -131,7 +131,7 @@ final class KeyIndex implements Closeable {
         new IndexWriterConfig()
             .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
             .setRAMBufferSizeMB(256)
-            .setMergePolicy(new LeveledMergePolicy(MERGE_FANOUT))
+            .setMergePolicy(new LeveledMergePolicy(MERGE_FANOUT, config.segmentMaxSpans()))
             .setMergeScheduler(new RefreshingMergeScheduler())
             .setCodec(
                 new Lucene103Codec() {
@@ -474,7 +474,8 @@ final class KeyIndex implements Closeable {
           : s.createWeight(s.rewrite(filter(layer, version, false)),
               ScoreMode.COMPLETE_NO_SCORES, 1f);
       TopHits top = new TopHits(k);
-      List<FutureTask<TopHits>> graphs = new ArrayList<>();
+      record Graph(LeafReaderContext leaf, Spans spans) {}
+      List<Graph> graphLeaves = new ArrayList<>();
       for (LeafReaderContext leaf : leaves) {
         FloatVectorValues values = leaf.reader().getFloatVectorValues(primaryField);
         if (values == null) {
@@ -487,8 +488,13 @@ final class KeyIndex implements Closeable {
         if (mode == SearchMode.EXACT || spans.count <= EXACT_LEAF) {
           scan(leaf, spans, values, pq, top);
         } else {
-          graphs.add(new FutureTask<>(() -> graphSearch(leaf, spans, primaryField, pq, k)));
+          graphLeaves.add(new Graph(leaf, spans));
         }
+      }
+      graphLeaves.sort(Comparator.comparingInt((Graph g) -> -g.spans().count));
+      List<FutureTask<TopHits>> graphs = new ArrayList<>();
+      for (Graph g : graphLeaves) { // largest first: the caller's own
+        graphs.add(new FutureTask<>(() -> graphSearch(g.leaf(), g.spans(), primaryField, pq, k)));
       }
       searchAll(graphs, top);
       return hits(leaves, top, tq, textField(layer));
@@ -588,9 +594,11 @@ final class KeyIndex implements Closeable {
    * to {@value #BEAM_BASE} spans, then growing with the square root of the size, because at a
    * fixed beam HNSW recall falls as the graph grows. Measured on RoutingBench's keys (100 per
    * cluster), hard-filter recall against the exact scan: 100,000 spans, beam 48: 0.9996; a
-   * 910,000-span segment (plus one of 90,000): beam 48: 0.89, 96: 0.96, 128: 0.993, 160: 0.997.
-   * The rule gives 145 there. Each segment is searched with its own beam; Lucene's shared
-   * cross-segment bar (MultiLeafKnnCollector) measured the same recall and no faster here.
+   * 910,000-span segment (plus one of 90,000): beam 48: 0.89, 96: 0.96, 128: 0.993, 160: 0.997;
+   * a million keys in two segments of 500,000 ({@code editdb bench knn}): beam 48: 0.980, 96:
+   * 0.997. The rule gives 96 at 500,000 spans (the segment size limit) and 130 at 910,000. Each
+   * segment is searched with its own beam; Lucene's shared cross-segment bar
+   * (MultiLeafKnnCollector) measured the same recall and no faster here.
    */
   static int beam(int k, int active) {
     double grow = Math.sqrt(active / (double) BEAM_BASE);

@@ -24,19 +24,30 @@ import org.apache.lucene.index.TieredMergePolicy;
  * about once per level it climbs. Lucene's tiered policy, by contrast, keeps about
  * segments-per-tier (8) segments at every size tier.
  *
+ * <p>A segment with at least {@code maxSegmentDocs} live documents is full: it takes part in no
+ * more merges (until deletions bring it under), and the documents after it start new levels.
+ * Past that size one graph costs more to search than two halves searched in parallel (see
+ * {@link StoreConfig#optSegmentMaxSpans}).
+ *
  * <p>Forced merges are left to the tiered policy. Segments are not merged while a commit or a
  * reader refresh waits (no full-flush merges): a commit stays fast and the small segments it
  * leaves are cheap to search (the router scans small segments instead of walking their graph).
  */
 final class LeveledMergePolicy extends FilterMergePolicy {
   private final int fanout;
+  private final long maxSegmentDocs;
 
-  LeveledMergePolicy(int fanout) {
+  LeveledMergePolicy(int fanout, long maxSegmentDocs) {
     super(new TieredMergePolicy());
     if (fanout < 2) {
       throw new IllegalArgumentException("fanout must be at least 2; fanout=" + fanout);
     }
+    if (maxSegmentDocs < 1) {
+      throw new IllegalArgumentException("maxSegmentDocs must be positive; maxSegmentDocs="
+          + maxSegmentDocs);
+    }
     this.fanout = fanout;
+    this.maxSegmentDocs = maxSegmentDocs;
   }
 
   @Override
@@ -46,7 +57,7 @@ final class LeveledMergePolicy extends FilterMergePolicy {
     List<SegmentCommitInfo> free = new ArrayList<>();
     long tail = 0;
     for (SegmentCommitInfo info : infos) {
-      if (!merging.contains(info)) {
+      if (!merging.contains(info) && live(info, context) < maxSegmentDocs) {
         free.add(info);
         tail += live(info, context);
       }
@@ -76,6 +87,6 @@ final class LeveledMergePolicy extends FilterMergePolicy {
 
   @Override
   public String toString() {
-    return "LeveledMergePolicy{fanout=" + fanout + "}";
+    return "LeveledMergePolicy{fanout=" + fanout + ", maxSegmentDocs=" + maxSegmentDocs + "}";
   }
 }

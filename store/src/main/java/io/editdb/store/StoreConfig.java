@@ -14,6 +14,9 @@ import java.util.Objects;
  * }</pre>
  */
 public final class StoreConfig {
+  /** See {@link #optSegmentMaxSpans}: measured by {@code editdb bench knn} (README). */
+  static final int DEFAULT_SEGMENT_MAX_SPANS = 500_000;
+
   private final Path directory;
   private final String memoryName;
   private final int poolSize;
@@ -21,9 +24,10 @@ public final class StoreConfig {
   private final int indexCommitEveryVersions;
   private final int hnswMaxConn;
   private final int hnswBeamWidth;
+  private final int segmentMaxSpans;
 
   private StoreConfig(Path directory, String memoryName, int poolSize, Duration writeLockTimeout,
-      int indexCommitEveryVersions, int hnswMaxConn, int hnswBeamWidth) {
+      int indexCommitEveryVersions, int hnswMaxConn, int hnswBeamWidth, int segmentMaxSpans) {
     this.directory = directory;
     this.memoryName = memoryName;
     this.poolSize = poolSize;
@@ -31,13 +35,14 @@ public final class StoreConfig {
     this.indexCommitEveryVersions = indexCommitEveryVersions;
     this.hnswMaxConn = hnswMaxConn;
     this.hnswBeamWidth = hnswBeamWidth;
+    this.segmentMaxSpans = segmentMaxSpans;
   }
 
   /** A store in a directory, created if missing: {@code editdb.mv.db} (H2) and {@code index/}. */
   public static StoreConfig directory(Path dir) {
     Objects.requireNonNull(dir, "directory");
     return new StoreConfig(dir.toAbsolutePath().normalize(), null, 10, Duration.ofSeconds(30), 64,
-        16, 100);
+        16, 100, DEFAULT_SEGMENT_MAX_SPANS);
   }
 
   /** A store in memory, gone when closed. Names are per JVM. */
@@ -46,7 +51,8 @@ public final class StoreConfig {
       throw new StoreException(StoreException.Kind.INVALID_VALUE,
           "in-memory store name must be 1 to 128 letters, digits, '_', '.' or '-'; name=" + name);
     }
-    return new StoreConfig(null, name, 10, Duration.ofSeconds(30), 64, 16, 100);
+    return new StoreConfig(null, name, 10, Duration.ofSeconds(30), 64, 16, 100,
+        DEFAULT_SEGMENT_MAX_SPANS);
   }
 
   /** H2 connections in the pool (readers and the one writer). */
@@ -56,7 +62,7 @@ public final class StoreConfig {
           "pool size must be between 2 and 256; poolSize=" + n);
     }
     return new StoreConfig(directory, memoryName, n, writeLockTimeout, indexCommitEveryVersions,
-        hnswMaxConn, hnswBeamWidth);
+        hnswMaxConn, hnswBeamWidth, segmentMaxSpans);
   }
 
   /** How long a transaction waits for the single writer slot before it is refused. */
@@ -66,7 +72,7 @@ public final class StoreConfig {
           "write lock timeout must be zero or positive; timeout=" + d);
     }
     return new StoreConfig(directory, memoryName, poolSize, d, indexCommitEveryVersions,
-        hnswMaxConn, hnswBeamWidth);
+        hnswMaxConn, hnswBeamWidth, segmentMaxSpans);
   }
 
   /**
@@ -79,7 +85,7 @@ public final class StoreConfig {
           "index commit interval must be at least 1 version; n=" + n);
     }
     return new StoreConfig(directory, memoryName, poolSize, writeLockTimeout, n, hnswMaxConn,
-        hnswBeamWidth);
+        hnswBeamWidth, segmentMaxSpans);
   }
 
   /** HNSW graph parameters (Lucene's maxConn and beamWidth). */
@@ -90,7 +96,21 @@ public final class StoreConfig {
               + ", beamWidth=" + beamWidth);
     }
     return new StoreConfig(directory, memoryName, poolSize, writeLockTimeout,
-        indexCommitEveryVersions, maxConn, beamWidth);
+        indexCommitEveryVersions, maxConn, beamWidth, segmentMaxSpans);
+  }
+
+  /**
+   * Index segments stop growing by merges once they hold this many spans (all layers); a larger
+   * store is split into several graphs, which a query searches in parallel. Smaller values trade
+   * total search work (throughput under load) for latency on an idle machine.
+   */
+  public StoreConfig optSegmentMaxSpans(int n) {
+    if (n < 1_000) {
+      throw new StoreException(StoreException.Kind.INVALID_VALUE,
+          "segment size limit must be at least 1,000 spans; segmentMaxSpans=" + n);
+    }
+    return new StoreConfig(directory, memoryName, poolSize, writeLockTimeout,
+        indexCommitEveryVersions, hnswMaxConn, hnswBeamWidth, n);
   }
 
   public boolean inMemory() {
@@ -115,6 +135,10 @@ public final class StoreConfig {
 
   public int indexCommitEveryVersions() {
     return indexCommitEveryVersions;
+  }
+
+  public int segmentMaxSpans() {
+    return segmentMaxSpans;
   }
 
   public int hnswMaxConn() {
@@ -155,6 +179,7 @@ public final class StoreConfig {
   public String toString() {
     return "StoreConfig{location=" + location() + ", poolSize=" + poolSize + ", writeLockTimeout="
         + writeLockTimeout + ", indexCommitEveryVersions=" + indexCommitEveryVersions
-        + ", hnswMaxConn=" + hnswMaxConn + ", hnswBeamWidth=" + hnswBeamWidth + "}";
+        + ", hnswMaxConn=" + hnswMaxConn + ", hnswBeamWidth=" + hnswBeamWidth
+        + ", segmentMaxSpans=" + segmentMaxSpans + "}";
   }
 }
