@@ -1,6 +1,7 @@
 package io.editdb.bench;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene102.Lucene102HnswBinaryQuantizedVectorsFormat;
 import org.apache.lucene.codecs.lucene103.Lucene103Codec;
@@ -45,9 +47,12 @@ import org.apache.lucene.util.VectorUtil;
  * and measures, per beam, the graph search plus exact rescoring of the hits with the float keys
  * (as KeyIndex does) against an exact scan of all keys: median and p99 latency and the recall of
  * the hard filter (top 16 at similarity 0.7 or more). Each index is measured as two segments
- * (searched one after the other, and in parallel) and after a force merge to one.
+ * (searched one after the other, and in parallel) and after a force merge to one. With
+ * {@code keep} the indexes stay in {@code target/knnbench-FORMAT-SEGMENTS} and a later run with
+ * the same n reuses them (building a million keys takes about 10 minutes per format).
  *
- * <pre>editdb bench knn [n=1000000] [queries=200] [formats=float,int7,bbq] [beams=48,96,145]</pre>
+ * <pre>editdb bench knn [n=1000000] [queries=200] [formats=float,int7,bbq] [beams=48,96,145] [keep]
+ * </pre>
  */
 public final class KnnFormatBench {
   private static final int DIM = 512;
@@ -60,6 +65,7 @@ public final class KnnFormatBench {
     String[] formats = (args.length > 2 ? args[2] : "float,int7,bbq").split(",");
     int[] beams = Arrays.stream((args.length > 3 ? args[3] : "48,96,145").split(","))
         .mapToInt(Integer::parseInt).toArray();
+    boolean keep = args.length > 4 && args[4].equals("keep");
     Keys gen = new Keys(DIM, Math.max(1, n / 100), 0.5, 11);
     float[][] keys = new float[n][];
     for (int i = 0; i < n; i++) {
@@ -81,7 +87,7 @@ public final class KnnFormatBench {
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
       for (String f : formats) {
-        run(f, keys, qs, truth, beams, pool);
+        run(f, keys, qs, truth, beams, pool, keep);
       }
     } finally {
       pool.shutdown();
@@ -102,66 +108,95 @@ public final class KnnFormatBench {
   }
 
   private static void run(String name, float[][] keys, float[][] qs, List<Set<Integer>> truth,
-      int[] beams, ExecutorService pool) throws Exception {
-    Path path = Path.of("target/knnbench-" + name);
-    StoreBench.deleteTree(path);
+      int[] beams, ExecutorService pool, boolean keep) throws Exception {
+    Path two = Path.of("target/knnbench-" + name + "-2");
+    Path one = Path.of("target/knnbench-" + name + "-1");
     KnnVectorsFormat format = format(name);
-    IndexWriterConfig cfg = new IndexWriterConfig().setRAMBufferSizeMB(6000)
-        .setRAMPerThreadHardLimitMB(2000).setMergePolicy(NoMergePolicy.INSTANCE)
-        .setCodec(new Lucene103Codec() {
-          @Override
-          public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
-            return format;
-          }
-        });
-    try (Directory dir = FSDirectory.open(path)) {
-      long b0 = System.nanoTime();
-      try (IndexWriter w = new IndexWriter(dir, cfg)) {
-        List<Future<?>> adds = new ArrayList<>();
-        for (int t = 0; t < 2; t++) {
-          int first = t;
-          adds.add(pool.submit(() -> {
-            for (int i = first; i < keys.length; i += 2) {
-              Document d = new Document();
-              d.add(new KnnFloatVectorField("v", keys[i], VectorSimilarityFunction.DOT_PRODUCT));
-              d.add(new NumericDocValuesField("id", i));
-              w.addDocument(d);
-            }
-            return null;
-          }));
-        }
-        for (Future<?> a : adds) {
-          a.get();
-        }
-        w.commit();
+    Lucene103Codec codec = new Lucene103Codec() {
+      @Override
+      public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+        return format;
       }
-      double build = (System.nanoTime() - b0) / 1e9;
-      try (DirectoryReader r = DirectoryReader.open(dir)) {
-        for (int beam : beams) {
-          measure(name, r, qs, truth, beam, null, build);
-          measure(name, r, qs, truth, beam, pool, build);
+    };
+    double build = reusable(two, keys.length) ? 0 : build(two, keys, codec, pool);
+    try (Directory dir = FSDirectory.open(two); DirectoryReader r = DirectoryReader.open(dir)) {
+      for (int beam : beams) {
+        measure(name, r, qs, truth, beam, null, build);
+        measure(name, r, qs, truth, beam, pool, build);
+      }
+    }
+    double merge = 0;
+    if (!reusable(one, keys.length)) {
+      StoreBench.deleteTree(one);
+      Files.createDirectories(one);
+      try (Stream<Path> files = Files.list(two)) {
+        for (Path f : files.toList()) {
+          Files.copy(f, one.resolve(f.getFileName()));
         }
       }
       long m0 = System.nanoTime();
-      try (IndexWriter w = new IndexWriter(dir, new IndexWriterConfig()
-          .setMergePolicy(new TieredMergePolicy()).setCodec(cfg.getCodec()))) {
+      try (Directory dir = FSDirectory.open(one); IndexWriter w = new IndexWriter(dir,
+          new IndexWriterConfig().setMergePolicy(new TieredMergePolicy()).setCodec(codec))) {
         w.forceMerge(1);
       }
-      double merge = (System.nanoTime() - m0) / 1e9;
-      try (DirectoryReader r = DirectoryReader.open(dir)) {
-        for (int beam : beams) {
-          measure(name, r, qs, truth, beam, null, merge);
-        }
+      merge = (System.nanoTime() - m0) / 1e9;
+    }
+    try (Directory dir = FSDirectory.open(one); DirectoryReader r = DirectoryReader.open(dir)) {
+      for (int beam : beams) {
+        measure(name, r, qs, truth, beam, null, merge);
       }
     }
+    if (!keep) {
+      StoreBench.deleteTree(two);
+      StoreBench.deleteTree(one);
+    }
+  }
+
+  private static boolean reusable(Path path, int n) throws IOException {
+    if (!Files.isDirectory(path)) {
+      return false;
+    }
+    try (Directory dir = FSDirectory.open(path); DirectoryReader r = DirectoryReader.open(dir)) {
+      return r.numDocs() == n;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Two segments: two threads add alternate keys, each to its own in-memory segment. */
+  private static double build(Path path, float[][] keys, Lucene103Codec codec,
+      ExecutorService pool) throws Exception {
     StoreBench.deleteTree(path);
+    long b0 = System.nanoTime();
+    try (Directory dir = FSDirectory.open(path); IndexWriter w = new IndexWriter(dir,
+        new IndexWriterConfig().setRAMBufferSizeMB(6000).setRAMPerThreadHardLimitMB(2000)
+            .setMergePolicy(NoMergePolicy.INSTANCE).setCodec(codec))) {
+      List<Future<?>> adds = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        int first = t;
+        adds.add(pool.submit(() -> {
+          for (int i = first; i < keys.length; i += 2) {
+            Document d = new Document();
+            d.add(new KnnFloatVectorField("v", keys[i], VectorSimilarityFunction.DOT_PRODUCT));
+            d.add(new NumericDocValuesField("id", i));
+            w.addDocument(d);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> a : adds) {
+        a.get();
+      }
+      w.commit();
+    }
+    return (System.nanoTime() - b0) / 1e9;
   }
 
   private static void measure(String name, DirectoryReader r, float[][] qs,
       List<Set<Integer>> truth, int beam, ExecutorService pool, double build) throws Exception {
     List<LeafReaderContext> leaves = r.leaves();
-    for (int i = 0; i < Math.min(100, qs.length); i++) {
-      search(leaves, qs[i], beam, pool);
+    for (int i = 0; i < 3 * qs.length; i++) { // warm-up: JIT, and the files into the page cache
+      search(leaves, qs[i % qs.length], beam, pool);
     }
     Stats st = new Stats();
     long found = 0;
@@ -174,9 +209,10 @@ public final class KnnFormatBench {
       got.retainAll(truth.get(i));
       found += got.size();
     }
-    Stats.row("| %-9s | %8d | %5d | %8s | %10.3f | %10.3f | %8.4f | %7.1f |", name, leaves.size(),
+    Stats.row("| %-9s | %8d | %5d | %8s | %10.3f | %10.3f | %8.4f | %7s |", name, leaves.size(),
         beam, pool == null ? "no" : "yes", st.medianMs(), st.p99Ms(),
-        wanted == 0 ? 1.0 : (double) found / wanted, build);
+        wanted == 0 ? 1.0 : (double) found / wanted,
+        build == 0 ? "reused" : Stats.fmt("%.1f", build));
   }
 
   /** Ids of the top K hits at or above the threshold, graph-searched and rescored exactly. */
