@@ -12,6 +12,7 @@ import io.editdb.store.StoreConfig;
 import io.editdb.store.StoreSession;
 import io.editdb.store.WeightDtype;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -25,41 +26,61 @@ import java.util.Set;
  * million loads in 10,000-edit commits: a bulk import, not a stream of single edits). Routing is measured once the
  * index's background merges are done (a store that has served a while), unless {@code nosettle}
  * is given: then right after the load, with merges still running. Exact and HNSW alternate query
- * by query, so both see the same machine load.
+ * by query, so both see the same machine load; then HNSW runs the queries again back to back, as
+ * a router serving only routing does (the exact scan's pass over every key leaves the caches
+ * cold for the next query). With {@code keep} the stores stay in {@code target/routingbench-N}
+ * and a later run reuses them instead of loading again.
  *
- * <pre>java ... io.editdb.bench.RoutingBench [sizes=1000,4000,10000,100000] [queries=300] [nosettle]</pre>
+ * <pre>
+ * java ... io.editdb.bench.RoutingBench [sizes=1000,4000,10000,100000] [queries=300] [nosettle] [keep]
+ * </pre>
  */
 public final class RoutingBench {
   public static void main(String[] args) throws IOException {
     String[] sizes = (args.length > 0 ? args[0] : "1000,4000,10000,100000").split(",");
     int queries = args.length > 1 ? Integer.parseInt(args[1]) : 300;
-    boolean settle = args.length < 3 || !args[2].equals("nosettle");
+    List<String> flags = List.of(args).subList(Math.min(2, args.length), args.length);
+    boolean settle = !flags.contains("nosettle");
+    boolean keep = flags.contains("keep");
     System.out.println(Stats.fmt("RoutingBench: visual 512 / text 384 keys, 1 cluster per 100"
         + " edits, max_candidates 16, threshold 0.7, %d queries per size, %s, vector module %s",
         queries, settle ? "merges settled" : "right after loading", ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "on"
             : "off"));
-    Stats.row("| %9s | %8s | %12s | %12s | %12s | %12s | %8s | %8s | %7s | %7s |", "edits",
-        "segments", "exact med ms", "exact p99 ms", "hnsw med ms", "hnsw p99 ms", "speedup",
-        "recall", "load s", "merge s");
-    Stats.row("|%s|", "-".repeat(131));
+    Stats.row("| %9s | %8s | %12s | %12s | %12s | %12s | %8s | %8s | %14s | %7s | %7s |",
+        "edits", "segments", "exact med ms", "exact p99 ms", "hnsw med ms", "hnsw p99 ms",
+        "speedup", "recall", "b2b med/p99 ms", "load s", "merge s");
+    Stats.row("|%s|", "-".repeat(148));
     for (String size : sizes) {
-      run(Integer.parseInt(size.trim()), queries, settle);
+      run(Integer.parseInt(size.trim()), queries, settle, keep);
     }
   }
 
-  private static void run(int n, int queries, boolean settle) throws IOException {
+  private static void run(int n, int queries, boolean settle, boolean keep) throws IOException {
     Path dir = Path.of("target/routingbench-" + n);
-    StoreBench.deleteTree(dir);
+    Path loadedMark = dir.resolve("routingbench-loaded"); // written once a load completed
+    boolean reused = keep && Files.exists(loadedMark);
+    if (!reused) {
+      StoreBench.deleteTree(dir);
+    }
     Keys visual = new Keys(512, Math.max(1, n / 100), 0.5, 11);
     Keys text = new Keys(384, Math.max(1, n / 100), 0.5, 12);
     try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
-      s.createLayer(Layer.builder("bench", "m", "x", 8, 8, 512, 384).optMaxRank(1)
-          .optVisualThreshold(0.7).optMaxCandidates(16).build(), "bench");
+      if (!reused) {
+        s.createLayer(Layer.builder("bench", "m", "x", 8, 8, 512, 384).optMaxRank(1)
+            .optVisualThreshold(0.7).optMaxCandidates(16).build(), "bench");
+      }
       float[] w = new float[8];
       w[0] = 1;
       int batch = Math.max(1000, n / 100);
       long loadStart = System.nanoTime();
       for (int done = 0; done < n; ) {
+        if (reused) { // the same keys in the same order: the queries drawn next are the same
+          for (; done < n; done++) {
+            visual.next();
+            text.next();
+          }
+          break;
+        }
         try (StoreSession ss = s.openSession("bench")) {
           for (int i = 0; i < batch && done < n; i++, done++) {
             ss.insert(NewEdit.builder("bench", "q", "a").visualKey(visual.next())
@@ -69,6 +90,9 @@ public final class RoutingBench {
         }
       }
       long loaded = System.nanoTime();
+      if (keep && !reused) {
+        Files.writeString(loadedMark, Integer.toString(n));
+      }
       int segments = settle ? s.awaitIndexMerges() : -1;
       long settled = System.nanoTime();
       Router exact = new Router(s, RouterConfig.DEFAULT.withForcedMode(SearchMode.EXACT));
@@ -83,6 +107,12 @@ public final class RoutingBench {
       for (int i = 0; i < 300 && System.nanoTime() < warmEnd; i++) {
         exact.explain(qs[i % queries]);
         hnsw.explain(qs[i % queries]);
+      }
+      Stats tb = new Stats();
+      for (RouteQuery q : qs) {
+        long t0 = System.nanoTime();
+        hnsw.explain(q);
+        tb.add(System.nanoTime() - t0);
       }
       Stats te = new Stats();
       Stats th = new Stats();
@@ -102,13 +132,17 @@ public final class RoutingBench {
         got.retainAll(truth);
         found += got.size();
       }
-      Stats.row("| %,9d | %8s | %12.3f | %12.3f | %12.3f | %12.3f | %7.1fx | %8.4f | %7.1f | %7s |",
-          n, segments < 0 ? "-" : Integer.toString(segments), te.medianMs(), te.p99Ms(),
-          th.medianMs(), th.p99Ms(), te.medianMs() / th.medianMs(),
-          wanted == 0 ? 1.0 : (double) found / wanted, (loaded - loadStart) / 1e9,
+      Stats.row("| %,9d | %8s | %12.3f | %12.3f | %12.3f | %12.3f | %7.1fx | %8.4f | %14s | %7s |"
+          + " %7s |", n, segments < 0 ? "-" : Integer.toString(segments), te.medianMs(),
+          te.p99Ms(), th.medianMs(), th.p99Ms(), te.medianMs() / th.medianMs(),
+          wanted == 0 ? 1.0 : (double) found / wanted,
+          Stats.fmt("%.3f / %.3f", tb.medianMs(), tb.p99Ms()),
+          reused ? "reused" : Stats.fmt("%.1f", (loaded - loadStart) / 1e9),
           settle ? Stats.fmt("%.1f", (settled - loaded) / 1e9) : "-");
     }
-    StoreBench.deleteTree(dir);
+    if (!keep) {
+      StoreBench.deleteTree(dir);
+    }
   }
 
   private static Set<Long> passed(List<Candidate> cs) {
