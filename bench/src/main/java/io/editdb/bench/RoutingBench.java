@@ -29,19 +29,25 @@ import java.util.Set;
  * by query, so both see the same machine load; then HNSW runs 1,000 new queries back to back, as
  * a router serving only routing does (the exact scan's pass over every key leaves the caches
  * cold for the next query). With {@code keep} the stores stay in {@code target/routingbench-N}
- * and a later run reuses them instead of loading again.
+ * and a later run reuses them instead of loading again. {@code hnsw=M,B} builds the graphs with
+ * Lucene's maxConn M and beamWidth B (default 16,100).
  *
  * <pre>
- * java ... io.editdb.bench.RoutingBench [sizes=1000,4000,10000,100000] [queries=300] [nosettle] [keep]
+ * java ... io.editdb.bench.RoutingBench [sizes=1000,4000,10000,100000] [queries=300] [nosettle] [keep] [hnsw=M,B]
  * </pre>
  */
 public final class RoutingBench {
+  private static int[] hnsw;
+
   public static void main(String[] args) throws IOException {
     String[] sizes = (args.length > 0 ? args[0] : "1000,4000,10000,100000").split(",");
     int queries = args.length > 1 ? Integer.parseInt(args[1]) : 300;
     List<String> flags = List.of(args).subList(Math.min(2, args.length), args.length);
     boolean settle = !flags.contains("nosettle");
     boolean keep = flags.contains("keep");
+    hnsw = flags.stream().filter(f -> f.startsWith("hnsw=")).findFirst()
+        .map(f -> f.substring(5).split(",")).map(p -> new int[] {Integer.parseInt(p[0]),
+            Integer.parseInt(p[1])}).orElse(null);
     System.out.println(Stats.fmt("RoutingBench: visual 512 / text 384 keys, 1 cluster per 100"
         + " edits, max_candidates 16, threshold 0.7, %d queries per size, %s, vector module %s",
         queries, settle ? "merges settled" : "right after loading", ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "on"
@@ -64,7 +70,11 @@ public final class RoutingBench {
     }
     Keys visual = new Keys(512, Math.max(1, n / 100), 0.5, 11);
     Keys text = new Keys(384, Math.max(1, n / 100), 0.5, 12);
-    try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
+    StoreConfig config = StoreConfig.directory(dir);
+    if (hnsw != null) {
+      config = config.optHnsw(hnsw[0], hnsw[1]);
+    }
+    try (EditStore s = EditStore.open(config)) {
       if (!reused) {
         s.createLayer(Layer.builder("bench", "m", "x", 8, 8, 512, 384).optMaxRank(1)
             .optVisualThreshold(0.7).optMaxCandidates(16).build(), "bench");
