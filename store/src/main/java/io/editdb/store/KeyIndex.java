@@ -474,7 +474,7 @@ final class KeyIndex implements Closeable {
           : s.createWeight(s.rewrite(filter(layer, version, false)),
               ScoreMode.COMPLETE_NO_SCORES, 1f);
       TopHits top = new TopHits(k);
-      record Graph(LeafReaderContext leaf, Spans spans) {}
+      record Graph(LeafReaderContext leaf, Spans spans, FloatVectorValues values) {}
       List<Graph> graphLeaves = new ArrayList<>();
       for (LeafReaderContext leaf : leaves) {
         FloatVectorValues values = leaf.reader().getFloatVectorValues(primaryField);
@@ -488,14 +488,14 @@ final class KeyIndex implements Closeable {
         if (mode == SearchMode.EXACT || spans.count <= EXACT_LEAF) {
           scan(leaf, spans, values, pq, top);
         } else {
-          graphLeaves.add(new Graph(leaf, spans));
+          graphLeaves.add(new Graph(leaf, spans, values));
         }
       }
-      graphLeaves.sort(Comparator.comparingInt((Graph g) -> -g.spans().count));
-      List<FutureTask<TopHits>> graphs = new ArrayList<>();
-      for (Graph g : graphLeaves) { // largest first: the caller's own
-        graphs.add(new FutureTask<>(() -> graphSearch(g.leaf(), g.spans(), primaryField, pq, k)));
-      }
+      List<FutureTask<TopHits>> graphs = graphLeaves.stream() // largest first: the caller's own
+          .sorted(Comparator.comparingInt((Graph g) -> -g.spans().count))
+          .map(g -> new FutureTask<>(
+              () -> graphSearch(g.leaf(), g.spans(), g.values(), primaryField, pq, k)))
+          .toList();
       searchAll(graphs, top);
       return hits(leaves, top, tq, textField(layer));
     } finally {
@@ -553,11 +553,11 @@ final class KeyIndex implements Closeable {
   /**
    * One segment's graph search for the k best, each hit rescored exactly; the scan when the graph
    * search would visit more nodes than the segment has active spans (Lucene's own rule).
+   * {@code values} is read by this task alone (vector values are not thread-safe).
    */
-  private static TopHits graphSearch(LeafReaderContext leaf, Spans spans, String field,
-      float[] pq, int k) throws IOException {
+  private static TopHits graphSearch(LeafReaderContext leaf, Spans spans,
+      FloatVectorValues values, String field, float[] pq, int k) throws IOException {
     TopHits top = new TopHits(k);
-    FloatVectorValues values = leaf.reader().getFloatVectorValues(field);
     KnnCollector c = new TopKnnCollector(beam(k, spans.count), spans.count,
         KnnSearchStrategy.Hnsw.DEFAULT);
     leaf.reader().searchNearestVectors(field, pq, c, spans.acceptDocs(leaf));
