@@ -46,9 +46,9 @@ public final class Main {
               the lifelong-editing benchmark on E-VQA/E-IC records (default
               ../shared/data/evqa/vqa_eval.json); --help for its options
           editdb bench store [edits=100000] [dir]     insert, commit latency, open vs rebuild
-          editdb bench routing [sizes] [queries] [nosettle]
+          editdb bench routing [sizes] [queries] [nosettle] [keep] [hnsw=M,B]
                                                       exact scan vs HNSW: latency and recall
-          editdb bench knn [n] [queries] [formats] [beams]
+          editdb bench knn [n] [queries] [formats] [beams] [keep]
                                                       graph formats and beams for large layers
           editdb bench fused [options]                fused expert application vs loop
           editdb bench crash [kills=300] [--seed S]   SIGKILL a writer, check what survives""");

@@ -30,22 +30,20 @@ import java.util.Set;
  * a router serving only routing does (the exact scan's pass over every key leaves the caches
  * cold for the next query). With {@code keep} the stores stay in {@code target/routingbench-N}
  * and a later run reuses them instead of loading again. {@code hnsw=M,B} builds the graphs with
- * Lucene's maxConn M and beamWidth B (default 16,100).
+ * Lucene's maxConn M and beamWidth B (default: the store's, 16,200).
  *
  * <pre>
  * java ... io.editdb.bench.RoutingBench [sizes=1000,4000,10000,100000] [queries=300] [nosettle] [keep] [hnsw=M,B]
  * </pre>
  */
 public final class RoutingBench {
-  private static int[] hnsw;
-
   public static void main(String[] args) throws IOException {
     String[] sizes = (args.length > 0 ? args[0] : "1000,4000,10000,100000").split(",");
     int queries = args.length > 1 ? Integer.parseInt(args[1]) : 300;
     List<String> flags = List.of(args).subList(Math.min(2, args.length), args.length);
     boolean settle = !flags.contains("nosettle");
     boolean keep = flags.contains("keep");
-    hnsw = flags.stream().filter(f -> f.startsWith("hnsw=")).findFirst()
+    int[] graph = flags.stream().filter(f -> f.startsWith("hnsw=")).findFirst()
         .map(f -> f.substring(5).split(",")).map(p -> new int[] {Integer.parseInt(p[0]),
             Integer.parseInt(p[1])}).orElse(null);
     System.out.println(Stats.fmt("RoutingBench: visual 512 / text 384 keys, 1 cluster per 100"
@@ -57,11 +55,12 @@ public final class RoutingBench {
         "speedup", "recall", "b2b med/p99 ms", "load s", "merge s");
     Stats.row("|%s|", "-".repeat(148));
     for (String size : sizes) {
-      run(Integer.parseInt(size.trim()), queries, settle, keep);
+      run(Integer.parseInt(size.trim()), queries, settle, keep, graph);
     }
   }
 
-  private static void run(int n, int queries, boolean settle, boolean keep) throws IOException {
+  private static void run(int n, int queries, boolean settle, boolean keep, int[] graph)
+      throws IOException {
     Path dir = Path.of("target/routingbench-" + n);
     Path loadedMark = dir.resolve("routingbench-loaded"); // written once a load completed
     boolean reused = keep && Files.exists(loadedMark);
@@ -71,8 +70,8 @@ public final class RoutingBench {
     Keys visual = new Keys(512, Math.max(1, n / 100), 0.5, 11);
     Keys text = new Keys(384, Math.max(1, n / 100), 0.5, 12);
     StoreConfig config = StoreConfig.directory(dir);
-    if (hnsw != null) {
-      config = config.optHnsw(hnsw[0], hnsw[1]);
+    if (graph != null) {
+      config = config.optHnsw(graph[0], graph[1]);
     }
     try (EditStore s = EditStore.open(config)) {
       if (!reused) {
@@ -83,14 +82,12 @@ public final class RoutingBench {
       w[0] = 1;
       int batch = Math.max(1000, n / 100);
       long loadStart = System.nanoTime();
-      for (int done = 0; done < n; ) {
-        if (reused) { // the same keys in the same order: the queries drawn next are the same
-          for (; done < n; done++) {
-            visual.next();
-            text.next();
-          }
-          break;
-        }
+      // A reused store: skip its keys in the generators, so the queries drawn next are the same.
+      for (int done = 0; reused && done < n; done++) {
+        visual.next();
+        text.next();
+      }
+      for (int done = 0; !reused && done < n; ) {
         try (StoreSession ss = s.openSession("bench")) {
           for (int i = 0; i < batch && done < n; i++, done++) {
             ss.insert(NewEdit.builder("bench", "q", "a").visualKey(visual.next())
