@@ -44,8 +44,7 @@ public final class RoutingBench {
     boolean settle = !flags.contains("nosettle");
     boolean keep = flags.contains("keep");
     int[] graph = flags.stream().filter(f -> f.startsWith("hnsw=")).findFirst()
-        .map(f -> f.substring(5).split(",")).map(p -> new int[] {Integer.parseInt(p[0]),
-            Integer.parseInt(p[1])}).orElse(null);
+        .map(RoutingBench::graphParameters).orElse(null);
     System.out.println(Stats.fmt("RoutingBench: visual 512 / text 384 keys, 1 cluster per 100"
         + " edits, max_candidates 16, threshold 0.7, %d queries per size, %s, vector module %s",
         queries, settle ? "merges settled" : "right after loading", ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "on"
@@ -161,6 +160,15 @@ public final class RoutingBench {
     if (!keep) {
       StoreBench.deleteTree(dir);
     }
+  }
+
+  private static int[] graphParameters(String flag) {
+    if (!flag.matches("hnsw=\\d{1,4},\\d{1,4}")) {
+      throw new IllegalArgumentException("hnsw= takes maxConn and beamWidth as two whole numbers,"
+          + " e.g. hnsw=16,200; got " + flag);
+    }
+    String[] p = flag.substring(5).split(",");
+    return new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1])};
   }
 
   private static Set<Long> passed(List<Candidate> cs) {
