@@ -262,6 +262,9 @@ final class CommandExecutor {
     if (prompt == null) {
       throw ErrorCode.INVALID_VALUE.exception("prompt is required; prompt=null");
     }
+    if (prompt.length() > NewEdit.MAX_TEXT) {
+      return null; // the store refuses the prompt itself, before it looks for a text key
+    }
     return TextEncoder.shared().encode(prompt);
   }
 

@@ -6,6 +6,7 @@ import io.editdb.query.RoutedEdit;
 import io.editdb.query.Router;
 import io.editdb.query.TextEncoder;
 import io.editdb.store.SqlFunctions;
+import io.editdb.store.StoreException;
 import java.util.List;
 
 /** Serves ROUTE, ROUTE_EXPLAIN and EMBED_TEXT of one store from its router and the encoder. */
@@ -47,6 +48,11 @@ final class RouterFunctions implements SqlFunctions.Provider {
 
   @Override
   public float[] embed(String text) {
-    return TextEncoder.shared().encode(text);
+    try {
+      return TextEncoder.shared().encode(text);
+    } catch (IllegalArgumentException e) {
+      // inside H2 only a StoreException keeps its error code on the way out
+      throw new StoreException(StoreException.Kind.INVALID_VALUE, e.getMessage(), e);
+    }
   }
 }

@@ -10,6 +10,7 @@ import static io.editdb.driver.HostileCase.insert;
 import static io.editdb.driver.HostileCase.prepared;
 import static io.editdb.driver.HostileCase.sql;
 
+import io.editdb.store.NewEdit;
 import io.editdb.store.VectorCodec;
 import io.editdb.store.WeightDtype;
 import java.nio.ByteBuffer;
@@ -32,8 +33,6 @@ final class HostileValues {
     return Stream.of(keys(), weights(), texts(), types(), parameters()).flatMap(List::stream);
   }
 
-  /** MAX_TEXT of the store: the longest prompt, target or reason. */
-  static final int MAX_TEXT = 1 << 20;
 
   /**
    * Every column, 13 parameters: layer, prompt, target, visual_key, text_key, expert_a, expert_b,
@@ -222,7 +221,7 @@ final class HostileValues {
   }
 
   static List<HostileCase> texts() {
-    String over = "x".repeat(MAX_TEXT + 1);
+    String over = "x".repeat(NewEdit.MAX_TEXT + 1);
     return List.of(
         insert("prompt NULL", INVALID_VALUE, 2, null),
         insert("target NULL", INVALID_VALUE, 3, null),

@@ -3,6 +3,7 @@ package io.editdb.driver;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.editdb.store.NewEdit;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -300,7 +301,7 @@ class OddInputRoundTripTest {
   }
 
   private static void textsAtTheirLimits() throws SQLException {
-    int max = HostileValues.MAX_TEXT;
+    int max = NewEdit.MAX_TEXT;
     String prompt = "p".repeat(max - 1); // its target, prompt + "!", has max characters
     String reason = "r".repeat(max - 2) + "\uD83D\uDE00";
     String author = "a".repeat(256);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.editdb.query.TextEncoder;
 import io.editdb.store.EditStore;
+import io.editdb.store.NewEdit;
 import io.editdb.store.StoreConfig;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -214,6 +215,42 @@ class RouterFunctionsTest {
         assertTrue(rs.next());
         assertEquals(1, rs.getLong(1));
         assertTrue(rs.getFloat(2) > 5, "text score " + rs.getFloat(2));
+      }
+    }
+  }
+
+  @Test
+  void textsLongerThanTheLongestPromptAreRefusedBeforeEncoding() throws SQLException {
+    String over = "x".repeat(NewEdit.MAX_TEXT % 5 + 1) + "word ".repeat(NewEdit.MAX_TEXT / 5);
+    try (Connection c = TestDb.connect(TestDb.memUrl("encoder-limit"));
+        Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE LAYER enc (MODEL 'm', MODULE 'x', D_IN 8, D_OUT 8, VISUAL_DIM 4,"
+              + " TEXT_DIM 384, VISUAL_THRESHOLD 0.5)");
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO edits (layer, prompt, target,"
+                  + " visual_key, expert_a, expert_b, rank) VALUES ('enc', ?, 't', ?, ?, ?, 1)")) {
+        ps.setString(1, over);
+        ps.setObject(2, basis(4, 0));
+        ps.setObject(3, TestDb.random(8, 1));
+        ps.setObject(4, TestDb.random(8, 2));
+        SQLException e = TestDb.assertRefused(c, ErrorCode.INVALID_VALUE, ps::executeUpdate);
+        // the store's own rule on prompts, not a missing text key or the encoder's
+        assertTrue(
+            e.getMessage().contains("prompt must be at most " + NewEdit.MAX_TEXT + " characters"),
+            e.getMessage());
+      }
+      try (PreparedStatement ps = c.prepareStatement("SELECT EMBED_TEXT(?)")) {
+        ps.setString(1, over);
+        SQLException e = assertError(ErrorCode.INVALID_VALUE, ps::executeQuery);
+        assertTrue(e.getMessage().contains("at most " + NewEdit.MAX_TEXT), e.getMessage());
+        assertTrue(e.getMessage().contains("has " + over.length()), e.getMessage());
+        ps.setString(1, over.substring(1));
+        try (ResultSet rs = ps.executeQuery()) {
+          assertTrue(rs.next());
+          assertEquals(384, rs.getObject(1, float[].class).length);
+        }
       }
     }
   }

@@ -1,6 +1,5 @@
 package io.editdb.query;
 
-import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
@@ -8,6 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import io.editdb.store.NewEdit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -172,8 +172,23 @@ public final class TextEncoder implements AutoCloseable {
                 + i
                 + "]=null; pass an empty string for no text");
       }
-      Encoding e = tokenizer.encode(t);
-      ids[i] = e.getIds();
+      if (t.length() > NewEdit.MAX_TEXT) {
+        // Refused before tokenizing anything: the tokenizer takes in a whole text before it
+        // truncates it to MAX_TOKENS.
+        throw new IllegalArgumentException(
+            "texts to encode must be at most "
+                + NewEdit.MAX_TEXT
+                + " characters, the longest prompt an edit may have; texts["
+                + i
+                + "] has "
+                + t.length()
+                + "; shorten it (only the first "
+                + MAX_TOKENS
+                + " tokens are encoded)");
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      ids[i] = tokenizer.encode(texts.get(i)).getIds();
     }
     Integer[] order = new Integer[n];
     for (int i = 0; i < n; i++) {

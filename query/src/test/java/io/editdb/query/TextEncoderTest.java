@@ -9,6 +9,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.editdb.store.NewEdit;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -69,6 +70,20 @@ class TextEncoderTest {
     String prefix = "word ".repeat(600);
     // Both are cut to the same 256 tokens.
     assertArrayEquals(ENC.encode(prefix), ENC.encode(longText), 1e-6f);
+  }
+
+  @Test
+  void textUpToTheLongestPromptIsEncodedLongerIsRefused() {
+    String longest = "word ".repeat(NewEdit.MAX_TEXT / 5) + "w".repeat(NewEdit.MAX_TEXT % 5);
+    assertEquals(NewEdit.MAX_TEXT, longest.length());
+    assertArrayEquals(ENC.encode("word ".repeat(600)), ENC.encode(longest), 1e-6f);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ENC.encodeBatch(List.of("a", "b", longest + "x")));
+    assertTrue(e.getMessage().contains("at most " + NewEdit.MAX_TEXT), e.getMessage());
+    assertTrue(e.getMessage().contains("texts[2] has " + (NewEdit.MAX_TEXT + 1)), e.getMessage());
+    assertTrue(e.getMessage().contains("shorten it"), e.getMessage());
   }
 
   @Test

@@ -6,8 +6,6 @@ import java.util.Locale;
 
 /** The rules an edit must meet before anything is written; each message: rule, value, fix. */
 final class EditValidator {
-  /** Longest prompt, target or reason, in characters. */
-  static final int MAX_TEXT = 1 << 20;
   /** Tolerance on the norm of keys of a DOT layer. */
   static final double UNIT_TOLERANCE = 1e-3;
 
@@ -64,8 +62,9 @@ final class EditValidator {
       }
       return;
     }
-    if (v.length() > MAX_TEXT) {
-      throw bad(what + " must be at most " + MAX_TEXT + " characters; it has " + v.length());
+    if (v.length() > NewEdit.MAX_TEXT) {
+      throw bad(
+          what + " must be at most " + NewEdit.MAX_TEXT + " characters; it has " + v.length());
     }
     wellFormed(what, v);
   }

@@ -29,6 +29,9 @@ public record NewEdit(
     String author,
     String reason) {
 
+  /** Longest prompt, target or reason, in characters. */
+  public static final int MAX_TEXT = 1 << 20;
+
   public static Builder builder(String layer, String prompt, String target) {
     return new Builder(layer, prompt, target);
   }

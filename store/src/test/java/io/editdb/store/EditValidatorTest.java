@@ -83,7 +83,7 @@ class EditValidatorTest {
         bad("garbage weight bytes", "l1", b -> b.weightsEncoded(new byte[16], new byte[16], 1,
             1f)),
         bad("null prompt", "l1", b -> copy(b.build(), null)),
-        bad("huge prompt", "l1", b -> copy(b.build(), "x".repeat(EditValidator.MAX_TEXT + 1))));
+        bad("huge prompt", "l1", b -> copy(b.build(), "x".repeat(NewEdit.MAX_TEXT + 1))));
   }
 
   private static float[] scaled(float[] v, float f) {
