@@ -3,11 +3,16 @@ package io.editdb.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -62,6 +67,35 @@ class EditStoreTest {
         assertEquals(Fixtures.D, w.dIn());
       }
       assertArrayEquals(VectorCodec.decode(s.edit(ids.get(WeightDtype.F32)).expertB()), b);
+    }
+  }
+
+  @Test
+  void closingReleasesTheDatabaseAndLeavesNoErrorTrace(@TempDir Path dir) throws Exception {
+    try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
+      s.createLayer(Fixtures.layer("l1").build(), "admin");
+      s.insert(Fixtures.edit(r, "l1", 2).build(), "ana");
+      try (Connection c = s.readConnection()) {
+        assertTrue(c.isValid(1));
+      }
+    }
+    assertFalse(Files.exists(dir.resolve("editdb.trace.db")), "H2 traced an error at close");
+    // H2 holds a lock on its file while the database is open; one JVM cannot lock it twice.
+    try (FileChannel ch =
+            FileChannel.open(dir.resolve("editdb.mv.db"), StandardOpenOption.WRITE);
+        FileLock lock = ch.tryLock()) {
+      assertNotNull(lock, "the database file is still locked after close");
+    }
+    try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
+      assertEquals(2, s.latestVersion());
+    }
+    String name = "close-" + seed;
+    try (EditStore s = EditStore.open(StoreConfig.inMemory(name))) {
+      s.createLayer(Fixtures.layer("l1").build(), "admin");
+    }
+    try (EditStore s = EditStore.open(StoreConfig.inMemory(name))) {
+      assertEquals(0, s.latestVersion(), "a closed in-memory store is gone");
+      assertTrue(s.layers().isEmpty());
     }
   }
 
