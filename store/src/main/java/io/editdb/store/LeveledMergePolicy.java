@@ -57,9 +57,10 @@ final class LeveledMergePolicy extends FilterMergePolicy {
     List<SegmentCommitInfo> free = new ArrayList<>();
     long tail = 0;
     for (SegmentCommitInfo info : infos) {
-      if (!merging.contains(info) && live(info, context) < maxSegmentDocs) {
+      long docs = live(info, context);
+      if (!merging.contains(info) && docs < maxSegmentDocs) {
         free.add(info);
-        tail += live(info, context);
+        tail += docs;
       }
     }
     free.sort(Comparator.comparingLong((SegmentCommitInfo i) -> live(i, context)).reversed());
