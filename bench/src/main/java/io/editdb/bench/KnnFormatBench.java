@@ -199,19 +199,15 @@ public final class KnnFormatBench {
       search(leaves, qs[i % qs.length], beam, pool);
     }
     Stats st = new Stats();
-    long found = 0;
-    long wanted = 0;
+    Recall recall = new Recall();
     for (int i = 0; i < qs.length; i++) {
       long t0 = System.nanoTime();
       Set<Integer> got = search(leaves, qs[i], beam, pool);
       st.add(System.nanoTime() - t0);
-      wanted += truth.get(i).size();
-      got.retainAll(truth.get(i));
-      found += got.size();
+      recall.add(truth.get(i), got);
     }
     Stats.row("| %-9s | %8d | %5d | %8s | %10.3f | %10.3f | %8.4f | %7s |", name, leaves.size(),
-        beam, pool == null ? "no" : "yes", st.medianMs(), st.p99Ms(),
-        wanted == 0 ? 1.0 : (double) found / wanted,
+        beam, pool == null ? "no" : "yes", st.medianMs(), st.p99Ms(), recall.value(),
         build == 0 ? "reused" : Stats.fmt("%.1f", build));
   }
 

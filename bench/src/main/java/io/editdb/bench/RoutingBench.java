@@ -138,8 +138,7 @@ public final class RoutingBench {
       // on the same queries.
       Stats te = new Stats();
       Stats th = new Stats();
-      long found = 0;
-      long wanted = 0;
+      Recall recall = new Recall();
       for (int from = 0; from < qs.length; from += BLOCK) {
         int to = Math.min(qs.length, from + BLOCK);
         List<Set<Long>> truths = new ArrayList<>();
@@ -153,11 +152,7 @@ public final class RoutingBench {
           long t0 = System.nanoTime();
           List<Candidate> ch = hnsw.explain(qs[i]);
           th.add(System.nanoTime() - t0);
-          Set<Long> truth = truths.get(i - from);
-          Set<Long> got = passed(ch);
-          wanted += truth.size();
-          got.retainAll(truth);
-          found += got.size();
+          recall.add(truths.get(i - from), passed(ch));
         }
       }
       // HNSW right after an exact scan, query by query, on fresh queries: the exact scan's pass
@@ -173,8 +168,7 @@ public final class RoutingBench {
       Stats.row("| %,9d | %8s | %12.3f | %12.3f | %12.3f | %12.3f | %7.1fx | %8.4f | %14s | %7s |"
           + " %7s |", n, segments < 0 ? "-" : Integer.toString(segments), te.medianMs(),
           te.p99Ms(), th.medianMs(), th.p99Ms(), te.medianMs() / th.medianMs(),
-          wanted == 0 ? 1.0 : (double) found / wanted,
-          Stats.fmt("%.3f / %.3f", ta.medianMs(), ta.p99Ms()),
+          recall.value(), Stats.fmt("%.3f / %.3f", ta.medianMs(), ta.p99Ms()),
           reused ? "reused" : Stats.fmt("%.1f", (loaded - loadStart) / 1e9),
           settle ? Stats.fmt("%.1f", (settled - loaded) / 1e9) : "-");
     }
