@@ -36,6 +36,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.h2.tools.SimpleResultSet;
 
 /**
@@ -52,9 +53,12 @@ final class CommandExecutor {
   }
 
   private final StoreSession session;
+  // The user's restricted H2 connection (the connection may swap it when the role changes).
+  private final Supplier<Connection> userSql;
 
-  CommandExecutor(StoreSession session) {
+  CommandExecutor(StoreSession session, Supplier<Connection> userSql) {
     this.session = session;
+    this.userSql = userSql;
   }
 
   /** Runs an EditDB statement; store refusals come out as StoreException. */
@@ -289,18 +293,23 @@ final class CommandExecutor {
   private Outcome rollbackEdits(RollbackEdits c, Object[] params) throws SQLException {
     // A newline around the condition so that a trailing -- comment in it cannot swallow the rest.
     String query =
-        "SELECT id FROM edits WHERE (\n" + c.condition() + "\n) AND status = 'ACTIVE' ORDER BY id";
+        "SELECT id FROM EDITDB.edits WHERE (\n"
+            + c.condition()
+            + "\n) AND status = 'ACTIVE' ORDER BY id";
     Object[] args = new Object[c.conditionParams().size()];
     for (int k = 0; k < args.length; k++) {
       args[k] = Values.forH2(get(new Param(c.conditionParams().get(k), 0), params));
     }
-    if (matching(session.sql(), query, args).isEmpty()) {
+    // The condition is the user's SQL: it runs on the user's restricted connection, so it reads
+    // no more than the user could SELECT and writes nothing.
+    if (matching(userSql.get(), query, args).isEmpty()) {
       return Outcome.count(0); // nothing matched: no transaction, no version
     }
     // Matched again once the writer slot is held: a transaction that rolled back one of these
     // edits meanwhile must not make this statement fail.
     return Outcome.count(
-        session.rollbackEditsWhere(sql -> matching(sql, query, args), reason(c.reason(), params)));
+        session.rollbackEditsWhere(
+            () -> matching(userSql.get(), query, args), reason(c.reason(), params)));
   }
 
   /** The ids the condition of ROLLBACK EDITS WHERE matches, with its errors explained. */

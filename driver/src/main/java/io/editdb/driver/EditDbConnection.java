@@ -28,8 +28,9 @@ import java.util.Properties;
 import java.util.concurrent.Executor;
 
 /**
- * A connection to an EditDB store: one {@link StoreSession}, whose H2 connection runs standard SQL
- * while EditDB's own statements go to the store. With auto-commit on (the default) each EditDB
+ * A connection to an EditDB store: EditDB's own statements go to one {@link StoreSession}; standard
+ * SQL runs on a second H2 connection logged in as the H2 user of the user's role ({@link
+ * EditStore#connectAs}), so H2's own grants, not this driver, decide what that SQL may touch. With auto-commit on (the default) each EditDB
  * statement is its own version; with it off, everything up to {@link #commit()} becomes one
  * version, and {@link #rollback()} leaves nothing. Like any JDBC connection, use it from one thread
  * at a time.
@@ -38,7 +39,11 @@ final class EditDbConnection implements Connection {
   private final String url;
   private final StoreRegistry.Handle handle;
   private final StoreSession session;
-  private final Connection sql;
+  private final boolean sqlGuard;
+  // The user's restricted H2 connection and the role it was opened for; swapped when the role
+  // changes, so a demoted user keeps no right of the old role.
+  private Connection sql;
+  private Role sqlRole;
   private final CommandExecutor executor;
   private boolean closed;
   private boolean autoCommit = true;
@@ -48,12 +53,20 @@ final class EditDbConnection implements Connection {
   private boolean inBatch;
   private SQLWarning warnings;
 
-  private EditDbConnection(String url, StoreRegistry.Handle handle, StoreSession session) {
+  private EditDbConnection(
+      String url,
+      StoreRegistry.Handle handle,
+      StoreSession session,
+      Connection sql,
+      Role role,
+      boolean sqlGuard) {
     this.url = url;
     this.handle = handle;
     this.session = session;
-    this.sql = session.sql();
-    this.executor = new CommandExecutor(session);
+    this.sql = sql;
+    this.sqlRole = role;
+    this.sqlGuard = sqlGuard;
+    this.executor = new CommandExecutor(session, this::h2);
   }
 
   /**
@@ -61,14 +74,20 @@ final class EditDbConnection implements Connection {
    * The first user of a store without users becomes its administrator.
    */
   static EditDbConnection open(
-      String url, String user, String password, StoreRegistry.Handle handle) throws SQLException {
+      String url, String user, String password, StoreRegistry.Handle handle, boolean sqlGuard)
+      throws SQLException {
     StoreSession session = null;
+    Connection sql = null;
     try {
-      handle.store().users().login(user, password);
+      Role role = handle.store().users().login(user, password);
       session = handle.store().openSession(user);
       session.sql().setAutoCommit(true);
-      return new EditDbConnection(url, handle, session);
+      sql = handle.store().connectAs(role);
+      return new EditDbConnection(url, handle, session, sql, role, sqlGuard);
     } catch (StoreException | SQLException e) {
+      if (sql != null) {
+        sql.close();
+      }
       if (session != null) {
         session.close();
       }
@@ -96,10 +115,55 @@ final class EditDbConnection implements Connection {
       throw ErrorCode.NOT_ALLOWED.exception(
           "user " + session.actor() + " was dropped while connected; close this connection");
     }
+    if (r.get() != sqlRole) {
+      switchRole(r.get());
+    }
     return r.get();
   }
 
-  /** The H2 connection standard SQL runs on (package-private: it bypasses EditDB's checks). */
+  /**
+   * Reopens the SQL connection as the new role's H2 user. An open transaction cannot move to
+   * another H2 connection, so it is rolled back and the statement refused: nothing of it may run
+   * with the rights of a role the user no longer has.
+   */
+  private void switchRole(Role now) throws SQLException {
+    boolean inTransaction = !autoCommit || session.inWriteTransaction();
+    Role was = sqlRole;
+    if (inTransaction) {
+      session.rollback();
+      sql.rollback();
+    }
+    Connection next;
+    try {
+      next = handle.store().connectAs(now);
+    } catch (StoreException e) {
+      throw Errors.of(e);
+    }
+    next.setTransactionIsolation(
+        autoCommit ? Connection.TRANSACTION_REPEATABLE_READ : Connection.TRANSACTION_READ_COMMITTED);
+    next.setAutoCommit(autoCommit);
+    Connection old = sql;
+    sql = next;
+    sqlRole = now;
+    old.close();
+    if (inTransaction) {
+      throw ErrorCode.NOT_ALLOWED.exception(
+          "the role of "
+              + session.actor()
+              + " changed from "
+              + was
+              + " to "
+              + now
+              + " while a transaction was open; it was rolled back. Run it again");
+    }
+  }
+
+  /** False when the connection was opened with sqlGuard=false (the pre-check is off). */
+  boolean sqlGuard() {
+    return sqlGuard;
+  }
+
+  /** The user's restricted H2 connection standard SQL runs on (only the role's rights). */
   Connection h2() {
     return sql;
   }
@@ -143,7 +207,11 @@ final class EditDbConnection implements Connection {
         // an EditDB statement
       }
     }
-    Rights.check(role(), session.actor(), c);
+    Role role = role();
+    Rights.check(role, session.actor(), c);
+    if (sqlGuard && c instanceof Command.RollbackEdits r) {
+      Rights.checkCondition(role, session.actor(), r.condition());
+    }
     try {
       Outcome o = executor.run(c, params);
       if (autoCommit && !inBatch) {
@@ -158,7 +226,10 @@ final class EditDbConnection implements Connection {
   /** Checks standard SQL before H2 runs it. */
   void beforeDelegate(Command.Delegate d) throws SQLException {
     checkOpen();
-    Rights.checkDelegate(role(), session.actor(), d.sql());
+    Role role = role();
+    if (sqlGuard) {
+      Rights.checkDelegate(role, session.actor(), d.sql());
+    }
     if (d.savepointRollback() && session.inWriteTransaction()) {
       throw savepointRefused();
     }
@@ -188,9 +259,10 @@ final class EditDbConnection implements Connection {
     inBatch = true;
     boolean ok = false;
     try {
-      sql.setAutoCommit(false);
+      userAutoCommit(false);
       T result = work.run();
       session.commit();
+      sql.commit();
       ok = true;
       return result;
     } catch (RuntimeException e) {
@@ -200,11 +272,12 @@ final class EditDbConnection implements Connection {
       try {
         if (!ok) {
           session.rollback();
+          sql.rollback();
         }
       } catch (RuntimeException e) {
         // the batch's own failure is the one to report
       } finally {
-        sql.setAutoCommit(true);
+        userAutoCommit(true);
       }
     }
   }
@@ -227,7 +300,7 @@ final class EditDbConnection implements Connection {
     if (on) {
       commit(); // JDBC: switching auto-commit on commits the open transaction
     }
-    sql.setAutoCommit(on);
+    userAutoCommit(on);
     autoCommit = on;
   }
 
@@ -239,6 +312,11 @@ final class EditDbConnection implements Connection {
     } catch (RuntimeException e) {
       throw Errors.of(e);
     }
+    // The edits are one version now; the user's own tables commit right after (two H2
+    // connections: a failure between the two keeps the version and loses the table rows).
+    if (!sql.getAutoCommit()) {
+      sql.commit();
+    }
     endTransaction();
   }
 
@@ -249,14 +327,31 @@ final class EditDbConnection implements Connection {
       session.rollback();
     } catch (RuntimeException e) {
       throw Errors.of(e);
+    } finally {
+      if (!sql.getAutoCommit()) {
+        sql.rollback();
+      }
     }
     endTransaction();
+  }
+
+  /**
+   * Auto-commit of the user's SQL connection, with its isolation: in auto-commit mode each
+   * statement reads one snapshot (REPEATABLE READ; under READ COMMITTED one query over several of
+   * EditDB's views could see half of a commit, as H2 snapshots only the tables a statement names);
+   * an explicit transaction reads committed data as it comes (READ COMMITTED, H2's default), so
+   * it sees other connections' commits. Switched only where no transaction is open.
+   */
+  private void userAutoCommit(boolean on) throws SQLException {
+    sql.setTransactionIsolation(
+        on ? Connection.TRANSACTION_REPEATABLE_READ : Connection.TRANSACTION_READ_COMMITTED);
+    sql.setAutoCommit(on);
   }
 
   private void endTransaction() throws SQLException {
     if (autoCommitAfterTransaction) {
       autoCommitAfterTransaction = false;
-      sql.setAutoCommit(true);
+      userAutoCommit(true);
       autoCommit = true;
     }
   }
@@ -430,7 +525,11 @@ final class EditDbConnection implements Connection {
     try {
       session.close(); // rolls back an open transaction
     } finally {
-      StoreRegistry.INSTANCE.release(handle);
+      try {
+        sql.close();
+      } finally {
+        StoreRegistry.INSTANCE.release(handle);
+      }
     }
   }
 
@@ -624,8 +723,10 @@ final class EditDbConnection implements Connection {
   // ---- unwrap ----
 
   /**
-   * The in-process objects behind the connection: {@link EditStore} (serving code shares the store
-   * SQL manages), {@link Router}, {@link StoreSession}.
+   * The in-process objects behind the connection, for administrators only: {@link EditStore}
+   * (serving code shares the store SQL manages), {@link Router} and {@link StoreSession} are
+   * trusted code that can reach everything (a router hands out its store). Others route with SQL
+   * ({@code ROUTE}). Never an H2 object.
    */
   @Override
   public <T> T unwrap(Class<T> iface) throws SQLException {
@@ -633,7 +734,7 @@ final class EditDbConnection implements Connection {
     if (iface.isInstance(this)) {
       return iface.cast(this);
     }
-    if (iface == EditStore.class || iface == StoreSession.class) {
+    if (iface == EditStore.class || iface == StoreSession.class || iface == Router.class) {
       Rights.checkUnwrap(role(), session.actor(), iface);
     }
     if (iface == EditStore.class) {

@@ -52,6 +52,13 @@ public final class EditDbDriver implements Driver {
   /** The connection property for the store's H2 pool size. */
   public static final String POOL_SIZE = "poolSize";
 
+  /**
+   * The connection property that turns the driver's friendly SQL pre-check off ({@code
+   * sqlGuard=false}). Safety never depends on it: H2's grants refuse the same statements, only with
+   * H2's terser messages.
+   */
+  public static final String SQL_GUARD = "sqlGuard";
+
   static final int DEFAULT_POOL_SIZE = 64;
   static final String NAME = "EditDB";
   static final String VERSION = "0.1.0";
@@ -74,8 +81,18 @@ public final class EditDbDriver implements Driver {
     }
     Properties p = info == null ? new Properties() : info;
     StoreConfig config = config(url, p);
+    String guard = p.getProperty(SQL_GUARD, "true").trim();
+    if (!guard.equalsIgnoreCase("true") && !guard.equalsIgnoreCase("false")) {
+      throw ErrorCode.INVALID_VALUE.exception(
+          SQL_GUARD + " must be true or false; " + SQL_GUARD + "=" + guard);
+    }
     StoreRegistry.Handle handle = StoreRegistry.INSTANCE.acquire(config);
-    return EditDbConnection.open(url, p.getProperty("user"), p.getProperty("password"), handle);
+    return EditDbConnection.open(
+        url,
+        p.getProperty("user"),
+        p.getProperty("password"),
+        handle,
+        !guard.equalsIgnoreCase("false"));
   }
 
   @Override
@@ -141,7 +158,13 @@ public final class EditDbDriver implements Driver {
             POOL_SIZE, p.getProperty(POOL_SIZE, Integer.toString(DEFAULT_POOL_SIZE)));
     pool.description =
         "H2 connections the store pools (2 to 256); the first connection to a" + " store decides";
-    return new DriverPropertyInfo[] {user, password, pool};
+    DriverPropertyInfo guard =
+        new DriverPropertyInfo(SQL_GUARD, p.getProperty(SQL_GUARD, "true"));
+    guard.description =
+        "true: standard SQL is pre-checked for clear messages before H2's grants refuse it;"
+            + " false: H2's grants alone (equally safe)";
+    guard.choices = new String[] {"true", "false"};
+    return new DriverPropertyInfo[] {user, password, pool, guard};
   }
 
   @Override

@@ -71,7 +71,7 @@ final class EditDbPreparedStatement extends EditDbStatement implements PreparedS
   static EditDbPreparedStatement prepare(
       EditDbConnection conn, String sql, int type, int concurrency, int holdability, boolean keys)
       throws SQLException {
-    Parsed p = DialectParser.parse(sql);
+    Parsed p = DialectParser.parse(sql, conn.sqlGuard());
     PreparedStatement h2 = null;
     if (p.command() instanceof Command.Delegate d) {
       conn.beforeDelegate(d);

@@ -174,7 +174,9 @@ class EditDbStatement implements Statement {
   }
 
   /** Turns a failure inside a batch into the BatchUpdateException JDBC asks for. */
-  final BatchUpdateException batchFailure(SQLException e, long[] doneSoFar) throws SQLException {
+  final BatchUpdateException batchFailure(SQLException failure, long[] doneSoFar)
+      throws SQLException {
+    SQLException e = Errors.translate(failure); // H2's refusal of a right reads as ours
     // With auto-commit on the batch was one transaction and was rolled back: nothing is done.
     long[] counts = conn.getAutoCommit() ? new long[0] : doneSoFar;
     return new BatchUpdateException(e.getMessage(), e.getSQLState(), e.getErrorCode(), counts, e);
@@ -196,7 +198,7 @@ class EditDbStatement implements Statement {
 
   private boolean run(String sql, Mode mode, boolean keys) throws SQLException {
     checkOpen();
-    Parsed p = DialectParser.parse(sql);
+    Parsed p = DialectParser.parse(sql, conn.sqlGuard());
     Statement s = p.command() instanceof Command.Delegate ? h2() : null;
     // A plain statement binds nothing: a ? in it is a parameter never set, not a NULL.
     Object[] params = new Object[p.paramCount()];

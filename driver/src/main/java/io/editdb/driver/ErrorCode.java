@@ -62,15 +62,15 @@ public enum ErrorCode {
   /** No layer of that name. {@code INSERT INTO edits (layer, ...) VALUES ('nope', ...)} */
   UNKNOWN_LAYER(7201, "23503"),
   /** No edit of that id. {@code ROLLBACK EDIT 999999} */
-  UNKNOWN_EDIT(7202, "02000"),
+  UNKNOWN_EDIT(7202, "42704"),
   /** No such version. {@code ROLLBACK TO VERSION 99} on a store at version 12 */
-  UNKNOWN_VERSION(7203, "02000"),
+  UNKNOWN_VERSION(7203, "42704"),
   /** A layer of that name exists. {@code CREATE LAYER l21 (...)} twice */
   DUPLICATE_LAYER(7204, "23505"),
   /** The edit is not in a state that allows it. {@code ROLLBACK EDIT 3} when 3 is rolled back */
   WRONG_STATE(7205, "55000"),
   /** No user of that name. {@code DROP USER nobody} */
-  UNKNOWN_USER(7206, "02000"),
+  UNKNOWN_USER(7206, "42704"),
   /** A user of that name exists. {@code CREATE USER ana ROLE EDITOR} when ana exists */
   DUPLICATE_USER(7207, "23505"),
   /** Another transaction held the single writer slot too long. Any write, during another's. */

@@ -9,6 +9,11 @@ final class Errors {
   /** H2's "database already open" error, seen when another process holds the store. */
   private static final int H2_DATABASE_ALREADY_OPEN = 90020;
 
+  /** H2: the user holds no grant on the object (90096) or the operation is H2-admin only. */
+  private static final int H2_NOT_ENOUGH_RIGHTS = 90096;
+
+  private static final int H2_ADMIN_RIGHTS_REQUIRED = 90040;
+
   private Errors() {}
 
   static SQLException of(ErrorCode code, String message) {
@@ -85,6 +90,17 @@ final class Errors {
     StoreException se = find(e, StoreException.class);
     if (se != null) {
       return of(se);
+    }
+    if (e.getErrorCode() == H2_NOT_ENOUGH_RIGHTS || e.getErrorCode() == H2_ADMIN_RIGHTS_REQUIRED) {
+      // H2's own grants refused it: the user's role holds no right to that object or operation.
+      String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+      return ErrorCode.NOT_ALLOWED.exception(
+          "refused by the store's access rights: "
+              + first
+              + ". Users read EditDB's relations, change edits only through EditDB's statements,"
+              + " and only administrators define ordinary tables, in schema APP (CREATE TABLE"
+              + " APP.name ...)",
+          e);
     }
     return e;
   }

@@ -94,12 +94,9 @@ final class MetaData {
           if (args[0] instanceof Class<?> iface && iface.isInstance(proxy)) {
             return proxy;
           }
-          break;
+          throw VectorResultSets.notAWrapper("DatabaseMetaData", args[0]);
         case "isWrapperFor":
-          if (args[0] instanceof Class<?> iface && iface.isInstance(proxy)) {
-            return true;
-          }
-          break;
+          return args[0] instanceof Class<?> iface && iface.isInstance(proxy);
         default:
           if (TABLE_ARGUMENT.contains(m.getName())) {
             args = args.clone();
@@ -110,11 +107,14 @@ final class MetaData {
             }
           }
       }
+      Object result;
       try {
-        return m.invoke(target, args);
+        result = m.invoke(target, args);
       } catch (InvocationTargetException e) {
         throw e.getCause();
       }
+      // H2's result sets would unwrap to H2's objects and, through them, its connection
+      return result instanceof ResultSet rs ? VectorResultSets.wrap(rs, null, connection.h2()) : result;
     }
   }
 }

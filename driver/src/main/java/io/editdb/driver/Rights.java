@@ -48,11 +48,10 @@ final class Rights {
       case Command.CreateUser x -> requireAdmin(role, user, "CREATE USER");
       case Command.DropUser x -> requireAdmin(role, user, "DROP USER");
       case Command.AlterUser a -> {
-        // everyone may change their own password; everything else is an administrator's
-        boolean ownPassword =
-            a.password() != null && a.name() instanceof Command.Lit lit && user.equals(lit.value());
-        if (!ownPassword) {
-          requireAdmin(role, user, "ALTER USER (other than one's own password)");
+        // everyone may change their own password (the store refuses anyone else's, whoever
+        // asks); a role is an administrator's
+        if (a.password() == null) {
+          requireAdmin(role, user, "ALTER USER ... SET ROLE");
         }
       }
       case Command.InsertEdit x -> requireEditor(role, user, "INSERT INTO edits");
@@ -64,6 +63,14 @@ final class Rights {
         // reads and transaction control: every role
       }
     }
+  }
+
+  /**
+   * The friendly pre-check of the condition of ROLLBACK EDITS WHERE: the same words as standard
+   * SQL (H2's grants refuse the rest either way).
+   */
+  static void checkCondition(Role role, String user, String condition) throws SQLException {
+    checkDelegate(role, user, condition);
   }
 
   /** Refuses standard SQL the role does not allow. */
@@ -98,9 +105,12 @@ final class Rights {
     }
   }
 
-  /** Refuses unwrapping the store itself, which bypasses every check, to a non-editor. */
+  /**
+   * Refuses unwrapping the store or a session to a non-administrator: both are trusted in-process
+   * code with the store's full rights.
+   */
   static void checkUnwrap(Role role, String user, Class<?> what) throws SQLException {
-    requireEditor(role, user, "unwrap(" + what.getSimpleName() + ")");
+    requireAdmin(role, user, "unwrap(" + what.getSimpleName() + ")");
   }
 
   private static void requireAdmin(Role role, String user, String what) throws SQLException {

@@ -50,6 +50,26 @@ final class VectorResultSets {
           }
         }
         case "getObject" -> {
+          if (n >= 1) {
+            int col = column(args[0]);
+            if (n == 2 && args[1] instanceof Class<?> type && !readable(type)) {
+              // H2 turns bytes into any requested class by Java deserialisation
+              throw notDeserialised(col, type.getName());
+            }
+            String typeName = target.getMetaData().getColumnTypeName(col);
+            if (typeName != null && typeName.contains("JAVA_OBJECT")) {
+              boolean plain = n == 1 || args[1] == byte[].class || args[1] == Object.class;
+              if (typeName.equals("JAVA_OBJECT") && plain) {
+                return target.getBytes(col); // the serialised bytes, never the object
+              }
+              throw notDeserialised(col, typeName);
+            }
+            if (n == 2 && args[1] == Object.class) {
+              // H2 deserialises bytes that look serialised when asked for Object.class; the
+              // column's own Java type is what JDBC means by it
+              return target.getObject(col);
+            }
+          }
           if (n == 2
               && args[1] instanceof Class<?> type
               && (type == float[].class || type == Float[].class)) {
@@ -59,6 +79,10 @@ final class VectorResultSets {
         }
         case "getArray" -> {
           if (n == 1) {
+            String typeName = target.getMetaData().getColumnTypeName(column(args[0]));
+            if (typeName != null && typeName.contains("JAVA_OBJECT")) {
+              throw notDeserialised(column(args[0]), typeName);
+            }
             Object raw = target.getObject(column(args[0]));
             if (raw instanceof Blob blob) {
               raw = blob.getBytes(1, (int) blob.length());
@@ -81,11 +105,10 @@ final class VectorResultSets {
           if (n == 1 && args[0] instanceof Class<?> iface && iface.isInstance(proxy)) {
             return proxy;
           }
+          throw notAWrapper("ResultSet", n == 1 ? args[0] : null);
         }
         case "isWrapperFor" -> {
-          if (n == 1 && args[0] instanceof Class<?> iface && iface.isInstance(proxy)) {
-            return true;
-          }
+          return n == 1 && args[0] instanceof Class<?> iface && iface.isInstance(proxy);
         }
         case "equals" -> {
           if (n == 1) {
@@ -117,6 +140,48 @@ final class VectorResultSets {
     private int column(Object indexOrLabel) throws SQLException {
       return indexOrLabel instanceof Integer i ? i : target.findColumn((String) indexOrLabel);
     }
+  }
+
+  /**
+   * The refusal of an unwrap to anything but EditDB's own object: H2's objects lead to H2's
+   * connection, and Java serialisation to arbitrary classes.
+   */
+  static SQLException notAWrapper(String what, Object iface) {
+    return ErrorCode.INVALID_VALUE.exception(
+        "an EditDB "
+            + what
+            + " unwraps only to the interfaces it implements, not to "
+            + (iface instanceof Class<?> c ? c.getName() : String.valueOf(iface))
+            + "; use the JDBC interface itself");
+  }
+
+  private static final java.util.Set<Class<?>> LANG_VALUES =
+      java.util.Set.of(Object.class, String.class, Boolean.class, Byte.class, Short.class,
+          Integer.class, Long.class, Float.class, Double.class, Character.class, Number.class);
+
+  /**
+   * The classes {@code getObject(i, type)} may produce: JDBC's own value types. Any other class
+   * would be made by Java deserialisation of the column's bytes.
+   */
+  private static boolean readable(Class<?> type) {
+    if (type.isArray()) {
+      return type.getComponentType().isPrimitive() || type == Float[].class
+          || type == String[].class || type == Object[].class;
+    }
+    String pkg = type.getPackageName();
+    return type.isPrimitive() || LANG_VALUES.contains(type) || pkg.equals("java.math") || pkg.equals("java.sql") || pkg.equals("java.time")
+        || type == java.util.UUID.class || type == java.util.Date.class
+        || type == java.util.Map.class;
+  }
+
+  private static SQLException notDeserialised(int column, String what) {
+    return ErrorCode.WRONG_TYPE.exception(
+        "column "
+            + column
+            + " would be read as "
+            + what
+            + " by Java deserialisation, which EditDB never does (it can run any class's code);"
+            + " read the bytes with getBytes, or select a plain SQL type");
   }
 
   private static float[] floats(Object raw, Object column) throws SQLException {

@@ -133,7 +133,7 @@ class EditDbConnectionTest {
   void plainSqlJoinsTheTransaction() throws SQLException {
     try (Connection c = TestDb.withSmallLayer("plain-tx");
         Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE notes (id INT PRIMARY KEY, note VARCHAR(100))");
+      st.execute("CREATE TABLE APP.notes (id INT PRIMARY KEY, note VARCHAR(100))");
       c.setAutoCommit(false);
       st.execute("INSERT INTO notes VALUES (1, 'first')");
       TestDb.insert(c, "a", 0, 0);
@@ -151,7 +151,7 @@ class EditDbConnectionTest {
   void savepointsWorkUntilEditDbWritesArePending() throws SQLException {
     try (Connection c = TestDb.withSmallLayer("savepoint");
         Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE notes (id INT)");
+      st.execute("CREATE TABLE APP.notes (id INT)");
       c.setAutoCommit(false);
       Savepoint sp = c.setSavepoint();
       st.execute("INSERT INTO notes VALUES (1)");
@@ -267,10 +267,11 @@ class EditDbConnectionTest {
   @Test
   void settingsGoToH2() throws SQLException {
     try (Connection c = TestDb.withSmallLayer("settings")) {
-      assertEquals(Connection.TRANSACTION_READ_COMMITTED, c.getTransactionIsolation());
+      // auto-commit: each statement one snapshot (EditDbConnection.userAutoCommit)
+      assertEquals(Connection.TRANSACTION_REPEATABLE_READ, c.getTransactionIsolation());
       c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
       assertEquals(Connection.TRANSACTION_SERIALIZABLE, c.getTransactionIsolation());
-      assertEquals("PUBLIC", c.getSchema());
+      assertEquals("EDITDB", c.getSchema()); // EditDB's views; tables are APP.name
       assertNotNull(c.getCatalog());
       c.setReadOnly(false);
       assertFalse(c.isReadOnly());

@@ -28,7 +28,9 @@ class EditDbDataSourceTest {
       assertTrue(c.isValid(1));
       c.createStatement().execute("CREATE USER dan ROLE EDITOR"); // no password: the empty one
       try (Connection d = ds.getConnection("dan", null)) {
-        assertEquals("dan", d.unwrap(StoreSession.class).actor());
+        assertEquals("dan", d.getMetaData().getUserName());
+        // a session writes with the store's own rights: an administrator's object only
+        assertEquals("42501", assertThrows(SQLException.class, () -> d.unwrap(StoreSession.class)).getSQLState());
       }
     }
     assertEquals(

@@ -353,7 +353,7 @@ final class HostileStatements {
                 READ_ONLY_RELATION,
                 (c, f) -> {
                   try (Statement st = c.createStatement()) {
-                    st.addBatch("CREATE TABLE IF NOT EXISTS notes (x INT)");
+                    st.addBatch("CREATE TABLE IF NOT EXISTS APP.notes (x INT)");
                     st.addBatch("DELETE FROM edits");
                     st.executeBatch();
                   }

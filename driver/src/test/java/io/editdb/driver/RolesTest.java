@@ -94,12 +94,19 @@ class RolesTest {
   void passwordsAreStoredAsSaltedSlowHashesNeverInClear() throws SQLException {
     {
       ana.createStatement().execute("CREATE USER twin PASSWORD 'ed-pw' ROLE EDITOR");
-      String ed = scalarText(ana, "SELECT password_hash FROM users WHERE name = 'ed'");
-      String twin = scalarText(ana, "SELECT password_hash FROM users WHERE name = 'twin'");
-      assertTrue(ed.startsWith("pbkdf2-sha256$600000$"), ed);
-      assertFalse(ed.contains("ed-pw"));
-      assertNotEquals(ed, twin); // same password, different salt
-      assertEquals("none", scalarText(ana, "SELECT password_hash FROM users WHERE name = 'ana'"));
+      // no SQL user sees a hash, administrators included: the users view has no such column
+      assertThrows(
+          SQLException.class,
+          () -> scalarText(ana, "SELECT password_hash FROM users WHERE name = 'ed'"));
+      // the store's own (trusted) connection does
+      try (Connection raw = ana.unwrap(EditStore.class).readConnection()) {
+        String ed = scalarText(raw, "SELECT password_hash FROM users WHERE name = 'ed'");
+        String twin = scalarText(raw, "SELECT password_hash FROM users WHERE name = 'twin'");
+        assertTrue(ed.startsWith("pbkdf2-sha256$600000$"), ed);
+        assertFalse(ed.contains("ed-pw"));
+        assertNotEquals(ed, twin); // same password, different salt
+        assertEquals("none", scalarText(raw, "SELECT password_hash FROM users WHERE name = 'ana'"));
+      }
     }
     assertError(ErrorCode.INVALID_AUTHORIZATION, () -> DriverManager.getConnection(url, "ed", ""));
     try (Connection ed = DriverManager.getConnection(url, "ed", "ed-pw")) {

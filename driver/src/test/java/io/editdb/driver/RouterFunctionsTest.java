@@ -3,6 +3,7 @@ package io.editdb.driver;
 import static io.editdb.driver.TestDb.assertError;
 import static io.editdb.driver.TestDb.basis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -89,7 +90,14 @@ class RouterFunctionsTest {
       assertEquals(0, rows(st.executeQuery(q + ")")).size());
       assertEquals(1, rows(st.executeQuery(q + ", 2)")).size());
       assertEquals(0, rows(st.executeQuery(q + ", 1)")).size());
-      assertEquals(0, rows(st.executeQuery(q + ", 2, 1.5)")).size()); // above cosine 1
+      // a cosine never exceeds 1: a threshold above it is a mistake, refused rather than empty
+      assertEquals(
+          ErrorCode.INVALID_VALUE.code(),
+          assertThrows(SQLException.class, () -> st.executeQuery(q + ", 2, 1.5)")).getErrorCode());
+      assertEquals(
+          ErrorCode.INVALID_VALUE.code(),
+          assertThrows(SQLException.class, () -> st.executeQuery(q + ", 2, -1.01)"))
+              .getErrorCode());
       assertEquals(1, rows(st.executeQuery(q + ", 2, -1)")).size());
       assertError(ErrorCode.UNKNOWN_VERSION, () -> st.executeQuery(q + ", 42)"));
       assertError(

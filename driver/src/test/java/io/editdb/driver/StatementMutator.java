@@ -62,7 +62,7 @@ final class StatementMutator {
           "SELECT COUNT(*) FROM EDITS_AT(2)",
           "SELECT EMBED_TEXT('hello')",
           "WITH x AS (SELECT 1 AS a) SELECT * FROM x",
-          "CREATE TABLE IF NOT EXISTS notes (id INT, body VARCHAR)",
+          "CREATE TABLE IF NOT EXISTS APP.notes (id INT, body VARCHAR)",
           "INSERT INTO notes VALUES (1, 'a'), (2, 'b')",
           "UPDATE notes SET body = 'c' WHERE id = 1",
           "DELETE FROM edit_history WHERE seq = 1",

@@ -96,7 +96,12 @@ class TamperEvidenceTest {
   @CsvSource(
       delimiter = '|',
       value = {
-        "the tail cut off | DELETE FROM edit_history WHERE seq = 6",
+        // the replay compares the state with the history, so the forger undoes the cut-off
+        // version's effects too: edit 2 back to rolled back, its span and version gone
+        "the tail cut off with its state | DELETE FROM edit_history WHERE seq = 6;"
+            + " DELETE FROM edit_spans WHERE edit_id = 2 AND from_version = 6;"
+            + " UPDATE edits SET status = 'ROLLED_BACK', retired_version = 5 WHERE id = 2;"
+            + " DELETE FROM versions WHERE version = 6",
         "a row rewritten and its chain recomputed | UPDATE edit_history SET reason = 'x' WHERE seq = 6",
       })
   void theOperatorsDigestCatchesWhatTheChainAloneCannot(String what, String tamper)

@@ -102,10 +102,7 @@ public final class Router {
     long version = q.version() == null ? store.latestVersion() : store.checkVersion(q.version());
     checkKey("text key", q.textKey(), layer.textDim(), layer);
     double threshold = q.visualThreshold() == null ? layer.visualThreshold() : q.visualThreshold();
-    if (!Double.isFinite(threshold)) {
-      throw new StoreException(INVALID_VALUE, "visual threshold must be a finite number;"
-          + " threshold=" + threshold);
-    }
+    layer.filterSimilarity().checkThreshold("visual threshold", threshold);
     float[] primary;
     if (layer.hasVisual()) {
       if (q.visualKey() == null || q.visualKey().length == 0) {

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -79,6 +80,7 @@ public final class EditStore implements AutoCloseable {
   String lastHash;
   private volatile boolean closed;
   private Users users;
+  private H2Roles roles;
 
   private EditStore(StoreConfig config, HikariDataSource pool) {
     this.config = config;
@@ -110,6 +112,11 @@ public final class EditStore implements AutoCloseable {
     try {
       store.migrate();
       store.loadState();
+      try {
+        store.roles = new H2Roles(pool, config.h2UserUrl());
+      } catch (SQLException e) {
+        throw store.sqlFailure("setting up the role users", e);
+      }
       store.users = new Users(pool, config.location());
       store.openIndex();
       success = true;
@@ -142,7 +149,11 @@ public final class EditStore implements AutoCloseable {
   }
 
   private void migrate() {
+    // V4 creates the role users with this password; H2Roles replaces it before anyone logs in.
+    byte[] secret = new byte[32];
+    new java.security.SecureRandom().nextBytes(secret);
     Flyway flyway = Flyway.configure().dataSource(pool).locations(MIGRATIONS)
+        .placeholders(Map.of("role_password", java.util.HexFormat.of().formatHex(secret)))
         .ignoreMigrationPatterns("*:missing").load();
     for (MigrationInfo info : flyway.info().all()) {
       if (info.getState().name().startsWith("FUTURE")) {
@@ -479,7 +490,20 @@ public final class EditStore implements AutoCloseable {
     return layers().stream().map(Layer::name).toList();
   }
 
-  /** A read connection to the H2 truth (for SQL reads; the caller closes it). */
+  /**
+   * A new H2 connection with only the rights of {@code role}: the one an EditDB user's own SQL runs
+   * on. It reads EditDB's relations through read-only views and writes only ordinary tables (schema
+   * {@code APP}); H2 refuses it files, Java, settings and the base tables. The caller closes it.
+   */
+  public Connection connectAs(Role role) throws SQLException {
+    checkOpen();
+    return roles.connect(Objects.requireNonNull(role, "role"));
+  }
+
+  /**
+   * A connection of the store's internal H2 administrator, for the store's own reads (the caller
+   * closes it). Trusted code only: it bypasses every right. Users' SQL runs on {@link #connectAs}.
+   */
   public Connection readConnection() throws SQLException {
     checkOpen();
     return pool.getConnection();
@@ -553,12 +577,44 @@ public final class EditStore implements AutoCloseable {
     }
   }
 
-  /** Checks the hash chain and every row's content hash. */
+  /**
+   * Checks the hash chain and every row's content hash, and replays the history and the user
+   * chain against the tables they describe.
+   */
   public HistoryCheck verifyHistory() {
     try (Connection c = pool.getConnection()) {
-      return Rows.verify(c);
+      return verifyHistory(c, false);
     } catch (SQLException e) {
       throw sqlFailure("verifying the history", e);
+    }
+  }
+
+  /**
+   * The replay reads several tables in several queries, and H2 gives no snapshot across them: a
+   * commit between two queries would look like tampering. So a failed check counts only if no
+   * version was committed while it ran; after three such races it runs holding the writer slot.
+   * User changes wait for it (they lock {@link #users}). A caller inside a write transaction
+   * ({@code holdsWriter}) already keeps every writer out.
+   */
+  HistoryCheck verifyHistory(Connection c, boolean holdsWriter) throws SQLException {
+    synchronized (users) {
+      if (holdsWriter) {
+        return Rows.verify(c);
+      }
+      for (int attempt = 0; attempt < 3; attempt++) {
+        long latest = latestVersion;
+        long inFlight = committing;
+        HistoryCheck h = Rows.verify(c);
+        if (h.ok() || (inFlight <= latest && latest == latestVersion && inFlight == committing)) {
+          return h;
+        }
+      }
+      acquireWriter();
+      try {
+        return Rows.verify(c);
+      } finally {
+        releaseWriter();
+      }
     }
   }
 

@@ -59,6 +59,11 @@ public record Layer(
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
 
   /** True if the layer has visual keys; else the text key does the filtering. */
+  /** The similarity of the hard filter: the visual key's, or the text key's on a text-only layer. */
+  public Similarity filterSimilarity() {
+    return hasVisual() ? visualSimilarity() : textSimilarity();
+  }
+
   public boolean hasVisual() {
     return visualDim > 0;
   }
@@ -139,7 +144,6 @@ public record Layer(
       range("max_candidates", maxCandidates, 1, MAX_CANDIDATES);
       range("top_k", topK, 0, MAX_CANDIDATES);
       positive("visual_scale", visualScale);
-      finite("visual_threshold", visualThreshold);
       positive("text_scale", textScale);
       positive("temperature", temperature);
       finite("null_logit", nullLogit);
@@ -149,6 +153,8 @@ public record Layer(
       if (expertKind == null || visualSimilarity == null || textSimilarity == null || gate == null) {
         throw bad("expert_kind, similarities and gate must not be null");
       }
+      (visualDim == 0 ? textSimilarity : visualSimilarity)
+          .checkThreshold("visual_threshold", visualThreshold);
       return new Layer(0, name, model, module, dIn, dOut, visualDim, textDim, expertKind, maxRank,
           visualSimilarity, visualScale, visualThreshold, maxCandidates, textSimilarity, textScale,
           gate, temperature, nullLogit, minGate, topK, 0);

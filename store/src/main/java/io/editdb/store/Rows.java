@@ -73,11 +73,16 @@ final class Rows {
     }
   }
 
-  /** Walks the history in seq order checking the chain and each row's content hash. */
+  /**
+   * Walks the history in seq order checking the chain and each row's content hash, then replays it
+   * against the state tables and the user chain. Several queries: see {@link
+   * EditStore#verifyHistory} for how a concurrent commit is kept out of them.
+   */
   static HistoryCheck verify(Connection c) throws SQLException {
     String prev = HistoryChain.GENESIS;
     long checked = 0;
     long expectedSeq = 1;
+    HistoryReplay replay = new HistoryReplay();
     try (Statement st = c.createStatement()) {
       st.setFetchSize(1000);
       try (ResultSet rs = st.executeQuery(
@@ -102,6 +107,8 @@ final class Rows {
           } else if (!content.equals(contentHash(c, action, editId, layer))) {
             problem = "the " + ("CREATE_LAYER".equals(action) ? "layer" : "edit")
                 + " this row covers was changed";
+          } else {
+            problem = replay.apply(seq, rs.getLong(2), editId, action, rs.getString(6));
           }
           if (problem != null) {
             return new HistoryCheck(false, checked + 1, seq, problem);
@@ -112,7 +119,11 @@ final class Rows {
         }
       }
     }
-    return new HistoryCheck(true, checked, null, null);
+    HistoryCheck state = replay.compare(c, checked);
+    if (state != null) {
+      return state;
+    }
+    return UserChain.verify(c, checked);
   }
 
   private static String contentHash(Connection c, String action, Long editId, String layer)

@@ -39,6 +39,19 @@ public enum Similarity {
     return copy;
   }
 
+  /**
+   * Refuses a filter threshold this similarity cannot be compared with: cosine and the dot
+   * product of unit keys lie in [-1, 1], so a threshold outside passes every key or none.
+   */
+  public void checkThreshold(String name, double t) {
+    boolean bounded = this != MAX_INNER_PRODUCT;
+    if (!Double.isFinite(t) || (bounded && (t < -1 || t > 1))) {
+      throw new StoreException(StoreException.Kind.INVALID_VALUE, name + " must be a finite"
+          + " number" + (bounded ? " in [-1, 1] for " + this + " similarity" : "") + "; " + name
+          + "=" + t + ". Use e.g. 0.8");
+    }
+  }
+
   public static Similarity parse(String s) {
     for (Similarity v : values()) {
       if (v.name().equalsIgnoreCase(s)) {

@@ -48,7 +48,18 @@ public final class StoreConfig {
   /** A store in a directory, created if missing: {@code editdb.mv.db} (H2) and {@code index/}. */
   public static StoreConfig directory(Path dir) {
     Objects.requireNonNull(dir, "directory");
-    return new StoreConfig(dir.toAbsolutePath().normalize(), null, 10, Duration.ofSeconds(30), 64,
+    Path abs = dir.toAbsolutePath().normalize();
+    // The path becomes part of H2's URL, where ';' starts a setting (INIT=... runs SQL) and the
+    // rest are H2's own URL syntax: refuse them rather than escape them.
+    String bad = abs.toString().chars().filter(ch -> ch == ';' || ch == '\\' || ch < 0x20)
+        .mapToObj(ch -> ch < 0x20 ? String.format("U+%04X", ch) : "'" + (char) ch + "'")
+        .findFirst().orElse(null);
+    if (bad != null) {
+      throw new StoreException(StoreException.Kind.INVALID_VALUE, "a store directory must not"
+          + " contain ';', '\\' or control characters (they would reach H2's URL); found " + bad
+          + " in " + dir + ". Choose a directory without them");
+    }
+    return new StoreConfig(abs, null, 10, Duration.ofSeconds(30), 64,
         16, DEFAULT_HNSW_BEAM_WIDTH, DEFAULT_SEGMENT_MAX_SPANS);
   }
 
@@ -169,12 +180,27 @@ public final class StoreConfig {
    * it the file is not compacted: churn-heavy stores grow (9,000 small versions: 169 MB, 8 MB
    * after a compacting close), insert-heavy ones do not (30,000 edits: 1.2 GB either way).
    * Reconsider once H2 is 2.4.240 or newer.
+   *
+   * <p>TRACE_LEVEL_FILE=0: H2 would write every failed statement, with its SQL text, to
+   * editdb.trace.db beside the store: a user's refused statement must leave no file, and the
+   * text of a statement is the user's, not the operator's log. Errors reach the caller as
+   * exceptions.
    */
   String h2Url() {
     return inMemory()
         ? "jdbc:h2:mem:editdb_" + memoryName + ";DB_CLOSE_DELAY=-1"
         : "jdbc:h2:file:" + directory.resolve("editdb")
-            + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;MAX_COMPACT_TIME=0";
+            + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;MAX_COMPACT_TIME=0;TRACE_LEVEL_FILE=0";
+  }
+
+  /**
+   * The URL an EditDB user's restricted connection opens: the database only if it is open already
+   * (IFEXISTS), and none of the database settings above, which only an H2 administrator may give.
+   */
+  String h2UserUrl() {
+    return inMemory()
+        ? "jdbc:h2:mem:editdb_" + memoryName + ";IFEXISTS=TRUE"
+        : "jdbc:h2:file:" + directory.resolve("editdb") + ";IFEXISTS=TRUE";
   }
 
   /** A short name for logs and for identifying one store among several. */

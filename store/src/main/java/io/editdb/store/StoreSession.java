@@ -56,7 +56,10 @@ public final class StoreSession implements AutoCloseable {
     this.actor = Users.actorName(actor);
   }
 
-  /** The H2 connection this session's reads and writes go through. */
+  /**
+   * The store's own H2 connection this session writes through: it has every right, so it is for
+   * trusted in-process code only; users' SQL runs on {@link EditStore#connectAs}.
+   */
   public Connection sql() {
     return sql;
   }
@@ -113,7 +116,7 @@ public final class StoreSession implements AutoCloseable {
   /** Checks the hash chain and every row's content hash, as {@link EditStore#verifyHistory}. */
   public HistoryCheck verifyHistory() {
     try {
-      return Rows.verify(sql);
+      return store.verifyHistory(sql, inWriteTransaction());
     } catch (SQLException e) {
       throw store.sqlFailure("verifying the history", e);
     }
@@ -216,10 +219,13 @@ public final class StoreSession implements AutoCloseable {
     });
   }
 
-  /** Picks edit ids with SQL on the session's connection (see {@link #rollbackEditsWhere}). */
+  /**
+   * Picks edit ids (see {@link #rollbackEditsWhere}). The driver runs a user's condition on the
+   * user's own restricted connection ({@link EditStore#connectAs}), never on the store's.
+   */
   @FunctionalInterface
   public interface EditSelector {
-    List<Long> select(Connection sql) throws SQLException;
+    List<Long> select() throws SQLException;
   }
 
   /**
@@ -233,7 +239,7 @@ public final class StoreSession implements AutoCloseable {
     EditValidator.reason(reason);
     return write(() -> {
       int n = 0;
-      for (long id : new LinkedHashSet<>(selector.select(sql))) {
+      for (long id : new LinkedHashSet<>(selector.select())) {
         if (state(id)) {
           retire(id, reason);
           n++;

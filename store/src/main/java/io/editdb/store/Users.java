@@ -75,6 +75,27 @@ public final class Users {
     } catch (SQLException e) {
       throw failure("reading users", e);
     }
+    baseline();
+  }
+
+  /** A store made before the user chain existed: record its users once, as they are. */
+  private void baseline() {
+    if (roles.isEmpty()) {
+      return;
+    }
+    change("recording the users in user_history", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM user_history");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (rs.getLong(1) > 0) {
+          return;
+        }
+      }
+      for (String name : new java.util.TreeSet<>(roles.keySet())) {
+        UserChain.append(c, new UserChain.Row("BASELINE", name, roles.get(name).name(),
+            UserChain.digest(hashes.get(name)), "editdb", EditStore.now()));
+      }
+    });
   }
 
   /** The name a connection acts as: {@link #ANONYMOUS} when it gave none. */
@@ -126,9 +147,20 @@ public final class Users {
     insert(actorName(by), name, password == null ? "" : password, checkRole(role));
   }
 
-  /** Sets a user's password. */
+  /**
+   * Sets a user's own password. Nobody sets another user's, administrators included: an
+   * administrator who must reset one drops the user and creates it again, which the user chain
+   * records as such.
+   */
   public synchronized void changePassword(String by, String user, String password) {
     String name = existing(user);
+    if (!name.equals(actorName(by))) {
+      throw new StoreException(
+          StoreException.Kind.NOT_ALLOWED,
+          actorName(by) + " may not set the password of '" + name + "'; users set only their own"
+              + " (ALTER USER " + actorName(by) + " SET PASSWORD ...). To reset it, DROP USER "
+              + name + " and CREATE USER it again");
+    }
     String hash = hash(checkPassword(password == null ? "" : password));
     update(by, name, "password_hash", hash);
     hashes.put(name, hash);
@@ -150,13 +182,14 @@ public final class Users {
   public synchronized void drop(String by, String user) {
     String name = existing(user);
     keepAnAdministrator(name, "dropping '" + name + "'");
-    try (Connection c = pool.getConnection();
-        PreparedStatement ps = c.prepareStatement("DELETE FROM users WHERE name = ?")) {
-      ps.setString(1, name);
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      throw failure("dropping user " + name, e);
-    }
+    change("dropping user " + name, c -> {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM users WHERE name = ?")) {
+        ps.setString(1, name);
+        ps.executeUpdate();
+      }
+      UserChain.append(c, new UserChain.Row("DROP", name, null, null, actorName(by),
+          EditStore.now()));
+    });
     roles.remove(name);
     hashes.remove(name);
     verified.remove(name);
@@ -212,7 +245,7 @@ public final class Users {
     if (!roles.containsKey(name)) {
       throw new StoreException(
           StoreException.Kind.UNKNOWN_USER,
-          "no user '" + name + "' in " + location + "; create it with CREATE USER first");
+          "no user '" + name + "' in this store; create it with CREATE USER first");
     }
     return name;
   }
@@ -225,9 +258,8 @@ public final class Users {
       throw new StoreException(
           StoreException.Kind.WRONG_STATE,
           what
-              + " would leave "
-              + location
-              + " without an administrator; make another user ADMIN first");
+              + " would leave the store without an administrator; make another user ADMIN"
+              + " first");
     }
   }
 
@@ -235,38 +267,65 @@ public final class Users {
 
   private void insert(String by, String name, String pw, Role role) {
     String hash = hash(checkPassword(pw));
-    try (Connection c = pool.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "INSERT INTO users (name, role, password_hash, created_at, created_by)"
-                    + " VALUES (?, ?, ?, ?, ?)")) {
-      ps.setString(1, name);
-      ps.setString(2, role.name());
-      ps.setString(3, hash);
-      ps.setObject(4, OffsetDateTime.now());
-      ps.setString(5, by);
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      throw failure("creating user " + name, e);
-    }
+    OffsetDateTime now = EditStore.now();
+    change("creating user " + name, c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO users (name, role, password_hash, created_at, created_by)"
+                  + " VALUES (?, ?, ?, ?, ?)")) {
+        ps.setString(1, name);
+        ps.setString(2, role.name());
+        ps.setString(3, hash);
+        ps.setObject(4, now);
+        ps.setString(5, by);
+        ps.executeUpdate();
+      }
+      UserChain.append(c, new UserChain.Row("CREATE", name, role.name(),
+          UserChain.digest(hash), by, now));
+    });
     roles.put(name, role);
     hashes.put(name, hash);
   }
 
   private void update(String by, String name, String column, String value) {
-    try (Connection c = pool.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "UPDATE users SET "
-                    + column
-                    + " = ?, changed_at = ?, changed_by = ? WHERE name = ?")) {
-      ps.setString(1, value);
-      ps.setObject(2, OffsetDateTime.now());
-      ps.setString(3, actorName(by));
-      ps.setString(4, name);
-      ps.executeUpdate();
+    OffsetDateTime now = EditStore.now();
+    boolean role = column.equals("role");
+    change("changing user " + name, c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE users SET "
+                  + column
+                  + " = ?, changed_at = ?, changed_by = ? WHERE name = ?")) {
+        ps.setString(1, value);
+        ps.setObject(2, now);
+        ps.setString(3, actorName(by));
+        ps.setString(4, name);
+        ps.executeUpdate();
+      }
+      UserChain.append(c, new UserChain.Row(role ? "ROLE" : "PASSWORD", name,
+          role ? value : null, role ? null : UserChain.digest(value), actorName(by), now));
+    });
+  }
+
+  private interface Change {
+    void run(Connection c) throws SQLException;
+  }
+
+  /** Runs a change of users and its user_history row as one H2 transaction. */
+  private void change(String what, Change work) {
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        work.run(c);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
     } catch (SQLException e) {
-      throw failure("changing user " + name, e);
+      throw failure(what, e);
     }
   }
 

@@ -263,7 +263,7 @@ class EditStoreTest {
         ss.commit();
       }
       HistoryCheck ok = s.verifyHistory();
-      assertTrue(ok.ok());
+      assertTrue(ok.ok(), ok.toString());
       assertEquals(4, ok.checked());
       try (Connection c = s.readConnection(); Statement st = c.createStatement()) {
         st.executeUpdate("UPDATE edit_history SET reason = 'innocent' WHERE seq = 4");
