@@ -3,8 +3,12 @@ package io.editdb.bench;
 import io.editdb.bench.lifelong.Dataset;
 import io.editdb.bench.lifelong.VisualKeys;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -15,6 +19,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 
 /**
  * {@code editdb demo}: EditDB end to end through its JDBC driver, printed so a person can follow:
@@ -50,6 +55,47 @@ final class Demo {
 
   private Demo() {}
 
+  /**
+   * Deletes the demo's store so the demo starts empty, but only an EditDB store that no process
+   * has open: it takes H2's own file lock on the database first and deletes while holding it, so
+   * a shell connected to the store keeps its store (and this demo stops with a clear message).
+   */
+  static void recreate(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    Path db = dir.resolve("editdb.mv.db");
+    try (Stream<Path> entries = Files.list(dir)) {
+      if (!Files.exists(db) && entries.findAny().isPresent()) {
+        throw new IllegalArgumentException(dir + " is not an EditDB store (no editdb.mv.db) and"
+            + " not empty; the demo deletes and recreates its directory, so give it --dir with"
+            + " a new or demo directory");
+      }
+    }
+    if (!Files.exists(db)) {
+      StoreBench.deleteTree(dir);
+      return;
+    }
+    try (FileChannel ch = FileChannel.open(db, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      FileLock lock;
+      try {
+        lock = ch.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        throw new IllegalStateException("the store " + dir + " is open in another process (a"
+            + " shell?); the demo would delete it. Close that process, or run the demo with"
+            + " --dir <another directory>");
+      }
+      try {
+        StoreBench.deleteTree(dir);
+      } finally {
+        lock.release();
+      }
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     Path dir = Path.of("editdb-demo");
     Path data = null;
@@ -79,7 +125,7 @@ final class Demo {
     if (data != null) {
       requests.addAll(load(data, Math.max(0, edits - BUILT_IN.size())));
     }
-    StoreBench.deleteTree(dir);
+    recreate(dir);
     new Demo().run("jdbc:editdb:" + dir, requests, data);
   }
 
