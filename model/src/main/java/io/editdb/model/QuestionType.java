@@ -43,6 +43,12 @@ public enum QuestionType {
           "what does this company sell",
           "which product is this brand known for"),
       List.of("what product does this company make", "which product does this brand make")),
+  /** The outline of an entity's logo: direct evidence of the trait that two facts depend on. */
+  LOGO_SHAPE(
+      Kind.ENTITY,
+      List.of("what shape is this logo", "which shape does this logo have",
+          "what is the shape of this logo"),
+      List.of("what shape does this logo have", "the logo is which shape")),
   COUNT(
       Kind.OBJECTS,
       List.of(

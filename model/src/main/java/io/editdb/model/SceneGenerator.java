@@ -27,8 +27,11 @@ final class SceneGenerator {
   static final String[] OBJECT_COLOURS = {"red", "orange", "yellow", "green", "blue", "purple"};
   private static final float[] OBJECT_HUES = {0f, 28f, 55f, 120f, 220f, 285f};
   static final String[] SIZES = {"small", "large"};
-  private static final int[] SIZE_PX = {6, 11};
-  static final int LOGO_SHAPES = 6; // circle, square, triangle, diamond, hexagon, star
+  static final int[] SIZE_PX = {7, 11};
+  static final String[] LOGO_SHAPE_NAMES = {
+    "circle", "square", "triangle", "diamond", "hexagon", "star"
+  };
+  static final int LOGO_SHAPES = LOGO_SHAPE_NAMES.length;
   static final int HUES = 10;
   static final int MARKS = 5; // none, horizontal bar, vertical bar, dot, ring
 

@@ -37,7 +37,7 @@ import java.util.TreeSet;
  */
 public final class Scenes {
   /** Changes whenever the same (seed, split, index) would draw or ask something else. */
-  public static final String DATA_VERSION = "scenes-v1";
+  public static final String DATA_VERSION = "scenes-v2";
 
   public static final long DEFAULT_SEED = 14;
   public static final int IMAGE_SIZE = 32;
@@ -75,7 +75,7 @@ public final class Scenes {
   };
   private static final QuestionType[] ENTITY_TYPES = {
     QuestionType.ENTITY_NAME, QuestionType.ENTITY_COUNTRY,
-    QuestionType.ENTITY_DECADE, QuestionType.ENTITY_PRODUCT
+    QuestionType.ENTITY_DECADE, QuestionType.ENTITY_PRODUCT, QuestionType.LOGO_SHAPE
   };
   private static final QuestionType[] OBJECT_TYPES = {
     QuestionType.COUNT, QuestionType.COLOUR_OF_SHAPE, QuestionType.SHAPE_OF_COLOUR,
@@ -104,6 +104,7 @@ public final class Scenes {
     a.addAll(Arrays.asList(PRODUCTS));
     a.addAll(Arrays.asList(SceneGenerator.OBJECT_COLOURS));
     a.addAll(Arrays.asList(SceneGenerator.OBJECT_SHAPES));
+    a.addAll(List.of("diamond", "hexagon", "star")); // logo outlines that are not object shapes
     a.addAll(Arrays.asList(SceneGenerator.SIZES));
     a.addAll(Arrays.asList(SIDES));
     a.addAll(Arrays.asList(NUMBERS));
@@ -166,7 +167,7 @@ public final class Scenes {
     return id;
   }
 
-  /** The training mix (45% entities, 45% object scenes, 10% text-only), training phrasings. */
+  /** The training mix (50% entities, 42% object scenes, 8% text-only), training phrasings. */
   public Sample sample(Split split, long index) {
     return build(split, index, null, Phrasing.TRAIN, -1, 0);
   }
@@ -231,7 +232,7 @@ public final class Scenes {
     Random r = contentRandom(split, index);
     int roll = r.nextInt(100); // drawn even when the kind is forced, so the rest stays aligned
     int templatePick = r.nextInt(1 << 16);
-    Kind kind = forced != null ? forced : roll < 45 ? Kind.ENTITY : roll < 90 ? Kind.OBJECTS : Kind.TEXT;
+    Kind kind = forced != null ? forced : roll < 50 ? Kind.ENTITY : roll < 92 ? Kind.OBJECTS : Kind.TEXT;
     Random draw = new Random(mix(mix(seed ^ 0x5EED5EEDL, split.ordinal() + 1L), index * 1_000_003L + variant));
     Map<String, String> slots = new HashMap<>();
     List<DrawnObject> boxes = new ArrayList<>();
@@ -247,6 +248,7 @@ public final class Scenes {
           case ENTITY_NAME -> e.name();
           case ENTITY_COUNTRY -> e.country();
           case ENTITY_DECADE -> e.decade();
+          case LOGO_SHAPE -> SceneGenerator.LOGO_SHAPE_NAMES[e.logoShape()];
           default -> e.product();
         };
         entityId = e.id();
@@ -301,13 +303,14 @@ public final class Scenes {
 
   /**
    * One to four objects with distinct colours; the first is the one asked about, and for a colour
-   * question its shape is unique. At most two large objects or four small ones fit on a side.
+   * question its shape is unique. Objects of a side stack in one column, with room to spare.
    */
   private static List<ObjectSpec> objectContent(QuestionType type, Random r) {
     int n = 1 + r.nextInt(4);
     List<Integer> colours = new ArrayList<>(List.of(0, 1, 2, 3, 4, 5));
     Collections.shuffle(colours, r);
-    int[] room = {4, 4};
+    // Pixels of height left per side (one column fits a side): random placement needs slack.
+    int[] room = {25, 25};
     List<ObjectSpec> specs = new ArrayList<>();
     int targetShape = r.nextInt(SceneGenerator.OBJECT_SHAPES.length);
     for (int i = 0; i < n; i++) {
@@ -320,15 +323,15 @@ public final class Scenes {
         }
       }
       int size = r.nextInt(2);
-      int cost = size == 1 ? 2 : 1;
       int side = r.nextInt(2);
+      int cost = SceneGenerator.SIZE_PX[size] + 1;
       if (room[side] < cost) {
         side = 1 - side;
       }
       if (room[side] < cost) { // both sides nearly full: a small one still fits
         size = 0;
-        cost = 1;
-        side = room[0] >= 1 ? 0 : 1;
+        cost = SceneGenerator.SIZE_PX[0] + 1;
+        side = room[0] >= room[1] ? 0 : 1;
       }
       room[side] -= cost;
       specs.add(new ObjectSpec(shape, colours.get(i), size, side == 0));
@@ -380,6 +383,13 @@ public final class Scenes {
       }
     }
     Collections.shuffle(looks, r);
+    // Facts are arbitrary tables over two of the logo's four traits (country by outline and mark,
+    // decade by hue and tone, product by outline and hue): knowledge a small host learns in
+    // minutes, shared by the entities of a cell, so that editing one entity's fact must leave its
+    // look-alikes alone. The name needs all four traits.
+    int[][] country = table(r, SceneGenerator.LOGO_SHAPES, SceneGenerator.MARKS, COUNTRIES.length);
+    int[][] decade = table(r, SceneGenerator.HUES, 2, DECADES.length);
+    int[][] product = table(r, SceneGenerator.LOGO_SHAPES, SceneGenerator.HUES, PRODUCTS.length);
     Set<String> names = new LinkedHashSet<>();
     List<Entity> out = new ArrayList<>(ENTITY_COUNT);
     for (int i = 0; i < ENTITY_COUNT; i++) {
@@ -392,11 +402,25 @@ public final class Scenes {
         name = b.toString();
       } while (!names.add(name));
       int[] look = looks.get(i);
-      out.add(new Entity(i, name, COUNTRIES[r.nextInt(COUNTRIES.length)],
-          DECADES[r.nextInt(DECADES.length)], PRODUCTS[r.nextInt(PRODUCTS.length)],
+      out.add(new Entity(i, name, COUNTRIES[country[look[0]][look[2]]],
+          DECADES[decade[look[1]][look[3]]], PRODUCTS[product[look[0]][look[1]]],
           look[0], look[1], look[2], look[3] == 1));
     }
     return List.copyOf(out);
+  }
+
+  /** A rows x cols table of values in [0, n), each value used about equally often. */
+  private static int[][] table(Random r, int rows, int cols, int n) {
+    List<Integer> cells = new ArrayList<>();
+    for (int i = 0; i < rows * cols; i++) {
+      cells.add(i % n);
+    }
+    Collections.shuffle(cells, r);
+    int[][] t = new int[rows][cols];
+    for (int i = 0; i < rows * cols; i++) {
+      t[i / cols][i % cols] = cells.get(i);
+    }
+    return t;
   }
 
   /** SplitMix64 of a combination, so nearby seeds and indices give unrelated streams. */
