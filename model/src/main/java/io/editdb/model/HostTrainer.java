@@ -34,8 +34,8 @@ import java.util.function.Consumer;
  * host-v1.json} (seed, command, data version, accuracies, time) into {@code --out}:
  *
  * <pre>
- * java -cp ... io.editdb.model.HostTrainer [--steps 8000] [--minutes 19] [--batch 128]
- *     [--lr 0.002] [--seed 1] [--eval 2000] [--out model/src/main/resources/io/editdb/model]
+ * java -cp ... io.editdb.model.HostTrainer [--steps 9000] [--minutes 19] [--batch 128]
+ *     [--lr 0.003] [--seed 1] [--eval 2000] [--out model/src/main/resources/io/editdb/model]
  * </pre>
  */
 public final class HostTrainer {
@@ -66,7 +66,7 @@ public final class HostTrainer {
 
     /** What the shipped weights were trained with. */
     public static Options defaults() {
-      return new Options(HostConfig.DEFAULT, 8000, 128, 2e-3f, 1, 19 * 60);
+      return new Options(HostConfig.DEFAULT, 9000, 128, 3e-3f, 1, 19 * 60);
     }
   }
 
@@ -259,7 +259,7 @@ public final class HostTrainer {
       try (OutputStream w = Files.newOutputStream(out.resolve("host-v1.params"))) {
         host.save(w);
       }
-      String command = "HostTrainer " + String.join(" ", args);
+      String command = "java ... io.editdb.model.HostTrainer " + String.join(" ", args);
       Files.writeString(out.resolve("host-v1.json"),
           record(o, r, test, held, command), StandardCharsets.UTF_8);
     }

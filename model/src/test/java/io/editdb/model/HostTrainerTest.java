@@ -1,0 +1,47 @@
+package io.editdb.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.editdb.model.QuestionType.Kind;
+import org.junit.jupiter.api.Test;
+
+class HostTrainerTest {
+
+  /** A few seconds of training on a small host must clearly learn, or the training code broke. */
+  @Test
+  void aShortRunLearns() {
+    Scenes scenes = Scenes.standard();
+    HostTrainer.Options o =
+        new HostTrainer.Options(new HostConfig(48, 2, 2, 96, 12), 120, 64, 4e-3f, 5, 60);
+    HostTrainer.Result r = HostTrainer.train(o, scenes, line -> {});
+    try (SceneHost host = r.host()) {
+      assertEquals(120, r.steps(), "the run stopped early: " + r);
+      assertTrue(r.lastLoss() < 0.6 * r.firstLoss(), "loss did not drop: " + r);
+      // Text-only questions have 40 distinct answers' worth of facts; chance is ~1/60 per type.
+      HostTrainer.Evaluation text =
+          HostTrainer.evaluate(host, scenes, Split.VALIDATION, Phrasing.TRAIN, Kind.TEXT, 200);
+      assertTrue(text.accuracy() > 0.3, "text-only accuracy " + text);
+      HostTrainer.Evaluation objects =
+          HostTrainer.evaluate(host, scenes, Split.VALIDATION, Phrasing.TRAIN, Kind.OBJECTS, 300);
+      // Guessing within the right answer type (e.g. one of six colours) averages about 0.3.
+      assertTrue(objects.accuracy() > 0.2, "object accuracy " + objects);
+    }
+  }
+
+  @Test
+  void optionsAreValidated() {
+    HostConfig c = HostConfig.DEFAULT;
+    assertThrows(IllegalArgumentException.class, () -> new HostTrainer.Options(c, 0, 8, 1e-3f, 1, 1));
+    assertThrows(IllegalArgumentException.class, () -> new HostTrainer.Options(c, 1, 0, 1e-3f, 1, 1));
+    assertThrows(IllegalArgumentException.class, () -> new HostTrainer.Options(c, 1, 8, 0f, 1, 1));
+    assertThrows(IllegalArgumentException.class,
+        () -> new HostTrainer.Options(c, 1, 8, Float.NaN, 1, 1));
+    assertThrows(IllegalArgumentException.class, () -> new HostTrainer.Options(c, 1, 8, 1e-3f, 1, 0));
+    assertThrows(IllegalArgumentException.class, () -> new HostTrainer.Options(null, 1, 8, 1e-3f, 1, 1));
+    new HostTrainer.Options(c, 1, 1, 1e-3f, 1, 1); // the smallest valid run
+    assertThrows(IllegalArgumentException.class,
+        () -> HostTrainer.evaluate(null, Scenes.standard(), Split.TEST, Phrasing.TRAIN, null, 0));
+  }
+}
