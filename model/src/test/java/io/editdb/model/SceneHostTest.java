@@ -173,6 +173,11 @@ class SceneHostTest {
       assertRefused(() -> host.logits(List.of(new HostModel.Input(img,
           "how many objects are there in the picture on the left or the right")), m), "at most");
       assertRefused(() -> host.logits(List.of(new HostModel.Input(img, " ")), m), "question");
+      String twelve = "is the red object on the left or the right of picture";
+      assertEquals(12, twelve.split(" ").length);
+      host.logits(List.of(new HostModel.Input(img, twelve)), m); // exactly the limit
+      assertRefused(() -> host.logits(List.of(new HostModel.Input(img, twelve + " there")), m),
+          "at most 12");
       assertRefused(() -> host.logits(List.of(), m), "at least one");
       BufferedImage big = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
       assertRefused(() -> host.logits(List.of(new HostModel.Input(big, "how many objects are"
@@ -180,6 +185,9 @@ class SceneHostTest {
       assertRefused(() -> host.continueFrom("blocks.0", m.zeros(new Shape(1, 5, 32))), "(1, 5, 32)");
     }
     assertRefused(() -> new HostConfig(30, 2, 4, 64, 12), "heads");
+    assertRefused(() -> new HostConfig(7, 1, 1, 64, 12), "hidden=7");
+    new HostConfig(8, 1, 1, 8, 4); // the smallest host
+    assertRefused(() -> new HostConfig(8, 1, 1, 8, 3), "questionTokens=3");
     assertRefused(() -> new HostConfig(32, 0, 2, 64, 12), "layers=0");
   }
 
