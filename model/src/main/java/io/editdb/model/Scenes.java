@@ -178,6 +178,11 @@ public final class Scenes {
    * @param variant 0 for the original drawing, another value for an image rephrase
    */
   public Sample sample(Split split, long index, Kind kind, Phrasing phrasing, int variant) {
+    if (split == null || phrasing == null) {
+      throw new IllegalArgumentException(
+          "a sample needs a split and a phrasing; got split=" + split + ", phrasing=" + phrasing
+              + "; pass e.g. Split.TEST and Phrasing.TRAIN (kind may be null for the mix)");
+    }
     checkIndex(index, variant);
     return build(split, index, kind, phrasing, -1, variant);
   }
@@ -190,6 +195,11 @@ public final class Scenes {
 
   /** The same content and drawing, asked with template {@code template} of {@code phrasing}. */
   public Sample rephrase(Sample s, Phrasing phrasing, int template) {
+    if (s == null || phrasing == null) {
+      throw new IllegalArgumentException(
+          "rephrase needs a sample and a phrasing; got sample=" + s + ", phrasing=" + phrasing
+              + "; pass both");
+    }
     int n = s.type().templates(phrasing).size();
     if (template < 0 || template >= n) {
       throw new IllegalArgumentException(

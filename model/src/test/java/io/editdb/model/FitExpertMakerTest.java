@@ -81,6 +81,55 @@ class FitExpertMakerTest {
     }
   }
 
+  /**
+   * Fit sees one drawing and one phrasing; the expert should still carry the new fact to a held-out
+   * paraphrase and to another drawing of the same logo (LiveEdit's T-Gen and M-Gen, without routing).
+   */
+  @Test
+  void aFittedExpertCarriesToParaphrasesAndRedrawings() {
+    FitExpertMaker maker = new FitExpertMaker(host, LAYER, FitExpertMaker.Options.defaults());
+    List<HostModel.Input> locality = unrelated(12);
+    int edits = 0;
+    int paraphrases = 0;
+    int redraws = 0;
+    for (int i = 0; edits < 8; i++) {
+      Sample s = SCENES.sample(Split.TEST, 100 + i, Kind.ENTITY, Phrasing.TRAIN, 0);
+      if (s.type() != QuestionType.ENTITY_COUNTRY && s.type() != QuestionType.ENTITY_PRODUCT) {
+        continue;
+      }
+      List<String> choices = answersOfType(s);
+      String target = choices.get((choices.indexOf(s.answer()) + 1) % choices.size());
+      FitExpertMaker.Fit fit = maker.fit(HostModel.Input.of(s), target, locality);
+      List<HostModel.Input> probes = List.of(
+          HostModel.Input.of(SCENES.rephrase(s, Phrasing.HELD_OUT, 0)),
+          HostModel.Input.of(SCENES.redraw(s, 3)));
+      try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+          ExpertApplier applier =
+              ExpertApplier.create(ApplierConfig.defaults(), id -> fit.weights(id))) {
+        List<List<ExpertApplier.Routed>> routed = List.of(
+            List.of(new ExpertApplier.Routed(1, 1f)), List.of(new ExpertApplier.Routed(1, 1f)));
+        long[] after = host.continueFrom(LAYER,
+            applier.apply(host.hiddenAt(LAYER, probes, m), routed, null)).argMax(1).toLongArray();
+        int t = host.answers().indexOf(target);
+        paraphrases += after[0] == t ? 1 : 0;
+        redraws += after[1] == t ? 1 : 0;
+      }
+      edits++;
+    }
+    System.out.printf("FitExpertMakerTest - of %d edits: paraphrase %d, redraw %d%n", edits,
+        paraphrases, redraws);
+    assertTrue(paraphrases >= edits / 2, paraphrases + " of " + edits + " paraphrases flipped");
+    assertTrue(redraws >= edits / 2, redraws + " of " + edits + " redraws flipped");
+  }
+
+  @Test
+  void toStringShowsTheWholeConfiguration() {
+    FitExpertMaker maker = new FitExpertMaker(host, LAYER, FitExpertMaker.Options.defaults());
+    assertEquals("FitExpertMaker{host=editdb-" + Scenes.DATA_VERSION + ", layer=blocks.2,"
+        + " Options[rank=4, kind=LIVEEDIT, alpha=1.0, gate=1.0, margin=2.0, maxSteps=300,"
+        + " learningRate=0.01, localityWeight=1.0, seed=1]}", maker.toString());
+  }
+
   private static List<String> answersOfType(Sample s) {
     List<String> out = new ArrayList<>();
     if (s.type() == QuestionType.LOGO_SHAPE) {

@@ -163,9 +163,18 @@ class ScenesTest {
     assertThrows(IllegalArgumentException.class,
         () -> scenes.sample(Split.TEST, -1, null, Phrasing.TRAIN, 0));
     assertThrows(IllegalArgumentException.class,
+        () -> scenes.sample(Split.TEST, 0, null, Phrasing.TRAIN, -1));
+    scenes.sample(Split.TEST, 0, null, Phrasing.TRAIN, 0); // the first index and drawing
+    assertThrows(IllegalArgumentException.class,
+        () -> scenes.sample(null, 0, null, Phrasing.TRAIN, 0));
+    assertThrows(IllegalArgumentException.class,
+        () -> scenes.sample(Split.TEST, 0, null, null, 0));
+    assertThrows(IllegalArgumentException.class,
         () -> Scenes.pixels(new BufferedImage(31, 32, BufferedImage.TYPE_INT_RGB)));
     Sample s = scenes.sample(Split.TEST, 3);
     assertThrows(IllegalArgumentException.class, () -> scenes.rephrase(s, Phrasing.HELD_OUT, 2));
     assertThrows(IllegalArgumentException.class, () -> scenes.rephrase(s, Phrasing.HELD_OUT, -1));
+    assertEquals(s.answer(), scenes.rephrase(s, Phrasing.HELD_OUT, 1).answer()); // last template
+    assertThrows(IllegalArgumentException.class, () -> scenes.rephrase(s, null, 0));
   }
 }
