@@ -433,6 +433,13 @@ public final class Scenes {
     return t;
   }
 
+  @Override
+  public String toString() {
+    return "Scenes{" + DATA_VERSION + ", seed=" + seed + ", image=" + IMAGE_SIZE + "x" + IMAGE_SIZE
+        + ", entities=" + entities.size() + ", answers=" + answers.size() + ", words="
+        + words.size() + ", mix=50% entity/42% objects/8% text}";
+  }
+
   /** SplitMix64 of a combination, so nearby seeds and indices give unrelated streams. */
   static long mix(long a, long b) {
     long z = a * 0x9E3779B97F4A7C15L + b + 0x632BE59BD9B4E019L;

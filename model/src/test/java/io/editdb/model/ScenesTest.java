@@ -156,6 +156,12 @@ class ScenesTest {
   }
 
   @Test
+  void toStringShowsTheWholeConfiguration() {
+    assertEquals("Scenes{scenes-v2, seed=14, image=32x32, entities=300, answers=377, words="
+        + scenes.questionWords().size() + ", mix=50% entity/42% objects/8% text}", scenes.toString());
+  }
+
+  @Test
   void badInputsSayWhatToDo() {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> scenes.answerId("banana"));
