@@ -44,7 +44,8 @@ import java.util.Random;
  * }
  * }</pre>
  *
- * Runs on the CPU. Calls may run concurrently; the parameters are only read.
+ * Runs on the CPU: managers passed in must be CPU managers of the PyTorch engine. Calls may run
+ * concurrently; the parameters are only read.
  */
 public final class SceneHost implements HostModel {
   /** The shipped weights, on the classpath. */
@@ -246,6 +247,25 @@ public final class SceneHost implements HostModel {
       v[i] = true;
     }
     return v;
+  }
+
+  /**
+   * The visual positions whose 8x8-pixel cell overlaps a pixel box, e.g. a {@link DrawnObject}'s:
+   * a token mask for an edit restricted to one object's region (VisEdit), or the ground truth an
+   * attribution method can be checked against.
+   */
+  public boolean[] positionsCovering(java.awt.Rectangle box) {
+    if (box == null || box.isEmpty()) {
+      throw new IllegalArgumentException(
+          "a box must cover at least one pixel; got " + box + "; pass a DrawnObject's box");
+    }
+    boolean[] mask = new boolean[config.sequenceLength()];
+    int cell = Scenes.IMAGE_SIZE / 4;
+    for (int t = 0; t < HostConfig.VISUAL_TOKENS; t++) {
+      java.awt.Rectangle c = new java.awt.Rectangle((t % 4) * cell, (t / 4) * cell, cell, cell);
+      mask[1 + t] = c.intersects(box);
+    }
+    return mask;
   }
 
   @Override

@@ -448,6 +448,51 @@ public final class Scenes {
     return z ^ (z >>> 31);
   }
 
+  /** The image as PNG bytes (lossless: {@link #readPng} gives back the same pixels). */
+  public static byte[] png(BufferedImage image) {
+    pixels(image); // the same size rule as everywhere else
+    try {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      javax.imageio.ImageIO.write(image, "png", out);
+      return out.toByteArray();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("encoding a PNG in memory", e);
+    }
+  }
+
+  /**
+   * A PNG's pixels, for an edit or a question that comes as bytes.
+   *
+   * @throws IllegalArgumentException when the bytes are not a PNG or the image is not {@value
+   *     #IMAGE_SIZE}x{@value #IMAGE_SIZE}
+   */
+  public static BufferedImage readPng(byte[] png) {
+    byte[] magic = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    boolean isPng = png != null && png.length > magic.length
+        && java.util.Arrays.equals(png, 0, magic.length, magic, 0, magic.length);
+    BufferedImage raw = null;
+    if (isPng) {
+      try {
+        raw = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
+      } catch (java.io.IOException e) {
+        raw = null; // reported below with the rule
+      }
+    }
+    if (raw == null) {
+      throw new IllegalArgumentException(
+          "an image must be PNG bytes; got " + (png == null ? "null" : png.length + " bytes")
+              + " that are not a readable PNG; send the picture as a PNG file's bytes");
+    }
+    pixels(raw); // refuses another size, saying which
+    BufferedImage rgb = new BufferedImage(IMAGE_SIZE, IMAGE_SIZE, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < IMAGE_SIZE; y++) {
+      for (int x = 0; x < IMAGE_SIZE; x++) {
+        rgb.setRGB(x, y, raw.getRGB(x, y) & 0xFFFFFF);
+      }
+    }
+    return rgb;
+  }
+
   /** The image as {@code [3, size, size]} floats in [-1, 1], channels R, G, B. */
   public static float[] pixels(BufferedImage image) {
     if (image == null || image.getWidth() != IMAGE_SIZE || image.getHeight() != IMAGE_SIZE) {

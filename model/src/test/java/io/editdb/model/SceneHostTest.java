@@ -131,6 +131,23 @@ class SceneHostTest {
   }
 
   @Test
+  void aBoxCoversTheVisualPositionsOfItsCells() {
+    boolean[] corner = host.positionsCovering(new java.awt.Rectangle(0, 0, 8, 8));
+    assertTrue(corner[1]);
+    for (int i = 0; i < corner.length; i++) {
+      assertEquals(i == 1, corner[i], "position " + i);
+    }
+    boolean[] middle = host.positionsCovering(new java.awt.Rectangle(12, 12, 8, 8));
+    int count = 0;
+    for (int t = 1; t <= HostConfig.VISUAL_TOKENS; t++) {
+      count += middle[t] ? 1 : 0;
+    }
+    assertEquals(4, count); // cells (1,1), (2,1), (1,2), (2,2)
+    assertTrue(middle[1 + 5] && middle[1 + 6] && middle[1 + 9] && middle[1 + 10]);
+    assertRefused(() -> host.positionsCovering(new java.awt.Rectangle(3, 3, 0, 5)), "box");
+  }
+
+  @Test
   void savedWeightsLoadToTheSameModel() throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     host.save(out);
@@ -144,6 +161,11 @@ class SceneHostTest {
     bad[bad.length / 2] ^= 1;
     assertThrows(IllegalArgumentException.class,
         () -> SceneHost.load(new ByteArrayInputStream(bad)).close());
+    byte[] future = out.toByteArray();
+    future[11] = 2; // format version 2, after the 8-byte magic
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SceneHost.load(new ByteArrayInputStream(future)).close());
+    assertTrue(e.getMessage().contains("format must be 1; got 2"), e.getMessage());
     byte[] notOurs = "PNG not weights".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     assertThrows(IllegalArgumentException.class,
         () -> SceneHost.load(new ByteArrayInputStream(notOurs)).close());

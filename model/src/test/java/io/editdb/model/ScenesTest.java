@@ -156,6 +156,28 @@ class ScenesTest {
   }
 
   @Test
+  void pngBytesRoundTripAndOthersAreRefused() {
+    Sample s = scenes.sample(Split.TEST, 1, Kind.ENTITY, Phrasing.TRAIN, 0);
+    byte[] png = Scenes.png(s.image());
+    assertArrayEquals(Scenes.pixels(s.image()), Scenes.pixels(Scenes.readPng(png)));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Scenes.readPng("GIF89a not a png".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    assertTrue(e.getMessage().contains("PNG"), e.getMessage());
+    byte[] truncated = Arrays.copyOf(png, 20);
+    assertThrows(IllegalArgumentException.class, () -> Scenes.readPng(truncated));
+    assertThrows(IllegalArgumentException.class, () -> Scenes.readPng(null));
+    BufferedImage big = new BufferedImage(33, 32, BufferedImage.TYPE_INT_RGB);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try {
+      javax.imageio.ImageIO.write(big, "png", out);
+    } catch (java.io.IOException ex) {
+      throw new AssertionError(ex);
+    }
+    e = assertThrows(IllegalArgumentException.class, () -> Scenes.readPng(out.toByteArray()));
+    assertTrue(e.getMessage().contains("33x32"), e.getMessage());
+  }
+
+  @Test
   void toStringShowsTheWholeConfiguration() {
     assertEquals("Scenes{scenes-v2, seed=14, image=32x32, entities=300, answers=377, words="
         + scenes.questionWords().size() + ", mix=50% entity/42% objects/8% text}", scenes.toString());
