@@ -34,6 +34,25 @@ class HostTrainerTest {
     }
   }
 
+  /** The train command end to end, two steps long: both files written, the weights load. */
+  @Test
+  void theCommandWritesWeightsAndTheirRecord(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws java.io.IOException {
+    HostTrainer.main(new String[] {"--steps", "2", "--batch", "8", "--eval", "40", "--seed", "3",
+        "--out", dir.toString()});
+    String record = java.nio.file.Files.readString(dir.resolve("host-v1.json"));
+    assertTrue(record.contains("\"steps\": 2,"), record);
+    assertTrue(record.contains("\"init_seed\": 3,"), record);
+    assertTrue(record.contains("\"data_version\": \"" + Scenes.DATA_VERSION + "\""), record);
+    assertTrue(record.contains("--steps 2 --batch 8"), record);
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(dir.resolve("host-v1.params"));
+        SceneHost host = SceneHost.load(in)) {
+      assertEquals(HostConfig.DEFAULT, host.config());
+    }
+    assertThrows(IllegalArgumentException.class, () -> HostTrainer.main(new String[] {"--stpes", "2"}));
+    assertThrows(IllegalArgumentException.class, () -> HostTrainer.main(new String[] {"--steps"}));
+  }
+
   @Test
   void optionsAreValidated() {
     HostConfig c = HostConfig.DEFAULT;
