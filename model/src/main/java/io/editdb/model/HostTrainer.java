@@ -22,6 +22,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -112,6 +114,8 @@ public final class HostTrainer {
       p.setRequiresGradient(true);
     }
     BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(4);
+    AtomicReference<RuntimeException> failed = new AtomicReference<>();
+    // Draws the next batches while the current one trains; Java2D and PyTorch overlap.
     Thread producer = Thread.ofPlatform().name("editdb-host-batches").daemon().start(() -> {
       try {
         for (int s = 0; ; s++) {
@@ -119,6 +123,8 @@ public final class HostTrainer {
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      } catch (RuntimeException e) {
+        failed.set(e);
       }
     });
     int answers = host.answers().size();
@@ -128,7 +134,13 @@ public final class HostTrainer {
     int step = 0;
     try {
       while (step < o.steps() && (System.nanoTime() - start) / 1e9 < o.maxSeconds()) {
-        Batch b = queue.take();
+        Batch b = queue.poll(1, TimeUnit.SECONDS);
+        if (b == null) {
+          if (failed.get() != null) {
+            throw new IllegalStateException("drawing training batches failed", failed.get());
+          }
+          continue;
+        }
         float loss;
         try (NDManager m = host.newScope()) {
           try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
