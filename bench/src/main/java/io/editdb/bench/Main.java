@@ -3,12 +3,13 @@ package io.editdb.bench;
 import java.util.Arrays;
 
 /**
- * The runnable jar's entry point: {@code demo}, {@code shell}, {@code bench}.
+ * The runnable jar's entry point: {@code demo}, {@code shell}, {@code bench}, {@code host}.
  *
  * <pre>
  * ./editdb demo [--dir ./editdb-demo] [--data vqa_eval.json] [--edits 36]
  * ./editdb shell [jdbc-url] [user]
- * ./editdb bench [lifelong options] | bench store|routing|fused|crash [args]
+ * ./editdb bench [lifelong options] | bench store|routing|knn|fused|crash [args]
+ * ./editdb host train [--minutes 19] [--out dir]
  * </pre>
  */
 public final class Main {
@@ -24,9 +25,10 @@ public final class Main {
       case "demo" -> Demo.main(rest);
       case "shell" -> Shell.main(rest);
       case "bench" -> bench(rest);
+      case "host" -> host(rest);
       default -> {
-        System.err.println("editdb: unknown command '" + args[0] + "'; use demo, shell or bench"
-            + " (--help on each)");
+        System.err.println("editdb: unknown command '" + args[0] + "'; use demo, shell, bench or"
+            + " host (--help on each)");
         System.exit(2);
       }
     }
@@ -57,6 +59,28 @@ public final class Main {
     }
   }
 
+  private static void host(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("train")) {
+      String[] rest = Arrays.copyOfRange(args, 1, args.length);
+      if (rest.length > 0 && (rest[0].equals("--help") || rest[0].equals("-h"))) {
+        System.out.println("""
+            editdb host train [--steps 9000] [--batch 128] [--lr 0.003] [--seed 14]
+                              [--minutes 19] [--eval 2000]
+                              [--out model/src/main/resources/io/editdb/model]
+                trains EditDB's own host model on the train split of the drawn scenes and
+                writes host-v1.params and host-v1.json (seed, command, data version, accuracy)""");
+        return;
+      }
+      io.editdb.model.HostTrainer.main(rest);
+      return;
+    }
+    System.out.println("""
+        editdb host train [options]   train EditDB's own host model (host train --help)""");
+    if (args.length > 0 && !args[0].equals("--help") && !args[0].equals("-h")) {
+      System.exit(2);
+    }
+  }
+
   private static void usage() {
     System.out.println("""
         EditDB: a database of model edits (LiveEdit-style low-rank experts).
@@ -66,6 +90,8 @@ public final class Main {
                   time travel and audit it; --help for options
           shell   interactive SQL shell (sqlline) on a JDBC URL, default
                   jdbc:editdb:./editdb-demo; EditDB's statements work in it
-          bench   the lifelong-editing benchmark, or bench store|routing|fused|crash; bench --help""");
+          bench   the lifelong-editing benchmark, or bench store|routing|knn|fused|crash;
+                  bench --help
+          host    host train: train EditDB's own host model on drawn scenes""");
   }
 }
