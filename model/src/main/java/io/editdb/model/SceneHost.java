@@ -1,0 +1,477 @@
+package io.editdb.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.norm.LayerNorm;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * EditDB's own host vision-language model, trained on {@link Scenes} by {@link HostTrainer}: a
+ * conv stem turns a 32x32 image into a 4x4 grid of visual tokens, a pre-norm transformer reads
+ * [answer token, visual tokens, question words], and a linear head over the answer token gives
+ * logits over {@link Scenes#answers()}. Layers are named {@code blocks.0} ... {@code blocks.<n-1>};
+ * the hidden states at a layer are that block's output (the residual stream), which is where an
+ * expert's delta is added. A text-only question (no image) gets a learned "no image" token in
+ * every visual position.
+ *
+ * <pre>{@code
+ * try (SceneHost host = SceneHost.load();
+ *     NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+ *   Sample s = Scenes.standard().sample(Split.TEST, 0);
+ *   String answer = host.answer(HostModel.Input.of(s));
+ *   NDArray h = host.hiddenAt("blocks.2", List.of(HostModel.Input.of(s)), m);
+ *   NDArray logits = host.continueFrom("blocks.2", h); // the same logits, bit for bit
+ * }
+ * }</pre>
+ *
+ * Runs on the CPU. Calls may run concurrently; the parameters are only read.
+ */
+public final class SceneHost implements HostModel {
+  /** The shipped weights, on the classpath. */
+  public static final String RESOURCE = "/io/editdb/model/host-v1.params";
+
+  private static final float LN_EPS = 1e-5f;
+  private static final int STEM1 = 16;
+  private static final int STEM2 = 32;
+  private static final int STEM3 = 64;
+
+  private final HostConfig config;
+  private final String dataVersion;
+  private final WordTokenizer tokenizer;
+  private final List<String> answers;
+  private final List<String> layers;
+  private final NDManager manager;
+  private final Map<String, NDArray> params; // insertion order = file order
+
+  private SceneHost(HostConfig config, String dataVersion, List<String> words,
+      List<String> answers, NDManager manager, Map<String, NDArray> params) {
+    this.config = config;
+    this.dataVersion = dataVersion;
+    this.tokenizer = new WordTokenizer(words, config.questionTokens());
+    this.answers = List.copyOf(answers);
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < config.layers(); i++) {
+      names.add("blocks." + i);
+    }
+    this.layers = List.copyOf(names);
+    this.manager = manager;
+    this.params = params;
+  }
+
+  /** The shipped, trained host. */
+  public static SceneHost load() {
+    try (InputStream in = SceneHost.class.getResourceAsStream(RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(
+            "no host weights at " + RESOURCE + " on the classpath; build the model module"
+                + " (mvn -pl model install) or train them (HostTrainer)");
+      }
+      return load(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + RESOURCE, e);
+    }
+  }
+
+  /** A host from a weights file (format: {@link HostWeights}). */
+  public static SceneHost load(InputStream in) throws IOException {
+    HostWeights.Contents c = HostWeights.read(in);
+    NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+    boolean ok = false;
+    try {
+      Map<String, NDArray> p = new LinkedHashMap<>();
+      for (Map.Entry<String, HostWeights.Tensor> e : c.tensors().entrySet()) {
+        p.put(e.getKey(), m.create(e.getValue().values(), new Shape(e.getValue().shape())));
+      }
+      SceneHost host = new SceneHost(c.config(), c.dataVersion(), c.words(), c.answers(), m, p);
+      host.checkParameters();
+      ok = true;
+      return host;
+    } finally {
+      if (!ok) {
+        m.close();
+      }
+    }
+  }
+
+  /** A freshly initialised (untrained) host over the words and answers of {@code scenes}. */
+  static SceneHost initialize(HostConfig config, Scenes scenes, long seed) {
+    NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+    Random r = new Random(seed);
+    int d = config.hidden();
+    Map<String, NDArray> p = new LinkedHashMap<>();
+    // He initialisation for the relu stem, small normal for the transformer (GPT-2 style).
+    p.put("stem.conv1.w", normal(m, r, Math.sqrt(2.0 / 27), STEM1, 3, 3, 3));
+    p.put("stem.conv1.b", m.zeros(new Shape(STEM1)));
+    p.put("stem.conv2.w", normal(m, r, Math.sqrt(2.0 / (STEM1 * 9)), STEM2, STEM1, 3, 3));
+    p.put("stem.conv2.b", m.zeros(new Shape(STEM2)));
+    p.put("stem.conv3.w", normal(m, r, Math.sqrt(2.0 / (STEM2 * 9)), STEM3, STEM2, 3, 3));
+    p.put("stem.conv3.b", m.zeros(new Shape(STEM3)));
+    p.put("stem.conv4.w", normal(m, r, Math.sqrt(1.0 / (STEM3 * 16)), d, STEM3, 4, 4));
+    p.put("stem.conv4.b", m.zeros(new Shape(d)));
+    // Visual tokens are layer-normed (unit scale), and the embeddings start at a comparable
+    // scale: a position that starts at 2% of a token's norm takes hundreds of steps to matter,
+    // and "which side is the red object" waits for it.
+    p.put("stem.ln.g", m.ones(new Shape(d)));
+    p.put("stem.ln.b", m.zeros(new Shape(d)));
+    p.put("embed.words", normal(m, r, 0.5, scenes.questionWords().size() + 1, d));
+    p.put("embed.position", normal(m, r, 0.3, config.sequenceLength(), d));
+    p.put("embed.answer", normal(m, r, 0.5, 1, 1, d));
+    p.put("embed.noimage", normal(m, r, 0.5, 1, HostConfig.VISUAL_TOKENS, d));
+    p.put("embed.fuse.w", normal(m, r, 1 / Math.sqrt(d), d, d));
+    p.put("embed.fuse.b", m.zeros(new Shape(d)));
+    double resid = 0.02 / Math.sqrt(2.0 * config.layers());
+    for (int i = 0; i < config.layers(); i++) {
+      String b = "blocks." + i + ".";
+      p.put(b + "ln1.g", m.ones(new Shape(d)));
+      p.put(b + "ln1.b", m.zeros(new Shape(d)));
+      p.put(b + "qkv.w", normal(m, r, 0.02, 3 * d, d));
+      p.put(b + "qkv.b", m.zeros(new Shape(3 * d)));
+      p.put(b + "proj.w", normal(m, r, resid, d, d));
+      p.put(b + "proj.b", m.zeros(new Shape(d)));
+      p.put(b + "ln2.g", m.ones(new Shape(d)));
+      p.put(b + "ln2.b", m.zeros(new Shape(d)));
+      p.put(b + "fc1.w", normal(m, r, 0.02, config.mlp(), d));
+      p.put(b + "fc1.b", m.zeros(new Shape(config.mlp())));
+      p.put(b + "fc2.w", normal(m, r, resid, d, config.mlp()));
+      p.put(b + "fc2.b", m.zeros(new Shape(d)));
+    }
+    p.put("head.ln.g", m.ones(new Shape(d)));
+    p.put("head.ln.b", m.zeros(new Shape(d)));
+    p.put("head.w", normal(m, r, 0.02, scenes.answers().size(), d));
+    p.put("head.b", m.zeros(new Shape(scenes.answers().size())));
+    return new SceneHost(config, Scenes.DATA_VERSION, scenes.questionWords(), scenes.answers(), m, p);
+  }
+
+  private static NDArray normal(NDManager m, Random r, double std, long... shape) {
+    Shape s = new Shape(shape);
+    float[] v = new float[Math.toIntExact(s.size())];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) (r.nextGaussian() * std);
+    }
+    return m.create(v, s);
+  }
+
+  private void checkParameters() {
+    // A file from another configuration fails here rather than with a shape error mid-forward.
+    int d = config.hidden();
+    expect("embed.words", tokenizer.size(), d);
+    expect("embed.position", config.sequenceLength(), d);
+    expect("head.w", answers.size(), d);
+    expect("blocks." + (config.layers() - 1) + ".fc1.w", config.mlp(), d);
+  }
+
+  private void expect(String name, long... dims) {
+    NDArray a = params.get(name);
+    if (a == null || !a.getShape().equals(new Shape(dims))) {
+      throw new IllegalArgumentException(
+          "host weights must hold " + name + " of shape " + new Shape(dims) + " for " + config
+              + "; got " + (a == null ? "none" : a.getShape())
+              + "; the file does not match its own header, retrain it");
+    }
+  }
+
+  /** Writes the weights (format: {@link HostWeights}). */
+  public void save(OutputStream out) throws IOException {
+    Map<String, HostWeights.Tensor> t = new LinkedHashMap<>();
+    for (Map.Entry<String, NDArray> e : params.entrySet()) {
+      t.put(e.getKey(), new HostWeights.Tensor(e.getValue().getShape().getShape(),
+          e.getValue().toFloatArray()));
+    }
+    HostWeights.write(out, new HostWeights.Contents(config, dataVersion, tokenizer.words(), answers, t));
+  }
+
+  public HostConfig config() {
+    return config;
+  }
+
+  /** The {@link Scenes#DATA_VERSION} these weights were trained on. */
+  public String dataVersion() {
+    return dataVersion;
+  }
+
+  /** A scope for one training step's tensors, under the parameters' manager. */
+  NDManager newScope() {
+    return manager.newSubManager();
+  }
+
+  /** The parameters by name, for the trainer; live tensors, not copies. */
+  Map<String, NDArray> parameters() {
+    return Collections.unmodifiableMap(params);
+  }
+
+  @Override
+  public String name() {
+    return "editdb-" + dataVersion;
+  }
+
+  @Override
+  public List<String> layers() {
+    return layers;
+  }
+
+  @Override
+  public int hiddenSize() {
+    return config.hidden();
+  }
+
+  @Override
+  public int sequenceLength() {
+    return config.sequenceLength();
+  }
+
+  @Override
+  public boolean[] visualPositions() {
+    boolean[] v = new boolean[config.sequenceLength()];
+    for (int i = 1; i <= HostConfig.VISUAL_TOKENS; i++) {
+      v[i] = true;
+    }
+    return v;
+  }
+
+  @Override
+  public List<String> answers() {
+    return answers;
+  }
+
+  @Override
+  public int visualKeyDim() {
+    return config.hidden();
+  }
+
+  @Override
+  public NDArray hiddenAt(String layer, List<Input> inputs, NDManager into) {
+    int stop = layerIndex(layer);
+    try (NDManager tmp = into.newSubManager()) {
+      NDArray x = embed(inputs, tmp);
+      for (int i = 0; i <= stop; i++) {
+        x = block(i, x);
+      }
+      x.attach(into);
+      return x;
+    }
+  }
+
+  @Override
+  public NDArray continueFrom(String layer, NDArray hidden) {
+    int from = layerIndex(layer) + 1;
+    Shape s = hidden.getShape();
+    if (s.dimension() != 3 || s.get(1) != config.sequenceLength() || s.get(2) != config.hidden()
+        || hidden.getDataType() != DataType.FLOAT32) {
+      throw new IllegalArgumentException(
+          "hidden states must be float32 [batch, " + config.sequenceLength() + ", "
+              + config.hidden() + "]; got " + hidden.getDataType() + " " + s
+              + "; pass what hiddenAt returned for this layer");
+    }
+    NDManager owner = hidden.getManager();
+    try (NDManager tmp = owner.newSubManager()) {
+      hidden.tempAttach(tmp);
+      NDArray x = hidden;
+      for (int i = from; i < config.layers(); i++) {
+        x = block(i, x);
+      }
+      NDArray out = head(x);
+      out.attach(owner);
+      return out;
+    }
+  }
+
+  @Override
+  public NDArray logits(List<Input> inputs, NDManager into) {
+    try (NDManager tmp = into.newSubManager()) {
+      NDArray out = forward(inputs, tmp);
+      out.attach(into);
+      return out;
+    }
+  }
+
+  /** The forward pass with every intermediate left in {@code m} (the trainer needs them). */
+  NDArray forward(List<Input> inputs, NDManager m) {
+    NDArray x = embed(inputs, m);
+    for (int i = 0; i < config.layers(); i++) {
+      x = block(i, x);
+    }
+    return head(x);
+  }
+
+  /** The most likely answer to one input. */
+  public String answer(Input input) {
+    try (NDManager m = manager.newSubManager()) {
+      return answers.get((int) logits(List.of(input), m).argMax(1).getLong(0));
+    }
+  }
+
+  @Override
+  public float[] visualKey(BufferedImage image) {
+    return visualKeys(List.of(image))[0];
+  }
+
+  /** {@link #visualKey} for many images at once. */
+  public float[][] visualKeys(List<BufferedImage> images) {
+    if (images == null || images.isEmpty()) {
+      throw new IllegalArgumentException(
+          "visual keys need at least one image; got " + (images == null ? "null" : "none")
+              + "; pass the images to key");
+    }
+    try (NDManager m = manager.newSubManager()) {
+      float[] pix = new float[images.size() * 3 * Scenes.IMAGE_SIZE * Scenes.IMAGE_SIZE];
+      for (int i = 0; i < images.size(); i++) {
+        float[] one = Scenes.pixels(images.get(i));
+        System.arraycopy(one, 0, pix, i * one.length, one.length);
+      }
+      NDArray x = m.create(pix, new Shape(images.size(), 3, Scenes.IMAGE_SIZE, Scenes.IMAGE_SIZE));
+      NDArray pooled = stem(x).mean(new int[] {1});
+      NDArray unit = pooled.div(pooled.norm(new int[] {1}, true).maximum(1e-12f));
+      float[] flat = unit.toFloatArray();
+      float[][] out = new float[images.size()][config.hidden()];
+      for (int i = 0; i < out.length; i++) {
+        System.arraycopy(flat, i * config.hidden(), out[i], 0, config.hidden());
+      }
+      return out;
+    }
+  }
+
+  private int layerIndex(String layer) {
+    int i = layers.indexOf(layer);
+    if (i < 0) {
+      throw new IllegalArgumentException(
+          "layer '" + layer + "' is not a layer of " + name() + "; its layers are " + layers
+              + "; pick one of them");
+    }
+    return i;
+  }
+
+  private NDArray p(String name) {
+    return params.get(name);
+  }
+
+  /** [B, 3, 32, 32] pixels to [B, 16, d] visual tokens: 32x32 -> 16x16 -> 8x8 -> 4x4. */
+  private NDArray stem(NDArray x) {
+    Shape two = new Shape(2, 2);
+    Shape one = new Shape(1, 1);
+    // Full resolution first: a 6-pixel triangle and circle differ in a few pixels only.
+    x = Activation.relu(Conv2d.conv2d(x, p("stem.conv1.w"), p("stem.conv1.b"), one, one).head());
+    x = Activation.relu(Conv2d.conv2d(x, p("stem.conv2.w"), p("stem.conv2.b"), two, one).head());
+    x = Activation.relu(Conv2d.conv2d(x, p("stem.conv3.w"), p("stem.conv3.b"), two, one).head());
+    // 4x4 windows at stride 2: each visual token sees a wide field around its 8-pixel cell.
+    x = Conv2d.conv2d(x, p("stem.conv4.w"), p("stem.conv4.b"), two, one).head();
+    long b = x.getShape().get(0);
+    return x.reshape(b, config.hidden(), HostConfig.VISUAL_TOKENS).transpose(0, 2, 1);
+  }
+
+  private NDArray embed(List<Input> inputs, NDManager m) {
+    if (inputs == null || inputs.isEmpty()) {
+      throw new IllegalArgumentException(
+          "a forward pass needs at least one input; got " + (inputs == null ? "null" : "none")
+              + "; pass one (image, question) per query");
+    }
+    int batch = inputs.size();
+    int q = config.questionTokens();
+    int per = 3 * Scenes.IMAGE_SIZE * Scenes.IMAGE_SIZE;
+    float[] pix = new float[batch * per];
+    float[] has = new float[batch];
+    long[] ids = new long[batch * q];
+    float[] present = new float[batch * q];
+    boolean allImages = true;
+    for (int i = 0; i < batch; i++) {
+      Input in = inputs.get(i);
+      if (in == null) {
+        throw new IllegalArgumentException(
+            "input " + i + " is null; pass an Input with a question (and an image or null)");
+      }
+      int[] tok = tokenizer.encode(in.question());
+      for (int j = 0; j < q; j++) {
+        ids[i * q + j] = tok[j];
+        present[i * q + j] = tok[j] == WordTokenizer.PAD ? 0f : 1f;
+      }
+      if (in.image() != null) {
+        System.arraycopy(Scenes.pixels(in.image()), 0, pix, i * per, per);
+        has[i] = 1f;
+      } else {
+        allImages = false;
+      }
+    }
+    int d = config.hidden();
+    NDArray vis = stem(m.create(pix, new Shape(batch, 3, Scenes.IMAGE_SIZE, Scenes.IMAGE_SIZE)));
+    vis = LayerNorm.layerNorm(vis, new Shape(d), p("stem.ln.g"), p("stem.ln.b"), LN_EPS).head();
+    if (!allImages) {
+      NDArray img = m.create(has, new Shape(batch, 1, 1));
+      NDArray none = m.ones(new Shape(batch, 1, 1)).sub(img);
+      vis = vis.mul(img).add(none.mul(p("embed.noimage")));
+    }
+    NDArray words =
+        Embedding.embedding(m.create(ids, new Shape(batch, q)), p("embed.words"), SparseFormat.DENSE)
+            .head();
+    // Early fusion: the mean question word, projected, is added to the answer and visual tokens,
+    // so that "is this token the red object?" is a per-token computation from the first block on
+    // instead of an attention route the host would need many more steps to learn.
+    NDArray real = m.create(present, new Shape(batch, q, 1));
+    NDArray mean = words.mul(real).sum(new int[] {1}).div(real.sum(new int[] {1}));
+    NDArray fuse = Linear.linear(mean, p("embed.fuse.w"), p("embed.fuse.b")).head()
+        .reshape(batch, 1, d);
+    NDArray cls = fuse.add(p("embed.answer"));
+    vis = vis.add(fuse);
+    return NDArrays.concat(new NDList(cls, vis, words), 1).add(p("embed.position"));
+  }
+
+  private NDArray block(int i, NDArray x) {
+    String b = "blocks." + i + ".";
+    Shape s = x.getShape();
+    long batch = s.get(0);
+    long t = s.get(1);
+    int d = config.hidden();
+    int heads = config.heads();
+    int dh = d / heads;
+    Shape norm = new Shape(d);
+    NDArray h = LayerNorm.layerNorm(x, norm, p(b + "ln1.g"), p(b + "ln1.b"), LN_EPS).head();
+    NDArray qkv = Linear.linear(h, p(b + "qkv.w"), p(b + "qkv.b")).head()
+        .reshape(batch, t, 3, heads, dh)
+        .transpose(2, 0, 3, 1, 4);
+    NDArray q = qkv.get(0);
+    NDArray k = qkv.get(1);
+    NDArray v = qkv.get(2);
+    NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).mul((float) (1 / Math.sqrt(dh))).softmax(-1);
+    NDArray o = att.matMul(v).transpose(0, 2, 1, 3).reshape(batch, t, d);
+    x = x.add(Linear.linear(o, p(b + "proj.w"), p(b + "proj.b")).head());
+    h = LayerNorm.layerNorm(x, norm, p(b + "ln2.g"), p(b + "ln2.b"), LN_EPS).head();
+    h = Activation.gelu(Linear.linear(h, p(b + "fc1.w"), p(b + "fc1.b")).head());
+    return x.add(Linear.linear(h, p(b + "fc2.w"), p(b + "fc2.b")).head());
+  }
+
+  private NDArray head(NDArray x) {
+    NDArray first = x.get(":, 0, :");
+    NDArray h = LayerNorm.layerNorm(first, new Shape(config.hidden()), p("head.ln.g"),
+        p("head.ln.b"), LN_EPS).head();
+    return Linear.linear(h, p("head.w"), p("head.b")).head();
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+
+  @Override
+  public String toString() {
+    return "SceneHost{" + config + ", data=" + dataVersion + ", words=" + tokenizer.words().size()
+        + ", answers=" + answers.size() + ", layers=" + layers + "}";
+  }
+}
