@@ -39,8 +39,8 @@ public final class HostBindings {
   /**
    * The host of that name.
    *
-   * @throws StoreException INVALID_VALUE when no binding serves the name, UNAVAILABLE when one
-   *     does but cannot open it
+   * @throws StoreException NO_HOST when no binding serves the name, or one does but cannot open
+   *     it
    */
   public static HostBinding.Host find(String name) {
     List<String> known = new ArrayList<>();
@@ -49,7 +49,7 @@ public final class HostBindings {
       try {
         h = b.open(name);
       } catch (IllegalStateException e) {
-        throw new StoreException(StoreException.Kind.UNAVAILABLE, e.getMessage(), e);
+        throw new StoreException(StoreException.Kind.NO_HOST, e.getMessage(), e);
       }
       if (h != null) {
         return h;
@@ -57,7 +57,7 @@ public final class HostBindings {
       known.addAll(b.hosts());
     }
     throw new StoreException(
-        StoreException.Kind.INVALID_VALUE,
+        StoreException.Kind.NO_HOST,
         "host '"
             + name
             + "' is not served by any host binding on the class path; hosts served: "
