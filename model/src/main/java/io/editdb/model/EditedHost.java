@@ -85,8 +85,8 @@ public final class EditedHost {
           "layer " + layer.name() + " has d_in " + layer.dIn() + ", d_out " + layer.dOut()
               + ", visual_dim " + layer.visualDim() + ", text_dim " + layer.textDim() + " but "
               + host.name() + " needs " + d + ", " + d + ", " + host.visualKeyDim() + ", "
-              + textDim + "; create the layer with HOST '" + host.name()
-              + "' so the widths come from the host");
+              + textDim + "; create the layer with HOST and leave the widths out, so they come"
+              + " from the host");
     }
   }
 
