@@ -236,6 +236,49 @@ class HostLayersTest {
     }
   }
 
+  @Test
+  void explicitKeysAndWeightsStillWorkOnABoundLayerAndTextOnlyQuestionsAreLeftAlone()
+      throws Exception {
+    Sample s = SCENES.sample(Split.TEST, 11, Kind.ENTITY, Phrasing.TRAIN, 0);
+    Sample text = SCENES.sample(Split.TEST, 12, Kind.TEXT, Phrasing.TRAIN, 0);
+    try (Connection c = bound()) {
+      float[] visual = host.visualKey(s.image());
+      float[] a = new float[32];
+      float[] b = new float[32];
+      a[0] = 1f;
+      b[1] = 1f;
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO edits (layer, prompt, target,"
+          + " visual_key, expert_a, expert_b, rank) VALUES ('scenes', ?, 'x', ?, ?, ?, 1)")) {
+        ps.setString(1, s.question());
+        ps.setObject(2, visual);
+        ps.setObject(3, a);
+        ps.setObject(4, b);
+        assertEquals(1, ps.executeUpdate());
+      }
+      assertEquals(1L, TestDb.scalar(c, "SELECT COUNT(*) FROM edits WHERE image_ref IS NULL"));
+      String[] routed = ask(c, png(s.image()), s.question(), null);
+      assertNotEquals("", routed[3], "the hand-made expert is routed like any other");
+      String[] none = ask(c, null, text.question(), null);
+      assertEquals(none[0], none[1]);
+      assertEquals("", none[3], "a question without an image routes nothing on a visual layer");
+    }
+  }
+
+  @Test
+  void theShippedHostIsServedOnlyWithItsWeights() throws SQLException {
+    boolean shipped = SceneHost.class.getResource(SceneHost.RESOURCE) != null;
+    try (Connection c = TestDb.connect(TestDb.memUrl("shipped"))) {
+      String sql = "CREATE LAYER shipped (HOST '" + LocalHosts.SHIPPED + "', MODULE 'blocks.0')";
+      if (shipped) {
+        c.createStatement().execute(sql);
+        assertEquals(LocalHosts.SHIPPED,
+            TestDb.scalarText(c, "SELECT host FROM layers WHERE name = 'shipped'"));
+      } else {
+        assertUnchanged(c, ErrorCode.NO_HOST, () -> c.createStatement().execute(sql));
+      }
+    }
+  }
+
   private static void assertInsertRefused(
       Connection c, ErrorCode code, String layer, String prompt, String target, byte[] image)
       throws SQLException {
