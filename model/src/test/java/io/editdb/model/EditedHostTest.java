@@ -25,6 +25,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The edit hook on a real (untrained, small) host, a real in-memory store, the real router,
@@ -44,9 +46,12 @@ class EditedHostTest {
   static void open() {
     host = SceneHost.initialize(new HostConfig(32, 3, 2, 64, 12), SCENES, 7);
     store = EditStore.open(StoreConfig.inMemory("edited-host-test"));
-    layer = store.createLayer(Layer.builder("scenes_l1", host.name(), MODULE, host.hiddenSize(),
-        host.hiddenSize(), host.visualKeyDim(), TextEncoder.DIMENSION)
-        .optExpertKind(ExpertKind.LIVEEDIT).optVisualThreshold(THRESHOLD).build(), "test");
+    for (ExpertKind kind : ExpertKind.values()) {
+      store.createLayer(Layer.builder(layerOf(kind), host.name(), MODULE, host.hiddenSize(),
+          host.hiddenSize(), host.visualKeyDim(), TextEncoder.DIMENSION)
+          .optExpertKind(kind).optVisualThreshold(THRESHOLD).build(), "test");
+    }
+    layer = store.layer(layerOf(ExpertKind.LIVEEDIT));
     router = new Router(store);
     applier = ExpertApplier.create(ApplierConfig.defaults().optDevice("cpu"), store::weights);
   }
@@ -68,8 +73,16 @@ class EditedHostTest {
     host.close();
   }
 
+  private static String layerOf(ExpertKind kind) {
+    return "scenes_" + kind.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   private static EditedHost edited() {
-    return new EditedHost(host, store.layer(layer.name()), router, applier, TextEncoder.shared());
+    return edited(layer);
+  }
+
+  private static EditedHost edited(Layer on) {
+    return new EditedHost(host, on, router, applier, TextEncoder.shared());
   }
 
   private static float[] plainLogits(List<HostModel.Input> in) {
@@ -78,8 +91,10 @@ class EditedHostTest {
     }
   }
 
-  @Test
-  void fittedExpertFlipsItsSampleAndRephrasesOnlyUntilRolledBack() {
+  @ParameterizedTest
+  @EnumSource(ExpertKind.class)
+  void fittedExpertFlipsItsSampleAndRephrasesOnlyUntilRolledBack(ExpertKind kind) {
+    Layer layer = store.layer(layerOf(kind));
     Sample s = SCENES.sample(Split.TEST, 3, Kind.ENTITY, Phrasing.TRAIN, 0);
     Sample paraphrase = SCENES.rephrase(s, Phrasing.HELD_OUT, 0);
     Sample redrawn = SCENES.redraw(s, 1);
@@ -90,18 +105,18 @@ class EditedHostTest {
     float[] k = host.visualKey(s.image());
     assertTrue(dot(k, host.visualKey(redrawn.image())) > THRESHOLD, "the redrawing passes");
     assertTrue(dot(k, host.visualKey(unrelated.image())) < THRESHOLD, "the unrelated image not");
-    List<EditedHost.Answer> before = edited().answer(probes, null);
+    List<EditedHost.Answer> before = edited(layer).answer(probes, null);
     String base = before.get(0).answer();
     String target = SCENES.answers().get((SCENES.answerId(base) + 1) % SCENES.answers().size());
 
-    FitExpertMaker fit = new FitExpertMaker(host, MODULE, UNTRAINED_FIT);
+    FitExpertMaker fit = new FitExpertMaker(host, MODULE, UNTRAINED_FIT.withKind(kind));
     FitExpertMaker.Fit f = fit.fit(HostModel.Input.of(s), target, List.of());
     assertTrue(f.reached(), "fit must reach its target: " + f);
     long id = store.insert(NewEdit.builder(layer.name(), s.question(), target)
         .visualKey(k).textKey(TextEncoder.shared().encode(s.question()))
         .weights(f.a(), f.b(), f.rank(), f.alpha(), WeightDtype.F32).build(), "test");
 
-    List<EditedHost.Answer> after = edited().answer(probes, null);
+    List<EditedHost.Answer> after = edited(layer).answer(probes, null);
     for (int i = 0; i < 3; i++) {
       assertEquals(target, after.get(i).answer(), "probe " + i + ": " + after.get(i).routed());
       assertEquals(id, after.get(i).routed().get(0).editId());
@@ -116,12 +131,12 @@ class EditedHostTest {
       session.rollbackEdit(id, "test: undo");
       session.commit();
     }
-    List<EditedHost.Answer> rolledBack = edited().answer(probes, null);
+    List<EditedHost.Answer> rolledBack = edited(layer).answer(probes, null);
     for (int i = 0; i < probes.size(); i++) {
       assertArrayEquals(before.get(i).logits(), rolledBack.get(i).logits(), "probe " + i);
       assertEquals(List.of(), rolledBack.get(i).routed());
     }
-    assertEquals(target, edited().answer(probes.subList(0, 1), edited).get(0).answer(),
+    assertEquals(target, edited(layer).answer(probes.subList(0, 1), edited).get(0).answer(),
         "at the edit's version the edit still answers");
   }
 
