@@ -279,6 +279,40 @@ class HostLayersTest {
     }
   }
 
+  @Test
+  void imagesInsertInABatchAsOneVersionOrNotAtAll() throws Exception {
+    Sample one = SCENES.sample(Split.TEST, 21, Kind.ENTITY, Phrasing.TRAIN, 0);
+    Sample two = SCENES.sample(Split.TEST, 22, Kind.OBJECTS, Phrasing.TRAIN, 0);
+    String target = SCENES.answers().get(1);
+    try (Connection c = bound()) {
+      String before = StoreFingerprint.of(c);
+      try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+        batchRow(ps, one.question(), target, png(one.image()));
+        batchRow(ps, two.question(), "zebra", png(two.image()));
+        TestDb.assertError(ErrorCode.INVALID_VALUE, ps::executeBatch);
+      }
+      assertEquals(before, StoreFingerprint.of(c), "a refused row undoes the whole batch");
+      long v = TestDb.scalar(c, "SELECT MAX(version) FROM versions");
+      try (PreparedStatement ps = c.prepareStatement(INSERT, Statement.RETURN_GENERATED_KEYS)) {
+        batchRow(ps, one.question(), target, png(one.image()));
+        batchRow(ps, two.question(), target, png(two.image()));
+        assertEquals(2, ps.executeBatch().length);
+      }
+      assertEquals(v + 1, TestDb.scalar(c, "SELECT MAX(version) FROM versions"));
+      assertEquals(2L, TestDb.scalar(c, "SELECT COUNT(*) FROM edits WHERE image_ref LIKE"
+          + " 'sha256:%' AND created_version = " + (v + 1)));
+    }
+  }
+
+  private static void batchRow(PreparedStatement ps, String prompt, String target, byte[] image)
+      throws SQLException {
+    ps.setString(1, "scenes");
+    ps.setString(2, prompt);
+    ps.setString(3, target);
+    ps.setBytes(4, image);
+    ps.addBatch();
+  }
+
   private static void assertInsertRefused(
       Connection c, ErrorCode code, String layer, String prompt, String target, byte[] image)
       throws SQLException {
