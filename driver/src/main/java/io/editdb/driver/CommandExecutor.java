@@ -115,7 +115,9 @@ final class CommandExecutor {
     }
     String name = Values.text(get(c.name(), params), "layer name");
     Layer.Builder b =
-        Layer.builder(
+        o.containsKey("HOST")
+            ? HostLayers.builder(name, o)
+            : Layer.builder(
             name,
             Values.text(o.get("MODEL"), "MODEL"),
             Values.text(o.get("MODULE"), "MODULE"),
@@ -123,6 +125,11 @@ final class CommandExecutor {
             intOption(o, "D_OUT"),
             intOption(o, "VISUAL_DIM"),
             intOption(o, "TEXT_DIM"));
+    if (o.containsKey("MAKER") && !o.containsKey("HOST")) {
+      throw ErrorCode.INVALID_VALUE.exception(
+          "MAKER needs HOST: a maker makes experts with the layer's host model; give HOST too,"
+              + " or leave MAKER out");
+    }
     if (o.containsKey("EXPERT_KIND")) {
       b.optExpertKind(ExpertKind.valueOf(enumOption(o, "EXPERT_KIND", ExpertKind.values())));
     }
@@ -209,6 +216,10 @@ final class CommandExecutor {
     }
     String layerName = Values.text(v.get("layer"), "layer");
     Layer layer = session.layer(layerName);
+    if (c.columns().contains("image")) {
+      return new Outcome(1, null, new long[] {session.insert(
+          HostLayers.fromImage(layer, v, c.columns()))});
+    }
     String prompt = Values.text(v.get("prompt"), "prompt");
     String dtypeText = Values.text(v.get("weight_dtype"), "weight_dtype");
     WeightDtype dtype = dtypeText == null ? null : WeightDtype.parse(dtypeText);

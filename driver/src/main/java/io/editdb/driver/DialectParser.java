@@ -25,9 +25,17 @@ final class DialectParser {
   static final List<String> REQUIRED_LAYER_OPTIONS =
       List.of("MODEL", "MODULE", "D_IN", "D_OUT", "VISUAL_DIM", "TEXT_DIM");
 
+  /**
+   * CREATE LAYER options that must be given for a layer bound to a host: the rest come from the
+   * host (and MODEL defaults to the host's name).
+   */
+  static final List<String> REQUIRED_HOST_LAYER_OPTIONS = List.of("HOST", "MODULE");
+
   /** CREATE LAYER options that may be given (defaults in {@link io.editdb.store.Layer}). */
   static final List<String> OPTIONAL_LAYER_OPTIONS =
       List.of(
+          "HOST",
+          "MAKER",
           "EXPERT_KIND",
           "MAX_RANK",
           "VISUAL_SIMILARITY",
@@ -57,7 +65,8 @@ final class DialectParser {
           "alpha",
           "author",
           "reason",
-          "weight_dtype");
+          "weight_dtype",
+          "image");
 
   /** Columns of edits the store fills in. */
   private static final Set<String> STORE_COLUMNS =
@@ -271,10 +280,19 @@ final class DialectParser {
     } while (acceptSymbol(','));
     Token close = peek(") closing the options");
     expectSymbol(')', ") or , after an option");
-    for (String req : REQUIRED_LAYER_OPTIONS) {
+    List<String> required =
+        options.containsKey("HOST") ? REQUIRED_HOST_LAYER_OPTIONS : REQUIRED_LAYER_OPTIONS;
+    for (String req : required) {
       if (!options.containsKey(req)) {
         throw error(
-            close, "CREATE LAYER needs " + req + "; required are " + REQUIRED_LAYER_OPTIONS);
+            close,
+            "CREATE LAYER needs "
+                + req
+                + "; required are "
+                + REQUIRED_LAYER_OPTIONS
+                + ", or "
+                + REQUIRED_HOST_LAYER_OPTIONS
+                + " for a layer bound to a host");
       }
     }
     expectEnd();

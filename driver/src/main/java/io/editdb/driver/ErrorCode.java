@@ -59,6 +59,12 @@ public enum ErrorCode {
    * INSERT INTO edits (layer, prompt, ...)} on a layer with TEXT_DIM 512
    */
   ENCODER_DIMENSION(7104, "22023"),
+  /**
+   * A statement that needs a host model on a layer bound to none, or whose host no binding on the
+   * class path serves (module editdb-model missing, or its weights). {@code INSERT INTO edits
+   * (layer, prompt, target, image) ...} on a layer created without HOST
+   */
+  NO_HOST(7105, "22023"),
   /** No layer of that name. {@code INSERT INTO edits (layer, ...) VALUES ('nope', ...)} */
   UNKNOWN_LAYER(7201, "23503"),
   /** No edit of that id. {@code ROLLBACK EDIT 999999} */

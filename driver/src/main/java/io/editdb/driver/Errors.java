@@ -53,6 +53,7 @@ final class Errors {
           case AUTHENTICATION -> ErrorCode.INVALID_AUTHORIZATION;
           case UNKNOWN_USER -> ErrorCode.UNKNOWN_USER;
           case DUPLICATE_USER -> ErrorCode.DUPLICATE_USER;
+          case NO_HOST -> ErrorCode.NO_HOST;
           case UNAVAILABLE -> null;
         };
     if (code == null) {

@@ -1,17 +1,28 @@
 package io.editdb.driver;
 
+import io.editdb.query.ApplierConfig;
 import io.editdb.query.Candidate;
+import io.editdb.query.ExpertApplier;
+import io.editdb.query.HostBinding;
+import io.editdb.query.HostBindings;
 import io.editdb.query.RouteQuery;
 import io.editdb.query.RoutedEdit;
 import io.editdb.query.Router;
 import io.editdb.query.TextEncoder;
+import io.editdb.store.Layer;
 import io.editdb.store.SqlFunctions;
 import io.editdb.store.StoreException;
 import java.util.List;
 
-/** Serves ROUTE, ROUTE_EXPLAIN and EMBED_TEXT of one store from its router and the encoder. */
-final class RouterFunctions implements SqlFunctions.Provider {
+/**
+ * Serves ROUTE, ROUTE_EXPLAIN and EMBED_TEXT of one store from its router and the encoder, and
+ * ASK from the layer's host (through {@link HostBindings}) with an expert applier of this store,
+ * created on the first ASK and closed with the store.
+ */
+final class RouterFunctions implements SqlFunctions.Provider, AutoCloseable {
   private final Router router;
+  private ExpertApplier applier; // guarded by this
+  private boolean closed; // guarded by this
 
   RouterFunctions(Router router) {
     this.router = router;
@@ -44,6 +55,49 @@ final class RouterFunctions implements SqlFunctions.Provider {
                     c.kept(),
                     c.why()))
         .toList();
+  }
+
+  @Override
+  public SqlFunctions.Asked ask(String layerName, byte[] image, String question, Long version) {
+    try {
+      Layer layer = router.store().layer(layerName);
+      if (!layer.hasHost()) {
+        throw new StoreException(StoreException.Kind.NO_HOST, "ASK needs a layer bound to a"
+            + " host model; layer " + layer.name() + " has none. Ask a layer created with HOST"
+            + " '<host>', MODULE '<layer>'");
+      }
+      HostBinding.Asked a = HostBindings.find(layer.host())
+          .ask(layer, router, applier(), List.of(new HostBinding.Question(image, question)),
+              version)
+          .get(0);
+      return new SqlFunctions.Asked(a.baseAnswer(), a.answer(), a.probability(),
+          a.routed().stream().map(RoutedEdit::editId).toList());
+    } catch (StoreException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      // inside H2 only a StoreException keeps its error code on the way out
+      throw new StoreException(StoreException.Kind.INVALID_VALUE, e.getMessage(), e);
+    }
+  }
+
+  private synchronized ExpertApplier applier() {
+    if (closed) {
+      throw new StoreException(StoreException.Kind.UNAVAILABLE, "the store is closed; reconnect");
+    }
+    if (applier == null) {
+      // One per store: the applier caches experts by edit id, which only a store makes unique.
+      applier = ExpertApplier.create(ApplierConfig.defaults(), router.store()::weights);
+    }
+    return applier;
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    if (applier != null) {
+      applier.close();
+      applier = null;
+    }
   }
 
   @Override

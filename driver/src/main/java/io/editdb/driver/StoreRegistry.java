@@ -23,7 +23,7 @@ final class StoreRegistry {
   private static final Logger LOG = LoggerFactory.getLogger(StoreRegistry.class);
 
   /** An open store and what is shared with it. */
-  record Handle(String key, EditStore store, Router router) {}
+  record Handle(String key, EditStore store, Router router, RouterFunctions functions) {}
 
   private static final class Entry {
     final Handle handle;
@@ -56,8 +56,9 @@ final class StoreRegistry {
       }
       try {
         Router router = new Router(store);
-        SqlFunctions.register(store, new RouterFunctions(router));
-        e = new Entry(new Handle(key, store, router));
+        RouterFunctions functions = new RouterFunctions(router);
+        SqlFunctions.register(store, functions);
+        e = new Entry(new Handle(key, store, router, functions));
       } catch (RuntimeException ex) {
         store.close();
         throw Errors.of(ex);
@@ -78,6 +79,7 @@ final class StoreRegistry {
     if (--e.connections == 0) {
       open.remove(handle.key());
       SqlFunctions.unregister(handle.store());
+      handle.functions().close();
       handle.store().close();
       LOG.debug("{} - closed with its last connection", handle.key());
     }

@@ -3,6 +3,7 @@ package io.editdb.driver;
 import static io.editdb.driver.ErrorCode.ENCODER_DIMENSION;
 import static io.editdb.driver.ErrorCode.INVALID_VALUE;
 import static io.editdb.driver.ErrorCode.MISSING_PARAMETER;
+import static io.editdb.driver.ErrorCode.NO_HOST;
 import static io.editdb.driver.ErrorCode.WRONG_TYPE;
 import static io.editdb.driver.HostileCase.UNSET;
 import static io.editdb.driver.HostileCase.custom;
@@ -412,6 +413,19 @@ final class HostileValues {
                         + blobs()
                         + ")");
               }
-            }));
+            }),
+        sql(
+            "an image on a layer bound to no host",
+            NO_HOST,
+            "INSERT INTO edits (layer, prompt, target, image) VALUES ('small', 'p', 't',"
+                + " X'89504E470D0A1A0A')"),
+        sql(
+            "ASK on a layer bound to no host",
+            NO_HOST,
+            "SELECT * FROM ASK('small', X'89504E470D0A1A0A', 'what is this')"),
+        sql(
+            "a host no binding serves",
+            NO_HOST,
+            "CREATE LAYER hostless (HOST 'no-such-host', MODULE 'blocks.1')"));
   }
 }

@@ -64,13 +64,22 @@ final class HistoryChain {
         .add(action).add(actor).add(at).add(reason).add(contentHash).hex();
   }
 
+  /**
+   * The layer's content hash. Host and maker (schema version 5) are hashed after the rest, and
+   * only when one of them is set, so a layer without them, and every layer of a store written
+   * before version 5, keeps the hash it had.
+   */
   static String layerHash(Layer l) {
-    return new HistoryChain().add(l.id()).add(l.name()).add(l.model()).add(l.module())
+    HistoryChain c = new HistoryChain().add(l.id()).add(l.name()).add(l.model()).add(l.module())
         .add(l.dIn()).add(l.dOut()).add(l.visualDim()).add(l.textDim()).add(l.expertKind())
         .add(l.maxRank()).add(l.visualSimilarity()).add(l.visualScale()).add(l.visualThreshold())
         .add(l.maxCandidates()).add(l.textSimilarity()).add(l.textScale()).add(l.gate())
         .add(l.temperature()).add(l.nullLogit()).add(l.minGate()).add(l.topK())
-        .add(l.createdVersion()).hex();
+        .add(l.createdVersion());
+    if (l.host() != null || l.maker() != null) {
+      c.add("host").add(l.host()).add(l.maker());
+    }
+    return c.hex();
   }
 
   static String editHash(long id, String layer, String prompt, String target, String imageRef,

@@ -22,6 +22,10 @@ import java.util.regex.Pattern;
  * max_candidates 16, text_similarity COSINE, text_scale 30, gate SOFTMAX, temperature 1,
  * null_logit 12, min_gate 0.01, top_k 4 (0 keeps all). SOFTMAX because it alone can send a
  * query's weight to "no edit" when an unrelated question comes with an edited image.
+ *
+ * <p>{@code host} (null for none) names the host model the layer is bound to, through which an
+ * edit's keys and expert can be computed from an image ({@code io.editdb.query.HostBinding});
+ * {@code maker} (null for none, else upper case, e.g. FIT) names the expert maker it uses.
  */
 public record Layer(
     int id,
@@ -45,7 +49,9 @@ public record Layer(
     double nullLogit,
     double minGate,
     int topK,
-    long createdVersion) {
+    long createdVersion,
+    String host,
+    String maker) {
 
   /** Largest key dimension (LiveEdit's 4 slots of 1024). */
   public static final int MAX_KEY_DIM = 4096;
@@ -57,6 +63,7 @@ public record Layer(
   public static final int MAX_CANDIDATES = 1024;
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+  private static final Pattern MAKER = Pattern.compile("[A-Z][A-Z0-9_]{0,31}");
 
   /** True if the layer has visual keys; else the text key does the filtering. */
   /** The similarity of the hard filter: the visual key's, or the text key's on a text-only layer. */
@@ -72,7 +79,12 @@ public record Layer(
   Layer withIdentity(int newId, long version) {
     return new Layer(newId, name, model, module, dIn, dOut, visualDim, textDim, expertKind,
         maxRank, visualSimilarity, visualScale, visualThreshold, maxCandidates, textSimilarity,
-        textScale, gate, temperature, nullLogit, minGate, topK, version);
+        textScale, gate, temperature, nullLogit, minGate, topK, version, host, maker);
+  }
+
+  /** True if the layer is bound to a host model. */
+  public boolean hasHost() {
+    return host != null;
   }
 
   public static Builder builder(
@@ -102,6 +114,8 @@ public record Layer(
     private double nullLogit = 12.0;
     private double minGate = 0.01;
     private int topK = 4;
+    private String host;
+    private String maker;
 
     private Builder(
         String name, String model, String module, int dIn, int dOut, int visualDim, int textDim) {
@@ -127,6 +141,8 @@ public record Layer(
     public Builder optNullLogit(double v) { nullLogit = v; return this; }
     public Builder optMinGate(double v) { minGate = v; return this; }
     public Builder optTopK(int v) { topK = v; return this; }
+    public Builder optHost(String v) { host = v; return this; }
+    public Builder optMaker(String v) { maker = v; return this; }
 
     /** Validates every value (rule, value, fix in the message) and builds the layer. */
     public Layer build() {
@@ -155,9 +171,19 @@ public record Layer(
       }
       (visualDim == 0 ? textSimilarity : visualSimilarity)
           .checkThreshold("visual_threshold", visualThreshold);
+      if (host != null) {
+        text("host", host);
+      }
+      if (maker != null && (host == null || !MAKER.matcher(maker).matches())) {
+        throw bad(host == null
+            ? "maker needs a host to make experts with; maker=" + maker + ", host=null. Give"
+                + " HOST too, or leave MAKER out"
+            : "maker must be an upper-case word of up to 32 letters, digits or '_'; maker="
+                + maker + ". Use e.g. FIT");
+      }
       return new Layer(0, name, model, module, dIn, dOut, visualDim, textDim, expertKind, maxRank,
           visualSimilarity, visualScale, visualThreshold, maxCandidates, textSimilarity, textScale,
-          gate, temperature, nullLogit, minGate, topK, 0);
+          gate, temperature, nullLogit, minGate, topK, 0, host, maker);
     }
 
     private static void text(String what, String v) {

@@ -23,7 +23,8 @@ final class Rows {
         rs.getInt("max_candidates"), Similarity.valueOf(rs.getString("text_similarity")),
         rs.getDouble("text_scale"), GateMode.valueOf(rs.getString("gate")),
         rs.getDouble("temperature"), rs.getDouble("null_logit"), rs.getDouble("min_gate"),
-        rs.getInt("top_k"), rs.getLong("created_version"));
+        rs.getInt("top_k"), rs.getLong("created_version"), rs.getString("host"),
+        rs.getString("maker"));
   }
 
   static Optional<EditRecord> edit(Connection c, long id) throws SQLException {

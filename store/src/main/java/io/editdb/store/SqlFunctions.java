@@ -55,7 +55,22 @@ public final class SqlFunctions {
 
     /** The built-in text encoder's key for the text. */
     float[] embed(String text);
+
+    /**
+     * The answer of the layer's host to a question about an image (PNG bytes, or null), with the
+     * experts routed at the version (null: latest) applied.
+     */
+    default Asked ask(String layer, byte[] image, String question, Long version) {
+      throw new StoreException(UNAVAILABLE, "ASK needs a host binding, which the EditDB JDBC"
+          + " driver provides with module editdb-model on the class path");
+    }
   }
+
+  /**
+   * The row of {@code ASK}: the base model's answer, the edited model's, its probability and
+   * the routed edit ids (gate descending).
+   */
+  public record Asked(String baseAnswer, String answer, float probability, List<Long> routed) {}
 
   /** One row of {@code ROUTE}. Scores are raw similarities times the layer's scale. */
   public record Routed(long editId, float visualScore, float textScore, float gate) {}
@@ -239,6 +254,52 @@ public final class SqlFunctions {
           e.why());
     }
     return rs;
+  }
+
+  // ---- ASK ----
+
+  /** {@code ASK(layer, image, question)} at the latest version. */
+  public static ResultSet ask(Connection c, String layer, Value image, String question)
+      throws SQLException {
+    return ask(c, layer, image, question, null);
+  }
+
+  /** {@code ASK(layer, image, question, version)}: one row, what the model says at the version. */
+  public static ResultSet ask(
+      Connection c, String layer, Value image, String question, Long version)
+      throws SQLException {
+    SimpleResultSet rs = new SimpleResultSet();
+    rs.addColumn("BASE_ANSWER", Types.VARCHAR, 1024, 0);
+    rs.addColumn("ANSWER", Types.VARCHAR, 1024, 0);
+    rs.addColumn("PROBABILITY", Types.REAL, 24, 0);
+    rs.addColumn("ROUTED", Types.VARCHAR, 1_000_000, 0);
+    if (isColumnList(c)) {
+      return rs;
+    }
+    if (question == null) {
+      throw new StoreException(INVALID_VALUE,
+          "ASK needs a question; question=null. Give the question as text");
+    }
+    Asked a = provider(c, "ASK").ask(layer, bytes(image, "image"), question, version);
+    StringBuilder ids = new StringBuilder();
+    for (Long id : a.routed()) {
+      ids.append(ids.isEmpty() ? "" : ",").append(id);
+    }
+    rs.addRow(a.baseAnswer(), a.answer(), a.probability(), ids.toString());
+    return rs;
+  }
+
+  /** Bytes of a binary argument; null for NULL. */
+  private static byte[] bytes(Value v, String what) {
+    if (v == null || v == ValueNull.INSTANCE) {
+      return null;
+    }
+    int type = v.getValueType();
+    if (type == Value.VARBINARY || type == Value.BINARY || type == Value.BLOB) {
+      return v.getBytes();
+    }
+    throw new StoreException(INVALID_VALUE, what + " must be binary (PNG bytes); it is "
+        + v.getType() + ". Bind a byte[] or pass X'89504E47...'");
   }
 
   // ---- EMBED_TEXT ----

@@ -32,7 +32,12 @@ public class StoreException extends IllegalArgumentException {
     /** No user of that name. */
     UNKNOWN_USER,
     /** A user of that name exists already. */
-    DUPLICATE_USER
+    DUPLICATE_USER,
+    /**
+     * The statement needs a host model, and the layer is bound to none, or no host binding on
+     * the class path serves its host (or cannot load it).
+     */
+    NO_HOST
   }
 
   private final Kind kind;

@@ -1,0 +1,94 @@
+package io.editdb.query;
+
+import io.editdb.store.ExpertKind;
+import io.editdb.store.Layer;
+import java.util.List;
+
+/**
+ * How EditDB's SQL surface reaches a host model without depending on one: a service, found with
+ * {@link java.util.ServiceLoader} (see {@link HostBindings}), that opens hosts by name. Module
+ * {@code editdb-model} implements it (its own scene host, and any {@code HostModel} registered in
+ * the JVM); a user's model plugs in the same way, by implementing this interface and listing the
+ * class in {@code META-INF/services/io.editdb.query.HostBinding}.
+ *
+ * <p>A layer bound to a host ({@code CREATE LAYER l (HOST 'editdb-scenes-v2', MODULE 'blocks.2',
+ * MAKER FIT)}) takes its shapes from {@link Host}, computes an edit's keys and expert from an
+ * image, a prompt and a target ({@link Host#makeEdit}), and answers questions at a version with
+ * the routed experts applied ({@link Host#ask}).
+ */
+public interface HostBinding {
+
+  /** Names of the hosts this binding serves now, for error messages. */
+  List<String> hosts();
+
+  /**
+   * The host of that name, or null when this binding does not serve it. Opening may load weights;
+   * implementations share one open host per name.
+   *
+   * @throws IllegalStateException when the binding serves the name but cannot open it (the
+   *     message says why and how to fix it)
+   */
+  Host open(String name);
+
+  /** A host model as a layer sees it. Safe for concurrent calls. */
+  interface Host {
+    String name();
+
+    /** The modules (layers of the host) experts can attach to, in forward order. */
+    List<String> modules();
+
+    /** Width of the hidden states at every module: the layer's d_in and d_out. */
+    int hiddenSize();
+
+    /** Width of the visual key: the layer's visual_dim. */
+    int visualDim();
+
+    /** Width of the text key: the layer's text_dim. */
+    int textDim();
+
+    /** Expert makers the host supports, upper case (e.g. FIT). */
+    List<String> makers();
+
+    /** The answers the host chooses from. */
+    List<String> answers();
+
+    /** Width and height, in pixels, of the images the host reads. */
+    int imageSize();
+
+    /**
+     * An edit's keys and expert from an image (PNG bytes), a prompt and the answer it should get,
+     * made by the layer's maker for the layer's module, expert kind and max rank.
+     *
+     * @throws IllegalArgumentException for an image that is not a PNG or not {@link #imageSize()}
+     *     square, or a target outside {@link #answers()}; nothing is made
+     */
+    MadeEdit makeEdit(Layer layer, byte[] png, String prompt, String target);
+
+    /**
+     * Answers questions (PNG bytes, or null for a text-only question) with the experts the router
+     * picks at {@code version} (null: latest) applied at the layer's module by {@code applier}.
+     */
+    List<Asked> ask(
+        Layer layer, Router router, ExpertApplier applier, List<Question> questions, Long version);
+  }
+
+  /** What a maker made for one edit: its keys and its expert (a: rank x d_in, b: d_out x rank). */
+  record MadeEdit(
+      float[] visualKey,
+      float[] textKey,
+      ExpertKind kind,
+      int rank,
+      float alpha,
+      float[] a,
+      float[] b,
+      double seconds) {}
+
+  /** One question: an image as PNG bytes (null for none) and its text. */
+  record Question(byte[] png, String text) {}
+
+  /**
+   * One answer: what the base model says, what the edited model says, the edited answer's
+   * probability, and the edits routed to it (gate descending).
+   */
+  record Asked(String baseAnswer, String answer, float probability, List<RoutedEdit> routed) {}
+}
