@@ -127,6 +127,12 @@ final class Demo {
     }
     recreate(dir);
     new Demo().run("jdbc:editdb:" + dir, requests, data);
+    Path pictures = Path.of(dir + "-pictures");
+    try (Connection c = DriverManager.getConnection("jdbc:editdb:" + dir, "demo", "")) {
+      new HostDemo(pictures).run(c);
+    }
+    System.out.println("\n=== Done. Explore it: ./editdb shell   (jdbc URL jdbc:editdb:" + dir
+        + ") ===");
   }
 
   static List<Request> load(Path file, int n) throws IOException {
@@ -246,7 +252,6 @@ final class Demo {
       } catch (SQLException e) {
         System.out.println("   -> refused, SQLState " + e.getSQLState() + ": " + e.getMessage());
       }
-      title("Done. Explore it: ./editdb shell   (jdbc URL " + url + ")");
     }
   }
 
@@ -275,12 +280,12 @@ final class Demo {
     }
   }
 
-  private static void show(Statement st, String q) throws SQLException {
+  static void show(Statement st, String q) throws SQLException {
     sql(q);
     print(st.executeQuery(q));
   }
 
-  private static void print(ResultSet rs) throws SQLException {
+  static void print(ResultSet rs) throws SQLException {
     try (rs) {
       ResultSetMetaData md = rs.getMetaData();
       int n = md.getColumnCount();
@@ -307,15 +312,15 @@ final class Demo {
     }
   }
 
-  private static void title(String s) {
+  static void title(String s) {
     System.out.println("\n=== " + s + " ===");
   }
 
-  private static void step(String s) {
+  static void step(String s) {
     System.out.println("\n--- " + s);
   }
 
-  private static void sql(String s) {
+  static void sql(String s) {
     System.out.println("   sql> " + s);
   }
 }
