@@ -467,30 +467,7 @@ public final class Scenes {
    *     #IMAGE_SIZE}x{@value #IMAGE_SIZE}
    */
   public static BufferedImage readPng(byte[] png) {
-    byte[] magic = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    boolean isPng = png != null && png.length > magic.length
-        && java.util.Arrays.equals(png, 0, magic.length, magic, 0, magic.length);
-    BufferedImage raw = null;
-    if (isPng) {
-      try {
-        raw = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
-      } catch (java.io.IOException e) {
-        raw = null; // reported below with the rule
-      }
-    }
-    if (raw == null) {
-      throw new IllegalArgumentException(
-          "an image must be PNG bytes; got " + (png == null ? "null" : png.length + " bytes")
-              + " that are not a readable PNG; send the picture as a PNG file's bytes");
-    }
-    pixels(raw); // refuses another size, saying which
-    BufferedImage rgb = new BufferedImage(IMAGE_SIZE, IMAGE_SIZE, BufferedImage.TYPE_INT_RGB);
-    for (int y = 0; y < IMAGE_SIZE; y++) {
-      for (int x = 0; x < IMAGE_SIZE; x++) {
-        rgb.setRGB(x, y, raw.getRGB(x, y) & 0xFFFFFF);
-      }
-    }
-    return rgb;
+    return PngImages.decode(png, IMAGE_SIZE);
   }
 
   /** The image as {@code [3, size, size]} floats in [-1, 1], channels R, G, B. */
