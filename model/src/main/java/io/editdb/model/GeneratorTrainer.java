@@ -49,8 +49,8 @@ import java.util.function.Consumer;
  * data version, time, the measured comparison) into {@code --out}:
  *
  * <pre>
- * java -cp ... io.editdb.model.GeneratorTrainer [--steps 3000] [--minutes 9] [--batch 48]
- *     [--lr 0.001] [--locality 1] [--seed 1] [--eval 200] [--out model/src/main/resources/io/editdb/model]
+ * java -cp ... io.editdb.model.GeneratorTrainer [--steps 4000] [--minutes 8] [--batch 48]
+ *     [--lr 0.001] [--locality 3] [--seed 1] [--eval 200] [--out model/src/main/resources/io/editdb/model]
  * </pre>
  */
 public final class GeneratorTrainer {
@@ -80,8 +80,8 @@ public final class GeneratorTrainer {
 
     /** What the shipped generator was trained with. */
     public static Options defaults() {
-      return new Options(GeneratorExpertMaker.Options.defaults(), 3000, 48, 16, 1e-3f, 1f, 1,
-          9 * 60);
+      return new Options(GeneratorExpertMaker.Options.defaults(), 4000, 48, 16, 1e-3f, 3f, 1,
+          8 * 60);
     }
   }
 
@@ -324,17 +324,22 @@ public final class GeneratorTrainer {
   /**
    * How one expert maker did on a list of edits, each expert applied alone through {@code
    * ExpertApplier} with gate 1 (no routing): edit success, held-out paraphrase, another drawing
-   * (edits with an image only), unrelated test samples unchanged, and time per edit.
+   * (edits with an image only), unrelated test samples unchanged (all of them, and those asking the
+   * edit's own question type, the harder probe), and time per edit.
    */
   public record Quality(String maker, int edits, double success, double paraphrase,
-      double redraw, int redraws, double locality, int localitySamples, double msPerEdit) {}
+      double redraw, int redraws, double locality, int localitySamples, double sameTypeLocality,
+      long sameTypePairs, double msPerEdit) {}
 
   /** Measures a maker (a function from an edit to its expert) on {@code edits}. */
   static Quality measure(String name, HostModel host, String layer, Scenes scenes,
       List<Edit> edits, int localitySamples, BiFunction<HostModel.Input, String, ExpertWeights> maker) {
     List<HostModel.Input> unrelated = new ArrayList<>();
+    List<QuestionType> unrelatedTypes = new ArrayList<>();
     for (int i = 0; i < localitySamples; i++) {
-      unrelated.add(HostModel.Input.of(scenes.sample(Split.TEST, 100_000 + i)));
+      Sample u = scenes.sample(Split.TEST, 100_000 + i);
+      unrelated.add(HostModel.Input.of(u));
+      unrelatedTypes.add(u.type());
     }
     Map<Long, ExpertWeights> made = new HashMap<>();
     int success = 0;
@@ -342,6 +347,8 @@ public final class GeneratorTrainer {
     int redraw = 0;
     int redraws = 0;
     long kept = 0;
+    long sameKept = 0;
+    long samePairs = 0;
     double nanos = 0;
     try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
         ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), made::get)) {
@@ -381,6 +388,10 @@ public final class GeneratorTrainer {
           }
           for (int j = 0; j < baseU.length; j++) {
             kept += after[off + j] == baseU[j] ? 1 : 0;
+            if (unrelatedTypes.get(j) == s.type()) {
+              sameKept += after[off + j] == baseU[j] ? 1 : 0;
+              samePairs++;
+            }
           }
         }
         made.remove(id);
@@ -389,7 +400,8 @@ public final class GeneratorTrainer {
     int n = edits.size();
     return new Quality(name, n, success / (double) n, para / (double) n,
         redraws == 0 ? Double.NaN : redraw / (double) redraws, redraws,
-        kept / (double) ((long) n * localitySamples), localitySamples, nanos / 1e6 / n);
+        kept / (double) ((long) n * localitySamples), localitySamples,
+        samePairs == 0 ? Double.NaN : sameKept / (double) samePairs, samePairs, nanos / 1e6 / n);
   }
 
   /** Trains the shipped generator, measures it against fit and writes both files. */
@@ -460,8 +472,9 @@ public final class GeneratorTrainer {
   private static String quality(Quality q) {
     return String.format(Locale.ROOT, "{\"edits\": %d, \"edit_success\": %.4f, \"paraphrase\":"
         + " %.4f, \"redraw\": %.4f, \"redraw_edits\": %d, \"locality\": %.4f,"
-        + " \"locality_samples\": %d, \"ms_per_edit\": %.2f}", q.edits(), q.success(),
-        q.paraphrase(), q.redraw(), q.redraws(), q.locality(), q.localitySamples(),
+        + " \"locality_samples\": %d, \"same_type_locality\": %.4f, \"same_type_pairs\": %d,"
+        + " \"ms_per_edit\": %.2f}", q.edits(), q.success(), q.paraphrase(), q.redraw(),
+        q.redraws(), q.locality(), q.localitySamples(), q.sameTypeLocality(), q.sameTypePairs(),
         q.msPerEdit());
   }
 
@@ -485,7 +498,7 @@ public final class GeneratorTrainer {
           "first_loss": %.4f,
           "last_loss": %.4f,
           "test": {
-            "protocol": "test split, first %d samples of the training mix, one counterfactual target each (same question type, not the host's answer, seed 2026); each expert applied alone with gate 1 through ExpertApplier, no routing; paraphrase = held-out phrasing template 0; redraw = variant 1 (edits with an image); locality = 100 unrelated test samples keep the host's answer",
+            "protocol": "test split, first %d samples of the training mix, one counterfactual target each (same question type, not the host's answer, seed 2026); each expert applied alone with gate 1 through ExpertApplier, no routing; paraphrase = held-out phrasing template 0; redraw = variant 1 (edits with an image); locality = 100 unrelated test samples keep the host's answer; same_type_locality = those of them asking the edit's question type",
             "generator": %s,
             "fit": %s
           },
