@@ -106,6 +106,42 @@ class GeneratorExpertMakerTest {
   }
 
   @Test
+  void optionsLimits() {
+    new GeneratorExpertMaker.Options("blocks.2", ExpertKind.LORA, 1, 1, 8);
+    new GeneratorExpertMaker.Options("blocks.2", ExpertKind.LORA, 64, 1, 4096);
+    for (int rank : new int[] {0, 65}) {
+      assertThrows(IllegalArgumentException.class,
+          () -> new GeneratorExpertMaker.Options("blocks.2", ExpertKind.LORA, rank, 1, 64));
+    }
+    for (int width : new int[] {7, 4097}) {
+      assertThrows(IllegalArgumentException.class,
+          () -> new GeneratorExpertMaker.Options("blocks.2", ExpertKind.LORA, 4, 1, width));
+    }
+    assertThrows(IllegalArgumentException.class,
+        () -> new GeneratorExpertMaker.Options("blocks.2", ExpertKind.LORA, 4, 0, 64));
+    GeneratorExpertMaker.Options g = GeneratorExpertMaker.Options.defaults();
+    new GeneratorTrainer.Options(g, 1, 2, 1, 1e-3f, 0, 1, 1);
+    assertThrows(IllegalArgumentException.class,
+        () -> new GeneratorTrainer.Options(g, 1, 1, 0, 1e-3f, 0, 1, 1));
+    assertThrows(IllegalArgumentException.class,
+        () -> new GeneratorTrainer.Options(g, 1, 2, 2, 1e-3f, 0, 1, 1));
+    assertThrows(IllegalArgumentException.class,
+        () -> new GeneratorTrainer.Options(g, 0, 2, 1, 1e-3f, 0, 1, 1));
+  }
+
+  /** Weights trained for one host refuse another (here: other scenes, so other answers). */
+  @Test
+  void weightsForAnotherHostAreRefused() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    gen.save(out);
+    try (SceneHost other = SceneHost.initialize(HostConfig.DEFAULT, Scenes.withSeed(99), 1)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> GeneratorExpertMaker.load(other, new ByteArrayInputStream(out.toByteArray())));
+      assertTrue(e.getMessage().contains("train a generator for this host"), e.getMessage());
+    }
+  }
+
+  @Test
   void weightsRoundTripAndDamageIsCaught() throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     gen.save(out);
