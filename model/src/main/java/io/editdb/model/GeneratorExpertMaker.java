@@ -360,6 +360,23 @@ public final class GeneratorExpertMaker implements AutoCloseable {
    * @throws IllegalArgumentException for a null input or a target outside the host's answers
    */
   public ExpertWeights make(HostModel.Input input, String target, long editId) {
+    return make(input, target, editId, 1f);
+  }
+
+  /**
+   * {@link #make(HostModel.Input, String, long)} for an expert the router is expected to apply at
+   * {@code gate}: the generator was trained at gate 1, and an expert at gate 0.5 flips few
+   * answers, so the stored alpha is divided by the gate ({@code delta} is linear in alpha, so at
+   * that gate the expert acts as trained). {@link FitExpertMaker.Options#gate()} is the same idea.
+   *
+   * @throws IllegalArgumentException also for a gate outside (0, 1]
+   */
+  public ExpertWeights make(HostModel.Input input, String target, long editId, float gate) {
+    if (!(gate > 0) || !(gate <= 1)) {
+      throw new IllegalArgumentException(
+          "the expected gate must be in (0, 1]; gate=" + gate
+              + "; pass the gate the router gives a matching query (1 when unsure)");
+    }
     if (input == null) {
       throw new IllegalArgumentException(
           "an edit needs an input (image and question); got null; pass HostModel.Input.of(...)");
@@ -375,7 +392,7 @@ public final class GeneratorExpertMaker implements AutoCloseable {
       NDArray h = host.hiddenAt(options.layer(), List.of(input), m);
       NDArray[] ab = generate(h, new long[] {t}, m);
       // generate's A is [1, r, d] and B [1, d, r]: row-major they are already the store's form.
-      return new ExpertWeights(editId, options.kind(), r, d, d, options.alpha(),
+      return new ExpertWeights(editId, options.kind(), r, d, d, options.alpha() / gate,
           ab[0].toFloatArray(), ab[1].toFloatArray());
     }
   }

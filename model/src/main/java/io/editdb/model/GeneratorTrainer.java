@@ -336,6 +336,13 @@ public final class GeneratorTrainer {
   /** Measures a maker (a function from an edit to its expert) on {@code edits}. */
   static Quality measure(String name, HostModel host, String layer, Scenes scenes,
       List<Edit> edits, int localitySamples, BiFunction<HostModel.Input, String, ExpertWeights> maker) {
+    return measure(name, host, layer, scenes, edits, localitySamples, 1f, maker);
+  }
+
+  /** {@link #measure} with every expert applied at {@code gate} (what a router might give it). */
+  static Quality measure(String name, HostModel host, String layer, Scenes scenes,
+      List<Edit> edits, int localitySamples, float gate,
+      BiFunction<HostModel.Input, String, ExpertWeights> maker) {
     List<HostModel.Input> unrelated = new ArrayList<>();
     List<QuestionType> unrelatedTypes = new ArrayList<>();
     for (int i = 0; i < localitySamples; i++) {
@@ -375,7 +382,7 @@ public final class GeneratorTrainer {
           NDArray h = hProbe.concat(hu, 0);
           List<List<ExpertApplier.Routed>> routed = new ArrayList<>();
           for (long r = h.getShape().get(0); r > 0; r--) {
-            routed.add(List.of(new ExpertApplier.Routed(id, 1f)));
+            routed.add(List.of(new ExpertApplier.Routed(id, gate)));
           }
           long[] after = host.continueFrom(layer, applier.apply(h, routed, null)).argMax(1)
               .toLongArray();

@@ -96,6 +96,10 @@ class GeneratorExpertMakerTest {
         assertThrows(IllegalArgumentException.class, () -> gen.make(edit(0), "banana"));
     assertTrue(e.getMessage().contains("banana"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> gen.make(edit(0), null));
+    for (float gate : new float[] {0f, 1.01f, Float.NaN}) {
+      assertThrows(IllegalArgumentException.class, () -> gen.make(edit(0), "japan", 1, gate));
+    }
+    assertEquals(2f * gen.options().alpha(), gen.make(edit(0), "japan", 1, 0.5f).alpha());
     e = assertThrows(IllegalArgumentException.class, () -> gen.make(null, "japan"));
     assertTrue(e.getMessage().contains("input"), e.getMessage());
     assertThrows(IllegalArgumentException.class,
