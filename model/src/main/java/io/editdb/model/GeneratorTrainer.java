@@ -42,7 +42,7 @@ import java.util.function.Consumer;
  * that differs from the host's answer. The loss is the cross entropy of the target on the edit
  * sample, on another training phrasing of it and on another drawing of it (generality), plus the
  * cross entropy of the host's own answer on other edits' samples with the expert applied to them
- * (locality). The host is frozen: only the generator's parameters get gradients. Held-out
+ * (locality; up to half of those ask the edit's own question type). The host is frozen: only the generator's parameters get gradients. Held-out
  * phrasings and the validation and test splits are never drawn here.
  *
  * <p>Command line; writes {@code generator-v1.params} and {@code generator-v1.json} (seed, command,
@@ -179,10 +179,10 @@ public final class GeneratorTrainer {
           long[] pick = new long[n * k];
           float[] keep = new float[n * k * answers];
           for (int i = 0; i < n; i++) {
+            int[] others = partners(b.edits(), i, k);
             for (int j = 0; j < k; j++) {
-              int other = (i + 1 + j) % n;
-              pick[i * k + j] = other;
-              keep[(i * k + j) * answers + (int) base[other]] = 1f;
+              pick[i * k + j] = others[j];
+              keep[(i * k + j) * answers + (int) base[others[j]]] = 1f;
             }
           }
           NDArray keepHot = m.create(keep, new Shape((long) n * k, answers));
@@ -231,6 +231,46 @@ public final class GeneratorTrainer {
       }
     }
     return new Result(g, step, (System.nanoTime() - start) / 1e9, first, last);
+  }
+
+  /**
+   * The {@code k} other edits of the batch that edit {@code i}'s expert must leave alone: up to half
+   * of them asking the same question type (the probe a random partner rarely is: same question,
+   * other picture), the rest the next ones in the batch. A sample asking the same question of the
+   * same entity, or the same text-only question, is never one: it is the same fact, which the
+   * edit should change.
+   */
+  private static int[] partners(List<Sample> batch, int i, int k) {
+    Sample e = batch.get(i);
+    int n = batch.size();
+    int[] out = new int[k];
+    int filled = 0;
+    for (int step = 1; step < n && filled < k / 2; step++) {
+      Sample o = batch.get((i + step) % n);
+      if (o.type() == e.type() && !sameFact(o, e)) {
+        out[filled++] = (i + step) % n;
+      }
+    }
+    for (int step = 1; step < n && filled < k; step++) {
+      int j = (i + step) % n;
+      Sample o = batch.get(j);
+      boolean taken = false;
+      for (int f = 0; f < filled; f++) {
+        taken |= out[f] == j;
+      }
+      if (!taken && !(o.type() == e.type() && sameFact(o, e))) {
+        out[filled++] = j;
+      }
+    }
+    for (; filled < k; filled++) { // a batch of near-duplicates: repeat what there is
+      out[filled] = filled == 0 ? (i + 1) % n : out[filled - 1];
+    }
+    return out;
+  }
+
+  private static boolean sameFact(Sample a, Sample b) {
+    return a.type() == b.type() && ((a.entityId() >= 0 && a.entityId() == b.entityId())
+        || (!a.hasImage() && !b.hasImage() && a.answer().equals(b.answer())));
   }
 
   /** Mean cross entropy of one-hot targets on the answers continued from edited hidden states. */
