@@ -4,6 +4,7 @@ import io.editdb.query.ExpertApplier;
 import io.editdb.query.HostBinding;
 import io.editdb.query.Router;
 import io.editdb.query.TextEncoder;
+import io.editdb.store.ExpertWeights;
 import io.editdb.store.Layer;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
@@ -16,14 +17,18 @@ import java.util.List;
  * encoder's key of the prompt.
  */
 final class HostEditing implements HostBinding.Host {
-  /** The makers this class runs. */
-  static final List<String> MAKERS = List.of("FIT");
+  /** The maker every host runs: optimise A and B on the edit (FitExpertMaker). */
+  static final String FIT = "FIT";
+
+  /** LiveEdit's hypernetwork (GeneratorExpertMaker), where a host has a trained one. */
+  static final String GENERATOR = "GENERATOR";
 
   private final String name;
   private final HostModel host;
   private final int imageSize;
   private final FitExpertMaker.Options fit;
   private final List<HostModel.Input> locality;
+  private final GeneratorExpertMaker generator; // null: the host has none
 
   /**
    * @param fit how experts are fitted (kind and rank then follow each layer)
@@ -31,11 +36,18 @@ final class HostEditing implements HostBinding.Host {
    */
   HostEditing(String name, HostModel host, int imageSize, FitExpertMaker.Options fit,
       List<HostModel.Input> locality) {
+    this(name, host, imageSize, fit, locality, null);
+  }
+
+  /** @param generator the host's trained generator, or null */
+  HostEditing(String name, HostModel host, int imageSize, FitExpertMaker.Options fit,
+      List<HostModel.Input> locality, GeneratorExpertMaker generator) {
     this.name = name;
     this.host = host;
     this.imageSize = imageSize;
     this.fit = fit;
     this.locality = List.copyOf(locality);
+    this.generator = generator;
   }
 
   HostModel host() {
@@ -69,7 +81,7 @@ final class HostEditing implements HostBinding.Host {
 
   @Override
   public List<String> makers() {
-    return MAKERS;
+    return generator == null ? List.of(FIT) : List.of(FIT, GENERATOR);
   }
 
   @Override
@@ -85,10 +97,10 @@ final class HostEditing implements HostBinding.Host {
   @Override
   public HostBinding.MadeEdit makeEdit(Layer layer, byte[] png, String prompt, String target) {
     EditedHost.checkFits(host, layer, TextEncoder.DIMENSION);
-    String maker = layer.maker() == null ? "FIT" : layer.maker();
-    if (!MAKERS.contains(maker)) {
+    String maker = layer.maker() == null ? FIT : layer.maker();
+    if (!makers().contains(maker)) {
       throw new IllegalArgumentException("layer " + layer.name() + " has maker " + maker
-          + ", which " + name + " does not run; its makers are " + MAKERS
+          + ", which " + name + " does not run; its makers are " + makers()
           + "; create the layer with MAKER FIT");
     }
     if (prompt == null || target == null) {
@@ -103,6 +115,10 @@ final class HostEditing implements HostBinding.Host {
     }
     BufferedImage image = PngImages.decode(png, imageSize);
     HostModel.Input edit = new HostModel.Input(image, prompt);
+    float[] textKey = TextEncoder.shared().encode(prompt);
+    if (maker.equals(GENERATOR)) {
+      return generate(layer, edit, target, host.visualKey(image), textKey);
+    }
     FitExpertMaker.Options o = new FitExpertMaker.Options(Math.min(fit.rank(), layer.maxRank()),
         layer.expertKind(), fit.alpha(), fit.gate(), fit.margin(), fit.maxSteps(),
         fit.learningRate(), fit.localityWeight(), fit.seed());
@@ -114,9 +130,30 @@ final class HostEditing implements HostBinding.Host {
           + " of " + f.localityCount() + "); nothing was inserted. Check that the prompt asks"
           + " what the target answers, or give the expert's weights yourself");
     }
-    float[] textKey = TextEncoder.shared().encode(prompt);
     return new HostBinding.MadeEdit(host.visualKey(image), textKey, f.kind(), f.rank(),
         f.alpha(), f.a(), f.b(), f.seconds());
+  }
+
+  /**
+   * One forward pass of the generator. It was trained for one module, kind and rank: a layer
+   * that differs is refused rather than given an expert of another shape.
+   */
+  private HostBinding.MadeEdit generate(Layer layer, HostModel.Input edit, String target,
+      float[] visualKey, float[] textKey) {
+    GeneratorExpertMaker.Options g = generator.options();
+    if (!layer.module().equals(g.layer()) || layer.expertKind() != g.kind()
+        || layer.maxRank() < g.rank()) {
+      throw new IllegalArgumentException("the generator of " + name + " makes rank-" + g.rank()
+          + " " + g.kind() + " experts at " + g.layer() + ", but layer " + layer.name() + " is "
+          + layer.expertKind() + " at " + layer.module() + " with MAX_RANK " + layer.maxRank()
+          + "; create the layer with MODULE '" + g.layer() + "', EXPERT_KIND " + g.kind()
+          + ", or use MAKER FIT");
+    }
+    long start = System.nanoTime();
+    ExpertWeights w = generator.make(edit, target);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new HostBinding.MadeEdit(visualKey, textKey, w.kind(), w.rank(), w.alpha(), w.a(),
+        w.b(), seconds);
   }
 
   @Override

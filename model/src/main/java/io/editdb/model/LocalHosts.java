@@ -81,7 +81,8 @@ public final class LocalHosts implements HostBinding {
         for (QuestionType.Kind k : QuestionType.Kind.values()) {
           locality.add(HostModel.Input.of(scenes.sample(Split.TRAIN, 1, k, Phrasing.TRAIN, 0)));
         }
-        h = new HostEditing(name, host, Scenes.IMAGE_SIZE, FitExpertMaker.Options.defaults(), locality);
+        h = new HostEditing(name, host, Scenes.IMAGE_SIZE, FitExpertMaker.Options.defaults(),
+            locality, GeneratorExpertMaker.load(host));
         HOSTS.put(name, h);
       }
       return h;
