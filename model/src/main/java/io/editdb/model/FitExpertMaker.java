@@ -15,6 +15,7 @@ import io.editdb.store.ExpertKind;
 import io.editdb.store.ExpertWeights;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -201,12 +202,7 @@ public final class FitExpertMaker {
             }
             gc.backward(loss);
           }
-          for (NDArray p : List.of(at, bt)) {
-            NDArray g = p.getGradient();
-            g.attach(s);
-            adam.update(p == at ? "a" : "b", p, g);
-            g.subi(g);
-          }
+          OptimizerSteps.step(adam, Map.of("a", at, "b", bt), s);
           steps++;
         }
       }

@@ -204,11 +204,10 @@ public final class GeneratorTrainer {
             gc.backward(l);
             loss = l.getFloat();
           }
-          for (Map.Entry<String, NDArray> e : g.parameters().entrySet()) {
-            NDArray grad = e.getValue().getGradient();
-            grad.attach(m);
-            adam.update(e.getKey(), e.getValue(), grad);
-            grad.subi(grad);
+          if (!OptimizerSteps.step(adam, g.parameters(), m)) {
+            log.accept("GeneratorTrainer - step " + step + " skipped: loss " + loss
+                + " or its gradients are not finite");
+            continue;
           }
         }
         step++;

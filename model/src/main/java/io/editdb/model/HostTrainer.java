@@ -155,29 +155,8 @@ public final class HostTrainer {
             gc.backward(l);
             loss = l.getFloat();
           }
-          // A step whose loss or gradients are not finite (seen once in CI: a short run at a
-          // high learning rate turned NaN) is skipped, so one bad batch cannot poison Adam's
-          // moments and every weight after it.
-          boolean finite = Float.isFinite(loss);
-          for (NDArray p : host.parameters().values()) {
-            NDArray grad = p.getGradient();
-            grad.attach(m);
-            finite = finite && !grad.isNaN().any().getBoolean()
-                && !grad.isInfinite().any().getBoolean();
-          }
-          for (Map.Entry<String, NDArray> e : host.parameters().entrySet()) {
-            NDArray grad = e.getValue().getGradient();
-            if (finite) {
-              adam.update(e.getKey(), e.getValue(), grad);
-            }
-            // PyTorch accumulates gradients: start the next step from zero (filled, since
-            // subtracting a non-finite gradient from itself would leave NaN behind)
-            if (finite) {
-              grad.subi(grad);
-            } else {
-              grad.set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
-            }
-          }
+          // a non-finite loss always brings non-finite gradients: the step is not applied
+          boolean finite = OptimizerSteps.step(adam, host.parameters(), m);
           if (!finite) {
             skipped++;
             log.accept("HostTrainer - step " + step + " skipped: loss " + loss
