@@ -210,7 +210,8 @@ final class EditDbConnection implements Connection {
     Role role = role();
     Rights.check(role, session.actor(), c);
     if (sqlGuard && c instanceof Command.RollbackEdits r) {
-      Rights.checkCondition(role, session.actor(), r.condition());
+      // the condition is standard SQL: the same friendly pre-check
+      Rights.checkDelegate(role, session.actor(), r.condition());
     }
     try {
       Outcome o = executor.run(c, params);

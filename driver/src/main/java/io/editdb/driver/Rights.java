@@ -65,14 +65,6 @@ final class Rights {
     }
   }
 
-  /**
-   * The friendly pre-check of the condition of ROLLBACK EDITS WHERE: the same words as standard
-   * SQL (H2's grants refuse the rest either way).
-   */
-  static void checkCondition(Role role, String user, String condition) throws SQLException {
-    checkDelegate(role, user, condition);
-  }
-
   /** Refuses standard SQL the role does not allow. */
   static void checkDelegate(Role role, String user, String sql) throws SQLException {
     if (role.mayAdminister()) {

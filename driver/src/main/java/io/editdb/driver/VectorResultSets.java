@@ -34,10 +34,11 @@ final class VectorResultSets {
         Proxy.newProxyInstance(
             VectorResultSets.class.getClassLoader(),
             new Class<?>[] {ResultSet.class},
-            new Handler(target, owner, h2));
+            new Handler(target, owner, h2, new String[1][]));
   }
 
-  private record Handler(ResultSet target, Statement owner, Connection h2)
+  /** {@code typeNames[0]}: the columns' SQL type names, read once when first needed. */
+  private record Handler(ResultSet target, Statement owner, Connection h2, String[][] typeNames)
       implements InvocationHandler {
     @Override
     public Object invoke(Object proxy, Method m, Object[] args) throws Throwable {
@@ -56,7 +57,7 @@ final class VectorResultSets {
               // H2 turns bytes into any requested class by Java deserialisation
               throw notDeserialised(col, type.getName());
             }
-            String typeName = target.getMetaData().getColumnTypeName(col);
+            String typeName = typeName(col);
             if (typeName != null && typeName.contains("JAVA_OBJECT")) {
               boolean plain = n == 1 || args[1] == byte[].class || args[1] == Object.class;
               if (typeName.equals("JAVA_OBJECT") && plain) {
@@ -79,7 +80,7 @@ final class VectorResultSets {
         }
         case "getArray" -> {
           if (n == 1) {
-            String typeName = target.getMetaData().getColumnTypeName(column(args[0]));
+            String typeName = typeName(column(args[0]));
             if (typeName != null && typeName.contains("JAVA_OBJECT")) {
               throw notDeserialised(column(args[0]), typeName);
             }
@@ -134,6 +135,20 @@ final class VectorResultSets {
       } catch (InvocationTargetException e) {
         throw e.getCause();
       }
+    }
+
+    /** The SQL type name of a column, from metadata read once per result set. */
+    private String typeName(int column) throws SQLException {
+      if (typeNames[0] == null) {
+        java.sql.ResultSetMetaData md = target.getMetaData();
+        String[] names = new String[md.getColumnCount() + 1];
+        for (int i = 1; i < names.length; i++) {
+          names[i] = md.getColumnTypeName(i);
+        }
+        typeNames[0] = names;
+      }
+      String[] names = typeNames[0];
+      return column >= 1 && column < names.length ? names[column] : null;
     }
 
     /** The column index of an index or a label. */
