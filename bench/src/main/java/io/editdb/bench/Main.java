@@ -8,7 +8,7 @@ import java.util.Arrays;
  * <pre>
  * ./editdb demo [--dir ./editdb-demo] [--data vqa_eval.json] [--edits 36]
  * ./editdb shell [jdbc-url] [user]
- * ./editdb bench [lifelong options] | bench store|routing|knn|fused|crash [args]
+ * ./editdb bench [lifelong options] | bench store|routing|knn|fused|crash|answers [args]
  * ./editdb host train [--minutes 19] [--out dir]
  * </pre>
  */
@@ -43,6 +43,7 @@ public final class Main {
       case "knn" -> KnnFormatBench.main(rest);
       case "fused" -> FusedApplyBench.main(rest);
       case "crash" -> io.editdb.bench.crash.CrashBench.main(rest);
+      case "answers" -> io.editdb.bench.answers.AnswerBench.main(rest);
       case "--help", "-h" -> System.out.println("""
           editdb bench [--data FILE] [--limit N] [--out DIR] [--quick]
               the lifelong-editing benchmark on E-VQA/E-IC records (default
@@ -53,7 +54,10 @@ public final class Main {
           editdb bench knn [n] [queries] [formats] [beams] [keep]
                                                       graph formats and beams for large layers
           editdb bench fused [options]                fused expert application vs loop
-          editdb bench crash [kills=300] [--seed S]   SIGKILL a writer, check what survives""");
+          editdb bench crash [kills=300] [--seed S]   SIGKILL a writer, check what survives
+          editdb bench answers [--edits 1500] [--quick]
+                                                      the lifelong benchmark on the edited host
+                                                      model's answers (answers --help)""");
       case "lifelong" -> LifelongBench.main(rest);
       default -> LifelongBench.main(args);
     }

@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * The edit hook: a host model with EditDB between its two halves at one layer. Per query it takes
- * the host's visual key of the real pixels and the text encoder's key of the question, routes with
+ * the host's visual key of the real pixels (of its no-image input for a text-only question) and the
+ * text encoder's key of the question, routes with
  * the store's {@link Router} at a version (hard visual filter, soft text gates), applies the routed
  * experts to the layer's hidden states with {@link ExpertApplier} (the code serving uses) and
  * continues the host from there to its answer.
@@ -62,7 +63,7 @@ public final class EditedHost {
           "an edited host needs a host, a layer, a router, an applier and a text encoder; one is"
               + " null; pass all five");
     }
-    checkFits(host, layer, encoder.dimension());
+    checkFits(host, layer, encoder.dimension(), true);
     this.host = host;
     this.layer = layer;
     this.router = router;
@@ -72,6 +73,14 @@ public final class EditedHost {
 
   /** Refuses a layer whose module or widths do not match the host. */
   static void checkFits(HostModel host, Layer layer, int textDim) {
+    checkFits(host, layer, textDim, false);
+  }
+
+  /**
+   * @param textOnly whether a text-only layer (visual_dim 0, its keys given explicitly) is
+   *     accepted: it routes by the question alone
+   */
+  private static void checkFits(HostModel host, Layer layer, int textDim, boolean textOnly) {
     if (!host.layers().contains(layer.module())) {
       throw new IllegalArgumentException(
           "layer " + layer.name() + " has module '" + layer.module() + "', which is not a layer of "
@@ -79,8 +88,9 @@ public final class EditedHost {
               + "; create the layer with one of them as MODULE");
     }
     int d = host.hiddenSize();
-    if (layer.dIn() != d || layer.dOut() != d || layer.visualDim() != host.visualKeyDim()
-        || layer.textDim() != textDim) {
+    boolean visualFits = layer.visualDim() == host.visualKeyDim()
+        || (textOnly && layer.visualDim() == 0);
+    if (layer.dIn() != d || layer.dOut() != d || !visualFits || layer.textDim() != textDim) {
       throw new IllegalArgumentException(
           "layer " + layer.name() + " has d_in " + layer.dIn() + ", d_out " + layer.dOut()
               + ", visual_dim " + layer.visualDim() + ", text_dim " + layer.textDim() + " but "
@@ -104,6 +114,14 @@ public final class EditedHost {
    * @throws IllegalArgumentException for an input the host cannot read or an unknown version
    */
   public List<Answer> answer(List<HostModel.Input> inputs, Long version) {
+    return answer(inputs, version, null);
+  }
+
+  /**
+   * {@link #answer(List, Long)} with the hard filter's threshold for these queries ({@code
+   * visualThreshold}; null: the layer's own), as {@code ROUTE} takes one.
+   */
+  public List<Answer> answer(List<HostModel.Input> inputs, Long version, Double visualThreshold) {
     if (inputs == null || inputs.isEmpty()) {
       throw new IllegalArgumentException(
           "answer needs at least one input; got " + (inputs == null ? "null" : "none")
@@ -130,9 +148,11 @@ public final class EditedHost {
       boolean any = false;
       for (int i = 0; i < n; i++) {
         HostModel.Input in = inputs.get(i);
-        float[] visual = in.image() == null ? null : host.visualKey(in.image());
-        List<RoutedEdit> r =
-            router.route(new RouteQuery(layer.name(), visual, textKeys[i], version, null));
+        // A visual layer keys a text-only question too (the host's no-image key), so that it is
+        // searched like any other query; a text-only layer routes by the question alone.
+        float[] visual = layer.hasVisual() ? host.visualKey(in.image()) : null;
+        List<RoutedEdit> r = router.route(
+            new RouteQuery(layer.name(), visual, textKeys[i], version, visualThreshold));
         routed.add(List.copyOf(r));
         gates.add(r.stream().map(e -> new ExpertApplier.Routed(e.editId(), e.gate())).toList());
         any |= !r.isEmpty();

@@ -122,6 +122,17 @@ public final class FitExpertMaker {
    * @param locality unrelated inputs whose answers must not change (may be empty)
    */
   public Fit fit(HostModel.Input edit, String target, List<HostModel.Input> locality) {
+    return fit(edit, target, locality, null);
+  }
+
+  /**
+   * Fits one expert starting from {@code from}'s A and B instead of a fresh start: the classic
+   * sequential fine-tuning baseline keeps training one update edit after edit this way.
+   *
+   * @param from an earlier fit of the same kind and rank by a maker of the same host and layer,
+   *     or null for a fresh start
+   */
+  public Fit fit(HostModel.Input edit, String target, List<HostModel.Input> locality, Fit from) {
     int t = host.answers().indexOf(target);
     if (t < 0) {
       throw new IllegalArgumentException(
@@ -166,6 +177,15 @@ public final class FitExpertMaker {
       }
       NDArray at = m.create(init, new Shape(d, r)); // A transposed: x [n, T, d] times it
       NDArray bt = m.zeros(new Shape(r, d)); // B transposed
+      if (from != null) {
+        if (from.kind() != options.kind() || from.rank() != r || from.d() != d) {
+          throw new IllegalArgumentException("a fit can continue only from a " + options.kind()
+              + " rank-" + r + " expert of width " + d + "; got " + from.kind() + " rank "
+              + from.rank() + ", width " + from.d() + "; start fresh (from = null)");
+        }
+        at = m.create(transpose(from.a(), r, d), new Shape(d, r));
+        bt = m.create(transpose(from.b(), d, r), new Shape(r, d));
+      }
       at.setRequiresGradient(true);
       bt.setRequiresGradient(true);
       Optimizer adam = Adam.builder().optLearningRateTracker(Tracker.fixed(options.learningRate()))
@@ -206,23 +226,22 @@ public final class FitExpertMaker {
           steps++;
         }
       }
-      float[] atv = at.toFloatArray();
-      float[] a = new float[r * d];
-      for (int j = 0; j < d; j++) {
-        for (int i = 0; i < r; i++) {
-          a[i * d + j] = atv[j * r + i];
-        }
-      }
-      float[] btv = bt.toFloatArray();
-      float[] b = new float[d * r];
-      for (int i = 0; i < r; i++) {
-        for (int o = 0; o < d; o++) {
-          b[o * r + i] = btv[i * d + o];
-        }
-      }
+      float[] a = transpose(at.toFloatArray(), d, r);
+      float[] b = transpose(bt.toFloatArray(), r, d);
       return new Fit(options.kind(), r, d, options.alpha(), a, b, reached, steps,
           (System.nanoTime() - start) / 1e9, margin, kept, n - 1);
     }
+  }
+
+  /** A row-major rows x cols matrix, transposed (row-major cols x rows). */
+  private static float[] transpose(float[] v, int rows, int cols) {
+    float[] out = new float[v.length];
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < cols; j++) {
+        out[j * rows + i] = v[i * cols + j];
+      }
+    }
+    return out;
   }
 
   private static float margin(float[] logits, int row, int width, int target) {

@@ -19,10 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -301,26 +299,11 @@ public final class GeneratorTrainer {
    * counterfactual target is drawn from.
    */
   static Map<QuestionType, int[]> answersByType(Scenes scenes, HostModel host) {
-    Map<QuestionType, List<String>> names = new EnumMap<>(QuestionType.class);
-    List<Entity> es = scenes.entities();
-    names.put(QuestionType.ENTITY_NAME, es.stream().map(Entity::name).toList());
-    names.put(QuestionType.ENTITY_COUNTRY, Arrays.asList(Scenes.COUNTRIES));
-    names.put(QuestionType.ENTITY_DECADE, Arrays.asList(Scenes.DECADES));
-    names.put(QuestionType.ENTITY_PRODUCT, Arrays.asList(Scenes.PRODUCTS));
-    names.put(QuestionType.LOGO_SHAPE, Arrays.asList(SceneGenerator.LOGO_SHAPE_NAMES));
-    names.put(QuestionType.COUNT, Arrays.asList(Scenes.NUMBERS).subList(1, 5));
-    names.put(QuestionType.COLOUR_OF_SHAPE, Arrays.asList(SceneGenerator.OBJECT_COLOURS));
-    names.put(QuestionType.SHAPE_OF_COLOUR, Arrays.asList(SceneGenerator.OBJECT_SHAPES));
-    names.put(QuestionType.SIZE_OF_COLOUR, Arrays.asList(SceneGenerator.SIZES));
-    names.put(QuestionType.SIDE_OF_COLOUR, List.of("left", "right"));
-    names.put(QuestionType.CAPITAL, Arrays.asList(Scenes.CAPITALS));
-    names.put(QuestionType.CONTINENT, List.copyOf(new LinkedHashSet<>(
-        Arrays.asList(Scenes.CONTINENTS))));
-    names.put(QuestionType.COLOUR_MIX, List.of("orange", "green", "purple"));
-    names.put(QuestionType.SUM, Arrays.asList(Scenes.NUMBERS));
     Map<QuestionType, int[]> out = new EnumMap<>(QuestionType.class);
-    names.forEach((type, list) -> out.put(type,
-        list.stream().mapToInt(a -> checkedIndex(host, a)).toArray()));
+    for (QuestionType type : QuestionType.values()) {
+      out.put(type, scenes.answersOf(type).stream().mapToInt(a -> checkedIndex(host, a))
+          .toArray());
+    }
     return out;
   }
 

@@ -81,7 +81,12 @@ public interface HostModel extends AutoCloseable {
   /** The whole forward pass: answer logits {@code [batch, answers]} owned by {@code manager}. */
   NDArray logits(List<Input> inputs, NDManager manager);
 
-  /** The edit's visual key: the model's pooled vision features of an image, unit length. */
+  /**
+   * The edit's visual key: the model's pooled vision features of an image, unit length. For a
+   * null image (a text-only question) the key of what the model reads in place of an image, so
+   * that a text-only query on a visual layer is searched like any other; a host with no such
+   * input returns null, and such queries are then never routed on a visual layer.
+   */
   float[] visualKey(BufferedImage image);
 
   /** Frees the model's tensors. */

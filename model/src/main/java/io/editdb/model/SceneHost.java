@@ -342,10 +342,10 @@ public final class SceneHost implements HostModel {
 
   @Override
   public float[] visualKey(BufferedImage image) {
-    return visualKeys(List.of(image))[0];
+    return visualKeys(java.util.Collections.singletonList(image))[0];
   }
 
-  /** {@link #visualKey} for many images at once. */
+  /** {@link #visualKey} for many images at once (a null image: the no-image key). */
   public float[][] visualKeys(List<BufferedImage> images) {
     if (images == null || images.isEmpty()) {
       throw new IllegalArgumentException(
@@ -354,12 +354,20 @@ public final class SceneHost implements HostModel {
     }
     try (NDManager m = manager.newSubManager()) {
       float[] pix = new float[images.size() * 3 * Scenes.IMAGE_SIZE * Scenes.IMAGE_SIZE];
+      float[] has = new float[images.size()];
       for (int i = 0; i < images.size(); i++) {
-        float[] one = Scenes.pixels(images.get(i));
-        System.arraycopy(one, 0, pix, i * one.length, one.length);
+        if (images.get(i) != null) {
+          float[] one = Scenes.pixels(images.get(i));
+          System.arraycopy(one, 0, pix, i * one.length, one.length);
+          has[i] = 1f;
+        }
       }
       NDArray x = m.create(pix, new Shape(images.size(), 3, Scenes.IMAGE_SIZE, Scenes.IMAGE_SIZE));
       NDArray pooled = stem(x).mean(new int[] {1});
+      // No image: the tokens the host reads instead (embed.noimage), pooled the same way.
+      NDArray img = m.create(has, new Shape(images.size(), 1));
+      pooled = pooled.mul(img).add(m.ones(new Shape(images.size(), 1)).sub(img)
+          .mul(p("embed.noimage").mean(new int[] {1})));
       NDArray unit = pooled.div(pooled.norm(new int[] {1}, true).maximum(1e-12f));
       float[] flat = unit.toFloatArray();
       float[][] out = new float[images.size()][config.hidden()];

@@ -167,6 +167,32 @@ public final class Scenes {
     return id;
   }
 
+  /**
+   * The answers a question of {@code type} can have, in a fixed order: what a counterfactual
+   * edit's target is drawn from.
+   */
+  public List<String> answersOf(QuestionType type) {
+    if (type == null) {
+      throw new IllegalArgumentException("answersOf needs a question type; got null");
+    }
+    return switch (type) {
+      case ENTITY_NAME -> entities.stream().map(Entity::name).toList();
+      case ENTITY_COUNTRY -> List.of(COUNTRIES);
+      case ENTITY_DECADE -> List.of(DECADES);
+      case ENTITY_PRODUCT -> List.of(PRODUCTS);
+      case LOGO_SHAPE -> List.of(SceneGenerator.LOGO_SHAPE_NAMES);
+      case COUNT -> List.of(NUMBERS).subList(1, 5);
+      case COLOUR_OF_SHAPE -> List.of(SceneGenerator.OBJECT_COLOURS);
+      case SHAPE_OF_COLOUR -> List.of(SceneGenerator.OBJECT_SHAPES);
+      case SIZE_OF_COLOUR -> List.of(SceneGenerator.SIZES);
+      case SIDE_OF_COLOUR -> List.of("left", "right");
+      case CAPITAL -> List.of(CAPITALS);
+      case CONTINENT -> List.copyOf(new java.util.LinkedHashSet<>(List.of(CONTINENTS)));
+      case COLOUR_MIX -> List.of("orange", "green", "purple");
+      case SUM -> List.of(NUMBERS);
+    };
+  }
+
   /** The training mix (50% entities, 42% object scenes, 8% text-only), training phrasings. */
   public Sample sample(Split split, long index) {
     return build(split, index, null, Phrasing.TRAIN, -1, 0);

@@ -1,0 +1,384 @@
+package io.editdb.bench.answers;
+
+import io.editdb.bench.answers.EditCase.Probe;
+import io.editdb.bench.answers.EditCase.ProbeKind;
+import io.editdb.bench.answers.Editors.Answered;
+import io.editdb.bench.answers.Editors.Editor;
+import io.editdb.bench.answers.Editors.StoreEditor;
+import io.editdb.bench.answers.Editors.UnroutedEditor;
+import io.editdb.bench.answers.Scores.Cell;
+import io.editdb.model.GeneratorExpertMaker;
+import io.editdb.model.HostModel;
+import io.editdb.model.LocalHosts;
+import io.editdb.model.SceneHost;
+import io.editdb.model.Scenes;
+import io.editdb.model.Split;
+import io.editdb.store.SearchMode;
+import io.editdb.query.TextEncoder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * The lifelong benchmark on answers (issue 14): edits of drawn scenes go into EditDB one commit
+ * each, and after 1, 10, 100, 1,000 and all of them the edited host model is asked the probes of
+ * every edit so far. Rel, T-Gen, M-Gen, T-Loc and M-Loc (the LiveEdit paper's metrics) are answer
+ * accuracy of the host, with two harder locality probes beside them (the edit's picture with
+ * another question; another picture with the edit's question), each with a bootstrap 95% interval
+ * and the routing-level figure (the edit's own expert routed first; nothing routed to a locality
+ * probe). Settings are chosen on the validation split and reported on the test split.
+ *
+ * <pre>
+ * ./editdb bench answers [--edits 1500] [--validation 300] [--bootstrap 1000] [--out DIR] [--quick]
+ * </pre>
+ */
+public final class AnswerBench {
+  private static final long SEED = 2026;
+
+  /** How a run is sized. */
+  record Options(int edits, int validation, int bootstrap, Path out, double[] thresholds,
+      int fineTuneSteps) {
+    static Options parse(String[] args) {
+      int edits = 1500;
+      int validation = 300;
+      int bootstrap = 1000;
+      Path out = Paths.get("target", "answers");
+      boolean quick = false;
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        switch (a) {
+          case "--edits" -> edits = positive(a, args, ++i);
+          case "--validation" -> validation = positive(a, args, ++i);
+          case "--bootstrap" -> bootstrap = positive(a, args, ++i);
+          case "--out" -> out = Paths.get(value(a, args, ++i));
+          case "--quick" -> quick = true;
+          default -> throw new IllegalArgumentException("unknown option '" + a + "'; use --edits N,"
+              + " --validation N, --bootstrap N, --out DIR or --quick");
+        }
+      }
+      if (quick) {
+        return new Options(Math.min(edits, 40), Math.min(validation, 30), Math.min(bootstrap, 200),
+            out, new double[] {0.6, 0.8}, 30);
+      }
+      return new Options(edits, validation, bootstrap, out,
+          new double[] {0.5, 0.6, 0.7, 0.8, 0.9}, 30);
+    }
+
+    private static String value(String option, String[] args, int i) {
+      if (i >= args.length) {
+        throw new IllegalArgumentException(option + " needs a value; e.g. " + option + " 100");
+      }
+      return args[i];
+    }
+
+    private static int positive(String option, String[] args, int i) {
+      String v = value(option, args, i);
+      try {
+        int n = Integer.parseInt(v);
+        if (n >= 1) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new IllegalArgumentException(option + " must be a whole number >= 1; got '" + v + "'");
+    }
+
+    /** 1, 10, 100, 1,000, ... below the edit count, and the edit count itself. */
+    List<Integer> checkpoints() {
+      List<Integer> out = new ArrayList<>();
+      for (int k = 1; k < edits; k *= 10) {
+        out.add(k);
+      }
+      out.add(edits);
+      return out;
+    }
+  }
+
+  /** A layer's routing settings: its gate mode, null logit and the hard filter's threshold. */
+  record Setting(String family, String gate, double nullLogit, double threshold) {
+    boolean textOnly() {
+      return family.equals("text-only");
+    }
+
+    String ddl(String layer, String maker) {
+      String options = String.format(Locale.ROOT,
+          "EXPERT_KIND LIVEEDIT, GATE %s, NULL_LOGIT %s, VISUAL_THRESHOLD %s", gate, nullLogit,
+          threshold);
+      if (textOnly()) {
+        return "CREATE LAYER " + layer + " (MODEL '" + LocalHosts.SHIPPED + "', MODULE '"
+            + Editors.MODULE + "', D_IN 64, D_OUT 64, VISUAL_DIM 0, TEXT_DIM "
+            + TextEncoder.DIMENSION + ", MAX_RANK 4, " + options + ")";
+      }
+      return "CREATE LAYER " + layer + " (HOST '" + LocalHosts.SHIPPED + "', MODULE '"
+          + Editors.MODULE + "', MAKER " + maker + ", " + options + ")";
+    }
+
+    String label() {
+      return String.format(Locale.ROOT, "%s gates, null_logit %s, threshold %s", gate,
+          gate.equals("SOFTMAX") ? String.valueOf(nullLogit) : "-", threshold);
+    }
+  }
+
+  /** One measured line: a method after k edits. */
+  record Row(String split, String method, String router, int edits, Cell[] answers,
+      Cell[] routing, double msPerEdit, double msPerQuery) {}
+
+  private final Options options;
+  private final SceneHost host;
+  private final GeneratorExpertMaker generator;
+  private final Scenes scenes = Scenes.standard();
+  private final List<Row> rows = new ArrayList<>();
+
+  AnswerBench(Options options, SceneHost host, GeneratorExpertMaker generator) {
+    this.options = options;
+    this.host = host;
+    this.generator = generator;
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+      System.out.println("""
+          editdb bench answers [--edits 1500] [--validation 300] [--bootstrap 1000]
+                               [--out target/answers] [--quick]
+              the lifelong benchmark on the answers of EditDB's own host model: sequential
+              edits of drawn test scenes (one commit each), Rel, T-Gen, M-Gen, T-Loc, M-Loc with
+              bootstrap 95% intervals after 1, 10, 100, 1,000 and all edits, for LiveEdit
+              routing (both gate modes, exact and HNSW, generator and fit), text-only routing,
+              no routing and sequential fine-tuning; settings chosen on the validation split.
+              Writes results.csv, sweep.csv, results.md and answers.png to --out""");
+      return;
+    }
+    Options o = Options.parse(args);
+    try (SceneHost host = SceneHost.load();
+        GeneratorExpertMaker generator = GeneratorExpertMaker.load(host)) {
+      new AnswerBench(o, host, generator).run();
+    }
+  }
+
+  /** Runs the sweep and the test, writes the outputs; returns the rows. */
+  List<Row> run() throws Exception {
+    long start = System.nanoTime();
+    Files.createDirectories(options.out());
+    System.out.printf(Locale.ROOT, "Answer-level lifelong benchmark: %d test edits, %d validation"
+        + " edits, %s, host %s at %s%n", options.edits(), options.validation(),
+        Scenes.DATA_VERSION, LocalHosts.SHIPPED, Editors.MODULE);
+    List<EditCase> validation =
+        EditCase.build(scenes, host, Split.VALIDATION, options.validation(), SEED);
+    List<Setting> chosen = sweep(validation);
+    Setting live = chosen.get(0);
+    Setting soft = chosen.get(1);
+    Setting text = chosen.get(2);
+    Setting best = bestOf(live, soft);
+    List<EditCase> test = EditCase.build(scenes, host, Split.TEST, options.edits(), SEED + 1);
+    System.out.printf(Locale.ROOT, "%nTest split, %d edits; settings from validation:%n  LiveEdit"
+        + " gates: %s%n  softmax gates: %s%n  text-only: %s%n", test.size(), live.label(),
+        soft.label(), text.label());
+    sequential("LiveEdit routing, LIVEEDIT gates, generator", live, "GENERATOR", test, true);
+    sequential("LiveEdit routing, SOFTMAX gates, generator", soft, "GENERATOR", test, true);
+    sequential("LiveEdit routing, " + best.gate() + " gates, fit", best, "FIT", test, false);
+    sequential("text-only routing, generator", text, "GENERATOR", test, false);
+    try (Editor e = UnroutedEditor.everyExpert(host, generator)) {
+      sequential("no routing (every expert, gate 1)", "-", e, test, List.of());
+    }
+    try (Editor e = UnroutedEditor.fineTuning(host, options.fineTuneSteps())) {
+      sequential("sequential fine-tuning (full-rank, " + Editors.MODULE + ")", "-", e, test,
+          List.of());
+    }
+    Outputs.write(options.out(), rows, test.size());
+    System.out.printf(Locale.ROOT, "%nWrote results.csv, sweep.csv, results.md and answers.png"
+        + " to %s in %.1f min%n", options.out().toAbsolutePath(),
+        (System.nanoTime() - start) / 60e9);
+    return rows;
+  }
+
+  /**
+   * Chooses, on the validation split, the best setting of each family (LIVEEDIT gates, SOFTMAX
+   * gates, text-only) by the mean pass rate over all seven probes.
+   */
+  private List<Setting> sweep(List<EditCase> validation) throws Exception {
+    System.out.printf(Locale.ROOT, "%nValidation sweep (%d edits, all inserted, generator; mean"
+        + " pass rate of the seven probes):%n", validation.size());
+    List<Setting> out = new ArrayList<>();
+    String[][] families = {{"LiveEdit", "LIVEEDIT", "0"}, {"softmax", "SOFTMAX", "12"},
+        {"softmax", "SOFTMAX", "18"}, {"softmax", "SOFTMAX", "24"}, {"text-only", "SOFTMAX", "12"},
+        {"text-only", "SOFTMAX", "18"}};
+    Setting[] best = new Setting[3];
+    double[] bestScore = {-1, -1, -1};
+    for (String[] f : families) {
+      Setting base = new Setting(f[0], f[1], Double.parseDouble(f[2]), 0.8);
+      Path dir = freshDir("sweep");
+      try (StoreEditor e = new StoreEditor(dir, base.ddl("v", "GENERATOR"), "v", host,
+          base.textOnly() ? generator : null, SearchMode.EXACT)) {
+        for (EditCase c : validation) {
+          e.edit(c);
+        }
+        for (double t : options.thresholds()) {
+          Setting s = new Setting(base.family(), base.gate(), base.nullLogit(), t);
+          Row r = measure("validation", s.family() + ": " + s.label(), "exact", e, validation,
+              validation.size(), t, 0);
+          print(r);
+          double score = Scores.objective(r.answers());
+          int slot = f[0].equals("LiveEdit") ? 0 : f[0].equals("softmax") ? 1 : 2;
+          if (score > bestScore[slot]) {
+            bestScore[slot] = score;
+            best[slot] = s;
+          }
+        }
+      } finally {
+        deleteTree(dir);
+      }
+    }
+    out.addAll(List.of(best));
+    return out;
+  }
+
+  private Setting bestOf(Setting a, Setting b) {
+    double sa = -1;
+    double sb = -1;
+    for (Row r : rows) {
+      if (r.split().equals("validation")) {
+        double s = Scores.objective(r.answers());
+        if (r.method().endsWith(a.label())) {
+          sa = Math.max(sa, s);
+        }
+        if (r.method().endsWith(b.label())) {
+          sb = Math.max(sb, s);
+        }
+      }
+    }
+    return sa >= sb ? a : b;
+  }
+
+  /** A method on EditDB: edits inserted through SQL, asked with the exact scan (and HNSW). */
+  private void sequential(String method, Setting s, String maker, List<EditCase> test,
+      boolean alsoHnsw) throws Exception {
+    Path dir = freshDir("test");
+    try (StoreEditor e = new StoreEditor(dir, s.ddl("t", maker), "t", host,
+        s.textOnly() ? generator : null, SearchMode.EXACT)) {
+      sequential(method, "exact", e, test, alsoHnsw ? List.of(SearchMode.HNSW) : List.of());
+      if (e.refused() > 0) {
+        System.out.printf(Locale.ROOT, "  (%s: the maker refused %d of %d edits; their probes"
+            + " count as failed)%n", method, e.refused(), test.size());
+      }
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  /** Inserts the edits in order; at each checkpoint asks the probes of every edit so far. */
+  private void sequential(String method, String router, Editor e, List<EditCase> test,
+      List<SearchMode> alsoWith) throws SQLException {
+    List<Long> ids = new ArrayList<>();
+    long editNanos = 0;
+    for (int k : options.checkpoints()) {
+      while (ids.size() < k) {
+        long t0 = System.nanoTime();
+        ids.add(e.edit(test.get(ids.size())));
+        editNanos += System.nanoTime() - t0;
+      }
+      List<EditCase> done = test.subList(0, k);
+      double msPerEdit = editNanos / 1e6 / k;
+      print(measureIds(method, router, e, done, ids, msPerEdit));
+      for (SearchMode m : alsoWith) {
+        StoreEditor se = (StoreEditor) e;
+        se.searchWith(m);
+        print(measureIds(method, m.name().toLowerCase(Locale.ROOT), e, done, ids, msPerEdit));
+        se.searchWith(SearchMode.EXACT);
+      }
+    }
+  }
+
+  private Row measureIds(String method, String router, Editor e, List<EditCase> done,
+      List<Long> ids, double msPerEdit) {
+    Row r = score("test", method, router, e, done, ids, null, msPerEdit);
+    rows.add(r);
+    return r;
+  }
+
+  /** For the sweep: edit ids are 1..n in insertion order on a fresh store. */
+  private Row measure(String split, String method, String router, Editor e,
+      List<EditCase> done, int n, Double threshold, double msPerEdit) {
+    List<Long> ids = new ArrayList<>();
+    for (long i = 1; i <= n; i++) {
+      ids.add(i);
+    }
+    Row r = score(split, method, router, e, done, ids, threshold, msPerEdit);
+    rows.add(r);
+    return r;
+  }
+
+  private Row score(String split, String method, String router, Editor e, List<EditCase> done,
+      List<Long> ids, Double threshold, double msPerEdit) {
+    int kinds = ProbeKind.values().length;
+    List<HostModel.Input> inputs = new ArrayList<>(done.size() * kinds);
+    for (EditCase c : done) {
+      c.probes().forEach(p -> inputs.add(p.input()));
+    }
+    long t0 = System.nanoTime();
+    List<Answered> answered = e.ask(inputs, threshold);
+    double msPerQuery = (System.nanoTime() - t0) / 1e6 / inputs.size();
+    boolean[][] pass = new boolean[kinds][done.size()];
+    boolean[][] routed = new boolean[kinds][done.size()];
+    for (int i = 0; i < done.size(); i++) {
+      for (Probe p : done.get(i).probes()) {
+        Answered a = answered.get(i * kinds + p.kind().ordinal());
+        pass[p.kind().ordinal()][i] = a.answer().equals(p.expect());
+        routed[p.kind().ordinal()][i] = p.kind().wantsTarget
+            ? a.topEdit() == ids.get(i) : !a.routedAny();
+      }
+    }
+    Cell[] answers = Scores.of(pass, options.bootstrap(), SEED);
+    Cell[] routing = new Cell[kinds];
+    if (e.routes()) {
+      routing = Scores.of(routed, options.bootstrap(), SEED);
+    } else {
+      java.util.Arrays.fill(routing, Cell.NONE);
+    }
+    return new Row(split, method, router, done.size(), answers, routing, msPerEdit, msPerQuery);
+  }
+
+  private static void print(Row r) {
+    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-52s %-5s %5d |",
+        r.method(), r.router(), r.edits()));
+    for (ProbeKind k : ProbeKind.values()) {
+      Cell a = r.answers()[k.ordinal()];
+      Cell t = r.routing()[k.ordinal()];
+      sb.append(String.format(Locale.ROOT, " %s %s (%s) |", k.label, a.text(), t.text()));
+    }
+    sb.append(String.format(Locale.ROOT, " %.1f ms/edit, %.2f ms/query", r.msPerEdit(),
+        r.msPerQuery()));
+    System.out.println(sb);
+  }
+
+  private Path freshDir(String what) throws IOException {
+    Path dir = options.out().resolve("store-" + what);
+    deleteTree(dir);
+    return dir;
+  }
+
+  static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("deleting " + dir, e);
+    }
+  }
+
+  List<Row> rows() {
+    return rows;
+  }
+}
