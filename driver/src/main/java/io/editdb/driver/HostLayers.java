@@ -43,7 +43,16 @@ final class HostLayers {
     int d = agree(o, "D_IN", host.hiddenSize(), host);
     agree(o, "D_OUT", host.hiddenSize(), host);
     int visual = agree(o, "VISUAL_DIM", host.visualDim(), host);
-    int text = agree(o, "TEXT_DIM", host.textDim(), host);
+    int text = host.textDim();
+    if (o.containsKey("TEXT_DIM")) {
+      long v = Values.integer(required(o, "TEXT_DIM"), "TEXT_DIM");
+      if (!host.textDims().contains((int) v) || v != (int) v) {
+        throw ErrorCode.INVALID_VALUE.exception("TEXT_DIM " + v + " is not a text key width of"
+            + " host " + host.name() + ", which keys questions with widths " + host.textDims()
+            + "; leave TEXT_DIM out for " + host.textDim() + " or give one of them");
+      }
+      text = (int) v;
+    }
     String maker = host.makers().get(0);
     if (o.containsKey("MAKER")) {
       maker = Values.text(required(o, "MAKER"), "MAKER").toUpperCase(Locale.ROOT);
@@ -118,6 +127,11 @@ final class HostLayers {
         .author(Values.text(v.get("author"), "author"))
         .reason(Values.text(v.get("reason"), "reason"))
         .build();
+  }
+
+  /** A prompt's text key on a layer bound to a host, as the host keys that layer's questions. */
+  static float[] textKey(Layer layer, String prompt) {
+    return HostBindings.find(layer.host()).textKey(layer, prompt);
   }
 
   private static byte[] bytes(Object v) throws SQLException {

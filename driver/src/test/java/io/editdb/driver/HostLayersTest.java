@@ -1,5 +1,6 @@
 package io.editdb.driver;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -105,7 +106,7 @@ class HostLayersTest {
         assertEquals(32, rs.getInt(3));
         assertEquals(32, rs.getInt(4));
         assertEquals(32, rs.getInt(5));
-        assertEquals(384, rs.getInt(6));
+        assertEquals(32, rs.getInt(6), "the host's own question keys by default");
         assertEquals(HOST, rs.getString(7));
         assertEquals("FIT", rs.getString(8));
       }
@@ -256,11 +257,18 @@ class HostLayersTest {
         assertEquals(1, ps.executeUpdate());
       }
       assertEquals(1L, TestDb.scalar(c, "SELECT COUNT(*) FROM edits WHERE image_ref IS NULL"));
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT text_key FROM edits")) {
+        assertTrue(rs.next());
+        assertArrayEquals(host.questionKeys(List.of(s.question()))[0],
+            rs.getObject(1, float[].class), "text_key left out: the host keys the prompt");
+      }
       String[] routed = ask(c, png(s.image()), s.question(), null);
       assertNotEquals("", routed[3], "the hand-made expert is routed like any other");
       String[] none = ask(c, null, text.question(), null);
       assertEquals(none[0], none[1]);
-      assertEquals("", none[3], "a question without an image routes nothing on a visual layer");
+      assertEquals("", none[3], "a question without an image is searched with the host's"
+          + " no-image key, which no picture's key is near");
     }
   }
 

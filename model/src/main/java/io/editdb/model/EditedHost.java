@@ -63,7 +63,7 @@ public final class EditedHost {
           "an edited host needs a host, a layer, a router, an applier and a text encoder; one is"
               + " null; pass all five");
     }
-    checkFits(host, layer, encoder.dimension(), true);
+    checkFits(host, layer, true);
     this.host = host;
     this.layer = layer;
     this.router = router;
@@ -72,15 +72,15 @@ public final class EditedHost {
   }
 
   /** Refuses a layer whose module or widths do not match the host. */
-  static void checkFits(HostModel host, Layer layer, int textDim) {
-    checkFits(host, layer, textDim, false);
+  static void checkFits(HostModel host, Layer layer) {
+    checkFits(host, layer, false);
   }
 
   /**
    * @param textOnly whether a text-only layer (visual_dim 0, its keys given explicitly) is
    *     accepted: it routes by the question alone
    */
-  private static void checkFits(HostModel host, Layer layer, int textDim, boolean textOnly) {
+  private static void checkFits(HostModel host, Layer layer, boolean textOnly) {
     if (!host.layers().contains(layer.module())) {
       throw new IllegalArgumentException(
           "layer " + layer.name() + " has module '" + layer.module() + "', which is not a layer of "
@@ -90,12 +90,14 @@ public final class EditedHost {
     int d = host.hiddenSize();
     boolean visualFits = layer.visualDim() == host.visualKeyDim()
         || (textOnly && layer.visualDim() == 0);
-    if (layer.dIn() != d || layer.dOut() != d || !visualFits || layer.textDim() != textDim) {
+    List<Integer> textDims = QuestionKeys.widths(host);
+    if (layer.dIn() != d || layer.dOut() != d || !visualFits
+        || !textDims.contains(layer.textDim())) {
       throw new IllegalArgumentException(
           "layer " + layer.name() + " has d_in " + layer.dIn() + ", d_out " + layer.dOut()
               + ", visual_dim " + layer.visualDim() + ", text_dim " + layer.textDim() + " but "
-              + host.name() + " needs " + d + ", " + d + ", " + host.visualKeyDim() + ", "
-              + textDim + "; create the layer with HOST and leave the widths out, so they come"
+              + host.name() + " needs " + d + ", " + d + ", " + host.visualKeyDim() + ", one of "
+              + textDims + "; create the layer with HOST and leave the widths out, so they come"
               + " from the host");
     }
   }
@@ -142,7 +144,7 @@ public final class EditedHost {
       // The host reads the inputs first, so an input it cannot read is refused before routing.
       NDArray hidden = host.hiddenAt(module, inputs, m);
       float[] base = host.continueFrom(module, hidden).toFloatArray();
-      float[][] textKeys = encoder.encodeBatch(questions);
+      float[][] textKeys = QuestionKeys.of(host, layer.textDim(), encoder, questions);
       List<List<RoutedEdit>> routed = new ArrayList<>(n);
       List<List<ExpertApplier.Routed>> gates = new ArrayList<>(n);
       boolean any = false;

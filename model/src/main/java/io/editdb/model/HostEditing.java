@@ -76,7 +76,17 @@ final class HostEditing implements HostBinding.Host {
 
   @Override
   public int textDim() {
-    return TextEncoder.DIMENSION;
+    return textDims().get(0);
+  }
+
+  @Override
+  public List<Integer> textDims() {
+    return QuestionKeys.widths(host);
+  }
+
+  @Override
+  public float[] textKey(Layer layer, String text) {
+    return QuestionKeys.of(host, layer.textDim(), TextEncoder.shared(), List.of(text))[0];
   }
 
   @Override
@@ -96,7 +106,7 @@ final class HostEditing implements HostBinding.Host {
 
   @Override
   public HostBinding.MadeEdit makeEdit(Layer layer, byte[] png, String prompt, String target) {
-    EditedHost.checkFits(host, layer, TextEncoder.DIMENSION);
+    EditedHost.checkFits(host, layer);
     String maker = layer.maker() == null ? FIT : layer.maker();
     if (!makers().contains(maker)) {
       throw new IllegalArgumentException("layer " + layer.name() + " has maker " + maker
@@ -115,7 +125,8 @@ final class HostEditing implements HostBinding.Host {
     }
     BufferedImage image = PngImages.decode(png, imageSize);
     HostModel.Input edit = new HostModel.Input(image, prompt);
-    float[] textKey = TextEncoder.shared().encode(prompt);
+    float[] textKey =
+        QuestionKeys.of(host, layer.textDim(), TextEncoder.shared(), List.of(prompt))[0];
     if (maker.equals(GENERATOR)) {
       return generate(layer, edit, target, host.visualKey(image), textKey);
     }

@@ -89,6 +89,19 @@ public interface HostModel extends AutoCloseable {
    */
   float[] visualKey(BufferedImage image);
 
+  /**
+   * The model's own representation of questions, unit length, one row per question, for routing
+   * by text; null when the model offers none (then EditDB's built-in text encoder keys questions).
+   */
+  default float[][] questionKeys(List<String> questions) {
+    return null;
+  }
+
+  /** Width of {@link #questionKeys}, 0 when the model offers none. */
+  default int questionKeyDim() {
+    return 0;
+  }
+
   /** Frees the model's tensors. */
   @Override
   void close();

@@ -156,6 +156,46 @@ class EditedHostTest {
     }
   }
 
+  /**
+   * A text-only question on a visual layer is keyed with the host's no-image key and searched
+   * (so a visual layer's T-Loc can fail); a text-only layer routes by the question alone.
+   */
+  @Test
+  void aTextOnlyQuestionIsSearchedOnVisualAndTextOnlyLayers() {
+    Sample text = SCENES.sample(Split.TEST, 51, Kind.TEXT, Phrasing.TRAIN, 0);
+    Sample pictured = SCENES.sample(Split.TEST, 52, Kind.ENTITY, Phrasing.TRAIN, 0);
+    float[] noImage = host.visualKey(null);
+    assertEquals(host.visualKeyDim(), noImage.length);
+    assertEquals(1.0, dot(noImage, noImage), 1e-4, "unit length");
+    assertTrue(dot(noImage, host.visualKey(pictured.image())) < THRESHOLD,
+        "a picture does not pass for no picture");
+    Layer textOnly = Layer.builder("scenes_text_only", host.name(), MODULE, host.hiddenSize(),
+        host.hiddenSize(), 0, TextEncoder.DIMENSION).optExpertKind(ExpertKind.LIVEEDIT).build();
+    store.createLayer(textOnly, "test");
+    for (Layer on : List.of(layer, store.layer(textOnly.name()))) {
+      String target = SCENES.answers().get(
+          (SCENES.answerId(edited(on).answer(List.of(HostModel.Input.of(text)), null).get(0)
+              .answer()) + 1) % SCENES.answers().size());
+      FitExpertMaker.Fit f = new FitExpertMaker(host, MODULE, UNTRAINED_FIT)
+          .fit(HostModel.Input.of(text), target, List.of());
+      NewEdit.Builder b = NewEdit.builder(on.name(), text.question(), target)
+          .textKey(TextEncoder.shared().encode(text.question()))
+          .weights(f.a(), f.b(), f.rank(), f.alpha(), WeightDtype.F32);
+      long id = store.insert((on.hasVisual() ? b.visualKey(noImage) : b).build(), "test");
+      List<EditedHost.Answer> after = edited(on).answer(
+          List.of(HostModel.Input.of(text), HostModel.Input.of(pictured)), null);
+      assertEquals(id, after.get(0).routed().get(0).editId(), on.name());
+      assertEquals(target, after.get(0).answer(), on.name());
+      if (on.hasVisual()) {
+        assertEquals(List.of(), after.get(1).routed(), "the picture is filtered out");
+      }
+      try (StoreSession session = store.openSession("test")) {
+        session.rollbackEdit(id, "test: undo");
+        session.commit();
+      }
+    }
+  }
+
   @Test
   void aLayerThatDoesNotFitTheHostIsRefused() {
     Layer wrong = Layer.builder("other", host.name(), "blocks.9", 32, 32, 32, 384).build();

@@ -30,7 +30,8 @@ class LocalHostsTest {
         assertEquals("local-hosts-test", h.name());
         assertEquals(16, h.hiddenSize());
         assertEquals(16, h.visualDim());
-        assertEquals(384, h.textDim());
+        assertEquals(16, h.textDim(), "the host's own question keys by default");
+        assertEquals(List.of(16, 384), h.textDims(), "or the built-in encoder's");
         assertEquals(List.of("blocks.0"), h.modules());
         assertEquals(List.of("FIT"), h.makers());
         assertEquals(Scenes.IMAGE_SIZE, h.imageSize());

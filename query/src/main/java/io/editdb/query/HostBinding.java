@@ -43,8 +43,25 @@ public interface HostBinding {
     /** Width of the visual key: the layer's visual_dim. */
     int visualDim();
 
-    /** Width of the text key: the layer's text_dim. */
+    /** Width of the text key: the layer's text_dim when CREATE LAYER leaves it out. */
     int textDim();
+
+    /**
+     * Every text_dim a layer bound to this host may have, {@link #textDim()} first: each width
+     * names one way of keying questions (e.g. the host's own question representation, or the
+     * built-in text encoder's 384).
+     */
+    default List<Integer> textDims() {
+      return List.of(textDim());
+    }
+
+    /**
+     * The text key of a prompt on a layer bound to this host, as the host keys that layer's
+     * questions (its text_dim chooses how, see {@link #textDims()}).
+     *
+     * @throws IllegalArgumentException for a text the host cannot read
+     */
+    float[] textKey(Layer layer, String text);
 
     /** Expert makers the host supports, upper case (e.g. FIT). */
     List<String> makers();
