@@ -165,6 +165,9 @@ final class CommandExecutor {
     if (o.containsKey("NULL_LOGIT")) {
       b.optNullLogit(realOption(o, "NULL_LOGIT"));
     }
+    if (o.containsKey("VISUAL_WEIGHT")) {
+      b.optVisualWeight(realOption(o, "VISUAL_WEIGHT"));
+    }
     if (o.containsKey("MIN_GATE")) {
       b.optMinGate(realOption(o, "MIN_GATE"));
     }
@@ -260,6 +263,10 @@ final class CommandExecutor {
   }
 
   private static float[] encode(Layer layer, String prompt) throws SQLException {
+    if (layer.hasHost() && layer.textDim() != TextEncoder.DIMENSION && prompt != null
+        && prompt.length() <= NewEdit.MAX_TEXT) {
+      return HostLayers.textKey(layer, prompt); // the host keys the layer's questions itself
+    }
     if (layer.textDim() != TextEncoder.DIMENSION) {
       throw ErrorCode.ENCODER_DIMENSION.exception(
           "text_key was left out, so it would be"

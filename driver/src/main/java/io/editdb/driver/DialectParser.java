@@ -36,6 +36,7 @@ final class DialectParser {
       List.of(
           "HOST",
           "MAKER",
+          "VISUAL_WEIGHT",
           "EXPERT_KIND",
           "MAX_RANK",
           "VISUAL_SIMILARITY",

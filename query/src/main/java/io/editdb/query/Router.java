@@ -23,7 +23,8 @@ import java.util.Locale;
  *       search, or an exact scan below {@link RouterConfig#exactBelow()} edits. On a text-only
  *       layer (visual_dim 0) the text key does this step, with the same threshold and scale. A
  *       query without a visual key on a visual layer gets no candidates.
- *   <li>Soft routing: s_e = text_scale * similarity; gates by the layer's {@link GateMode}; gates
+ *   <li>Soft routing: s_e = text_scale * similarity (minus visual_weight times how far the
+ *       visual score is behind the best candidate's, on a layer that sets it); gates by the layer's {@link GateMode}; gates
  *       below min_gate dropped; at most top_k kept (0 = all).
  * </ol>
  *
@@ -147,9 +148,18 @@ public final class Router {
         dropped.add(new Candidate(h.editId(), visual, false, text, 0f, false, why));
       }
     }
+    // visual_weight 0 (the default): LiveEdit's gates, from the text alone. Above 0, each
+    // candidate loses visual_weight times how far its picture is behind the closest one's, so
+    // that of edits asked the same question the closest picture wins, and the closest one's logit
+    // (against the null logit) stays what the text gives.
+    double closest = Double.NEGATIVE_INFINITY;
+    for (KeyHit h : passed) {
+      closest = Math.max(closest, vScale * h.primary());
+    }
     double[] s = new double[passed.size()];
     for (int i = 0; i < s.length; i++) {
-      s[i] = tScale * passed.get(i).text();
+      s[i] = tScale * passed.get(i).text()
+          - layer.visualWeight() * (closest - vScale * passed.get(i).primary());
     }
     double[] gates = gates(layer, s);
     List<Candidate> scored = new ArrayList<>(s.length);

@@ -67,7 +67,7 @@ final class HistoryChain {
   /**
    * The layer's content hash. Host and maker (schema version 5) are hashed after the rest, and
    * only when one of them is set, so a layer without them, and every layer of a store written
-   * before version 5, keeps the hash it had.
+   * before version 5, keeps the hash it had; visual_weight (version 6) the same way.
    */
   static String layerHash(Layer l) {
     HistoryChain c = new HistoryChain().add(l.id()).add(l.name()).add(l.model()).add(l.module())
@@ -78,6 +78,9 @@ final class HistoryChain {
         .add(l.createdVersion());
     if (l.host() != null || l.maker() != null) {
       c.add("host").add(l.host()).add(l.maker());
+    }
+    if (l.visualWeight() != 0) { // schema version 6, hashed only when set, likewise
+      c.add("visual_weight").add(l.visualWeight());
     }
     return c.hex();
   }

@@ -26,6 +26,12 @@ import java.util.regex.Pattern;
  * <p>{@code host} (null for none) names the host model the layer is bound to, through which an
  * edit's keys and expert can be computed from an image ({@code io.editdb.query.HostBinding});
  * {@code maker} (null for none, else upper case, e.g. FIT) names the expert maker it uses.
+ *
+ * <p>{@code visual_weight} (default 0, schema version 6) takes from each candidate's gate logit how
+ * far its visual score is behind the best candidate's: s = text_scale * text - visual_weight *
+ * (best visual - visual). At 0 the gates come from the text alone, as in LiveEdit; above it, of
+ * candidates asked the same question the one whose picture is closest wins, while the closest
+ * one's logit is what its text gives.
  */
 public record Layer(
     int id,
@@ -51,7 +57,8 @@ public record Layer(
     int topK,
     long createdVersion,
     String host,
-    String maker) {
+    String maker,
+    double visualWeight) {
 
   /** Largest key dimension (LiveEdit's 4 slots of 1024). */
   public static final int MAX_KEY_DIM = 4096;
@@ -79,7 +86,8 @@ public record Layer(
   Layer withIdentity(int newId, long version) {
     return new Layer(newId, name, model, module, dIn, dOut, visualDim, textDim, expertKind,
         maxRank, visualSimilarity, visualScale, visualThreshold, maxCandidates, textSimilarity,
-        textScale, gate, temperature, nullLogit, minGate, topK, version, host, maker);
+        textScale, gate, temperature, nullLogit, minGate, topK, version, host, maker,
+        visualWeight);
   }
 
   /** True if the layer is bound to a host model. */
@@ -116,6 +124,7 @@ public record Layer(
     private int topK = 4;
     private String host;
     private String maker;
+    private double visualWeight = 0.0;
 
     private Builder(
         String name, String model, String module, int dIn, int dOut, int visualDim, int textDim) {
@@ -143,6 +152,7 @@ public record Layer(
     public Builder optTopK(int v) { topK = v; return this; }
     public Builder optHost(String v) { host = v; return this; }
     public Builder optMaker(String v) { maker = v; return this; }
+    public Builder optVisualWeight(double v) { visualWeight = v; return this; }
 
     /** Validates every value (rule, value, fix in the message) and builds the layer. */
     public Layer build() {
@@ -163,6 +173,10 @@ public record Layer(
       positive("text_scale", textScale);
       positive("temperature", temperature);
       finite("null_logit", nullLogit);
+      if (!(visualWeight >= 0) || Double.isInfinite(visualWeight)) {
+        throw bad("visual_weight must be a finite number >= 0; visual_weight=" + visualWeight
+            + ". Use 0 (gates from the text alone, LiveEdit's routing) or e.g. 50");
+      }
       if (!(minGate >= 0 && minGate < 1)) {
         throw bad("min_gate must be in [0, 1); min_gate=" + minGate + ". Use e.g. 0.01");
       }
@@ -183,7 +197,7 @@ public record Layer(
       }
       return new Layer(0, name, model, module, dIn, dOut, visualDim, textDim, expertKind, maxRank,
           visualSimilarity, visualScale, visualThreshold, maxCandidates, textSimilarity, textScale,
-          gate, temperature, nullLogit, minGate, topK, 0, host, maker);
+          gate, temperature, nullLogit, minGate, topK, 0, host, maker, visualWeight);
     }
 
     private static void text(String what, String v) {

@@ -24,7 +24,7 @@ final class Rows {
         rs.getDouble("text_scale"), GateMode.valueOf(rs.getString("gate")),
         rs.getDouble("temperature"), rs.getDouble("null_logit"), rs.getDouble("min_gate"),
         rs.getInt("top_k"), rs.getLong("created_version"), rs.getString("host"),
-        rs.getString("maker"));
+        rs.getString("maker"), rs.getDouble("visual_weight"));
   }
 
   static Optional<EditRecord> edit(Connection c, long id) throws SQLException {

@@ -136,13 +136,13 @@ public final class StoreSession implements AutoCloseable {
           + " module, d_in, d_out, visual_dim, text_dim, expert_kind, max_rank,"
           + " visual_similarity, visual_scale, visual_threshold, max_candidates,"
           + " text_similarity, text_scale, gate, temperature, null_logit, min_gate, top_k,"
-          + " created_version, host, maker)"
-          + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+          + " created_version, host, maker, visual_weight)"
+          + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
         Object[] v = {l.id(), l.name(), l.model(), l.module(), l.dIn(), l.dOut(), l.visualDim(),
             l.textDim(), l.expertKind().name(), l.maxRank(), l.visualSimilarity().name(),
             l.visualScale(), l.visualThreshold(), l.maxCandidates(), l.textSimilarity().name(),
             l.textScale(), l.gate().name(), l.temperature(), l.nullLogit(), l.minGate(),
-            l.topK(), l.createdVersion(), l.host(), l.maker()};
+            l.topK(), l.createdVersion(), l.host(), l.maker(), l.visualWeight()};
         for (int i = 0; i < v.length; i++) {
           ps.setObject(i + 1, v[i]);
         }
