@@ -45,7 +45,7 @@ public final class AnswerBench {
 
   /** How a run is sized. */
   record Options(int edits, int validation, int bootstrap, Path out, double[] thresholds,
-      int fineTuneSteps) {
+      int fineTuneSteps, List<Family> families) {
     static Options parse(String[] args) {
       int edits = 1500;
       int validation = 300;
@@ -66,10 +66,10 @@ public final class AnswerBench {
       }
       if (quick) {
         return new Options(Math.min(edits, 40), Math.min(validation, 30), Math.min(bootstrap, 200),
-            out, new double[] {0.6, 0.8}, 30);
+            out, new double[] {0.6, 0.8}, 30, AnswerBench.families());
       }
       return new Options(edits, validation, bootstrap, out,
-          new double[] {0.5, 0.6, 0.7, 0.8, 0.9}, 30);
+          new double[] {0.6, 0.7, 0.8, 0.9, 0.95}, 30, AnswerBench.families());
     }
 
     private static String value(String option, String[] args, int i) {
@@ -103,33 +103,76 @@ public final class AnswerBench {
     }
   }
 
-  /** A layer's routing settings: its gate mode, null logit and the hard filter's threshold. */
-  record Setting(String family, String gate, double nullLogit, double threshold) {
-    boolean textOnly() {
-      return family.equals("text-only");
+  /**
+   * A layer's routing settings: gate mode, null logit, the hard filter's threshold, the visual
+   * weight of the gate logits, and how questions are keyed (the host's own representation or the
+   * built-in encoder); a text-only layer routes by the question alone.
+   */
+  record Setting(String gate, double nullLogit, double threshold, double visualWeight,
+      boolean hostKeys, boolean textOnly) {
+
+    Setting withThreshold(double t) {
+      return new Setting(gate, nullLogit, t, visualWeight, hostKeys, textOnly);
     }
 
-    String ddl(String layer, String maker) {
-      String options = String.format(Locale.ROOT,
-          "EXPERT_KIND LIVEEDIT, GATE %s, NULL_LOGIT %s, VISUAL_THRESHOLD %s", gate, nullLogit,
-          threshold);
-      if (textOnly()) {
+    int textDim(HostModel host) {
+      return hostKeys ? host.questionKeyDim() : TextEncoder.DIMENSION;
+    }
+
+    String ddl(String layer, String maker, HostModel host) {
+      String options = String.format(Locale.ROOT, "EXPERT_KIND LIVEEDIT, GATE %s, NULL_LOGIT %s,"
+          + " VISUAL_THRESHOLD %s, VISUAL_WEIGHT %s, TEXT_DIM %d", gate, nullLogit, threshold,
+          visualWeight, textDim(host));
+      if (textOnly) {
         return "CREATE LAYER " + layer + " (MODEL '" + LocalHosts.SHIPPED + "', MODULE '"
-            + Editors.MODULE + "', D_IN 64, D_OUT 64, VISUAL_DIM 0, TEXT_DIM "
-            + TextEncoder.DIMENSION + ", MAX_RANK 4, " + options + ")";
+            + Editors.MODULE + "', D_IN 64, D_OUT 64, VISUAL_DIM 0, MAX_RANK 4, " + options + ")";
       }
       return "CREATE LAYER " + layer + " (HOST '" + LocalHosts.SHIPPED + "', MODULE '"
           + Editors.MODULE + "', MAKER " + maker + ", " + options + ")";
     }
 
     String label() {
-      return String.format(Locale.ROOT, "%s gates, null_logit %s, threshold %s", gate,
-          gate.equals("SOFTMAX") ? String.valueOf(nullLogit) : "-", threshold);
+      return String.format(Locale.ROOT, "%s%s gates%s, threshold %s%s%s",
+          textOnly ? "text-only, " : "", gate,
+          gate.equals("SOFTMAX") ? " null_logit " + fmt(nullLogit) : "",
+          fmt(threshold), visualWeight > 0 ? ", visual_weight " + fmt(visualWeight) : "",
+          hostKeys ? "" : ", encoder text keys");
+    }
+
+    private static String fmt(double v) {
+      return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
     }
   }
 
+  /** A family of settings swept together; its best on validation is run on test. */
+  record Family(String method, List<Setting> settings, boolean alsoHnsw) {}
+
+  /** The families: LiveEdit's routing as published, and what EditDB adds to it. */
+  static List<Family> families() {
+    List<Family> out = new ArrayList<>();
+    out.add(new Family("LiveEdit routing (LIVEEDIT gates)",
+        List.of(new Setting("LIVEEDIT", 0, 0.8, 0, true, false)), true));
+    out.add(new Family("LiveEdit routing (LIVEEDIT gates), encoder text keys",
+        List.of(new Setting("LIVEEDIT", 0, 0.8, 0, false, false)), false));
+    List<Setting> soft = new ArrayList<>();
+    List<Setting> weighted = new ArrayList<>();
+    for (double nl : new double[] {12, 18, 24}) {
+      soft.add(new Setting("SOFTMAX", nl, 0.8, 0, true, false));
+      for (double w : new double[] {30, 100}) {
+        weighted.add(new Setting("SOFTMAX", nl, 0.8, w, true, false));
+      }
+    }
+    out.add(new Family("SOFTMAX gates", soft, false));
+    out.add(new Family("SOFTMAX gates + visual weight", weighted, true));
+    out.add(new Family("text-only routing",
+        List.of(new Setting("SOFTMAX", 12, 0.8, 0, true, true),
+            new Setting("SOFTMAX", 18, 0.8, 0, true, true)), false));
+    return out;
+  }
+
   /** One measured line: a method after k edits. */
-  record Row(String split, String method, String router, int edits, Cell[] answers,
+  record Row(String split, String method, String setting, String router, int edits,
+      Cell[] answers,
       Cell[] routing, double msPerEdit, double msPerQuery) {}
 
   private final Options options;
@@ -173,25 +216,49 @@ public final class AnswerBench {
         Scenes.DATA_VERSION, LocalHosts.SHIPPED, Editors.MODULE);
     List<EditCase> validation =
         EditCase.build(scenes, host, Split.VALIDATION, options.validation(), SEED);
-    List<Setting> chosen = sweep(validation);
-    Setting live = chosen.get(0);
-    Setting soft = chosen.get(1);
-    Setting text = chosen.get(2);
-    Setting best = bestOf(live, soft);
+    List<Family> families = options.families();
+    List<Setting> chosen = new ArrayList<>();
+    List<Double> scores = new ArrayList<>();
+    System.out.printf(Locale.ROOT, "%nValidation sweep (%d edits, all inserted, generator;"
+        + " chosen by the mean pass rate of the seven probes):%n", validation.size());
+    for (Family f : families) {
+      double bestScore = -1;
+      Setting best = null;
+      for (Setting base : f.settings()) {
+        for (Row r : sweep(base, validation)) {
+          double score = Scores.objective(r.answers());
+          if (score > bestScore) {
+            bestScore = score;
+            best = settingOf(base, r);
+          }
+        }
+      }
+      chosen.add(best);
+      scores.add(bestScore);
+    }
     List<EditCase> test = EditCase.build(scenes, host, Split.TEST, options.edits(), SEED + 1);
-    System.out.printf(Locale.ROOT, "%nTest split, %d edits; settings from validation:%n  LiveEdit"
-        + " gates: %s%n  softmax gates: %s%n  text-only: %s%n", test.size(), live.label(),
-        soft.label(), text.label());
-    sequential("LiveEdit routing, LIVEEDIT gates, generator", live, "GENERATOR", test, true);
-    sequential("LiveEdit routing, SOFTMAX gates, generator", soft, "GENERATOR", test, true);
-    sequential("LiveEdit routing, " + best.gate() + " gates, fit", best, "FIT", test, false);
-    sequential("text-only routing, generator", text, "GENERATOR", test, false);
+    System.out.printf(Locale.ROOT, "%nTest split, %d edits; settings chosen on validation:%n",
+        test.size());
+    int overall = 0;
+    for (int i = 0; i < families.size(); i++) {
+      System.out.printf(Locale.ROOT, "  %-55s %s (validation score %.3f)%n",
+          families.get(i).method(), chosen.get(i).label(), scores.get(i));
+      if (!chosen.get(i).textOnly() && scores.get(i) > scores.get(overall)) {
+        overall = i;
+      }
+    }
+    for (int i = 0; i < families.size(); i++) {
+      Family f = families.get(i);
+      sequential(f.method() + ", generator", chosen.get(i), "GENERATOR", test, f.alsoHnsw());
+    }
+    sequential(families.get(overall).method() + ", fit", chosen.get(overall), "FIT", test,
+        false);
     try (Editor e = UnroutedEditor.everyExpert(host, generator)) {
-      sequential("no routing (every expert, gate 1)", "-", e, test, List.of());
+      sequential("no routing (every expert, gate 1)", "-", "-", e, test, List.of());
     }
     try (Editor e = UnroutedEditor.fineTuning(host, options.fineTuneSteps())) {
-      sequential("sequential fine-tuning (full-rank, " + Editors.MODULE + ")", "-", e, test,
-          List.of());
+      sequential("sequential fine-tuning (full-rank, " + Editors.MODULE + ")", "-", "-", e,
+          test, List.of());
     }
     Outputs.write(options.out(), rows, test.size());
     System.out.printf(Locale.ROOT, "%nWrote results.csv, sweep.csv, results.md and answers.png"
@@ -200,71 +267,46 @@ public final class AnswerBench {
     return rows;
   }
 
-  /**
-   * Chooses, on the validation split, the best setting of each family (LIVEEDIT gates, SOFTMAX
-   * gates, text-only) by the mean pass rate over all seven probes.
-   */
-  private List<Setting> sweep(List<EditCase> validation) throws Exception {
-    System.out.printf(Locale.ROOT, "%nValidation sweep (%d edits, all inserted, generator; mean"
-        + " pass rate of the seven probes):%n", validation.size());
-    List<Setting> out = new ArrayList<>();
-    String[][] families = {{"LiveEdit", "LIVEEDIT", "0"}, {"softmax", "SOFTMAX", "12"},
-        {"softmax", "SOFTMAX", "18"}, {"softmax", "SOFTMAX", "24"}, {"text-only", "SOFTMAX", "12"},
-        {"text-only", "SOFTMAX", "18"}};
-    Setting[] best = new Setting[3];
-    double[] bestScore = {-1, -1, -1};
-    for (String[] f : families) {
-      Setting base = new Setting(f[0], f[1], Double.parseDouble(f[2]), 0.8);
-      Path dir = freshDir("sweep");
-      try (StoreEditor e = new StoreEditor(dir, base.ddl("v", "GENERATOR"), "v", host,
-          base.textOnly() ? generator : null, SearchMode.EXACT)) {
-        for (EditCase c : validation) {
-          e.edit(c);
-        }
-        for (double t : options.thresholds()) {
-          Setting s = new Setting(base.family(), base.gate(), base.nullLogit(), t);
-          Row r = measure("validation", s.family() + ": " + s.label(), "exact", e, validation,
-              validation.size(), t, 0);
-          print(r);
-          double score = Scores.objective(r.answers());
-          int slot = f[0].equals("LiveEdit") ? 0 : f[0].equals("softmax") ? 1 : 2;
-          if (score > bestScore[slot]) {
-            bestScore[slot] = score;
-            best[slot] = s;
-          }
-        }
-      } finally {
-        deleteTree(dir);
+  /** One layer of the sweep: every validation edit inserted, asked at each threshold. */
+  private List<Row> sweep(Setting base, List<EditCase> validation) throws Exception {
+    List<Row> out = new ArrayList<>();
+    Path dir = freshDir("sweep");
+    try (StoreEditor e = editor(dir, base, "GENERATOR")) {
+      for (EditCase c : validation) {
+        e.edit(c);
       }
+      for (double t : options.thresholds()) {
+        Row r = measure(base.withThreshold(t).label(), e, validation, t);
+        print(r);
+        out.add(r);
+      }
+    } finally {
+      deleteTree(dir);
     }
-    out.addAll(List.of(best));
     return out;
   }
 
-  private Setting bestOf(Setting a, Setting b) {
-    double sa = -1;
-    double sb = -1;
-    for (Row r : rows) {
-      if (r.split().equals("validation")) {
-        double s = Scores.objective(r.answers());
-        if (r.method().endsWith(a.label())) {
-          sa = Math.max(sa, s);
-        }
-        if (r.method().endsWith(b.label())) {
-          sb = Math.max(sb, s);
-        }
+  private Setting settingOf(Setting base, Row r) {
+    for (double t : options.thresholds()) {
+      if (base.withThreshold(t).label().equals(r.setting())) {
+        return base.withThreshold(t);
       }
     }
-    return sa >= sb ? a : b;
+    throw new IllegalStateException("no threshold gave row " + r.method());
+  }
+
+  private StoreEditor editor(Path dir, Setting s, String maker) throws SQLException {
+    return new StoreEditor(dir, s.ddl("l", maker, host), "l", host,
+        s.textOnly() ? generator : null, s.textDim(host), SearchMode.EXACT);
   }
 
   /** A method on EditDB: edits inserted through SQL, asked with the exact scan (and HNSW). */
   private void sequential(String method, Setting s, String maker, List<EditCase> test,
       boolean alsoHnsw) throws Exception {
     Path dir = freshDir("test");
-    try (StoreEditor e = new StoreEditor(dir, s.ddl("t", maker), "t", host,
-        s.textOnly() ? generator : null, SearchMode.EXACT)) {
-      sequential(method, "exact", e, test, alsoHnsw ? List.of(SearchMode.HNSW) : List.of());
+    try (StoreEditor e = editor(dir, s, maker)) {
+      sequential(method, s.label(), "exact", e, test,
+          alsoHnsw ? List.of(SearchMode.HNSW) : List.of());
       if (e.refused() > 0) {
         System.out.printf(Locale.ROOT, "  (%s: the maker refused %d of %d edits; their probes"
             + " count as failed)%n", method, e.refused(), test.size());
@@ -275,7 +317,8 @@ public final class AnswerBench {
   }
 
   /** Inserts the edits in order; at each checkpoint asks the probes of every edit so far. */
-  private void sequential(String method, String router, Editor e, List<EditCase> test,
+  private void sequential(String method, String setting, String router, Editor e,
+      List<EditCase> test,
       List<SearchMode> alsoWith) throws SQLException {
     List<Long> ids = new ArrayList<>();
     long editNanos = 0;
@@ -287,36 +330,38 @@ public final class AnswerBench {
       }
       List<EditCase> done = test.subList(0, k);
       double msPerEdit = editNanos / 1e6 / k;
-      print(measureIds(method, router, e, done, ids, msPerEdit));
+      print(measureIds(method, setting, router, e, done, ids, msPerEdit));
       for (SearchMode m : alsoWith) {
         StoreEditor se = (StoreEditor) e;
         se.searchWith(m);
-        print(measureIds(method, m.name().toLowerCase(Locale.ROOT), e, done, ids, msPerEdit));
+        print(measureIds(method, setting, m.name().toLowerCase(Locale.ROOT), e, done, ids,
+            msPerEdit));
         se.searchWith(SearchMode.EXACT);
       }
     }
   }
 
-  private Row measureIds(String method, String router, Editor e, List<EditCase> done,
+  private Row measureIds(String method, String setting, String router, Editor e,
+      List<EditCase> done,
       List<Long> ids, double msPerEdit) {
-    Row r = score("test", method, router, e, done, ids, null, msPerEdit);
+    Row r = score("test", method, setting, router, e, done, ids, null, msPerEdit);
     rows.add(r);
     return r;
   }
 
   /** For the sweep: edit ids are 1..n in insertion order on a fresh store. */
-  private Row measure(String split, String method, String router, Editor e,
-      List<EditCase> done, int n, Double threshold, double msPerEdit) {
+  private Row measure(String setting, Editor e, List<EditCase> done, Double threshold) {
     List<Long> ids = new ArrayList<>();
-    for (long i = 1; i <= n; i++) {
+    for (long i = 1; i <= done.size(); i++) {
       ids.add(i);
     }
-    Row r = score(split, method, router, e, done, ids, threshold, msPerEdit);
+    Row r = score("validation", "sweep", setting, "exact", e, done, ids, threshold, 0);
     rows.add(r);
     return r;
   }
 
-  private Row score(String split, String method, String router, Editor e, List<EditCase> done,
+  private Row score(String split, String method, String setting, String router, Editor e,
+      List<EditCase> done,
       List<Long> ids, Double threshold, double msPerEdit) {
     int kinds = ProbeKind.values().length;
     List<HostModel.Input> inputs = new ArrayList<>(done.size() * kinds);
@@ -343,12 +388,13 @@ public final class AnswerBench {
     } else {
       java.util.Arrays.fill(routing, Cell.NONE);
     }
-    return new Row(split, method, router, done.size(), answers, routing, msPerEdit, msPerQuery);
+    return new Row(split, method, setting, router, done.size(), answers, routing, msPerEdit,
+        msPerQuery);
   }
 
   private static void print(Row r) {
-    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-52s %-5s %5d |",
-        r.method(), r.router(), r.edits()));
+    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-60s %-5s %5d |",
+        r.split().equals("validation") ? r.setting() : r.method(), r.router(), r.edits()));
     for (ProbeKind k : ProbeKind.values()) {
       Cell a = r.answers()[k.ordinal()];
       Cell t = r.routing()[k.ordinal()];

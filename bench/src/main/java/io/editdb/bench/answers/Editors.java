@@ -65,6 +65,7 @@ final class Editors {
     private final String layer;
     private final HostModel host;
     private final GeneratorExpertMaker explicitMaker; // null: the layer's host makes edits
+    private final int textDim;
     private final ExpertApplier applier;
     private final Map<SearchMode, EditedHost> asked = new HashMap<>();
     private SearchMode mode;
@@ -73,9 +74,11 @@ final class Editors {
     /**
      * @param ddl the {@code CREATE LAYER} statement of layer {@code layer}
      * @param explicitMaker for a layer bound to no host: makes each expert, inserted as weights
+     *     with the prompt's text key (the host's question key, or the encoder's from the prompt)
+     * @param textDim the layer's text key width
      */
     StoreEditor(Path dir, String ddl, String layer, HostModel host,
-        GeneratorExpertMaker explicitMaker, SearchMode mode) throws SQLException {
+        GeneratorExpertMaker explicitMaker, int textDim, SearchMode mode) throws SQLException {
       this.connection = DriverManager.getConnection("jdbc:editdb:" + dir, "bench", "");
       try (Statement st = connection.createStatement()) {
         st.execute(ddl);
@@ -84,6 +87,7 @@ final class Editors {
       this.layer = layer;
       this.host = host;
       this.explicitMaker = explicitMaker;
+      this.textDim = textDim;
       this.applier = ExpertApplier.create(ApplierConfig.defaults(), store::weights);
       this.mode = mode;
     }
@@ -95,10 +99,12 @@ final class Editors {
 
     @Override
     public long edit(EditCase c) throws SQLException {
+      boolean hostKey = textDim == host.questionKeyDim();
       String sql = explicitMaker == null
           ? "INSERT INTO edits (layer, prompt, target, image) VALUES (?, ?, ?, ?)"
           : "INSERT INTO edits (layer, prompt, target, image_ref, expert_a, expert_b, rank,"
-              + " alpha) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+              + " alpha" + (hostKey ? ", text_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                  : ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
       try (PreparedStatement ps = connection.prepareStatement(sql,
           Statement.RETURN_GENERATED_KEYS)) {
         ps.setString(1, layer);
@@ -113,6 +119,9 @@ final class Editors {
           ps.setObject(6, w.b());
           ps.setInt(7, w.rank());
           ps.setFloat(8, w.alpha());
+          if (hostKey) {
+            ps.setObject(9, host.questionKeys(List.of(c.edit().question()))[0]);
+          }
         }
         try {
           ps.executeUpdate();

@@ -37,7 +37,7 @@ final class Outputs {
   }
 
   static String csv(List<Row> rows, String split) {
-    StringBuilder sb = new StringBuilder("split,method,router,edits");
+    StringBuilder sb = new StringBuilder("split,method,setting,router,edits");
     for (ProbeKind k : ProbeKind.values()) {
       String c = k.name().toLowerCase(Locale.ROOT);
       sb.append(',').append(c).append(',').append(c).append("_lo,").append(c).append("_hi,")
@@ -48,7 +48,8 @@ final class Outputs {
       if (!r.split().equals(split)) {
         continue;
       }
-      sb.append(r.split()).append(",\"").append(r.method()).append("\",").append(r.router())
+      sb.append(r.split()).append(",\"").append(r.method()).append("\",\"")
+          .append(r.setting()).append("\",").append(r.router())
           .append(',').append(r.edits());
       for (ProbeKind k : ProbeKind.values()) {
         Cell a = r.answers()[k.ordinal()];
@@ -62,17 +63,18 @@ final class Outputs {
 
   /** The README's table: every method after 1,000 edits (if run) and after all of them. */
   static String markdown(List<Row> rows, int edits) {
-    StringBuilder sb = new StringBuilder("| method | router | edits |");
+    StringBuilder sb = new StringBuilder("| method | setting (from validation) | router | edits |");
     for (ProbeKind k : ProbeKind.values()) {
       sb.append(' ').append(k.label).append(" |");
     }
-    sb.append(" ms/edit |\n|---|---|---|");
+    sb.append(" ms/edit |\n|---|---|---|---|");
     sb.append("---|".repeat(ProbeKind.values().length)).append("---|\n");
     for (Row r : rows) {
       if (!r.split().equals("test") || (r.edits() != edits && r.edits() != 1000)) {
         continue;
       }
-      sb.append("| ").append(r.method()).append(" | ").append(r.router()).append(" | ")
+      sb.append("| ").append(r.method()).append(" | ").append(r.setting()).append(" | ")
+          .append(r.router()).append(" | ")
           .append(r.edits()).append(" |");
       for (ProbeKind k : ProbeKind.values()) {
         Cell a = r.answers()[k.ordinal()];
