@@ -10,6 +10,7 @@ import java.util.Arrays;
  * ./editdb shell [jdbc-url] [user]
  * ./editdb bench [lifelong options] | bench store|routing|knn|fused|crash|answers [args]
  * ./editdb host train [--minutes 19] [--out dir]
+ * ./editdb host keys [--minutes 6] [--out dir]
  * </pre>
  */
 public final class Main {
@@ -78,8 +79,22 @@ public final class Main {
       io.editdb.model.HostTrainer.main(rest);
       return;
     }
+    if (args.length > 0 && args[0].equals("keys")) {
+      String[] rest = Arrays.copyOfRange(args, 1, args.length);
+      if (rest.length > 0 && (rest[0].equals("--help") || rest[0].equals("-h"))) {
+        System.out.println("""
+            editdb host keys [--steps 3000] [--minutes 6] [--seed 1]
+                             [--out model/src/main/resources/io/editdb/model]
+                trains the shipped host's visual key head (contrastive, train split) and writes
+                host-v1.params with it and visual-keys-v1.json (seed, command, quality)""");
+        return;
+      }
+      io.editdb.model.VisualKeys.main(rest);
+      return;
+    }
     System.out.println("""
-        editdb host train [options]   train EditDB's own host model (host train --help)""");
+        editdb host train [options]   train EditDB's own host model (host train --help)
+        editdb host keys [options]    train its visual key head (host keys --help)""");
     if (args.length > 0 && !args[0].equals("--help") && !args[0].equals("-h")) {
       System.exit(2);
     }

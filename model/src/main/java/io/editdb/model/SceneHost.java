@@ -345,7 +345,12 @@ public final class SceneHost implements HostModel {
     return visualKeys(java.util.Collections.singletonList(image))[0];
   }
 
-  /** {@link #visualKey} for many images at once (a null image: the no-image key). */
+  /**
+   * {@link #visualKey} for many images at once (a null image: the no-image key). With a trained
+   * key head (tensors {@code keys.*}, {@link VisualKeys}) the key is the head's projection of the
+   * stem's visual tokens, trained so that another drawing of the same content lands near and other
+   * content far; without one, the mean of the tokens.
+   */
   public float[][] visualKeys(List<BufferedImage> images) {
     if (images == null || images.isEmpty()) {
       throw new IllegalArgumentException(
@@ -353,28 +358,59 @@ public final class SceneHost implements HostModel {
               + "; pass the images to key");
     }
     try (NDManager m = manager.newSubManager()) {
-      float[] pix = new float[images.size() * 3 * Scenes.IMAGE_SIZE * Scenes.IMAGE_SIZE];
-      float[] has = new float[images.size()];
-      for (int i = 0; i < images.size(); i++) {
-        if (images.get(i) != null) {
-          float[] one = Scenes.pixels(images.get(i));
-          System.arraycopy(one, 0, pix, i * one.length, one.length);
-          has[i] = 1f;
-        }
-      }
-      NDArray x = m.create(pix, new Shape(images.size(), 3, Scenes.IMAGE_SIZE, Scenes.IMAGE_SIZE));
-      NDArray pooled = stem(x).mean(new int[] {1});
-      // No image: the tokens the host reads instead (embed.noimage), pooled the same way.
-      NDArray img = m.create(has, new Shape(images.size(), 1));
-      pooled = pooled.mul(img).add(m.ones(new Shape(images.size(), 1)).sub(img)
-          .mul(p("embed.noimage").mean(new int[] {1})));
+      NDArray tokens = visualTokens(images, m);
+      NDArray pooled = VisualKeys.hasHead(params)
+          ? VisualKeys.project(tokens, params)
+          : tokens.mean(new int[] {1});
       NDArray unit = pooled.div(pooled.norm(new int[] {1}, true).maximum(1e-12f));
       float[] flat = unit.toFloatArray();
-      float[][] out = new float[images.size()][config.hidden()];
+      int width = (int) unit.getShape().get(1);
+      float[][] out = new float[images.size()][width];
       for (int i = 0; i < out.length; i++) {
-        System.arraycopy(flat, i * config.hidden(), out[i], 0, config.hidden());
+        System.arraycopy(flat, i * width, out[i], 0, width);
       }
       return out;
+    }
+  }
+
+  /**
+   * The stem's visual tokens {@code [images, 16, d]} (before the layer norm), in {@code m}; a
+   * null image has the tokens the host reads in its place ({@code embed.noimage}).
+   */
+  NDArray visualTokens(List<BufferedImage> images, NDManager m) {
+    float[] pix = new float[images.size() * 3 * Scenes.IMAGE_SIZE * Scenes.IMAGE_SIZE];
+    float[] has = new float[images.size()];
+    for (int i = 0; i < images.size(); i++) {
+      if (images.get(i) != null) {
+        float[] one = Scenes.pixels(images.get(i));
+        System.arraycopy(one, 0, pix, i * one.length, one.length);
+        has[i] = 1f;
+      }
+    }
+    NDArray x = m.create(pix, new Shape(images.size(), 3, Scenes.IMAGE_SIZE, Scenes.IMAGE_SIZE));
+    NDArray img = m.create(has, new Shape(images.size(), 1, 1));
+    return stem(x).mul(img).add(m.ones(new Shape(images.size(), 1, 1)).sub(img)
+        .mul(p("embed.noimage")));
+  }
+
+  /** Drops the key head, if any: keys are the mean of the visual tokens again. */
+  void removeKeyHead() {
+    for (String name : VisualKeys.TENSORS) {
+      NDArray old = params.remove(name);
+      if (old != null) {
+        old.close();
+      }
+    }
+  }
+
+  /** Adds or replaces the key head's tensors (the trainer's); they are copied into the host. */
+  void putKeyHead(Map<String, NDArray> head) {
+    for (Map.Entry<String, NDArray> e : head.entrySet()) {
+      NDArray old = params.put(e.getKey(), e.getValue().duplicate());
+      params.get(e.getKey()).attach(manager);
+      if (old != null) {
+        old.close();
+      }
     }
   }
 
