@@ -59,7 +59,9 @@ record EditCase(Sample edit, String target, List<Probe> probes) {
    * {@code n} edits of {@code split}: scenes of entities and of objects (text-only questions are
    * T-Loc's), at most one edit per (entity, question type) so that no two edits contradict each
    * other, each with a target drawn with {@code seed}. Locality probes come from indices no edit
-   * uses; their expected answers are the unedited host's.
+   * uses; their expected answers are the unedited host's; none asks a fact that any edit of the
+   * list changes (a company's country asked on another drawing of it is generality, not
+   * locality: the edit should change it).
    */
   static List<EditCase> build(Scenes scenes, HostModel host, Split split, int n, long seed) {
     Random rnd = new Random(seed);
@@ -67,8 +69,7 @@ record EditCase(Sample edit, String target, List<Probe> probes) {
     List<Sample> edits = new ArrayList<>(n);
     for (long i = 0; edits.size() < n; i++) {
       Sample s = scenes.sample(split, i);
-      String key = s.type() + "/" + (s.entityId() >= 0 ? "entity" + s.entityId() : "scene" + i);
-      if (s.type().kind() != QuestionType.Kind.TEXT && seen.add(key)) {
+      if (s.type().kind() != QuestionType.Kind.TEXT && seen.add(fact(s.type(), s))) {
         edits.add(s);
       }
     }
@@ -77,11 +78,12 @@ record EditCase(Sample edit, String target, List<Probe> probes) {
     for (Sample s : edits) {
       Sample tloc = scenes.sample(split, far++, QuestionType.Kind.TEXT, Phrasing.TRAIN, 0);
       Sample mloc = scenes.sample(split, far++);
-      while (!mloc.hasImage()) {
+      while (!mloc.hasImage() || seen.contains(fact(mloc.type(), mloc))) {
         mloc = scenes.sample(split, far++);
       }
       Sample other = scenes.sample(split, far++, s.type().kind(), Phrasing.TRAIN, 0);
-      while (other.entityId() >= 0 && other.entityId() == s.entityId()) {
+      while ((other.entityId() >= 0 && other.entityId() == s.entityId())
+          || seen.contains(fact(s.type(), other))) {
         other = scenes.sample(split, far++, s.type().kind(), Phrasing.TRAIN, 0);
       }
       int heldOut = s.type().templates(Phrasing.HELD_OUT).size();
@@ -91,7 +93,7 @@ record EditCase(Sample edit, String target, List<Probe> probes) {
           HostModel.Input.of(scenes.redraw(s, 1)),
           HostModel.Input.of(tloc),
           HostModel.Input.of(mloc),
-          new HostModel.Input(s.image(), otherQuestion(s)),
+          new HostModel.Input(s.image(), otherQuestion(s, seen)),
           new HostModel.Input(other.image(), s.question())});
     }
     // The unedited host's answers: the edit's (a target must differ) and the locality probes'.
@@ -133,17 +135,37 @@ record EditCase(Sample edit, String target, List<Probe> probes) {
   }
 
   /**
-   * Another question about the same picture: the next question type of the same kind, in its
-   * first training phrasing, about the first object drawn (the one the edit asks about).
+   * The fact a question type asks about a sample: (type, entity) for a drawn company, (type,
+   * scene) for a scene of objects; one edit per fact.
    */
-  static String otherQuestion(Sample s) {
+  static String fact(QuestionType type, Sample s) {
+    return type + "/" + (s.entityId() >= 0 ? "entity" + s.entityId()
+        : s.split() + "/scene" + s.index());
+  }
+
+  /**
+   * Another question about the same picture: the next question type of the same kind whose fact
+   * no edit changes, in its first training phrasing, about the first object drawn (the one the
+   * edit asks about); when every type's fact is edited, a question of the other kind.
+   */
+  static String otherQuestion(Sample s, Set<String> edited) {
     List<QuestionType> same = new ArrayList<>();
     for (QuestionType t : QuestionType.values()) {
       if (t.kind() == s.type().kind()) {
         same.add(t);
       }
     }
-    QuestionType next = same.get((same.indexOf(s.type()) + 1) % same.size());
+    QuestionType next = null;
+    for (int step = 1; step < same.size() && next == null; step++) {
+      QuestionType t = same.get((same.indexOf(s.type()) + step) % same.size());
+      if (!edited.contains(fact(t, s))) {
+        next = t;
+      }
+    }
+    if (next == null) {
+      next = s.type().kind() == QuestionType.Kind.ENTITY ? QuestionType.COUNT
+          : QuestionType.LOGO_SHAPE;
+    }
     String q = next.templates(Phrasing.TRAIN).get(0);
     if (!s.objects().isEmpty()) {
       DrawnObject first = s.objects().get(0);
