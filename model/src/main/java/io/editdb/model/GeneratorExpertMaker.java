@@ -247,30 +247,22 @@ public final class GeneratorExpertMaker implements AutoCloseable {
       head.attach(m);
       embed = head.div(head.norm(new int[] {1}, true).maximum(1e-6f));
     }
-    p.put("answer.embed", embed != null ? embed : normal(m, r, 1 / Math.sqrt(d),
+    p.put("answer.embed", embed != null ? embed : SceneHost.normal(m, r, 1 / Math.sqrt(d),
         host.answers().size(), d));
-    p.put("in.w", normal(m, r, 1 / Math.sqrt(3.0 * d), w, 3 * d));
+    p.put("in.w", SceneHost.normal(m, r, 1 / Math.sqrt(3.0 * d), w, 3 * d));
     p.put("in.b", m.zeros(new Shape(w)));
-    p.put("mid.w", normal(m, r, 1 / Math.sqrt(w), w, w));
+    p.put("mid.w", SceneHost.normal(m, r, 1 / Math.sqrt(w), w, w));
     p.put("mid.b", m.zeros(new Shape(w)));
-    p.put("a.w", normal(m, r, 0.1 / Math.sqrt(w), rd, w));
+    p.put("a.w", SceneHost.normal(m, r, 0.1 / Math.sqrt(w), rd, w));
     p.put("a.b", m.zeros(new Shape(rd)));
     p.put("a.key", m.full(new Shape(o.rank(), 1), (float) (1 / Math.sqrt(d))));
-    p.put("b.w", normal(m, r, 0.1 / Math.sqrt(w), rd, w));
+    p.put("b.w", SceneHost.normal(m, r, 0.1 / Math.sqrt(w), rd, w));
     p.put("b.b", m.zeros(new Shape(rd)));
     // B's columns start along the target's embedding, so a new expert already pushes toward it.
     p.put("b.target", m.full(new Shape(1, o.rank()), 0.5f));
     return new GeneratorExpertMaker(host, o, host.name(), m, p);
   }
 
-  private static NDArray normal(NDManager m, Random r, double std, long... shape) {
-    Shape s = new Shape(shape);
-    float[] v = new float[Math.toIntExact(s.size())];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) (r.nextGaussian() * std);
-    }
-    return m.create(v, s);
-  }
 
   private void checkParameters() {
     int rd = options.rank() * d;

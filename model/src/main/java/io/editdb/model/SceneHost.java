@@ -163,7 +163,8 @@ public final class SceneHost implements HostModel {
     return new SceneHost(config, Scenes.DATA_VERSION, scenes.questionWords(), scenes.answers(), m, p);
   }
 
-  private static NDArray normal(NDManager m, Random r, double std, long... shape) {
+  /** A tensor of normal draws with standard deviation {@code std}, from {@code r}. */
+  static NDArray normal(NDManager m, Random r, double std, long... shape) {
     Shape s = new Shape(shape);
     float[] v = new float[Math.toIntExact(s.size())];
     for (int i = 0; i < v.length; i++) {

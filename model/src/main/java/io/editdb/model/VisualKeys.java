@@ -77,9 +77,9 @@ public final class VisualKeys {
     int in = 16 * d;
     Random init = new Random(o.seed());
     Map<String, NDArray> p = new LinkedHashMap<>();
-    p.put("keys.w1", normal(m, init, Math.sqrt(2.0 / in), in, HIDDEN));
+    p.put("keys.w1", SceneHost.normal(m, init, Math.sqrt(2.0 / in), in, HIDDEN));
     p.put("keys.b1", m.zeros(new Shape(HIDDEN)));
-    p.put("keys.w2", normal(m, init, Math.sqrt(1.0 / HIDDEN), HIDDEN, d));
+    p.put("keys.w2", SceneHost.normal(m, init, Math.sqrt(1.0 / HIDDEN), HIDDEN, d));
     p.put("keys.b2", m.zeros(new Shape(d)));
     for (NDArray t : p.values()) {
       t.setRequiresGradient(true);
@@ -207,14 +207,6 @@ public final class VisualKeys {
     return s;
   }
 
-  private static NDArray normal(NDManager m, Random r, double std, long... shape) {
-    Shape s = new Shape(shape);
-    float[] v = new float[Math.toIntExact(s.size())];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) (r.nextGaussian() * std);
-    }
-    return m.create(v, s);
-  }
 
   /**
    * {@code editdb host keys [--steps 3000] [--minutes 6] [--seed 1] [--out DIR]}: trains the
