@@ -30,18 +30,30 @@ import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
 
 /**
- * The lifelong-editing benchmark (issue 5) on real edit requests: edits from an E-VQA / E-IC file
- * go into the store one by one; after 1, 10, 100, 1,000 and all edits the router is probed for
- * reliability (Rel), text and visual generality (T-Gen, M-Gen) and text and multimodal locality
- * (T-Loc, M-Loc), with its latency; for both gate modes, both router implementations, and a
- * visual and a text-only layer. The routing parameters are first chosen by a sweep on the first
- * edits. Text keys come from the built-in encoder; visual keys are derived from image paths
- * (the images are not shipped, see {@link VisualKeys}).
+ * The ROUTING-LEVEL lifelong benchmark (issue 5) on real edit requests, an UPPER BOUND on edit
+ * success: it measures whether the right expert is routed, not whether a model's answer changes
+ * (no model reads these images; {@code ./editdb bench answers} measures answers). Edits from an
+ * E-VQA / E-IC file go into the store one by one; after 1, 10, 100, 1,000 and all edits the router
+ * is probed for reliability (Rel), text and visual generality (T-Gen, M-Gen) and text and
+ * multimodal locality (T-Loc, M-Loc), with its latency; for both gate modes, both router
+ * implementations, and a visual and a text-only layer.
+ *
+ * <p>The records are split by position: every fifth (index 0, 5, 10, ...) is validation, on which
+ * alone the sweep chooses the routing parameters; the rest is the test split, the only one the
+ * lifelong run reports. Text keys come from the built-in encoder on the records' own texts (T-Gen
+ * the {@code rephrase}, M-Loc {@code m_loc_q}, T-Loc {@code loc}); visual keys are derived from
+ * image paths (the images are not shipped, see {@link VisualKeys}), so M-Gen's image rephrase is
+ * synthetic noise around its image's key; T-Loc on a visual layer is searched with a "no image"
+ * key, so it can fail. The answers of the records ({@code pred}, {@code alt}, {@code loc_ans},
+ * {@code m_loc_a}) are not read: with no model to answer, routing is all this can measure.
  *
  * <pre>java ... io.editdb.bench.LifelongBench [--data FILE] [--limit N] [--out DIR] [--quick]</pre>
  */
 public final class LifelongBench {
   private static final String DEFAULT_DATA = "../shared/data/evqa/vqa_eval.json";
+
+  /** Every this-many-th record (from index 0) is validation; the rest is the test split. */
+  static final int VALIDATION_EVERY = 5;
 
   private LifelongBench() {}
 
@@ -66,15 +78,27 @@ public final class LifelongBench {
   static void run(Options o) throws IOException {
     long start = System.nanoTime();
     Report out = new Report();
-    List<EditCase> cases = Dataset.load(o.data(), o.limit());
-    if (cases.isEmpty()) {
-      throw new IllegalArgumentException(o.data() + " holds no records");
+    List<EditCase> records = Dataset.load(o.data(), o.limit());
+    if (records.size() < 2) {
+      throw new IllegalArgumentException(o.data() + " holds " + records.size() + " records; the"
+          + " benchmark needs at least 2 (one to tune on, one to report)");
+    }
+    List<EditCase> validation = new ArrayList<>();
+    List<EditCase> cases = new ArrayList<>();
+    for (int i = 0; i < records.size(); i++) {
+      (i % VALIDATION_EVERY == 0 ? validation : cases).add(records.get(i));
     }
     String dataset = o.data().getFileName().toString();
     VisualKeys visual = new VisualKeys(o.rephraseCos());
-    out.line("EditDB lifelong-editing benchmark%s", o.quick() ? " (--quick)" : "");
-    out.line("data: %s, %d records in file order%s", o.data(), cases.size(),
-        o.limit() > 0 ? " (--limit " + o.limit() + ")" : "");
+    out.line("EditDB lifelong-editing benchmark, ROUTING LEVEL%s", o.quick() ? " (--quick)" : "");
+    out.line("ROUTING ONLY: an UPPER BOUND on edit success. It measures whether the right expert is"
+        + " routed, not whether an answer changes (no model reads these images; the answers pred,"
+        + " alt, loc_ans, m_loc_a are not read). Answers: ./editdb bench answers.");
+    out.line("data: %s, %d records in file order%s: every %dth (index 0, %d, ...) is validation"
+        + " (%d records, the sweep tunes on them only), the other %d the test split (the only"
+        + " one reported below)", o.data(), records.size(),
+        o.limit() > 0 ? " (--limit " + o.limit() + ")" : "", VALIDATION_EVERY, VALIDATION_EVERY,
+        validation.size(), cases.size());
     out.line("NOTE: %s (expected cosine %.2f with its image's key).", VisualKeys.DESCRIPTION,
         visual.rephraseCosine());
     out.line("      Unrelated images are therefore near-orthogonal, which makes the visual filter"
@@ -93,7 +117,7 @@ public final class LifelongBench {
 
     // ---- sweep ----
     t0 = System.nanoTime();
-    List<EditCase> subset = cases.subList(0, Math.min(o.sweepEdits(), cases.size()));
+    List<EditCase> subset = validation.subList(0, Math.min(o.sweepEdits(), validation.size()));
     Sweep.Grid grid = o.quick() ? Sweep.Grid.quick() : Sweep.Grid.full();
     Sweep.Result sweep = new Sweep(subset, visual, text, grid).run();
     double sweepS = (System.nanoTime() - t0) / 1e9;
@@ -110,16 +134,17 @@ public final class LifelongBench {
     List<Row> rows = runner.run(StoreConfig.directory(storeDir));
     double runS = (System.nanoTime() - t0) / 1e9;
     out.line("");
-    out.line("== Lifelong run: %s, %d edits, checkpoints %s, store on disk at %s ==", dataset,
-        cases.size(), SequentialRun.checkpoints(cases.size()), storeDir);
+    out.line("== Lifelong run, ROUTING LEVEL (an upper bound on edit success), test split: %s,"
+        + " %d edits, checkpoints %s, store on disk at %s ==", dataset, cases.size(),
+        SequentialRun.checkpoints(cases.size()), storeDir);
     out.line(runner.insertSummary() + ".");
     out.line("At each checkpoint a seeded sample of at most %d of the edits inserted so far is"
         + " probed (all of them up to %d); rates are fractions of that sample.", o.sample(),
         o.sample());
     out.line("Latency: wall time of Router.route per probe query, after at least %d untimed"
         + " routes and %.1f s at each checkpoint, each probe timed repeatedly at small"
-        + " checkpoints so that every percentile rests on at least %d timings (visual-layer T-Loc"
-        + " probes return before any search and are not timed); =EXACT: share of probes where"
+        + " checkpoints so that every percentile rests on at least %d timings (every probe"
+        + " searches, T-Loc on a visual layer with the no-image key); =EXACT: share of probes where"
         + " HNSW routed exactly as EXACT; load: the machine's 1-minute load average then (%d"
         + " cores; other processes inflate the p99).", SequentialRun.WARMUP_ROUTES,
         SequentialRun.WARMUP_NANOS / 1e9, SequentialRun.MIN_TIMINGS,
@@ -127,15 +152,16 @@ public final class LifelongBench {
     printRows(out, rows);
     printFinalSweep(out, runner.finalSweep(), chosen);
     printDefaults(out, sweep);
-    printRecommendation(out, sweep, runner.finalSweep());
 
     Csv.results(o.out().resolve("results.csv"), dataset, rows);
     Csv.sweep(o.out().resolve("sweep.csv"), dataset, List.of(sweep, runner.finalSweep()),
         chosen);
-    String note = "Visual keys derived from image paths, not pixels (images not shipped); text"
-        + " keys " + TextEncoder.MODEL_NAME + ". " + dataset + ", " + cases.size() + " edits.";
-    Charts.metrics(o.out().resolve("metrics.png"), rows, "Lifelong editing: success rate vs"
-        + " edits inserted, per layer, gate mode and router", note, cases.size());
+    String note = "Routing only: an upper bound on edit success. Visual keys derived from image"
+        + " paths, not pixels (images not shipped); text keys " + TextEncoder.MODEL_NAME + ". "
+        + dataset + " test split, " + cases.size() + " edits.";
+    Charts.metrics(o.out().resolve("metrics.png"), rows, "Lifelong editing, routing level:"
+        + " right expert routed vs edits inserted, per layer, gate mode and router", note,
+        cases.size());
     Charts.latency(o.out().resolve("latency.png"), rows, "Lifelong editing: routing latency vs"
         + " edits inserted", "Shared " + Runtime.getRuntime().availableProcessors() + "-core"
         + " machine: p99 includes other processes (load average per row in results.csv). "
@@ -264,8 +290,9 @@ public final class LifelongBench {
   private static void printFinalSweep(Report out, Sweep.Result r,
       Map<LayerConfig, Setting> chosen) {
     out.line("");
-    out.line("== Do the chosen settings hold in the full store? The same grid re-scored at %d"
-        + " edits, on the final checkpoint's sample of %d ==", r.edits(), r.probed());
+    out.line("== For information only (test split, not used to choose anything): the same grid"
+        + " re-scored at %d edits, on the final checkpoint's sample of %d ==", r.edits(),
+        r.probed());
     out.line("  %-31s %-62s %5s %5s %5s %5s %5s  %5s", "", "setting", "Rel", "T-Gen", "M-Gen",
         "M-Loc", "T-Loc", "mean");
     for (LayerConfig cfg : r.all().keySet()) {
@@ -287,33 +314,6 @@ public final class LifelongBench {
         + " defaults: max_candidates 16, min_gate 0.01, top_k 4, COSINE):", r.edits());
     for (Map.Entry<LayerConfig, Scored> e : r.best().entrySet()) {
       out.line("  %-20s %s", e.getKey().label(), e.getValue().setting().label());
-    }
-  }
-
-  /**
-   * Layer defaults must hold while a store grows, so the recommendation is the setting with the
-   * best mean over both: the sweep on the first edits and the re-score in the full store.
-   */
-  private static void printRecommendation(Report out, Sweep.Result early, Sweep.Result full) {
-    out.line("");
-    out.line("Recommended layer defaults (best average of the mean at %d edits and at %d edits;"
-        + " ties as in the sweep):", early.edits(), full.edits());
-    for (LayerConfig cfg : early.all().keySet()) {
-      Scored best = null;
-      double bestAvg = -1;
-      Scored bestFull = null;
-      for (Scored e : early.all().get(cfg)) {
-        Scored f = Sweep.find(full, cfg, e.setting());
-        double avg = (e.mean() + f.mean()) / 2;
-        if (best == null || avg > bestAvg + 1e-12
-            || (Math.abs(avg - bestAvg) <= 1e-12 && Sweep.RANKING.compare(e, best) < 0)) {
-          best = e;
-          bestAvg = avg;
-          bestFull = f;
-        }
-      }
-      out.line("  %-20s %-62s mean %.3f at %d, %.3f at %d", cfg.label(), best.setting().label(),
-          best.mean(), early.edits(), bestFull.mean(), full.edits());
     }
   }
 
@@ -439,12 +439,15 @@ public final class LifelongBench {
   }
 
   private static final String HELP = """
-      LifelongBench: the lifelong-editing benchmark on real edit requests (issue 5).
+      LifelongBench: the ROUTING-LEVEL lifelong-editing benchmark on real edit requests
+      (issue 5): an UPPER BOUND on edit success. It measures whether the right expert is
+      routed, not whether a model's answer changes (./editdb bench answers does that).
 
       Inserts the edits of an E-VQA / E-IC file one by one; after 1, 10, 100, 1,000 and all
       edits it measures Rel, T-Gen, M-Gen, M-Loc, T-Loc and routing latency for both gate
-      modes (LIVEEDIT, SOFTMAX), both routers (EXACT, HNSW), on a visual and a text-only layer,
-      with routing parameters chosen by a sweep on the first edits.
+      modes (LIVEEDIT, SOFTMAX), both routers (EXACT, HNSW), on a visual and a text-only layer.
+      Every fifth record is validation: the sweep chooses routing parameters on it alone; the
+      other records are the test split, the only one reported.
       Visual keys are DERIVED FROM IMAGE PATHS (images are not shipped), not from pixels.
 
       Options:
@@ -455,7 +458,7 @@ public final class LifelongBench {
                             metrics.png, latency.png, summary.txt, store/
         --quick             coarse sweep on 150 edits, samples of 100, 500 records
         --sample N          probed edits per checkpoint, seeded sample (default 300)
-        --sweep-edits N     edits the sweep runs on (default 300)
+        --sweep-edits N     validation edits the sweep runs on (default 300)
         --commit-every N    edits per commit after the first 100 (default 1)
         --rephrase-cos X    expected cosine of an image_rephrase key with its image (default 0.9)
         --seed N            seed of the checkpoint samples (default 7)

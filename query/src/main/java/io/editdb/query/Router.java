@@ -130,8 +130,12 @@ public final class Router {
     return decide(layer, hits, threshold);
   }
 
-  /** The hard filter and soft routing over the hits of one search (best first). */
-  static List<Candidate> decide(Layer layer, List<KeyHit> hits, double threshold) {
+  /**
+   * The hard filter and soft routing over the hits of one search (best first): every candidate,
+   * kept ones first by gate descending. Public so that offline tools (the lifelong sweep, which
+   * re-scores one search's hits under many settings) decide with this very code.
+   */
+  public static List<Candidate> decide(Layer layer, List<KeyHit> hits, double threshold) {
     double vScale = layer.visualScale();
     double tScale = layer.textScale();
     List<KeyHit> passed = new ArrayList<>();

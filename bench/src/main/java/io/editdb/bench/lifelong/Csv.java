@@ -24,14 +24,15 @@ public final class Csv {
   public static void results(Path file, String dataset, List<Row> rows) throws IOException {
     Layer defaults = Setting.defaults(io.editdb.store.GateMode.LIVEEDIT)
         .layer("x", LayerKind.VISUAL);
-    StringBuilder sb = new StringBuilder("dataset,layer_kind,visual_keys,gate,router,edits,"
+    StringBuilder sb = new StringBuilder("measures,dataset,layer_kind,visual_keys,gate,router,edits,"
         + "sampled,rel,t_gen,m_gen,m_loc,t_loc,mean,latency_median_ms,latency_p99_ms,"
         + "timed_routes,same_as_exact,visual_threshold,text_scale,temperature,null_logit,"
         + "min_gate,top_k,max_candidates,load_average\n");
     for (Row r : rows) {
       Setting s = r.setting();
-      sb.append(join(dataset, r.config().kind().label(), keys(r.config().kind()),
-          r.config().gate().name(), r.router().name(), r.edits(), r.sampled(),
+      sb.append(join("routing_upper_bound", dataset, r.config().kind().label(),
+          keys(r.config().kind()), r.config().gate().name(), r.router().name(), r.edits(),
+          r.sampled(),
           rates(r.rates()), num(r.mean()), num(r.medianMs()), num(r.p99Ms()), r.timed(),
           num(r.sameAsExact()), num(s.visualThreshold()), num(s.textScale()),
           num(s.temperature()), num(s.nullLogit()), num(defaults.minGate()), defaults.topK(),

@@ -16,7 +16,7 @@ public enum Metric {
   M_GEN("M-Gen"),
   /** m_loc image and m_loc_q: total gate mass below {@link #MAX_LOC_MASS}. */
   M_LOC("M-Loc"),
-  /** loc text, no image: nothing routed. */
+  /** loc text, no image (on a visual layer keyed as "no image" and searched): nothing routed. */
   T_LOC("T-Loc");
 
   public static final double MIN_TOP_GATE = 0.5;
@@ -40,7 +40,7 @@ public enum Metric {
     return kind.visual() || this != M_GEN;
   }
 
-  /** The probe's visual key, or null: none on a text-only layer and none for T-Loc. */
+  /** The probe's visual key, or null on a text-only layer; T-Loc's is the no-image key. */
   public float[] visualKey(LayerKind kind, EditCase c, VisualKeys keys) {
     if (!kind.visual()) {
       return null;
@@ -49,7 +49,7 @@ public enum Metric {
       case REL, T_GEN -> keys.image(c.image());
       case M_GEN -> keys.rephrase(c.image(), c.imageRephrase());
       case M_LOC -> keys.image(c.mLoc());
-      case T_LOC -> null;
+      case T_LOC -> keys.noImage();
     };
   }
 

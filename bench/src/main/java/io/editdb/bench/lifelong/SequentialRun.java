@@ -205,8 +205,7 @@ public final class SequentialRun {
       // timing so that every percentile rests on at least MIN_TIMINGS of them.
       int timedPerCase = 0;
       for (Metric m : Metric.values()) {
-        timedPerCase += m.appliesTo(cfg.kind()) && !(cfg.kind().visual() && m == Metric.T_LOC)
-            ? 1 : 0;
+        timedPerCase += m.appliesTo(cfg.kind()) ? 1 : 0;
       }
       int reps = (int) Math.min(MAX_REPEATS,
           Math.ceil(MIN_TIMINGS / (double) (timedPerCase * sample.length)));
@@ -219,19 +218,14 @@ public final class SequentialRun {
           }
           float[] v = m.visualKey(cfg.kind(), c, visual);
           RouteQuery q = RouteQuery.of(e.getValue().name(), v, text.get(m.text(c)));
-          // A text-only query on a visual layer returns before any search: timing it would only
-          // dilute the latency of real routing decisions.
-          boolean timed = !(cfg.kind().visual() && v == null);
           Map<SearchMode, List<RoutedEdit>> got = new EnumMap<>(SearchMode.class);
-          for (int rep = 0; rep < (timed ? reps : 1); rep++) {
+          for (int rep = 0; rep < reps; rep++) {
             for (int r = 0; r < ROUTERS.length; r++) {
               SearchMode mode = ROUTERS[(r + order) % ROUTERS.length];
               long t0 = System.nanoTime();
               List<RoutedEdit> routed = routers.get(mode).route(q);
               long t = System.nanoTime() - t0;
-              if (timed) {
-                lat.get(mode).add(t);
-              }
+              lat.get(mode).add(t);
               if (rep == 0) {
                 got.put(mode, routed);
                 if (m.success(routed, own)) {

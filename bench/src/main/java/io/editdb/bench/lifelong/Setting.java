@@ -17,9 +17,14 @@ public record Setting(GateMode gate, double visualThreshold, double textScale,
     double temperature, double nullLogit) {
   public static final int D = 8; // tiny experts: weights play no part in routing
 
-  /** The layer defaults of Layer.Builder for the mode (what the benchmark compares against). */
+  /**
+   * The layer defaults of Layer.Builder for the mode (what the benchmark compares against), read
+   * from the builder itself so that they cannot drift apart.
+   */
   public static Setting defaults(GateMode gate) {
-    return new Setting(gate, 0.8, 10, 1, 5);
+    Layer d = Layer.builder("defaults", "m", "x", 1, 1, 1, 1).optGate(gate).build();
+    return new Setting(gate, d.visualThreshold(), d.textScale(), d.temperature(),
+        d.nullLogit());
   }
 
   /** A layer spec with this setting. */

@@ -207,9 +207,8 @@ public final class Sweep {
       for (EditCase c : cases) {
         float[] v = m.visualKey(kind, c, visual);
         float[] t = text.get(m.text(c));
-        // A text-only query on a visual layer gets no candidates (the router's rule).
-        perCase.add(kind.visual() && v == null ? List.of()
-            : store.searchKeys(layer, kind.visual() ? v : t, t, k, version, SearchMode.EXACT));
+        perCase.add(store.searchKeys(layer, kind.visual() ? v : t, t, k, version,
+            SearchMode.EXACT));
         if (bar != null) {
           bar.step();
         }

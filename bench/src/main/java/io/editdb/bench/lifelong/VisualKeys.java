@@ -44,6 +44,15 @@ public final class VisualKeys {
     return rephraseCosine;
   }
 
+  /**
+   * The key of "no image", for a text-only question on a visual layer (T-Loc): a fixed seeded
+   * key, so that the query is searched like any other and can be routed (as EditDB's host keys
+   * its no-image input), instead of being left out before any search.
+   */
+  public synchronized float[] noImage() {
+    return cache.computeIfAbsent("no-image", p -> unit(gaussian(seed("no-image")), null, 0));
+  }
+
   /** The key of the image at {@code path}. */
   public synchronized float[] image(String path) {
     return cache.computeIfAbsent(path, p -> unit(gaussian(seed("image:" + p)), null, 0));
