@@ -111,7 +111,7 @@ public final class LifelongBench {
     Files.createDirectories(o.out());
 
     long t0 = System.nanoTime();
-    TextKeys text = TextKeys.encode(TextEncoder.shared(), cases);
+    TextKeys text = TextKeys.encode(TextEncoder.shared(), records);
     double encodeS = (System.nanoTime() - t0) / 1e9;
     out.line("encoded %d distinct texts in %.1f s", text.size(), encodeS);
 
