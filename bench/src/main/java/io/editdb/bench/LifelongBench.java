@@ -310,7 +310,7 @@ public final class LifelongBench {
 
   private static void printDefaults(Report out, Sweep.Result r) {
     out.line("");
-    out.line("Settings chosen on the first %d edits and used above (other parameters at their"
+    out.line("Settings chosen on the first %d validation edits and used above (other parameters at their"
         + " defaults: max_candidates 16, min_gate 0.01, top_k 4, COSINE):", r.edits());
     for (Map.Entry<LayerConfig, Scored> e : r.best().entrySet()) {
       out.line("  %-20s %s", e.getKey().label(), e.getValue().setting().label());
