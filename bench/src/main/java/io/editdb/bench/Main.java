@@ -47,8 +47,8 @@ public final class Main {
       case "answers" -> io.editdb.bench.answers.AnswerBench.main(rest);
       case "--help", "-h" -> System.out.println("""
           editdb bench [--data FILE] [--limit N] [--out DIR] [--quick]
-              the lifelong-editing benchmark on E-VQA/E-IC records (default
-              ../shared/data/evqa/vqa_eval.json); --help for its options
+              the routing-level lifelong benchmark on E-VQA/E-IC records (an upper
+              bound on edit success; default ../shared/data/evqa/vqa_eval.json); --help
           editdb bench store [edits=100000] [dir]     insert, commit latency, open vs rebuild
           editdb bench routing [sizes] [queries] [nosettle] [keep] [hnsw=M,B]
                                                       exact scan vs HNSW: latency and recall
@@ -109,8 +109,8 @@ public final class Main {
                   time travel and audit it; --help for options
           shell   interactive SQL shell (sqlline) on a JDBC URL, default
                   jdbc:editdb:./editdb-demo; EditDB's statements work in it
-          bench   the lifelong-editing benchmark, or bench store|routing|knn|fused|crash;
-                  bench --help
-          host    host train: train EditDB's own host model on drawn scenes""");
+          bench   bench answers: the lifelong benchmark on the edited host's answers;
+                  bench lifelong (routing level), store|routing|knn|fused|crash; bench --help
+          host    host train | host keys: train EditDB's own host model, its key head""");
   }
 }
