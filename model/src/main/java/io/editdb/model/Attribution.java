@@ -347,8 +347,24 @@ public final class Attribution {
         nanos / 1e6 / (total * l));
   }
 
-  /** Share of the {@code k} highest-scoring visual positions that are {@code inside}. */
+  /**
+   * Share of the {@code k} highest-scoring visual positions that are {@code inside}. When every
+   * visual score is equal (after the last block, where the head reads position 0 only) the
+   * ranking says nothing, and the share is the random expectation rather than an index-order
+   * artefact.
+   */
   public static double topKInside(float[] scores, boolean[] visual, boolean[] inside, int k) {
+    float lo = Float.POSITIVE_INFINITY;
+    float hi = Float.NEGATIVE_INFINITY;
+    for (int t = 0; t < scores.length; t++) {
+      if (visual[t]) {
+        lo = Math.min(lo, scores[t]);
+        hi = Math.max(hi, scores[t]);
+      }
+    }
+    if (lo == hi) {
+      return coveredShare(visual, inside);
+    }
     Integer[] order = new Integer[scores.length];
     for (int t = 0; t < order.length; t++) {
       order[t] = t;

@@ -77,6 +77,17 @@ class AttributionTest {
   }
 
   @Test
+  void topKCountsOnlyVisualTokensAndTiesScoreAsChance() {
+    boolean[] visual = {false, true, true, true, true};
+    boolean[] inside = {false, true, false, false, false};
+    // Position 0 scores highest but is not visual; position 1 is the best visual one.
+    assertEquals(1.0, Attribution.topKInside(new float[] {9, 5, 1, 2, 0}, visual, inside, 1));
+    assertEquals(0.0, Attribution.topKInside(new float[] {9, 0, 1, 2, 0}, visual, inside, 1));
+    assertEquals(0.5, Attribution.topKInside(new float[] {9, 5, 1, 2, 0}, visual, inside, 2));
+    assertEquals(0.25, Attribution.topKInside(new float[] {9, 3, 3, 3, 3}, visual, inside, 1));
+  }
+
+  @Test
   void sameSeedSameScores() {
     Sample s = SCENES.sample(Split.TEST, 1, Kind.OBJECTS, Phrasing.TRAIN, 0);
     Attribution.Result x = new Attribution(host, Attribution.Options.defaults())
