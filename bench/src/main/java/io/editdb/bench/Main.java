@@ -8,7 +8,7 @@ import java.util.Arrays;
  * <pre>
  * ./editdb demo [--dir ./editdb-demo] [--data vqa_eval.json] [--edits 36]
  * ./editdb shell [jdbc-url] [user]
- * ./editdb bench [lifelong options] | bench store|routing|knn|fused|crash|answers [args]
+ * ./editdb bench [lifelong options] | bench store|routing|knn|fused|crash|answers|attribution [args]
  * ./editdb host train [--minutes 19] [--out dir]
  * ./editdb host keys [--minutes 6] [--out dir]
  * </pre>
@@ -45,6 +45,7 @@ public final class Main {
       case "fused" -> FusedApplyBench.main(rest);
       case "crash" -> io.editdb.bench.crash.CrashBench.main(rest);
       case "answers" -> io.editdb.bench.answers.AnswerBench.main(rest);
+      case "attribution" -> AttributionBench.main(rest);
       case "--help", "-h" -> System.out.println("""
           editdb bench [--data FILE] [--limit N] [--out DIR] [--quick]
               the routing-level lifelong benchmark on E-VQA/E-IC records (an upper
@@ -58,7 +59,9 @@ public final class Main {
           editdb bench crash [kills=300] [--seed S]   SIGKILL a writer, check what survives
           editdb bench answers [--edits 1500] [--quick]
                                                       the lifelong benchmark on the edited host
-                                                      model's answers (answers --help)""");
+                                                      model's answers (answers --help)
+          editdb bench attribution [--n 100] [--k 2] [--steps 32] [--out DIR]
+                                                      where the host's answers rest (VisEdit)""");
       case "lifelong" -> LifelongBench.main(rest);
       default -> LifelongBench.main(args);
     }
