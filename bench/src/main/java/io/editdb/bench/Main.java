@@ -88,16 +88,16 @@ public final class Main {
         System.out.println("""
             editdb host keys [--steps 3000] [--minutes 6] [--seed 1]
                              [--out model/src/main/resources/io/editdb/model]
-                trains the shipped host's visual key head (contrastive, train split) and writes
-                host-v1.params with it and visual-keys-v1.json (seed, command, quality)""");
+                trains the shipped host's visual and question key heads (contrastive, train
+                split) and writes host-v1.params with them and key-heads-v1.json""");
         return;
       }
-      io.editdb.model.VisualKeys.main(rest);
+      io.editdb.model.KeyHeads.main(rest);
       return;
     }
     System.out.println("""
         editdb host train [options]   train EditDB's own host model (host train --help)
-        editdb host keys [options]    train its visual key head (host keys --help)""");
+        editdb host keys [options]    train its key heads (host keys --help)""");
     if (args.length > 0 && !args[0].equals("--help") && !args[0].equals("-h")) {
       System.exit(2);
     }

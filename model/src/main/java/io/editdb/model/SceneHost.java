@@ -348,9 +348,9 @@ public final class SceneHost implements HostModel {
 
   /**
    * {@link #visualKey} for many images at once (a null image: the no-image key). With a trained
-   * key head (tensors {@code keys.*}, {@link VisualKeys}) the key is the head's projection of the
-   * stem's visual tokens, trained so that another drawing of the same content lands near and other
-   * content far; without one, the mean of the tokens.
+   * visual key head (tensors {@code keys.*}, {@link KeyHeads#VISUAL}) the key is the head's
+   * projection of the stem's visual tokens, trained so that another drawing of the same content
+   * lands near and other content far; without one, the mean of the tokens.
    */
   public float[][] visualKeys(List<BufferedImage> images) {
     if (images == null || images.isEmpty()) {
@@ -360,8 +360,8 @@ public final class SceneHost implements HostModel {
     }
     try (NDManager m = manager.newSubManager()) {
       NDArray tokens = visualTokens(images, m);
-      NDArray pooled = VisualKeys.hasHead(params)
-          ? VisualKeys.project(tokens, params)
+      NDArray pooled = KeyHeads.VISUAL.in(params)
+          ? KeyHeads.VISUAL.project(tokens, params)
           : tokens.mean(new int[] {1});
       NDArray unit = pooled.div(pooled.norm(new int[] {1}, true).maximum(1e-12f));
       float[] flat = unit.toFloatArray();
@@ -394,9 +394,9 @@ public final class SceneHost implements HostModel {
         .mul(p("embed.noimage")));
   }
 
-  /** Drops the key head, if any: keys are the mean of the visual tokens again. */
-  void removeKeyHead() {
-    for (String name : VisualKeys.TENSORS) {
+  /** Drops a key head, if the host has it: its keys are the plain representation again. */
+  void removeHead(KeyHeads.Head head) {
+    for (String name : head.tensors()) {
       NDArray old = params.remove(name);
       if (old != null) {
         old.close();
@@ -404,8 +404,8 @@ public final class SceneHost implements HostModel {
     }
   }
 
-  /** Adds or replaces the key head's tensors (the trainer's); they are copied into the host. */
-  void putKeyHead(Map<String, NDArray> head) {
+  /** Adds or replaces a key head's tensors (the trainer's); they are copied into the host. */
+  void putHead(Map<String, NDArray> head) {
     for (Map.Entry<String, NDArray> e : head.entrySet()) {
       NDArray old = params.put(e.getKey(), e.getValue().duplicate());
       params.get(e.getKey()).attach(manager);
@@ -417,8 +417,10 @@ public final class SceneHost implements HostModel {
 
   /**
    * The host's own key of a question: its hidden state at the answer position after the last
-   * block, asked without an image (so it depends on the words alone), unit length. It separates a
-   * held-out paraphrase from other question types better than the built-in text encoder.
+   * block, asked without an image (so it depends on the words alone), through the question key
+   * head where the host has one ({@code qkeys.*}, {@link KeyHeads#QUESTION}), unit length. It
+   * separates a held-out paraphrase from other question types better than the built-in text
+   * encoder.
    */
   @Override
   public float[][] questionKeys(List<String> questions) {
@@ -426,12 +428,11 @@ public final class SceneHost implements HostModel {
       throw new IllegalArgumentException("question keys need at least one question; got "
           + (questions == null ? "null" : "none") + "; pass the questions to key");
     }
-    List<Input> in = new ArrayList<>(questions.size());
-    for (String q : questions) {
-      in.add(new Input(null, q));
-    }
     try (NDManager m = manager.newSubManager()) {
-      NDArray first = hiddenAt(layers.get(layers.size() - 1), in, m).get(":, 0, :");
+      NDArray first = questionStates(questions, m);
+      if (KeyHeads.QUESTION.in(params)) {
+        first = KeyHeads.QUESTION.project(first, params);
+      }
       NDArray unit = first.div(first.norm(new int[] {1}, true).maximum(1e-12f));
       float[] flat = unit.toFloatArray();
       int d = config.hidden();
@@ -441,6 +442,15 @@ public final class SceneHost implements HostModel {
       }
       return out;
     }
+  }
+
+  /** The answer position's hidden state after the last block, asked without an image. */
+  NDArray questionStates(List<String> questions, NDManager m) {
+    List<Input> in = new ArrayList<>(questions.size());
+    for (String q : questions) {
+      in.add(new Input(null, q));
+    }
+    return hiddenAt(layers.get(layers.size() - 1), in, m).get(":, 0, :");
   }
 
   @Override
