@@ -27,6 +27,7 @@ public final class Main {
       case "shell" -> Shell.main(rest);
       case "bench" -> bench(rest);
       case "host" -> host(rest);
+      case "help" -> usage();
       default -> {
         System.err.println("editdb: unknown command '" + args[0] + "'; use demo, shell, bench or"
             + " host (--help on each)");
@@ -35,9 +36,40 @@ public final class Main {
     }
   }
 
+  /** Usage of the bench subcommands without a --help of their own. */
+  static final java.util.Map<String, String> BENCH_USAGE = java.util.Map.of(
+      "store", "editdb bench store [edits=100000] [dir=target/storebench]\n"
+          + "    insert, commit latency, open vs rebuild",
+      "routing", "editdb bench routing [sizes=1000,4000,10000,100000] [queries=300] [nosettle]"
+          + " [keep] [hnsw=M,B]\n    exact scan vs HNSW: latency and recall",
+      "knn", "editdb bench knn [n=1000000] [queries=200] [formats=float,int7,bbq]"
+          + " [beams=48,96,145] [keep]\n    graph formats and beams for large layers",
+      "fused", "editdb bench fused [batch=32] [experts=4] [rank=16] [d=4096] [tokens=1] [pool=0]"
+          + " [kind=LORA] [warmup=10] [iters=50] [seed=42]\n"
+          + "    fused expert application vs a per-expert loop",
+      "attribution", "editdb bench attribution [--n 100] [--k 2] [--steps 32]"
+          + " [--out target/attribution]\n"
+          + "    where the host's answers rest: integrated gradients and noise per visual token"
+          + " and layer, against the asked object's box");
+
   private static void bench(String[] args) throws Exception {
     String which = args.length == 0 ? "lifelong" : args[0];
     String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    if (BENCH_USAGE.containsKey(which)
+        && Arrays.stream(rest).anyMatch(a -> a.equals("--help") || a.equals("-h"))) {
+      System.out.println(BENCH_USAGE.get(which));
+      return;
+    }
+    try {
+      benchCommand(which, args, rest);
+    } catch (NumberFormatException e) {
+      System.err.println("editdb bench " + which + ": not a number: " + e.getMessage()
+          + "; see editdb bench " + which + " --help");
+      System.exit(2);
+    }
+  }
+
+  private static void benchCommand(String which, String[] args, String[] rest) throws Exception {
     switch (which) {
       case "store" -> StoreBench.main(rest);
       case "routing" -> RoutingBench.main(rest);
@@ -114,6 +146,7 @@ public final class Main {
                   jdbc:editdb:./editdb-demo; EditDB's statements work in it
           bench   bench answers: the lifelong benchmark on the edited host's answers;
                   bench lifelong (routing level), store|routing|knn|fused|crash; bench --help
-          host    host train | host keys: train EditDB's own host model, its key head""");
+          host    host train | host keys: train EditDB's own host model, its key heads
+          help    this text""");
   }
 }
