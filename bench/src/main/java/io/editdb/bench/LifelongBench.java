@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
-import java.util.stream.Stream;
 
 /**
  * The ROUTING-LEVEL lifelong benchmark (issue 5) on real edit requests, an UPPER BOUND on edit
@@ -127,7 +126,7 @@ public final class LifelongBench {
     Map<LayerConfig, Setting> chosen = new LinkedHashMap<>();
     sweep.best().forEach((cfg, s) -> chosen.put(cfg, s.setting()));
     Path storeDir = o.out().resolve("store");
-    deleteTree(storeDir);
+    StoreBench.deleteTree(storeDir);
     t0 = System.nanoTime();
     SequentialRun runner = new SequentialRun(cases, chosen, visual, text, o.sample(),
         o.commitEvery(), o.seed()).withFinalSweep(grid);
@@ -424,17 +423,6 @@ public final class LifelongBench {
       return n;
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(opt + " needs a whole number; got " + v);
-    }
-  }
-
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 

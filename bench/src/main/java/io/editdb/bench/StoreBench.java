@@ -86,7 +86,8 @@ public final class StoreBench {
         .weights(a, b, 4, 1f, WeightDtype.F32).author("bench").build();
   }
 
-  static void deleteTree(Path p) throws IOException {
+  /** Deletes a folder and everything in it; nothing when it does not exist. */
+  public static void deleteTree(Path p) throws IOException {
     if (!Files.exists(p)) {
       return;
     }

@@ -6,6 +6,7 @@ import io.editdb.bench.answers.Editors.Answered;
 import io.editdb.bench.answers.Editors.Editor;
 import io.editdb.bench.answers.Editors.StoreEditor;
 import io.editdb.bench.answers.Editors.UnroutedEditor;
+import io.editdb.bench.StoreBench;
 import io.editdb.bench.answers.Scores.Cell;
 import io.editdb.model.GeneratorExpertMaker;
 import io.editdb.model.HostModel;
@@ -16,16 +17,13 @@ import io.editdb.model.Split;
 import io.editdb.store.SearchMode;
 import io.editdb.query.TextEncoder;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * The lifelong benchmark on answers (issue 14): edits of drawn scenes go into EditDB one commit
@@ -281,7 +279,7 @@ public final class AnswerBench {
         out.add(r);
       }
     } finally {
-      deleteTree(dir);
+      StoreBench.deleteTree(dir);
     }
     return out;
   }
@@ -312,7 +310,7 @@ public final class AnswerBench {
             + " count as failed)%n", method, e.refused(), test.size());
       }
     } finally {
-      deleteTree(dir);
+      StoreBench.deleteTree(dir);
     }
   }
 
@@ -407,21 +405,8 @@ public final class AnswerBench {
 
   private Path freshDir(String what) throws IOException {
     Path dir = options.out().resolve("store-" + what);
-    deleteTree(dir);
+    StoreBench.deleteTree(dir);
     return dir;
-  }
-
-  static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("deleting " + dir, e);
-    }
   }
 
   List<Row> rows() {

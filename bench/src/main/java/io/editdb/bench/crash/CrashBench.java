@@ -1,5 +1,6 @@
 package io.editdb.bench.crash;
 
+import io.editdb.bench.StoreBench;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -38,7 +39,7 @@ public final class CrashBench {
         default -> kills = Integer.parseInt(args[i]);
       }
     }
-    IndexDamage.deleteTree(dir);
+    StoreBench.deleteTree(dir);
     Files.createDirectories(dir);
     System.out.printf(Locale.ROOT, "crash bench: %d kills, %d per store, seed %d (replay:"
         + " --seed %d), stores in %s%n", kills, perStore, seed, seed, dir.toAbsolutePath());

@@ -1,5 +1,6 @@
 package io.editdb.bench.crash;
 
+import io.editdb.bench.StoreBench;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -45,7 +46,7 @@ enum IndexDamage {
       }
       switch (this) {
         case DELETE_ALL -> {
-          deleteTree(index);
+          StoreBench.deleteTree(index);
           return name();
         }
         case DELETE_SOME -> {
@@ -145,17 +146,6 @@ enum IndexDamage {
 
   private static List<String> names(List<Path> ps) {
     return ps.stream().map(p -> p.getFileName().toString()).toList();
-  }
-
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(f);
-      }
-    }
   }
 
   /**

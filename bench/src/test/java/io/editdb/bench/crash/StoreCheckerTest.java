@@ -1,5 +1,6 @@
 package io.editdb.bench.crash;
 
+import io.editdb.bench.StoreBench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,7 +116,7 @@ class StoreCheckerTest {
       st.executeUpdate("UPDATE edits SET visual_key = (SELECT visual_key FROM edits WHERE id = "
           + c + ") WHERE id = " + b);
     }
-    IndexDamage.deleteTree(dir.resolve("index")); // rebuilt from the changed H2
+    StoreBench.deleteTree(dir.resolve("index")); // rebuilt from the changed H2
     List<String> problems = check();
     assertFound(problems, "VERIFY HISTORY: ok=false");
     assertFound(problems, "edit " + b + " (b) does not hold the keys");
@@ -142,7 +143,7 @@ class StoreCheckerTest {
       w.exec("ROLLBACK EDIT " + a);
       w.say("COMMITTED 7");
     }
-    IndexDamage.deleteTree(dir.resolve("index"));
+    StoreBench.deleteTree(dir.resolve("index"));
     copyTree(stale, dir.resolve("index"));
     try (FSDirectory d = FSDirectory.open(dir.resolve("index"));
         IndexWriter iw = new IndexWriter(d, new IndexWriterConfig())) {
