@@ -263,11 +263,9 @@ final class CommandExecutor {
   }
 
   private static float[] encode(Layer layer, String prompt) throws SQLException {
-    if (layer.hasHost() && layer.textDim() != TextEncoder.DIMENSION && prompt != null
-        && prompt.length() <= NewEdit.MAX_TEXT) {
-      return HostLayers.textKey(layer, prompt); // the host keys the layer's questions itself
-    }
-    if (layer.textDim() != TextEncoder.DIMENSION) {
+    // A layer bound to a host with another text_dim is keyed by the host's own question keys.
+    boolean byHost = layer.hasHost() && layer.textDim() != TextEncoder.DIMENSION;
+    if (!byHost && layer.textDim() != TextEncoder.DIMENSION) {
       throw ErrorCode.ENCODER_DIMENSION.exception(
           "text_key was left out, so it would be"
               + " computed from the prompt by the built-in encoder ("
@@ -287,7 +285,7 @@ final class CommandExecutor {
     if (prompt.length() > NewEdit.MAX_TEXT) {
       return null; // the store refuses the prompt itself, before it looks for a text key
     }
-    return TextEncoder.shared().encode(prompt);
+    return byHost ? HostLayers.textKey(layer, prompt) : TextEncoder.shared().encode(prompt);
   }
 
   /** rank x d_in = |expert_a|, so rank may be left out when it divides evenly. */

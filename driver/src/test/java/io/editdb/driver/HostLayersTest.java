@@ -263,6 +263,17 @@ class HostLayersTest {
         assertArrayEquals(host.questionKeys(List.of(s.question()))[0],
             rs.getObject(1, float[].class), "text_key left out: the host keys the prompt");
       }
+      // a host-keyed layer needs the prompt to key: NULL is refused as such, nothing written
+      assertUnchanged(c, ErrorCode.INVALID_VALUE, () -> {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO edits (layer, prompt,"
+            + " target, visual_key, expert_a, expert_b, rank) VALUES ('scenes', NULL, 'x', ?, ?,"
+            + " ?, 1)")) {
+          ps.setObject(1, visual);
+          ps.setObject(2, a);
+          ps.setObject(3, b);
+          ps.executeUpdate();
+        }
+      });
       String[] routed = ask(c, png(s.image()), s.question(), null);
       assertNotEquals("", routed[3], "the hand-made expert is routed like any other");
       String[] none = ask(c, null, text.question(), null);

@@ -15,8 +15,9 @@ import java.util.List;
 /**
  * The edit hook: a host model with EditDB between its two halves at one layer. Per query it takes
  * the host's visual key of the real pixels (of its no-image input for a text-only question) and the
- * text encoder's key of the question, routes with
- * the store's {@link Router} at a version (hard visual filter, soft text gates), applies the routed
+ * question's text key (the host's own, or the text encoder's, as the layer's text_dim says), routes
+ * with the store's {@link Router} at a version (hard visual filter, soft text gates), applies the
+ * routed
  * experts to the layer's hidden states with {@link ExpertApplier} (the code serving uses) and
  * continues the host from there to its answer.
  *

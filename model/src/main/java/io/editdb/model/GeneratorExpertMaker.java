@@ -263,7 +263,6 @@ public final class GeneratorExpertMaker implements AutoCloseable {
     return new GeneratorExpertMaker(host, o, host.name(), m, p);
   }
 
-
   private void checkParameters() {
     int rd = options.rank() * d;
     expect("answer.embed", host.answers().size(), d);

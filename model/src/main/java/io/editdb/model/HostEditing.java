@@ -125,8 +125,7 @@ final class HostEditing implements HostBinding.Host {
     }
     BufferedImage image = PngImages.decode(png, imageSize);
     HostModel.Input edit = new HostModel.Input(image, prompt);
-    float[] textKey =
-        QuestionKeys.of(host, layer.textDim(), TextEncoder.shared(), List.of(prompt))[0];
+    float[] textKey = textKey(layer, prompt);
     if (maker.equals(GENERATOR)) {
       return generate(layer, edit, target, host.visualKey(image), textKey);
     }

@@ -360,18 +360,22 @@ public final class SceneHost implements HostModel {
     }
     try (NDManager m = manager.newSubManager()) {
       NDArray tokens = visualTokens(images, m);
-      NDArray pooled = KeyHeads.VISUAL.in(params)
+      return unitRows(KeyHeads.VISUAL.in(params)
           ? KeyHeads.VISUAL.project(tokens, params)
-          : tokens.mean(new int[] {1});
-      NDArray unit = pooled.div(pooled.norm(new int[] {1}, true).maximum(1e-12f));
-      float[] flat = unit.toFloatArray();
-      int width = (int) unit.getShape().get(1);
-      float[][] out = new float[images.size()][width];
-      for (int i = 0; i < out.length; i++) {
-        System.arraycopy(flat, i * width, out[i], 0, width);
-      }
-      return out;
+          : tokens.mean(new int[] {1}));
     }
+  }
+
+  /** The rows of a {@code [n, width]} tensor, each scaled to unit length. */
+  private static float[][] unitRows(NDArray x) {
+    NDArray unit = x.div(x.norm(new int[] {1}, true).maximum(1e-12f));
+    float[] flat = unit.toFloatArray();
+    int width = (int) unit.getShape().get(1);
+    float[][] out = new float[(int) unit.getShape().get(0)][width];
+    for (int i = 0; i < out.length; i++) {
+      System.arraycopy(flat, i * width, out[i], 0, width);
+    }
+    return out;
   }
 
   /**
@@ -430,17 +434,9 @@ public final class SceneHost implements HostModel {
     }
     try (NDManager m = manager.newSubManager()) {
       NDArray first = questionStates(questions, m);
-      if (KeyHeads.QUESTION.in(params)) {
-        first = KeyHeads.QUESTION.project(first, params);
-      }
-      NDArray unit = first.div(first.norm(new int[] {1}, true).maximum(1e-12f));
-      float[] flat = unit.toFloatArray();
-      int d = config.hidden();
-      float[][] out = new float[questions.size()][d];
-      for (int i = 0; i < out.length; i++) {
-        System.arraycopy(flat, i * d, out[i], 0, d);
-      }
-      return out;
+      return unitRows(KeyHeads.QUESTION.in(params)
+          ? KeyHeads.QUESTION.project(first, params)
+          : first);
     }
   }
 

@@ -24,7 +24,8 @@ import java.util.Locale;
  *       layer (visual_dim 0) the text key does this step, with the same threshold and scale. A
  *       query without a visual key on a visual layer gets no candidates.
  *   <li>Soft routing: s_e = text_scale * similarity (minus visual_weight times how far the
- *       visual score is behind the best candidate's, on a layer that sets it); gates by the layer's {@link GateMode}; gates
+ *       visual score is behind the best candidate's, on a layer that sets it); gates by the
+ *       layer's {@link GateMode}; gates
  *       below min_gate dropped; at most top_k kept (0 = all).
  * </ol>
  *
