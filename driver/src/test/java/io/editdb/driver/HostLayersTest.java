@@ -112,11 +112,16 @@ class HostLayersTest {
       }
       try (Statement st = c.createStatement()) {
         st.execute("CREATE LAYER agreeing (HOST '" + HOST + "', MODULE 'blocks.2', MODEL 'mine',"
-            + " D_IN 32, D_OUT 32, VISUAL_DIM 32, TEXT_DIM 384, MAKER fit)");
+            + " D_IN 32, D_OUT 32, VISUAL_DIM 32, TEXT_DIM 384, MAKER fit, VISUAL_WEIGHT 30)");
       }
+      assertEquals(30L, TestDb.scalar(c, "SELECT CAST(visual_weight AS BIGINT) FROM layers"
+          + " WHERE name = 'agreeing'"), "VISUAL_WEIGHT is kept and shown in layers");
+      assertEquals(0L, TestDb.scalar(c, "SELECT CAST(visual_weight AS BIGINT) FROM layers"
+          + " WHERE name = 'scenes'"), "and is 0 when left out");
       String[] refused = {
         "CREATE LAYER x (HOST '" + HOST + "', MODULE 'blocks.1', D_IN 16)",
         "CREATE LAYER x (HOST '" + HOST + "', MODULE 'blocks.1', TEXT_DIM 512)",
+        "CREATE LAYER x (HOST '" + HOST + "', MODULE 'blocks.1', VISUAL_WEIGHT -1)",
         "CREATE LAYER x (HOST '" + HOST + "', MODULE 'blocks.9')",
         "CREATE LAYER x (HOST '" + HOST + "', MODULE 'blocks.1', MAKER GENERATOR)",
         "CREATE LAYER x (MODEL 'm', MODULE 'l', D_IN 8, D_OUT 8, VISUAL_DIM 4, TEXT_DIM 3,"
