@@ -223,6 +223,9 @@ public final class ExpertApplier implements AutoCloseable {
   public final class Prepared implements AutoCloseable {
     private final List<List<Routed>> routed;
     private final int width;
+    private final int tokens;
+    private final boolean positional; // some expert has a token mask: calls need `tokens`
+    private final boolean[] cover; // ExpertMath.coverage, null: every position
     private final NDManager owned;
     private final List<Stacked> stacks = new ArrayList<>(2);
     private final ReadWriteLock closing = new ReentrantReadWriteLock(); // calls read, close writes
@@ -230,16 +233,20 @@ public final class ExpertApplier implements AutoCloseable {
     private Prepared(List<List<Routed>> routed, int width, int tokens) {
       this.routed = List.copyOf(routed.stream().map(List::copyOf).toList());
       this.width = width;
+      this.tokens = tokens;
       long[] ids = distinctIds(routed);
       Map<Long, ExpertCache.Entry> entries = cache.acquire(ids, loader, width);
       NDManager m = manager.newSubManager();
       try {
+        ExpertMath.checkMasks(entries, tokens);
+        this.positional = entries.values().stream().anyMatch(e -> e.tokenMask != null);
+        this.cover = ExpertMath.coverage(routed, entries, tokens);
         // Each call reads the stacked weights but copies nothing: only reading costs.
         for (ExpertMath.Stack s :
             ExpertMath.stacks(routed, entries, tokens, config.layout(), ExpertMath.READ_COST)) {
           NDArray a = ExpertMath.concat(m, s, true, width);
           NDArray bt = ExpertMath.concat(m, s, false, width);
-          NDArray scale = m.create(s.scale(), new Shape(s.batch(), 1, s.width()));
+          NDArray scale = m.create(s.scale(), s.scaleShape());
           stacks.add(new Stacked(s.kind(), a, bt, scale));
         }
       } catch (RuntimeException e) {
@@ -283,6 +290,13 @@ public final class ExpertApplier implements AutoCloseable {
       closing.readLock().lock();
       try {
         ensureOpen(); // again: a close may have come since the call began
+        long t = h.getShape().get(1);
+        if (positional && t != tokens) {
+          throw new IllegalArgumentException("this routing was prepared for " + tokens
+              + " positions per query and some of its experts act only on some of them; got "
+              + t + " positions; prepare it for the sequences it is applied to");
+        }
+        use = ExpertMath.narrow(tmp, use, cover, batch(), tokens);
         NDArray delta = null;
         for (Stacked s : stacks) {
           NDArray kindDelta =
@@ -330,11 +344,15 @@ public final class ExpertApplier implements AutoCloseable {
   private Kernel fresh(List<List<Routed>> routed, boolean fused) {
     return (tmp, h, use) -> {
       int d = Math.toIntExact(h.getShape().get(2));
+      int tokens = Math.toIntExact(h.getShape().get(1));
       Map<Long, ExpertCache.Entry> entries = cache.acquire(distinctIds(routed), loader, d);
       try {
+        ExpertMath.checkMasks(entries, tokens);
+        NDArray where = ExpertMath.narrow(tmp, use,
+            ExpertMath.coverage(routed, entries, tokens), routed.size(), tokens);
         return fused
-            ? fused(tmp, h, use, routed, entries)
-            : ExpertMath.loop(tmp, h, use, routed, entries);
+            ? fused(tmp, h, where, routed, entries)
+            : ExpertMath.loop(tmp, h, where, routed, entries);
       } finally {
         cache.release(entries.values());
       }
@@ -495,7 +513,7 @@ public final class ExpertApplier implements AutoCloseable {
           a = ExpertMath.fill(tmp, buf.a, s, true, d);
           bt = ExpertMath.fill(tmp, buf.bt, s, false, d);
         }
-        NDArray scale = tmp.create(s.scale(), new Shape(s.batch(), 1, s.width()));
+        NDArray scale = tmp.create(s.scale(), s.scaleShape());
         NDArray kindDelta = ExpertMath.products(tmp, h, s.kind(), a, bt, scale);
         delta = delta == null ? kindDelta : delta.add(kindDelta);
       }

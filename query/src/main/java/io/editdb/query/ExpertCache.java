@@ -33,6 +33,7 @@ final class ExpertCache implements AutoCloseable {
     final int rank;
     final int width;
     final float alpha;
+    final int[] tokenMask; // null: every position
     final NDArray a;
     final NDArray bt;
     final long bytes;
@@ -45,6 +46,7 @@ final class ExpertCache implements AutoCloseable {
       this.rank = w.rank();
       this.width = w.dIn();
       this.alpha = w.alpha();
+      this.tokenMask = w.tokenMask();
       this.a = a;
       this.bt = bt;
       this.bytes = w.f32Bytes();

@@ -32,11 +32,19 @@ final class ExpertMath {
    * Where one kind's experts go in the stacked tensors, as groups of {@code width} rows. Per query
    * (one group per query): its experts, then zero rows. Shared (a single group): each distinct
    * expert once, multiplied by every query, whose scale is zero for the experts it did not route.
-   * {@code scale} is [batch, width]: gate * alpha in each rank column of an expert.
+   * {@code scale} is [batch, scaleTokens, width]: gate * alpha in each rank column of an expert,
+   * with {@code scaleTokens} 1 when no expert of the stack has a token mask, else the tokens per
+   * query, and zero at the positions outside a masked expert's mask.
    */
-  record Stack(ExpertKind kind, int width, List<List<ExpertCache.Entry>> groups, float[] scale) {
+  record Stack(ExpertKind kind, int width, List<List<ExpertCache.Entry>> groups, float[] scale,
+      int scaleTokens) {
     int batch() {
-      return scale.length / width;
+      return scale.length / (width * scaleTokens);
+    }
+
+    /** The shape of {@link #scale} as a tensor that broadcasts over [B, T, width]. */
+    Shape scaleShape() {
+      return new Shape(batch(), scaleTokens, width);
     }
 
     /** The stacked weights' shape: [groups, width, d], or [width, d] for one group. */
@@ -136,6 +144,12 @@ final class ExpertMath {
       perQuery.add(mine);
       w = Math.max(w, width);
     }
+    boolean masked = false;
+    for (List<ExpertCache.Entry> mine : perQuery) {
+      for (ExpertCache.Entry e : mine) {
+        masked |= e.tokenMask != null;
+      }
+    }
     if (w == 0) {
       return null;
     }
@@ -144,15 +158,22 @@ final class ExpertMath {
             ? preferShared(batch, tokens, w, r, rowCost)
             : layout == ApplierConfig.Layout.SHARED;
     int width = share ? r : w;
-    float[] scale = new float[batch * width];
+    int st = masked ? tokens : 1;
+    float[] scale = new float[batch * st * width];
     for (int q = 0; q < batch; q++) {
-      int next = q * width;
+      int next = 0;
       for (Routed x : routed.get(q)) {
         ExpertCache.Entry e = entries.get(x.editId());
         if (e.kind == kind) {
-          int off = share ? q * width + column.get(e.editId) : next;
-          for (int c = off; c < off + e.rank; c++) {
-            scale[c] += x.gate() * e.alpha; // += : an expert routed twice counts twice
+          int off = share ? column.get(e.editId) : next;
+          for (int t = 0; t < st; t++) {
+            if (e.tokenMask != null && !contains(e.tokenMask, t)) {
+              continue; // outside the expert's region: it adds nothing there
+            }
+            int row = (q * st + t) * width;
+            for (int c = row + off; c < row + off + e.rank; c++) {
+              scale[c] += x.gate() * e.alpha; // += : an expert routed twice counts twice
+            }
           }
           next += e.rank;
         }
@@ -166,7 +187,50 @@ final class ExpertMath {
       }
       groups = List.of(distinct);
     }
-    return new Stack(kind, width, groups, scale);
+    return new Stack(kind, width, groups, scale, st);
+  }
+
+  private static boolean contains(int[] sortedPositions, int t) {
+    return java.util.Arrays.binarySearch(sortedPositions, t) >= 0;
+  }
+
+  /**
+   * Refuses an expert whose token mask names a position the hidden states do not have: its edit
+   * was made for longer sequences (another model, or a decode step of one token).
+   */
+  static void checkMasks(Map<Long, ExpertCache.Entry> entries, int tokens) {
+    for (ExpertCache.Entry e : entries.values()) {
+      if (e.tokenMask != null && e.tokenMask[e.tokenMask.length - 1] >= tokens) {
+        throw new IllegalArgumentException("edit " + e.editId + " acts only on token positions "
+            + java.util.Arrays.toString(e.tokenMask) + " but the hidden states have " + tokens
+            + " positions per query; apply it to the sequences its mask was made for, or"
+            + " insert the edit again without token_mask");
+      }
+    }
+  }
+
+  /**
+   * Per query and position, whether some routed expert acts there: [batch, tokens, 1] boolean,
+   * or null when every query's experts together cover every position (no expert masked, or the
+   * masks of a query's experts cover its whole sequence). Positions no expert covers are returned
+   * bit for bit, as unrouted queries are.
+   */
+  static boolean[] coverage(
+      List<List<Routed>> routed, Map<Long, ExpertCache.Entry> entries, int tokens) {
+    boolean[] cover = new boolean[routed.size() * tokens];
+    boolean all = true;
+    for (int q = 0; q < routed.size(); q++) {
+      for (Routed x : routed.get(q)) {
+        int[] mask = entries.get(x.editId()).tokenMask;
+        for (int t = 0; t < tokens; t++) {
+          cover[q * tokens + t] |= mask == null || contains(mask, t);
+        }
+      }
+      for (int t = 0; t < tokens && !routed.get(q).isEmpty(); t++) {
+        all &= cover[q * tokens + t];
+      }
+    }
+    return all ? null : cover;
   }
 
   /** The stacked weights ({@link Stack#shape}) by one concatenation (one kernel on a GPU). */
@@ -232,12 +296,36 @@ final class ExpertMath {
         if (e.kind == ExpertKind.LIVEEDIT) {
           u = Activation.relu(u);
         }
-        NDArray dq = u.mul(r.gate() * e.alpha).matMul(e.bt);
+        u = u.mul(r.gate() * e.alpha);
+        if (e.tokenMask != null) {
+          u = u.mul(maskColumn(tmp, e.tokenMask, Math.toIntExact(hq.getShape().get(0))));
+        }
+        NDArray dq = u.matMul(e.bt);
         acc = acc == null ? dq : acc.add(dq);
       }
       outs.add(acc == null ? hq : select(hq, use == null ? null : use.get(q), acc));
     }
     return NDArrays.stack(outs);
+  }
+
+  /**
+   * {@code use} narrowed to the positions some expert covers ({@link #coverage}; null: all).
+   */
+  static NDArray narrow(NDManager tmp, NDArray use, boolean[] cover, int batch, int tokens) {
+    if (cover == null) {
+      return use;
+    }
+    NDArray c = tmp.create(cover, new Shape(batch, tokens, 1));
+    return use == null ? c : use.logicalAnd(c);
+  }
+
+  /** 1 at the mask's positions and 0 elsewhere, as a [tokens, 1] column. */
+  private static NDArray maskColumn(NDManager tmp, int[] mask, int tokens) {
+    float[] v = new float[tokens];
+    for (int p : mask) {
+      v[p] = 1f;
+    }
+    return tmp.create(v, new Shape(tokens, 1));
   }
 
   /**
