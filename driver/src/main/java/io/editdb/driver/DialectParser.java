@@ -67,7 +67,8 @@ final class DialectParser {
           "author",
           "reason",
           "weight_dtype",
-          "image");
+          "image",
+          "token_mask");
 
   /** Columns of edits the store fills in. */
   private static final Set<String> STORE_COLUMNS =

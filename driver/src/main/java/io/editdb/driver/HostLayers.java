@@ -118,7 +118,9 @@ final class HostLayers {
     String target = Values.text(v.get("target"), "target");
     String dtypeText = Values.text(v.get("weight_dtype"), "weight_dtype");
     WeightDtype dtype = dtypeText == null ? WeightDtype.F32 : WeightDtype.parse(dtypeText);
-    HostBinding.MadeEdit m = HostBindings.find(layer.host()).makeEdit(layer, png, prompt, target);
+    HostBinding.Host host = HostBindings.find(layer.host());
+    HostBinding.MadeEdit m =
+        host.makeEdit(layer, png, prompt, target, region(host, v.get("token_mask")));
     return NewEdit.builder(layer.name(), prompt, target)
         .imageRef(IMAGE_REF_PREFIX + sha256(png))
         .visualKey(m.visualKey())
@@ -126,7 +128,51 @@ final class HostLayers {
         .weights(m.a(), m.b(), m.rank(), m.alpha(), dtype)
         .author(Values.text(v.get("author"), "author"))
         .reason(Values.text(v.get("reason"), "reason"))
+        .tokenMask(m.tokenMask())
         .build();
+  }
+
+  /**
+   * The region of an edit made from an image: positions, or a region the host chooses by
+   * attribution ({@link HostBinding.Region#parse}); null for every position.
+   */
+  private static HostBinding.Region region(HostBinding.Host host, Object v) throws SQLException {
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof String || v instanceof java.sql.Clob) {
+      try {
+        return HostBinding.Region.parse(Values.text(v, "token_mask"));
+      } catch (IllegalArgumentException e) {
+        throw ErrorCode.INVALID_VALUE.exception(e.getMessage());
+      }
+    }
+    int[] p = checked(Values.positions(v, "token_mask"), host);
+    return new HostBinding.Region.Positions(p);
+  }
+
+  /**
+   * The token_mask of an edit whose expert is given: positions only (a region chosen by
+   * attribution needs the image), checked against the host's sequence where the layer has one.
+   */
+  static int[] explicitMask(Layer layer, Object v) throws SQLException {
+    if (v instanceof String || v instanceof java.sql.Clob) {
+      throw ErrorCode.INVALID_VALUE.exception("token_mask '" + Values.text(v, "token_mask")
+          + "' is chosen from the image, but this insert gives the expert itself; give the"
+          + " positions (ARRAY[1, 2, 5]), or insert with image so the host chooses them");
+    }
+    int[] p = Values.positions(v, "token_mask");
+    return p == null || !layer.hasHost() ? p : checked(p, HostBindings.find(layer.host()));
+  }
+
+  private static int[] checked(int[] p, HostBinding.Host host) throws SQLException {
+    try {
+      io.editdb.store.TokenMasks.checkWithin(io.editdb.store.TokenMasks.check(p),
+          host.sequenceLength(), host.name() + "'s sequence");
+      return p;
+    } catch (io.editdb.store.StoreException e) {
+      throw ErrorCode.INVALID_VALUE.exception(e.getMessage());
+    }
   }
 
   /** A prompt's text key on a layer bound to a host, as the host keys that layer's questions. */

@@ -47,7 +47,7 @@ final class RelationGuard {
                   + " when a newer EditDB opens the store");
 
   private static final Set<String> FUNCTIONS =
-      Set.of("EDITS_AT", "ROUTE", "ROUTE_EXPLAIN", "EMBED_TEXT");
+      Set.of("EDITS_AT", "ROUTE", "ROUTE_EXPLAIN", "EMBED_TEXT", "ASK", "ATTRIBUTION");
 
   private RelationGuard() {}
 

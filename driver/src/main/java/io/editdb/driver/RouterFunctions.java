@@ -61,23 +61,45 @@ final class RouterFunctions implements SqlFunctions.Provider, AutoCloseable {
   public SqlFunctions.Asked ask(String layerName, byte[] image, String question, Long version) {
     try {
       Layer layer = router.store().layer(layerName);
-      if (!layer.hasHost()) {
-        throw new StoreException(StoreException.Kind.NO_HOST, "ASK needs a layer bound to a"
-            + " host model; layer " + layer.name() + " has none. Ask a layer created with HOST"
-            + " '<host>', MODULE '<layer>'");
-      }
-      HostBinding.Asked a = HostBindings.find(layer.host())
+      HostBinding.Asked a = host(layer, "ASK")
           .ask(layer, router, applier(), List.of(new HostBinding.Question(image, question)),
               version)
           .get(0);
       return new SqlFunctions.Asked(a.baseAnswer(), a.answer(), a.probability(),
-          a.routed().stream().map(RoutedEdit::editId).toList());
+          a.routed().stream().map(RoutedEdit::editId).toList(), a.touched());
     } catch (StoreException e) {
       throw e;
     } catch (IllegalArgumentException e) {
       // inside H2 only a StoreException keeps its error code on the way out
       throw new StoreException(StoreException.Kind.INVALID_VALUE, e.getMessage(), e);
     }
+  }
+
+  @Override
+  public List<SqlFunctions.Attributed> attribution(String layerName, byte[] image,
+      String question, String answer) {
+    try {
+      return host(router.store().layer(layerName), "ATTRIBUTION")
+          .attribution(image, question, answer).stream()
+          .map(a -> new SqlFunctions.Attributed(a.module(), a.token(), a.visual(),
+              a.integratedGradients(), a.noise(), a.box()))
+          .toList();
+    } catch (StoreException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      // inside H2 only a StoreException keeps its error code on the way out
+      throw new StoreException(StoreException.Kind.INVALID_VALUE, e.getMessage(), e);
+    }
+  }
+
+  /** The host a layer is bound to; {@code what} names the function for the error. */
+  private static HostBinding.Host host(Layer layer, String what) {
+    if (!layer.hasHost()) {
+      throw new StoreException(StoreException.Kind.NO_HOST, what + " needs a layer bound to a"
+          + " host model; layer " + layer.name() + " has none. Use a layer created with HOST"
+          + " '<host>', MODULE '<layer>'");
+    }
+    return HostBindings.find(layer.host());
   }
 
   private synchronized ExpertApplier applier() {

@@ -144,6 +144,49 @@ final class Values {
   }
 
   /**
+   * Token positions (an edit's {@code token_mask}): an {@code int[]}, a {@code long[]}, an
+   * INTEGER ARRAY ({@code ARRAY[1, 2, 5]}) or a list of whole numbers; null for NULL. The store
+   * checks the rule (at least one, none negative, none twice).
+   */
+  static int[] positions(Object v, String what) throws SQLException {
+    if (v == null || v instanceof int[]) {
+      return (int[]) v;
+    }
+    if (v instanceof long[] l) {
+      return positions(java.util.Arrays.stream(l).boxed().toArray(), what);
+    }
+    if (v instanceof double[] d) {
+      return positions(java.util.Arrays.stream(d).boxed().toArray(), what);
+    }
+    if (v instanceof float[] f) { // the dialect reads ARRAY[...] literals as floats
+      Object[] o = new Object[f.length];
+      for (int i = 0; i < f.length; i++) {
+        o[i] = f[i];
+      }
+      return positions(o, what);
+    }
+    if (v instanceof Array a) {
+      return positions(a.getArray(), what);
+    }
+    if (v instanceof Collection<?> c) {
+      return positions(c.toArray(), what);
+    }
+    if (v instanceof Object[] o) {
+      int[] out = new int[o.length];
+      for (int i = 0; i < o.length; i++) {
+        if (!(o[i] instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
+            || Math.abs(n.doubleValue()) > Integer.MAX_VALUE) {
+          throw ErrorCode.INVALID_VALUE.exception(what + " must hold whole token positions; "
+              + what + "[" + i + "]=" + o[i] + "; give positions such as ARRAY[1, 2, 5]");
+        }
+        out[i] = n.intValue();
+      }
+      return out;
+    }
+    throw wrongType(what, "token positions (int[], an INTEGER ARRAY such as ARRAY[1, 2, 5])", v);
+  }
+
+  /**
    * Expert weights in {@link VectorCodec} form. Floats are stored in {@code dtype} (F32 when null).
    * Bytes are a VectorCodec blob (its header carries the dtype, which must agree with {@code dtype}
    * if given), or raw little-endian values of the given {@code dtype}.

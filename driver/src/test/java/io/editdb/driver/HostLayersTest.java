@@ -351,7 +351,7 @@ class HostLayersTest {
     });
   }
 
-  private static void assertUnchanged(Connection c, ErrorCode code, Executable run)
+  static void assertUnchanged(Connection c, ErrorCode code, Executable run)
       throws SQLException {
     String before = StoreFingerprint.of(c);
     SQLException e = TestDb.assertError(code, run);

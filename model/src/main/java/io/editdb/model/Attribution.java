@@ -125,6 +125,64 @@ public final class Attribution {
       return Math.abs(completenessGap()) / Math.max(1e-6f, Math.abs(logit - baselineLogit));
     }
 
+    /**
+     * The {@code k} visual positions with the largest positive integrated-gradient scores,
+     * ascending: the region a VisEdit edit acts on ({@code token_mask 'TOP k'}). Fewer than
+     * {@code k} when fewer visual positions carry positive attribution.
+     *
+     * @throws IllegalArgumentException when no visual position carries positive attribution
+     *     here (after the last block of the scene host, say): no region to edit
+     */
+    public int[] top(int k) {
+      if (k < 1) {
+        throw new IllegalArgumentException("k must be at least 1; k=" + k
+            + "; ask for the number of visual tokens to edit");
+      }
+      return region(k, Double.NaN);
+    }
+
+    /**
+     * The fewest visual positions, largest positive scores first, whose scores add up to at
+     * least {@code share} of the positive visual total ({@code token_mask 'MASS p'}), ascending.
+     *
+     * @throws IllegalArgumentException for a share outside (0, 1], or as {@link #top}
+     */
+    public int[] mass(double share) {
+      if (!(share > 0 && share <= 1)) {
+        throw new IllegalArgumentException("share must be in (0, 1]; share=" + share
+            + "; e.g. 0.5 for the tokens carrying half the attribution");
+      }
+      return region(Integer.MAX_VALUE, share);
+    }
+
+    private int[] region(int k, double share) {
+      List<Integer> order = new ArrayList<>();
+      double total = 0;
+      for (int t = 0; t < visual.length; t++) {
+        if (visual[t] && integratedGradients[t] > 0) {
+          order.add(t);
+          total += integratedGradients[t];
+        }
+      }
+      if (order.isEmpty()) {
+        throw new IllegalArgumentException("no visual token carries positive attribution to '"
+            + answer + "' at " + layer + " (the answer rests on other positions there), so"
+            + " there is no region to edit; edit at an earlier layer, where ATTRIBUTION shows"
+            + " visual tokens with positive scores, or leave token_mask out");
+      }
+      order.sort((a, b) -> Float.compare(integratedGradients[b], integratedGradients[a]));
+      List<Integer> chosen = new ArrayList<>();
+      double sum = 0;
+      for (int t : order) {
+        if (chosen.size() == k || (!Double.isNaN(share) && sum >= share * total)) {
+          break;
+        }
+        chosen.add(t);
+        sum += integratedGradients[t];
+      }
+      return chosen.stream().mapToInt(Integer::intValue).sorted().toArray();
+    }
+
     /** Share of the total |integrated gradients| that lies on visual positions. */
     public float visualShare() {
       double vis = 0;

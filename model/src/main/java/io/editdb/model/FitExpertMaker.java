@@ -86,10 +86,11 @@ public final class FitExpertMaker {
    */
   public record Fit(ExpertKind kind, int rank, int d, float alpha, float[] a, float[] b,
       boolean reached, int steps, double seconds, float margin, int localityKept,
-      int localityCount) {
-    /** The expert as the store keeps it. */
+      int localityCount, int[] tokenMask) {
+    /** The expert as the store keeps it, with the mask it was fitted under (null: all). */
     public ExpertWeights weights(long editId) {
-      return new ExpertWeights(editId, kind, rank, d, d, alpha, a.clone(), b.clone());
+      return new ExpertWeights(editId, kind, rank, d, d, alpha, a.clone(), b.clone(),
+          tokenMask == null ? null : tokenMask.clone());
     }
   }
 
@@ -133,6 +134,25 @@ public final class FitExpertMaker {
    *     or null for a fresh start
    */
   public Fit fit(HostModel.Input edit, String target, List<HostModel.Input> locality, Fit from) {
+    return fit(edit, target, locality, from, null);
+  }
+
+  /**
+   * Fits one expert that acts only on {@code tokenMask}'s positions (VisEdit's region; null:
+   * every position), exactly as the applier will apply it: the fit learns under the mask.
+   *
+   * @throws IllegalArgumentException for a mask position outside the host's sequence
+   */
+  public Fit fit(HostModel.Input edit, String target, List<HostModel.Input> locality, Fit from,
+      int[] tokenMask) {
+    if (tokenMask != null) {
+      for (int p : tokenMask) {
+        if (p < 0 || p >= host.sequenceLength()) {
+          throw new IllegalArgumentException("a token mask position must be in [0, "
+              + host.sequenceLength() + "); got " + p + "; give positions of the host's sequence");
+        }
+      }
+    }
     int t = host.answers().indexOf(target);
     if (t < 0) {
       throw new IllegalArgumentException(
@@ -191,6 +211,14 @@ public final class FitExpertMaker {
       Optimizer adam = Adam.builder().optLearningRateTracker(Tracker.fixed(options.learningRate()))
           .build();
       float scale = options.gate() * options.alpha();
+      NDArray region = null; // [1, T, 1]: 1 where the expert acts
+      if (tokenMask != null) {
+        float[] on = new float[host.sequenceLength()];
+        for (int p : tokenMask) {
+          on[p] = 1f;
+        }
+        region = m.create(on, new Shape(1, on.length, 1));
+      }
       int steps = 0;
       boolean reached = false;
       float margin = Float.NEGATIVE_INFINITY;
@@ -207,7 +235,9 @@ public final class FitExpertMaker {
             if (options.kind() == ExpertKind.LIVEEDIT) {
               u = Activation.relu(u);
             }
-            NDArray out = host.continueFrom(layer, h.add(u.matMul(bt).mul(scale)));
+            NDArray delta = u.matMul(bt).mul(scale);
+            NDArray out = host.continueFrom(layer,
+                h.add(region == null ? delta : delta.mul(region)));
             NDArray loss = out.logSoftmax(1).mul(target1).sum(new int[] {1}).mul(rowWeight)
                 .sum().neg();
             logits = out.toFloatArray();
@@ -229,7 +259,8 @@ public final class FitExpertMaker {
       float[] a = transpose(at.toFloatArray(), d, r);
       float[] b = transpose(bt.toFloatArray(), r, d);
       return new Fit(options.kind(), r, d, options.alpha(), a, b, reached, steps,
-          (System.nanoTime() - start) / 1e9, margin, kept, n - 1);
+          (System.nanoTime() - start) / 1e9, margin, kept, n - 1,
+          tokenMask == null ? null : java.util.Arrays.stream(tokenMask).sorted().toArray());
     }
   }
 

@@ -105,7 +105,13 @@ final class HostEditing implements HostBinding.Host {
   }
 
   @Override
-  public HostBinding.MadeEdit makeEdit(Layer layer, byte[] png, String prompt, String target) {
+  public int sequenceLength() {
+    return host.sequenceLength();
+  }
+
+  @Override
+  public HostBinding.MadeEdit makeEdit(Layer layer, byte[] png, String prompt, String target,
+      HostBinding.Region region) {
     EditedHost.checkFits(host, layer);
     String maker = layer.maker() == null ? FIT : layer.maker();
     if (!makers().contains(maker)) {
@@ -125,14 +131,16 @@ final class HostEditing implements HostBinding.Host {
     }
     BufferedImage image = PngImages.decode(png, imageSize);
     HostModel.Input edit = new HostModel.Input(image, prompt);
+    int[] mask = mask(layer, edit, region);
     float[] textKey = textKey(layer, prompt);
     if (maker.equals(GENERATOR)) {
-      return generate(layer, edit, target, host.visualKey(image), textKey);
+      return generate(layer, edit, target, host.visualKey(image), textKey, mask);
     }
     FitExpertMaker.Options o = new FitExpertMaker.Options(Math.min(fit.rank(), layer.maxRank()),
         layer.expertKind(), fit.alpha(), fit.gate(), fit.margin(), fit.maxSteps(),
         fit.learningRate(), fit.localityWeight(), fit.seed());
-    FitExpertMaker.Fit f = new FitExpertMaker(host, layer.module(), o).fit(edit, target, locality);
+    FitExpertMaker.Fit f =
+        new FitExpertMaker(host, layer.module(), o).fit(edit, target, locality, null, mask);
     if (!f.reached()) {
       throw new IllegalArgumentException("the fit of " + name + " at " + layer.module()
           + " did not make '" + target + "' the answer by a margin of " + o.margin() + " in "
@@ -141,7 +149,66 @@ final class HostEditing implements HostBinding.Host {
           + " what the target answers, or give the expert's weights yourself");
     }
     return new HostBinding.MadeEdit(host.visualKey(image), textKey, f.kind(), f.rank(),
-        f.alpha(), f.a(), f.b(), f.seconds());
+        f.alpha(), f.a(), f.b(), f.seconds(), f.tokenMask());
+  }
+
+  /**
+   * The positions an edit acts on (null: all): as given, every visual token, or chosen by
+   * integrated-gradient attribution of the host's own answer to the edit's input at the layer's
+   * module (the region that answer rests on, which the edit is to change).
+   */
+  private int[] mask(Layer layer, HostModel.Input edit, HostBinding.Region region) {
+    if (region == null) {
+      return null;
+    }
+    return switch (region) {
+      case HostBinding.Region.Positions p -> p.positions().clone();
+      case HostBinding.Region.Visual v -> positions(host.visualPositions());
+      case HostBinding.Region.Top t -> attribution().attribute(edit, ownAnswer(edit),
+          layer.module()).top(t.k());
+      case HostBinding.Region.Mass m -> attribution().attribute(edit, ownAnswer(edit),
+          layer.module()).mass(m.share());
+    };
+  }
+
+  private static int[] positions(boolean[] flags) {
+    int n = 0;
+    int[] out = new int[flags.length];
+    for (int t = 0; t < flags.length; t++) {
+      if (flags[t]) {
+        out[n++] = t;
+      }
+    }
+    return java.util.Arrays.copyOf(out, n);
+  }
+
+  private String ownAnswer(HostModel.Input input) {
+    try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(
+        ai.djl.Device.cpu(), "PyTorch")) {
+      return host.answers().get((int) host.logits(List.of(input), m).argMax(1).getLong(0));
+    }
+  }
+
+  private Attribution attribution() {
+    return new Attribution(host, Attribution.Options.defaults());
+  }
+
+  @Override
+  public List<HostBinding.Attributed> attribution(byte[] png, String question, String answer) {
+    if (png == null || question == null) {
+      throw new IllegalArgumentException("attribution needs an image and a question; got "
+          + (png == null ? "no image" : "no question") + "; give both");
+    }
+    HostModel.Input input = new HostModel.Input(PngImages.decode(png, imageSize), question);
+    String a = answer == null ? ownAnswer(input) : answer;
+    List<HostBinding.Attributed> out = new ArrayList<>();
+    for (Attribution.Result r : attribution().attributeAll(input, a)) {
+      for (int t = 0; t < r.visual().length; t++) {
+        out.add(new HostBinding.Attributed(r.layer(), t, r.visual()[t],
+            r.integratedGradients()[t], r.noise()[t], r.visual()[t] ? host.tokenBox(t) : null));
+      }
+    }
+    return out;
   }
 
   /**
@@ -149,7 +216,7 @@ final class HostEditing implements HostBinding.Host {
    * that differs is refused rather than given an expert of another shape.
    */
   private HostBinding.MadeEdit generate(Layer layer, HostModel.Input edit, String target,
-      float[] visualKey, float[] textKey) {
+      float[] visualKey, float[] textKey, int[] mask) {
     GeneratorExpertMaker.Options g = generator.options();
     if (!layer.module().equals(g.layer()) || layer.expertKind() != g.kind()
         || layer.maxRank() < g.rank()) {
@@ -163,7 +230,7 @@ final class HostEditing implements HostBinding.Host {
     ExpertWeights w = generator.make(edit, target);
     double seconds = (System.nanoTime() - start) / 1e9;
     return new HostBinding.MadeEdit(visualKey, textKey, w.kind(), w.rank(), w.alpha(), w.a(),
-        w.b(), seconds);
+        w.b(), seconds, mask);
   }
 
   @Override
@@ -177,8 +244,21 @@ final class HostEditing implements HostBinding.Host {
     List<EditedHost.Answer> answers =
         new EditedHost(host, layer, router, applier, TextEncoder.shared()).answer(inputs, version);
     return answers.stream()
-        .map(a -> new HostBinding.Asked(a.baseAnswer(), a.answer(), a.probability(), a.routed()))
+        .map(a -> new HostBinding.Asked(a.baseAnswer(), a.answer(), a.probability(), a.routed(),
+            touched(router, a)))
         .toList();
+  }
+
+  /** The positions the routed experts acted on: the union of their masks (none: every one). */
+  private int[] touched(Router router, EditedHost.Answer a) {
+    boolean[] on = new boolean[host.sequenceLength()];
+    for (io.editdb.query.RoutedEdit r : a.routed()) {
+      int[] mask = router.store().edit(r.editId()).tokenMask();
+      for (int t = 0; t < on.length; t++) {
+        on[t] |= mask == null || java.util.Arrays.binarySearch(mask, t) >= 0;
+      }
+    }
+    return a.routed().isEmpty() ? new int[0] : positions(on);
   }
 
   @Override

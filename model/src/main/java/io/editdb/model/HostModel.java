@@ -61,6 +61,14 @@ public interface HostModel extends AutoCloseable {
   /** Which positions of a query's sequence hold visual tokens (for VisEdit-style token masks). */
   boolean[] visualPositions();
 
+  /**
+   * The box in the image's pixels a position reads (x, y, width, height), or null for a position
+   * that is not a visual token or a host that does not say.
+   */
+  default int[] tokenBox(int position) {
+    return null;
+  }
+
   /** The answers the logits are over, in order. */
   List<String> answers();
 

@@ -261,12 +261,22 @@ public final class SceneHost implements HostModel {
           "a box must cover at least one pixel; got " + box + "; pass a DrawnObject's box");
     }
     boolean[] mask = new boolean[config.sequenceLength()];
-    int cell = Scenes.IMAGE_SIZE / 4;
     for (int t = 0; t < HostConfig.VISUAL_TOKENS; t++) {
-      java.awt.Rectangle c = new java.awt.Rectangle((t % 4) * cell, (t / 4) * cell, cell, cell);
-      mask[1 + t] = c.intersects(box);
+      int[] c = tokenBox(1 + t);
+      mask[1 + t] = new java.awt.Rectangle(c[0], c[1], c[2], c[3]).intersects(box);
     }
     return mask;
+  }
+
+  /** Visual token t (positions 1 to 16) reads the 8x8-pixel cell t of a 4x4 grid, row by row. */
+  @Override
+  public int[] tokenBox(int position) {
+    if (position < 1 || position > HostConfig.VISUAL_TOKENS) {
+      return null;
+    }
+    int cell = Scenes.IMAGE_SIZE / 4;
+    int t = position - 1;
+    return new int[] {(t % 4) * cell, (t / 4) * cell, cell, cell};
   }
 
   @Override

@@ -72,6 +72,9 @@ public interface HostBinding {
     /** Width and height, in pixels, of the images the host reads. */
     int imageSize();
 
+    /** Positions per query in the hidden states at every module (a token mask's range). */
+    int sequenceLength();
+
     /**
      * An edit's keys and expert from an image (PNG bytes), a prompt and the answer it should get,
      * made by the layer's maker for the layer's module, expert kind and max rank.
@@ -79,7 +82,27 @@ public interface HostBinding {
      * @throws IllegalArgumentException for an image that is not a PNG or not {@link #imageSize()}
      *     square, or a target outside {@link #answers()}; nothing is made
      */
-    MadeEdit makeEdit(Layer layer, byte[] png, String prompt, String target);
+    default MadeEdit makeEdit(Layer layer, byte[] png, String prompt, String target) {
+      return makeEdit(layer, png, prompt, target, null);
+    }
+
+    /**
+     * {@link #makeEdit(Layer, byte[], String, String)} with the expert restricted to a region of
+     * the sequence (null: every position); the maker learns under that restriction, and the
+     * positions chosen come back in {@link MadeEdit#tokenMask()}.
+     *
+     * @throws IllegalArgumentException also for a region the host cannot choose (e.g. attribution
+     *     at a module where no visual token carries any)
+     */
+    MadeEdit makeEdit(Layer layer, byte[] png, String prompt, String target, Region region);
+
+    /**
+     * Where an answer rests: the attribution of {@code answer} (null: the host's own answer) to
+     * every token position at every module, for one image and question.
+     *
+     * @throws IllegalArgumentException for an image or answer the host cannot read
+     */
+    List<Attributed> attribution(byte[] png, String question, String answer);
 
     /**
      * Answers questions (PNG bytes, or null for a text-only question) with the experts the router
@@ -89,7 +112,10 @@ public interface HostBinding {
         Layer layer, Router router, ExpertApplier applier, List<Question> questions, Long version);
   }
 
-  /** What a maker made for one edit: its keys and its expert (a: rank x d_in, b: d_out x rank). */
+  /**
+   * What a maker made for one edit: its keys and its expert (a: rank x d_in, b: d_out x rank),
+   * and the positions it acts on (null: every position).
+   */
   record MadeEdit(
       float[] visualKey,
       float[] textKey,
@@ -98,14 +124,76 @@ public interface HostBinding {
       float alpha,
       float[] a,
       float[] b,
-      double seconds) {}
+      double seconds,
+      int[] tokenMask) {}
+
+  /**
+   * Which positions an edit made from an image acts on ({@code INSERT ... token_mask}): given
+   * positions, every visual token, the {@code k} visual tokens with the most attribution to the
+   * host's answer, or the fewest visual tokens that carry {@code share} of it.
+   */
+  sealed interface Region {
+    /** Positions named by the user. */
+    record Positions(int[] positions) implements Region {}
+
+    /** Every visual token of the sequence. */
+    record Visual() implements Region {}
+
+    /** The {@code k} visual tokens with the most attribution. */
+    record Top(int k) implements Region {}
+
+    /** The fewest visual tokens whose attribution adds up to {@code share} of the positive sum. */
+    record Mass(double share) implements Region {}
+
+    /**
+     * {@code 'VISUAL'}, {@code 'TOP k'} or {@code 'MASS p'} (case-insensitive).
+     *
+     * @throws IllegalArgumentException for anything else, naming the forms
+     */
+    static Region parse(String text) {
+      String t = text.trim().toUpperCase(java.util.Locale.ROOT);
+      String[] w = t.split("\\s+");
+      try {
+        if (w.length == 1 && w[0].equals("VISUAL")) {
+          return new Visual();
+        }
+        if (w.length == 2 && w[0].equals("TOP")) {
+          int k = Integer.parseInt(w[1]);
+          if (k >= 1) {
+            return new Top(k);
+          }
+        }
+        if (w.length == 2 && w[0].equals("MASS")) {
+          double p = Double.parseDouble(w[1]);
+          if (p > 0 && p <= 1) {
+            return new Mass(p);
+          }
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new IllegalArgumentException("token_mask '" + text + "' is not a region; give"
+          + " positions (ARRAY[1, 2, 5]), 'VISUAL', 'TOP k' (k >= 1 tokens by attribution) or"
+          + " 'MASS p' (0 < p <= 1 of the attribution)");
+    }
+  }
+
+  /**
+   * One row of an attribution map: a token position at a module, its integrated-gradients and
+   * noise-perturbation scores, whether it is a visual token and, for a visual token, its box in
+   * the image's pixels (x, y, width, height; null otherwise).
+   */
+  record Attributed(String module, int token, boolean visual, float integratedGradients,
+      float noise, int[] box) {}
 
   /** One question: an image as PNG bytes (null for none) and its text. */
   record Question(byte[] png, String text) {}
 
   /**
    * One answer: what the base model says, what the edited model says, the edited answer's
-   * probability, and the edits routed to it (gate descending).
+   * probability, the edits routed to it (gate descending), and the token positions their experts
+   * acted on (empty when nothing was routed).
    */
-  record Asked(String baseAnswer, String answer, float probability, List<RoutedEdit> routed) {}
+  record Asked(String baseAnswer, String answer, float probability, List<RoutedEdit> routed,
+      int[] touched) {}
 }

@@ -4,7 +4,8 @@ import java.time.OffsetDateTime;
 
 /**
  * An edit as stored: provenance, keys, weights (in their stored {@link VectorCodec} form) and
- * its current state. {@code retiredVersion} is null while the edit is active.
+ * its current state. {@code retiredVersion} is null while the edit is active; {@code tokenMask}
+ * is null when the expert acts on every token position.
  */
 public record EditRecord(
     long id,
@@ -25,4 +26,5 @@ public record EditRecord(
     long createdVersion,
     OffsetDateTime createdAt,
     Long retiredVersion,
-    OffsetDateTime retiredAt) {}
+    OffsetDateTime retiredAt,
+    int[] tokenMask) {}

@@ -545,7 +545,7 @@ public final class EditStore implements AutoCloseable {
     EditRecord e = edit(editId);
     Layer l = layer(e.layer());
     return new ExpertWeights(editId, l.expertKind(), e.rank(), l.dIn(), l.dOut(), e.alpha(),
-        VectorCodec.decode(e.expertA()), VectorCodec.decode(e.expertB()));
+        VectorCodec.decode(e.expertA()), VectorCodec.decode(e.expertB()), e.tokenMask());
   }
 
   /**

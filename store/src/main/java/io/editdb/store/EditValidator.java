@@ -23,6 +23,9 @@ final class EditValidator {
       throw bad("author must be at most 256 characters; it has " + e.author().length());
     }
     wellFormed("author", e.author());
+    if (e.tokenMask() != null) {
+      TokenMasks.check(e.tokenMask());
+    }
     if (layer.hasVisual()) {
       if (e.visualKey() == null) {
         throw bad("visual_key is required on layer " + layer.name() + " (visual_dim "

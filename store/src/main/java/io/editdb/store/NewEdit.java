@@ -27,10 +27,19 @@ public record NewEdit(
     int rank,
     float alpha,
     String author,
-    String reason) {
+    String reason,
+    int[] tokenMask) {
 
   /** Longest prompt, target or reason, in characters. */
   public static final int MAX_TEXT = 1 << 20;
+
+  /** An edit that acts on every token position. */
+  public NewEdit(String layer, String prompt, String target, String imageRef, float[] visualKey,
+      float[] textKey, byte[] expertA, byte[] expertB, int rank, float alpha, String author,
+      String reason) {
+    this(layer, prompt, target, imageRef, visualKey, textKey, expertA, expertB, rank, alpha,
+        author, reason, null);
+  }
 
   public static Builder builder(String layer, String prompt, String target) {
     return new Builder(layer, prompt, target);
@@ -50,6 +59,7 @@ public record NewEdit(
     private float alpha = 1f;
     private String author;
     private String reason;
+    private int[] tokenMask;
 
     private Builder(String layer, String prompt, String target) {
       this.layer = layer;
@@ -62,6 +72,9 @@ public record NewEdit(
     public Builder textKey(float[] v) { textKey = v; return this; }
     public Builder author(String v) { author = v; return this; }
     public Builder reason(String v) { reason = v; return this; }
+
+    /** The token positions the expert acts on ({@link TokenMasks}); null: every position. */
+    public Builder tokenMask(int[] v) { tokenMask = v; return this; }
 
     /** f32 weights converted to {@code dtype}; a is rank x d_in, b is d_out x rank, row-major. */
     public Builder weights(float[] a, float[] b, int rank, float alpha, WeightDtype dtype) {
@@ -81,7 +94,7 @@ public record NewEdit(
 
     public NewEdit build() {
       return new NewEdit(layer, prompt, target, imageRef, visualKey, textKey, expertA, expertB,
-          rank, alpha, author, reason);
+          rank, alpha, author, reason, tokenMask);
     }
   }
 }

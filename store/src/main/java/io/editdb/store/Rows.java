@@ -45,7 +45,8 @@ final class Rows {
             rs.getInt("rank"), rs.getFloat("alpha"), rs.getString("author"),
             rs.getString("reason"), "ACTIVE".equals(rs.getString("status")),
             rs.getLong("created_version"), rs.getObject("created_at", OffsetDateTime.class),
-            retiredVersion, rs.getObject("retired_at", OffsetDateTime.class)));
+            retiredVersion, rs.getObject("retired_at", OffsetDateTime.class),
+            tokenMask(rs)));
       }
     }
   }
@@ -152,12 +153,26 @@ final class Rows {
     }
   }
 
+  /** {@code edits.token_mask} of the current row: null (every position) or its positions. */
+  static int[] tokenMask(ResultSet rs) throws SQLException {
+    java.sql.Array a = rs.getArray("token_mask");
+    if (a == null) {
+      return null;
+    }
+    Object[] v = (Object[]) a.getArray();
+    int[] out = new int[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = ((Number) v[i]).intValue();
+    }
+    return out;
+  }
+
   static String editHash(ResultSet rs) throws SQLException {
     return HistoryChain.editHash(rs.getLong("id"), rs.getString("layer"), rs.getString("prompt"),
         rs.getString("target"), rs.getString("image_ref"), rs.getBytes("visual_key"),
         rs.getBytes("text_key"), rs.getBytes("expert_a"), rs.getBytes("expert_b"),
         rs.getString("weight_dtype"), rs.getInt("rank"), rs.getFloat("alpha"),
         rs.getString("author"), rs.getString("reason"), rs.getLong("created_version"),
-        rs.getObject("created_at", OffsetDateTime.class));
+        rs.getObject("created_at", OffsetDateTime.class), tokenMask(rs));
   }
 }

@@ -64,13 +64,31 @@ public final class SqlFunctions {
       throw new StoreException(UNAVAILABLE, "ASK needs a host binding, which the EditDB JDBC"
           + " driver provides with module editdb-model on the class path");
     }
+
+    /**
+     * The attribution map of {@code answer} (null: the host's own answer) for a question about
+     * an image, from the host of the layer: every token position at every module.
+     */
+    default List<Attributed> attribution(String layer, byte[] image, String question,
+        String answer) {
+      throw new StoreException(UNAVAILABLE, "ATTRIBUTION needs a host binding, which the EditDB"
+          + " JDBC driver provides with module editdb-model on the class path");
+    }
   }
 
   /**
-   * The row of {@code ASK}: the base model's answer, the edited model's, its probability and
-   * the routed edit ids (gate descending).
+   * One row of {@code ATTRIBUTION}: a module's token position, whether it is a visual token, its
+   * integrated-gradients and noise scores, and a visual token's box in pixels (null otherwise).
    */
-  public record Asked(String baseAnswer, String answer, float probability, List<Long> routed) {}
+  public record Attributed(String module, int token, boolean visual, float integratedGradients,
+      float noise, int[] box) {}
+
+  /**
+   * The row of {@code ASK}: the base model's answer, the edited model's, its probability, the
+   * routed edit ids (gate descending) and the token positions their experts acted on.
+   */
+  public record Asked(String baseAnswer, String answer, float probability, List<Long> routed,
+      int[] touched) {}
 
   /** One row of {@code ROUTE}. Scores are raw similarities times the layer's scale. */
   public record Routed(long editId, float visualScore, float textScore, float gate) {}
@@ -160,7 +178,7 @@ public final class SqlFunctions {
         c.prepareStatement(
             "SELECT e.id, e.layer, e.prompt, e.target, e.image_ref, e.visual_key, e.text_key,"
                 + " e.expert_a, e.expert_b, e.weight_dtype, e.rank, e.alpha, e.author, e.reason,"
-                + " e.created_version, e.created_at FROM edits e WHERE EXISTS (SELECT 1 FROM"
+                + " e.created_version, e.created_at, e.token_mask FROM edits e WHERE EXISTS (SELECT 1 FROM"
                 + " edit_spans s WHERE s.edit_id = e.id AND "
                 + Rows.ACTIVE_AT
                 + ") ORDER BY e.id");
@@ -273,6 +291,7 @@ public final class SqlFunctions {
     rs.addColumn("ANSWER", Types.VARCHAR, 1024, 0);
     rs.addColumn("PROBABILITY", Types.REAL, 24, 0);
     rs.addColumn("ROUTED", Types.VARCHAR, 1_000_000, 0);
+    rs.addColumn("TOUCHED", Types.VARCHAR, 1_000_000, 0);
     if (isColumnList(c)) {
       return rs;
     }
@@ -285,7 +304,57 @@ public final class SqlFunctions {
     for (Long id : a.routed()) {
       ids.append(ids.isEmpty() ? "" : ",").append(id);
     }
-    rs.addRow(a.baseAnswer(), a.answer(), a.probability(), ids.toString());
+    StringBuilder touched = new StringBuilder();
+    for (int t : a.touched()) {
+      touched.append(touched.isEmpty() ? "" : ",").append(t);
+    }
+    rs.addRow(a.baseAnswer(), a.answer(), a.probability(), ids.toString(), touched.toString());
+    return rs;
+  }
+
+  // ---- ATTRIBUTION ----
+
+  /** {@code ATTRIBUTION(layer, image, question)}: where the host's own answer rests. */
+  public static ResultSet attribution(Connection c, String layer, Value image, String question)
+      throws SQLException {
+    return attribution(c, layer, image, question, null);
+  }
+
+  /**
+   * {@code ATTRIBUTION(layer, image, question, answer)}: one row per module and token position
+   * of the layer's host, with the attribution of {@code answer} to it.
+   */
+  public static ResultSet attribution(
+      Connection c, String layer, Value image, String question, String answer)
+      throws SQLException {
+    SimpleResultSet rs = new SimpleResultSet();
+    rs.addColumn("MODULE", Types.VARCHAR, 256, 0);
+    rs.addColumn("TOKEN", Types.INTEGER, 10, 0);
+    rs.addColumn("VISUAL", Types.BOOLEAN, 1, 0);
+    rs.addColumn("IG", Types.REAL, 24, 0);
+    rs.addColumn("NOISE", Types.REAL, 24, 0);
+    rs.addColumn("X", Types.INTEGER, 10, 0);
+    rs.addColumn("Y", Types.INTEGER, 10, 0);
+    rs.addColumn("WIDTH", Types.INTEGER, 10, 0);
+    rs.addColumn("HEIGHT", Types.INTEGER, 10, 0);
+    if (isColumnList(c)) {
+      return rs;
+    }
+    if (question == null) {
+      throw new StoreException(INVALID_VALUE,
+          "ATTRIBUTION needs a question; question=null. Give the question as text");
+    }
+    byte[] png = bytes(image, "image");
+    if (png == null) {
+      throw new StoreException(INVALID_VALUE, "ATTRIBUTION needs an image; image=null. Give the"
+          + " picture as PNG bytes: attribution says which of its tokens an answer rests on");
+    }
+    for (Attributed a : provider(c, "ATTRIBUTION").attribution(layer, png, question, answer)) {
+      int[] b = a.box();
+      rs.addRow(a.module(), a.token(), a.visual(), a.integratedGradients(), a.noise(),
+          b == null ? null : b[0], b == null ? null : b[1], b == null ? null : b[2],
+          b == null ? null : b[3]);
+    }
     return rs;
   }
 

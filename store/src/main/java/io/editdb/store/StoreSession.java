@@ -164,10 +164,11 @@ public final class StoreSession implements AutoCloseable {
       byte[] visual = e.visualKey() == null ? null : VectorCodec.encode(e.visualKey());
       byte[] text = VectorCodec.encode(e.textKey());
       String dtype = VectorCodec.dtype(e.expertA()).name();
+      int[] mask = e.tokenMask() == null ? null : TokenMasks.check(e.tokenMask());
       try (PreparedStatement ps = sql.prepareStatement("INSERT INTO edits (id, layer, prompt,"
           + " target, image_ref, visual_key, text_key, expert_a, expert_b, weight_dtype, rank,"
-          + " alpha, author, reason, status, created_version, created_at)"
-          + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'ACTIVE',?,?)")) {
+          + " alpha, author, reason, status, created_version, created_at, token_mask)"
+          + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'ACTIVE',?,?,?)")) {
         ps.setLong(1, id);
         ps.setString(2, layer.name());
         ps.setString(3, e.prompt());
@@ -184,12 +185,14 @@ public final class StoreSession implements AutoCloseable {
         ps.setString(14, e.reason());
         ps.setLong(15, version);
         ps.setObject(16, at);
+        ps.setObject(17, mask == null ? null : java.util.Arrays.stream(mask).boxed()
+            .toArray(Integer[]::new));
         ps.executeUpdate();
       }
       openSpan(id);
       String content = HistoryChain.editHash(id, layer.name(), e.prompt(), e.target(),
           e.imageRef(), visual, text, e.expertA(), e.expertB(), dtype, e.rank(), e.alpha(),
-          author, e.reason(), version, at);
+          author, e.reason(), version, at, mask);
       history(id, layer.name(), "INSERT", e.reason(), content);
       added++;
       return id;

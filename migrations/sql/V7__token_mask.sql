@@ -1,0 +1,26 @@
+-- EditDB schema, version 7: an edit may act on some token positions only (VisEdit).
+--
+-- token_mask  the positions of a query's sequence the edit's expert acts on, ascending and
+--             distinct, e.g. the visual tokens an answer rests on as found by attribution
+--             (INSERT ... token_mask 'TOP 4'). NULL (the default, and every edit written before
+--             this version) means every position, as LiveEdit's experts act.
+--
+-- The content hash of the history chain covers token_mask only when it is not NULL, so edits
+-- of stores written before this version verify as they did (io.editdb.store.HistoryChain).
+ALTER TABLE edits ADD COLUMN token_mask INTEGER ARRAY;
+
+-- The view is SELECT * of the table as it was when created: re-create it to show the new
+-- column, and grant it again (dropping a view drops its grants).
+DROP VIEW EDITDB.edits;
+CREATE VIEW EDITDB.edits AS SELECT * FROM PUBLIC.edits;
+GRANT SELECT ON EDITDB.edits TO EDITDB_AUDITOR;
+GRANT SELECT ON EDITDB.edits TO EDITDB_EDITOR;
+GRANT SELECT ON EDITDB.edits TO EDITDB_ADMIN;
+
+--   ATTRIBUTION(layer, image, question [, answer])
+--       where an answer rests: one row per module and token position of the layer's host:
+--       module, token, visual, ig (integrated gradients of the answer's logit from the
+--       no-image baseline), noise (drop of the answer's probability under noise), and for a
+--       visual token its box in pixels (x, y, width, height; NULL otherwise). answer NULL or
+--       left out: the host's own answer. Served like ASK (io.editdb.store.SqlFunctions).
+CREATE ALIAS ATTRIBUTION FOR 'io.editdb.store.SqlFunctions.attribution';
