@@ -78,6 +78,7 @@ public final class Main {
       case "crash" -> io.editdb.bench.crash.CrashBench.main(rest);
       case "answers" -> io.editdb.bench.answers.AnswerBench.main(rest);
       case "attribution" -> AttributionBench.main(rest);
+      case "visedit" -> io.editdb.bench.answers.VisEditBench.main(rest);
       case "--help", "-h" -> System.out.println("""
           editdb bench [--data FILE] [--limit N] [--out DIR] [--quick]
               the routing-level lifelong benchmark on E-VQA/E-IC records (an upper
@@ -93,7 +94,10 @@ public final class Main {
                                                       the lifelong benchmark on the edited host
                                                       model's answers (answers --help)
           editdb bench attribution [--n 100] [--k 2] [--steps 32] [--out DIR]
-                                                      where the host's answers rest (VisEdit)""");
+                                                      where the host's answers rest (VisEdit)
+          editdb bench visedit [--edits 1000] [--k 2,4,8] [--quick]
+                                                      edits on attribution regions vs every
+                                                      token, visual tokens, random regions""");
       case "lifelong" -> LifelongBench.main(rest);
       default -> LifelongBench.main(args);
     }

@@ -118,15 +118,20 @@ public final class AnswerBench {
     }
 
     String ddl(String layer, String maker, HostModel host) {
+      return ddl(layer, maker, host, Editors.MODULE);
+    }
+
+    /** The layer on another module of the host. */
+    String ddl(String layer, String maker, HostModel host, String module) {
       String options = String.format(Locale.ROOT, "EXPERT_KIND LIVEEDIT, GATE %s, NULL_LOGIT %s,"
           + " VISUAL_THRESHOLD %s, VISUAL_WEIGHT %s, TEXT_DIM %d", gate, nullLogit, threshold,
           visualWeight, textDim(host));
       if (textOnly) {
         return "CREATE LAYER " + layer + " (MODEL '" + LocalHosts.SHIPPED + "', MODULE '"
-            + Editors.MODULE + "', D_IN 64, D_OUT 64, VISUAL_DIM 0, MAX_RANK 4, " + options + ")";
+            + module + "', D_IN 64, D_OUT 64, VISUAL_DIM 0, MAX_RANK 4, " + options + ")";
       }
       return "CREATE LAYER " + layer + " (HOST '" + LocalHosts.SHIPPED + "', MODULE '"
-          + Editors.MODULE + "', MAKER " + maker + ", " + options + ")";
+          + module + "', MAKER " + maker + ", " + options + ")";
     }
 
     String label() {
@@ -294,8 +299,14 @@ public final class AnswerBench {
   }
 
   private StoreEditor editor(Path dir, Setting s, String maker) throws SQLException {
-    return new StoreEditor(dir, s.ddl("l", maker, host), "l", host,
-        s.textOnly() ? generator : null, s.textDim(host), SearchMode.EXACT);
+    return editor(dir, s, maker, Editors.MODULE, null);
+  }
+
+  /** A store with one layer {@code l} at {@code module}; {@code tokenMask} as StoreEditor's. */
+  StoreEditor editor(Path dir, Setting s, String maker, String module,
+      java.util.function.Function<EditCase, Object> tokenMask) throws SQLException {
+    return new StoreEditor(dir, s.ddl("l", maker, host, module), "l", host,
+        s.textOnly() ? generator : null, s.textDim(host), SearchMode.EXACT, tokenMask);
   }
 
   /** A method on EditDB: edits inserted through SQL, asked with the exact scan (and HNSW). */
@@ -314,8 +325,11 @@ public final class AnswerBench {
     }
   }
 
-  /** Inserts the edits in order; at each checkpoint asks the probes of every edit so far. */
-  private void sequential(String method, String setting, String router, Editor e,
+  /**
+   * Inserts the edits in order; at each checkpoint asks the probes of every edit so far. Returns
+   * the edit ids in order (-1 for an edit the maker refused).
+   */
+  List<Long> sequential(String method, String setting, String router, Editor e,
       List<EditCase> test,
       List<SearchMode> alsoWith) throws SQLException {
     List<Long> ids = new ArrayList<>();
@@ -337,6 +351,7 @@ public final class AnswerBench {
         se.searchWith(SearchMode.EXACT);
       }
     }
+    return ids;
   }
 
   private Row measureIds(String method, String setting, String router, Editor e,
@@ -348,7 +363,7 @@ public final class AnswerBench {
   }
 
   /** For the sweep: edit ids are 1..n in insertion order on a fresh store. */
-  private Row measure(String setting, Editor e, List<EditCase> done, Double threshold) {
+  Row measure(String setting, Editor e, List<EditCase> done, Double threshold) {
     List<Long> ids = new ArrayList<>();
     for (long i = 1; i <= done.size(); i++) {
       ids.add(i);
@@ -390,7 +405,7 @@ public final class AnswerBench {
         msPerQuery);
   }
 
-  private static void print(Row r) {
+  static void print(Row r) {
     StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-60s %-5s %5d |",
         r.split().equals("validation") ? r.setting() : r.method(), r.router(), r.edits()));
     for (ProbeKind k : ProbeKind.values()) {
@@ -403,7 +418,7 @@ public final class AnswerBench {
     System.out.println(sb);
   }
 
-  private Path freshDir(String what) throws IOException {
+  Path freshDir(String what) throws IOException {
     Path dir = options.out().resolve("store-" + what);
     StoreBench.deleteTree(dir);
     return dir;

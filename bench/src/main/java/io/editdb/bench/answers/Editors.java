@@ -67,6 +67,7 @@ final class Editors {
     private final GeneratorExpertMaker explicitMaker; // null: the layer's host makes edits
     private final int textDim;
     private final ExpertApplier applier;
+    private final java.util.function.Function<EditCase, Object> tokenMask; // null: no column
     private final Map<SearchMode, EditedHost> asked = new HashMap<>();
     private SearchMode mode;
     private int refused;
@@ -76,9 +77,12 @@ final class Editors {
      * @param explicitMaker for a layer bound to no host: makes each expert, inserted as weights
      *     with the prompt's text key (the host's question key, or the encoder's from the prompt)
      * @param textDim the layer's text key width
+     * @param tokenMask the {@code token_mask} value of each edit made from its image (positions
+     *     or a region such as {@code 'TOP 4'}), or null to leave the column out (every position)
      */
     StoreEditor(Path dir, String ddl, String layer, HostModel host,
-        GeneratorExpertMaker explicitMaker, int textDim, SearchMode mode) throws SQLException {
+        GeneratorExpertMaker explicitMaker, int textDim, SearchMode mode,
+        java.util.function.Function<EditCase, Object> tokenMask) throws SQLException {
       this.connection = DriverManager.getConnection("jdbc:editdb:" + dir, "bench", "");
       try (Statement st = connection.createStatement()) {
         st.execute(ddl);
@@ -90,6 +94,12 @@ final class Editors {
       this.textDim = textDim;
       this.applier = ExpertApplier.create(ApplierConfig.defaults(), store::weights);
       this.mode = mode;
+      this.tokenMask = tokenMask;
+    }
+
+    /** The token_mask stored with an edit (null: every position). */
+    int[] tokenMask(long id) {
+      return store.edit(id).tokenMask();
     }
 
     /** Asks with this search mode from now on (the store stays as it is). */
@@ -101,7 +111,10 @@ final class Editors {
     public long edit(EditCase c) throws SQLException {
       boolean hostKey = textDim == host.questionKeyDim();
       String sql = explicitMaker == null
-          ? "INSERT INTO edits (layer, prompt, target, image) VALUES (?, ?, ?, ?)"
+          ? tokenMask == null
+              ? "INSERT INTO edits (layer, prompt, target, image) VALUES (?, ?, ?, ?)"
+              : "INSERT INTO edits (layer, prompt, target, image, token_mask)"
+                  + " VALUES (?, ?, ?, ?, ?)"
           : "INSERT INTO edits (layer, prompt, target, image_ref, expert_a, expert_b, rank,"
               + " alpha" + (hostKey ? ", text_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                   : ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -112,6 +125,9 @@ final class Editors {
         ps.setString(3, c.target());
         if (explicitMaker == null) {
           ps.setBytes(4, io.editdb.model.Scenes.png(c.edit().image()));
+          if (tokenMask != null) {
+            ps.setObject(5, tokenMask.apply(c));
+          }
         } else {
           ExpertWeights w = explicitMaker.make(HostModel.Input.of(c.edit()), c.target());
           ps.setString(4, "scenes:" + c.edit().split() + "/" + c.edit().index());
