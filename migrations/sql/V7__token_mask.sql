@@ -5,9 +5,16 @@
 --             (INSERT ... token_mask 'TOP 4'). NULL (the default, and every edit written before
 --             this version) means every position, as LiveEdit's experts act.
 --
--- The content hash of the history chain covers token_mask only when it is not NULL, so edits
--- of stores written before this version verify as they did (io.editdb.store.HistoryChain).
+-- query_region  NULL, or the rule that chooses, in each query the edit is routed to, the
+--             positions it acts on there: 'TOP k' (the k visual tokens with the most
+--             attribution to that query's answer) or 'MASS p'. token_mask then holds the
+--             region the rule chose on the edit's own picture, where the expert was fitted.
+--
+-- The content hash of the history chain covers token_mask and query_region only when they are
+-- not NULL, so edits of stores written before this version verify as they did
+-- (io.editdb.store.HistoryChain).
 ALTER TABLE edits ADD COLUMN token_mask INTEGER ARRAY;
+ALTER TABLE edits ADD COLUMN query_region VARCHAR(64);
 
 -- The view is SELECT * of the table as it was when created: re-create it to show the new
 -- column, and grant it again (dropping a view drops its grants).

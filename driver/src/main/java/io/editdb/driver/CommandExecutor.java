@@ -257,7 +257,7 @@ final class CommandExecutor {
                 alpha == null ? 1f : alpha.floatValue())
             .author(Values.text(v.get("author"), "author"))
             .reason(Values.text(v.get("reason"), "reason"))
-            .tokenMask(HostLayers.explicitMask(layer, v.get("token_mask")))
+            .tokenMask(HostLayers.explicitMask(layer, v.get("token_mask"), v.get("query_region")))
             .build();
     long id = session.insert(edit);
     return new Outcome(1, null, new long[] {id});

@@ -68,7 +68,8 @@ final class DialectParser {
           "reason",
           "weight_dtype",
           "image",
-          "token_mask");
+          "token_mask",
+          "query_region");
 
   /** Columns of edits the store fills in. */
   private static final Set<String> STORE_COLUMNS =

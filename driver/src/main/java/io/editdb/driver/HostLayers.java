@@ -119,8 +119,23 @@ final class HostLayers {
     String dtypeText = Values.text(v.get("weight_dtype"), "weight_dtype");
     WeightDtype dtype = dtypeText == null ? WeightDtype.F32 : WeightDtype.parse(dtypeText);
     HostBinding.Host host = HostBindings.find(layer.host());
-    HostBinding.MadeEdit m =
-        host.makeEdit(layer, png, prompt, target, region(host, v.get("token_mask")));
+    HostBinding.Region region = region(host, v.get("token_mask"));
+    String rule = null;
+    if (v.get("query_region") != null) {
+      if (region != null) {
+        throw ErrorCode.INVALID_VALUE.exception("token_mask and query_region were both given;"
+            + " give token_mask for a region fixed in every query, or query_region for one"
+            + " chosen again in each query");
+      }
+      region = region(host, Values.text(v.get("query_region"), "query_region"));
+      rule = region.rule();
+      if (rule == null) {
+        throw ErrorCode.INVALID_VALUE.exception("query_region '" + v.get("query_region")
+            + "' is the same in every query; give it as token_mask, or give query_region"
+            + " 'TOP k' or 'MASS p'");
+      }
+    }
+    HostBinding.MadeEdit m = host.makeEdit(layer, png, prompt, target, region);
     return NewEdit.builder(layer.name(), prompt, target)
         .imageRef(IMAGE_REF_PREFIX + sha256(png))
         .visualKey(m.visualKey())
@@ -129,6 +144,7 @@ final class HostLayers {
         .author(Values.text(v.get("author"), "author"))
         .reason(Values.text(v.get("reason"), "reason"))
         .tokenMask(m.tokenMask())
+        .queryRegion(rule)
         .build();
   }
 
@@ -155,7 +171,12 @@ final class HostLayers {
    * The token_mask of an edit whose expert is given: positions only (a region chosen by
    * attribution needs the image), checked against the host's sequence where the layer has one.
    */
-  static int[] explicitMask(Layer layer, Object v) throws SQLException {
+  static int[] explicitMask(Layer layer, Object v, Object queryRegion) throws SQLException {
+    if (queryRegion != null) {
+      throw ErrorCode.INVALID_VALUE.exception("query_region is chosen by attribution on the"
+          + " edit's picture, but this insert gives the expert itself; insert with image so the"
+          + " host fits the expert on that region, or give token_mask positions");
+    }
     if (v instanceof String || v instanceof java.sql.Clob) {
       throw ErrorCode.INVALID_VALUE.exception("token_mask '" + Values.text(v, "token_mask")
           + "' is chosen from the image, but this insert gives the expert itself; give the"

@@ -48,13 +48,19 @@ class TokenMaskSqlTest {
   /** Inserts an edit from the image with the given token_mask value; returns its id. */
   private static long insert(Connection c, String layer, Sample s, String target, Object mask)
       throws Exception {
+    return insert(c, layer, s, target, "token_mask", mask);
+  }
+
+  /** Inserts an edit from the image with a value for {@code column}; returns its id. */
+  private static long insert(Connection c, String layer, Sample s, String target, String column,
+      Object value) throws Exception {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO edits (layer, prompt, target,"
-        + " image, token_mask) VALUES (?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+        + " image, " + column + ") VALUES (?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
       ps.setString(1, layer);
       ps.setString(2, s.question());
       ps.setString(3, target);
       ps.setBytes(4, png(s.image()));
-      ps.setObject(5, mask);
+      ps.setObject(5, value);
       assertEquals(1, ps.executeUpdate());
       try (ResultSet keys = ps.getGeneratedKeys()) {
         assertTrue(keys.next());
@@ -178,6 +184,40 @@ class TokenMaskSqlTest {
         assertTrue(rs.next());
         assertTrue(rs.getBoolean(1), rs.getString(4));
       }
+    }
+  }
+
+  @Test
+  void aQueryRegionIsChosenAgainInEveryQueryTheEditIsRoutedTo() throws Exception {
+    Sample s = SCENES.sample(Split.TEST, 3, Kind.ENTITY, Phrasing.TRAIN, 0);
+    Sample redrawn = SCENES.redraw(s, 1);
+    try (Connection c = bound()) {
+      String before = ask(c, s)[0];
+      String target = SCENES.answers().get((SCENES.answerId(before) + 1) % SCENES.answers().size());
+      long id = insert(c, "vis", s, target, "query_region", "top 3");
+      assertEquals("TOP 3", TestDb.scalarText(c, "SELECT query_region FROM edits WHERE id = "
+          + id));
+      int[] fitted = storedMask(c, id);
+      assertArrayEquals(attributionOrder(c, s, "blocks.1").subList(0, 3).stream()
+          .mapToInt(Integer::intValue).sorted().toArray(), fitted, "fitted on the edit's region");
+      String[] own = ask(c, s);
+      assertEquals(target, own[0]);
+      assertEquals(joined(fitted), own[2]);
+      String[] other = ask(c, redrawn);
+      assertEquals(Long.toString(id), other[1], "another drawing routes to the edit");
+      int[] there = attributionOrder(c, redrawn, "blocks.1").subList(0, 3).stream()
+          .mapToInt(Integer::intValue).sorted().toArray();
+      assertEquals(joined(there), other[2], "the region is the redrawing's own top 3");
+
+      assertUnchanged(c, ErrorCode.INVALID_VALUE, () -> insert(c, "vis", s, target,
+          "query_region", "VISUAL"));
+      assertUnchanged(c, ErrorCode.INVALID_VALUE, () -> insert(c, "vis", s, target,
+          "query_region", "TOP 0"));
+      assertUnchanged(c, ErrorCode.WRONG_TYPE, () -> insert(c, "vis", s, target,
+          "query_region", new int[] {1, 2}));
+      assertUnchanged(c, ErrorCode.INVALID_VALUE, () -> c.createStatement().execute(
+          "INSERT INTO edits (layer, prompt, target, image, token_mask, query_region) VALUES"
+              + " ('vis', 'q', '" + target + "', X'00', 'TOP 2', 'TOP 2')"));
     }
   }
 

@@ -142,6 +142,27 @@ public final class Attribution {
     }
 
     /**
+     * The positions a query region rule ({@code TOP k} or {@code MASS p}) chooses here, or none
+     * when no visual position carries positive attribution (a text-only question, say): the
+     * edit then acts nowhere in this query.
+     */
+    public int[] regionOrNone(io.editdb.query.HostBinding.Region rule) {
+      boolean any = false;
+      for (int t = 0; t < visual.length; t++) {
+        any |= visual[t] && integratedGradients[t] > 0;
+      }
+      if (!any) {
+        return new int[0];
+      }
+      return switch (rule) {
+        case io.editdb.query.HostBinding.Region.Top t -> top(t.k());
+        case io.editdb.query.HostBinding.Region.Mass m -> mass(m.share());
+        default -> throw new IllegalArgumentException("a query region is TOP k or MASS p; got "
+            + rule + "; give one of those");
+      };
+    }
+
+    /**
      * The fewest visual positions, largest positive scores first, whose scores add up to at
      * least {@code share} of the positive visual total ({@code token_mask 'MASS p'}), ascending.
      *

@@ -4,13 +4,17 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.editdb.query.ExpertApplier;
+import io.editdb.query.HostBinding;
 import io.editdb.query.RouteQuery;
 import io.editdb.query.RoutedEdit;
 import io.editdb.query.Router;
 import io.editdb.query.TextEncoder;
 import io.editdb.store.Layer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The edit hook: a host model with EditDB between its two halves at one layer. Per query it takes
@@ -41,16 +45,22 @@ public final class EditedHost {
    * @param probability the edited answer's softmax probability
    * @param routed the edits routed to the query, gate descending
    * @param logits the edited logits over {@link HostModel#answers()}
+   * @param touched the token positions the routed experts acted on, ascending (none when
+   *     nothing was routed)
    */
   public record Answer(
       String baseAnswer, String answer, float probability, List<RoutedEdit> routed,
-      float[] logits) {}
+      float[] logits, int[] touched) {}
+
+  /** Where an edit acts: its token mask (null: everywhere) and its query region rule (or null). */
+  private record Where(int[] mask, HostBinding.Region region) {}
 
   private final HostModel host;
   private final Layer layer;
   private final Router router;
   private final ExpertApplier applier;
   private final TextEncoder encoder;
+  private final Map<Long, Where> where = new ConcurrentHashMap<>(); // edits never change
 
   /**
    * @param layer a store layer whose module is one of the host's layers, with d_in = d_out = the
@@ -148,6 +158,8 @@ public final class EditedHost {
       float[][] textKeys = QuestionKeys.of(host, layer.textDim(), encoder, questions);
       List<List<RoutedEdit>> routed = new ArrayList<>(n);
       List<List<ExpertApplier.Routed>> gates = new ArrayList<>(n);
+      List<int[]> touched = new ArrayList<>(n);
+      int width = host.answers().size();
       boolean any = false;
       for (int i = 0; i < n; i++) {
         HostModel.Input in = inputs.get(i);
@@ -157,24 +169,61 @@ public final class EditedHost {
         List<RoutedEdit> r = router.route(
             new RouteQuery(layer.name(), visual, textKeys[i], version, visualThreshold));
         routed.add(List.copyOf(r));
-        gates.add(r.stream().map(e -> new ExpertApplier.Routed(e.editId(), e.gate())).toList());
+        List<ExpertApplier.Routed> g = new ArrayList<>(r.size());
+        boolean[] on = new boolean[host.sequenceLength()];
+        Attribution.Result own = null; // this query's attribution, once, if a region needs it
+        for (RoutedEdit e : r) {
+          Where w = where.computeIfAbsent(e.editId(), this::where);
+          int[] positions = null;
+          if (w.region() != null) {
+            if (own == null && in.image() != null) {
+              own = new Attribution(host, Attribution.Options.defaults()).attribute(in,
+                  host.answers().get(argMax(slice(base, i, width))), module);
+            }
+            positions = own == null ? new int[0] : own.regionOrNone(w.region());
+          }
+          int[] acts = positions != null ? positions : w.mask();
+          for (int t = 0; t < on.length; t++) {
+            on[t] |= acts == null || Arrays.binarySearch(acts, t) >= 0;
+          }
+          g.add(new ExpertApplier.Routed(e.editId(), e.gate(), positions));
+        }
+        gates.add(g);
+        touched.add(positions(on));
         any |= !r.isEmpty();
       }
       float[] edited = base;
       if (any) {
         edited = host.continueFrom(module, applier.apply(hidden, gates, null)).toFloatArray();
       }
-      int width = host.answers().size();
       List<Answer> out = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         // A query nothing was routed to keeps the unedited row itself, not a recomputation.
         float[] row = slice(routed.get(i).isEmpty() ? base : edited, i, width);
         int best = argMax(row);
         out.add(new Answer(host.answers().get(argMax(slice(base, i, width))),
-            host.answers().get(best), softmaxAt(row, best), routed.get(i), row));
+            host.answers().get(best), softmaxAt(row, best), routed.get(i), row, touched.get(i)));
       }
       return out;
     }
+  }
+
+  private Where where(long editId) {
+    io.editdb.store.EditRecord e = router.store().edit(editId);
+    return new Where(e.tokenMask(),
+        e.queryRegion() == null ? null : HostBinding.Region.parse(e.queryRegion()));
+  }
+
+  /** The true positions, ascending. */
+  static int[] positions(boolean[] flags) {
+    int n = 0;
+    int[] out = new int[flags.length];
+    for (int t = 0; t < flags.length; t++) {
+      if (flags[t]) {
+        out[n++] = t;
+      }
+    }
+    return Arrays.copyOf(out, n);
   }
 
   private static float[] slice(float[] all, int row, int width) {

@@ -163,23 +163,12 @@ final class HostEditing implements HostBinding.Host {
     }
     return switch (region) {
       case HostBinding.Region.Positions p -> p.positions().clone();
-      case HostBinding.Region.Visual v -> positions(host.visualPositions());
+      case HostBinding.Region.Visual v -> EditedHost.positions(host.visualPositions());
       case HostBinding.Region.Top t -> attribution().attribute(edit, ownAnswer(edit),
           layer.module()).top(t.k());
       case HostBinding.Region.Mass m -> attribution().attribute(edit, ownAnswer(edit),
           layer.module()).mass(m.share());
     };
-  }
-
-  private static int[] positions(boolean[] flags) {
-    int n = 0;
-    int[] out = new int[flags.length];
-    for (int t = 0; t < flags.length; t++) {
-      if (flags[t]) {
-        out[n++] = t;
-      }
-    }
-    return java.util.Arrays.copyOf(out, n);
   }
 
   private String ownAnswer(HostModel.Input input) {
@@ -245,20 +234,8 @@ final class HostEditing implements HostBinding.Host {
         new EditedHost(host, layer, router, applier, TextEncoder.shared()).answer(inputs, version);
     return answers.stream()
         .map(a -> new HostBinding.Asked(a.baseAnswer(), a.answer(), a.probability(), a.routed(),
-            touched(router, a)))
+            a.touched()))
         .toList();
-  }
-
-  /** The positions the routed experts acted on: the union of their masks (none: every one). */
-  private int[] touched(Router router, EditedHost.Answer a) {
-    boolean[] on = new boolean[host.sequenceLength()];
-    for (io.editdb.query.RoutedEdit r : a.routed()) {
-      int[] mask = router.store().edit(r.editId()).tokenMask();
-      for (int t = 0; t < on.length; t++) {
-        on[t] |= mask == null || java.util.Arrays.binarySearch(mask, t) >= 0;
-      }
-    }
-    return a.routed().isEmpty() ? new int[0] : positions(on);
   }
 
   @Override

@@ -56,9 +56,21 @@ import org.slf4j.LoggerFactory;
 public final class ExpertApplier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ExpertApplier.class);
 
-  /** One routed expert of one query: the edit and its gate w_e (finite; usually in (0, 1]). */
-  public record Routed(long editId, float gate) {
+  /**
+   * One routed expert of one query: the edit, its gate w_e (finite; usually in (0, 1]) and the
+   * positions it acts on in this query ({@code positions}: null for the expert's own token mask,
+   * else ascending and distinct, possibly none, e.g. the region attribution finds in this query).
+   */
+  public record Routed(long editId, float gate, int[] positions) {
+    /** An expert acting where its own token mask says (every position when it has none). */
+    public Routed(long editId, float gate) {
+      this(editId, gate, null);
+    }
+
     public Routed {
+      if (positions != null && positions.length > 0) {
+        positions = io.editdb.store.TokenMasks.check(positions);
+      }
       if (!Float.isFinite(gate)) {
         throw new IllegalArgumentException(
             "a gate must be finite; gate="
@@ -238,8 +250,9 @@ public final class ExpertApplier implements AutoCloseable {
       Map<Long, ExpertCache.Entry> entries = cache.acquire(ids, loader, width);
       NDManager m = manager.newSubManager();
       try {
-        ExpertMath.checkMasks(entries, tokens);
-        this.positional = entries.values().stream().anyMatch(e -> e.tokenMask != null);
+        ExpertMath.checkMasks(routed, entries, tokens);
+        this.positional = routed.stream().flatMap(List::stream)
+            .anyMatch(x -> ExpertMath.mask(x, entries) != null);
         this.cover = ExpertMath.coverage(routed, entries, tokens);
         // Each call reads the stacked weights but copies nothing: only reading costs.
         for (ExpertMath.Stack s :
@@ -347,7 +360,7 @@ public final class ExpertApplier implements AutoCloseable {
       int tokens = Math.toIntExact(h.getShape().get(1));
       Map<Long, ExpertCache.Entry> entries = cache.acquire(distinctIds(routed), loader, d);
       try {
-        ExpertMath.checkMasks(entries, tokens);
+        ExpertMath.checkMasks(routed, entries, tokens);
         NDArray where = ExpertMath.narrow(tmp, use,
             ExpertMath.coverage(routed, entries, tokens), routed.size(), tokens);
         return fused

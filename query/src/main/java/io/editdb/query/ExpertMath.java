@@ -145,9 +145,9 @@ final class ExpertMath {
       w = Math.max(w, width);
     }
     boolean masked = false;
-    for (List<ExpertCache.Entry> mine : perQuery) {
-      for (ExpertCache.Entry e : mine) {
-        masked |= e.tokenMask != null;
+    for (List<Routed> list : routed) {
+      for (Routed x : list) {
+        masked |= entries.get(x.editId()).kind == kind && mask(x, entries) != null;
       }
     }
     if (w == 0) {
@@ -166,8 +166,9 @@ final class ExpertMath {
         ExpertCache.Entry e = entries.get(x.editId());
         if (e.kind == kind) {
           int off = share ? column.get(e.editId) : next;
+          int[] region = mask(x, entries);
           for (int t = 0; t < st; t++) {
-            if (e.tokenMask != null && !contains(e.tokenMask, t)) {
+            if (region != null && !contains(region, t)) {
               continue; // outside the expert's region: it adds nothing there
             }
             int row = (q * st + t) * width;
@@ -198,15 +199,24 @@ final class ExpertMath {
    * Refuses an expert whose token mask names a position the hidden states do not have: its edit
    * was made for longer sequences (another model, or a decode step of one token).
    */
-  static void checkMasks(Map<Long, ExpertCache.Entry> entries, int tokens) {
-    for (ExpertCache.Entry e : entries.values()) {
-      if (e.tokenMask != null && e.tokenMask[e.tokenMask.length - 1] >= tokens) {
-        throw new IllegalArgumentException("edit " + e.editId + " acts only on token positions "
-            + java.util.Arrays.toString(e.tokenMask) + " but the hidden states have " + tokens
-            + " positions per query; apply it to the sequences its mask was made for, or"
-            + " insert the edit again without token_mask");
+  static void checkMasks(
+      List<List<Routed>> routed, Map<Long, ExpertCache.Entry> entries, int tokens) {
+    for (List<Routed> list : routed) {
+      for (Routed x : list) {
+        int[] m = mask(x, entries);
+        if (m != null && m.length > 0 && m[m.length - 1] >= tokens) {
+          throw new IllegalArgumentException("edit " + x.editId() + " acts only on token"
+              + " positions " + java.util.Arrays.toString(m) + " but the hidden states have "
+              + tokens + " positions per query; apply it to the sequences its mask was made"
+              + " for, or insert the edit again without token_mask");
+        }
       }
     }
+  }
+
+  /** Where a routed expert acts in its query: its own positions, else its edit's mask. */
+  static int[] mask(Routed x, Map<Long, ExpertCache.Entry> entries) {
+    return x.positions() != null ? x.positions() : entries.get(x.editId()).tokenMask;
   }
 
   /**
@@ -221,7 +231,7 @@ final class ExpertMath {
     boolean all = true;
     for (int q = 0; q < routed.size(); q++) {
       for (Routed x : routed.get(q)) {
-        int[] mask = entries.get(x.editId()).tokenMask;
+        int[] mask = mask(x, entries);
         for (int t = 0; t < tokens; t++) {
           cover[q * tokens + t] |= mask == null || contains(mask, t);
         }
@@ -297,8 +307,9 @@ final class ExpertMath {
           u = Activation.relu(u);
         }
         u = u.mul(r.gate() * e.alpha);
-        if (e.tokenMask != null) {
-          u = u.mul(maskColumn(tmp, e.tokenMask, Math.toIntExact(hq.getShape().get(0))));
+        int[] region = mask(r, entries);
+        if (region != null) {
+          u = u.mul(maskColumn(tmp, region, Math.toIntExact(hq.getShape().get(0))));
         }
         NDArray dq = u.matMul(e.bt);
         acc = acc == null ? dq : acc.add(dq);

@@ -133,6 +133,14 @@ public interface HostBinding {
    * host's answer, or the fewest visual tokens that carry {@code share} of it.
    */
   sealed interface Region {
+    /**
+     * The rule as {@code edits.query_region} keeps it ({@code TOP 4}, {@code MASS 0.5}), or null
+     * for a region that is the same in every query (positions, VISUAL).
+     */
+    default String rule() {
+      return null;
+    }
+
     /** Positions named by the user. */
     record Positions(int[] positions) implements Region {}
 
@@ -140,10 +148,20 @@ public interface HostBinding {
     record Visual() implements Region {}
 
     /** The {@code k} visual tokens with the most attribution. */
-    record Top(int k) implements Region {}
+    record Top(int k) implements Region {
+      @Override
+      public String rule() {
+        return "TOP " + k;
+      }
+    }
 
     /** The fewest visual tokens whose attribution adds up to {@code share} of the positive sum. */
-    record Mass(double share) implements Region {}
+    record Mass(double share) implements Region {
+      @Override
+      public String rule() {
+        return "MASS " + share;
+      }
+    }
 
     /**
      * {@code 'VISUAL'}, {@code 'TOP k'} or {@code 'MASS p'} (case-insensitive).

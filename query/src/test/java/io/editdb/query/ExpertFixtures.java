@@ -77,8 +77,9 @@ final class ExpertFixtures {
         double[] ln = layerNorm(h);
         for (Routed r : routed.get(q)) {
           ExpertWeights w = experts.get(r.editId());
-          if (w.tokenMask() != null && java.util.Arrays.binarySearch(w.tokenMask(), t) < 0) {
-            continue; // outside the expert's own region
+          int[] region = r.positions() != null ? r.positions() : w.tokenMask();
+          if (region != null && java.util.Arrays.binarySearch(region, t) < 0) {
+            continue; // outside the expert's region in this query
           }
           double[] x = w.kind() == ExpertKind.LIVEEDIT ? ln : h;
           for (int j = 0; j < w.rank(); j++) {

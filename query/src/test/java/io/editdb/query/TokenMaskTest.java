@@ -44,7 +44,12 @@ class TokenMaskTest {
         if (rnd.nextBoolean()) {
           w = w.withTokenMask(randomRegion(rnd));
         }
-        list.add(new Routed(store.add(w).editId(), 0.2f + rnd.nextFloat()));
+        int[] here = switch (rnd.nextInt(4)) { // this query's own region, overriding the mask
+          case 0 -> randomRegion(rnd);
+          case 1 -> new int[0]; // attribution found nothing here: the expert acts nowhere
+          default -> null;
+        };
+        list.add(new Routed(store.add(w).editId(), 0.2f + rnd.nextFloat(), here));
       }
       if (q == 2 && !list.isEmpty()) { // one expert shared by two queries
         list.add(routed.get(0).get(0));
@@ -102,7 +107,8 @@ class TokenMaskTest {
       for (int t = 0; t < TOKENS; t++) {
         boolean covered = false;
         for (Routed r : routed.get(q)) {
-          int[] m = store.experts.get(r.editId()).tokenMask();
+          int[] m = r.positions() != null ? r.positions()
+              : store.experts.get(r.editId()).tokenMask();
           covered |= m == null || java.util.Arrays.binarySearch(m, t) >= 0;
         }
         int at = (q * TOKENS + t) * D;
@@ -169,6 +175,10 @@ class TokenMaskTest {
         assertThrows(StoreException.class, () -> w.withTokenMask(new int[] {2, 4, 2}));
     assertTrue(twice.getMessage().contains("twice"), twice.getMessage());
     assertArrayEquals(new int[] {1, 3, 6}, w.withTokenMask(new int[] {6, 1, 3}).tokenMask());
+
+    IllegalArgumentException routedTwice = assertThrows(IllegalArgumentException.class,
+        () -> new Routed(5, 1f, new int[] {3, 3}));
+    assertTrue(routedTwice.getMessage().contains("twice"), routedTwice.getMessage());
 
     // A mask made for longer sequences: refused when applied, the input untouched.
     StubLoader store = new StubLoader();

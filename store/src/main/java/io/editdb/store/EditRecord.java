@@ -5,7 +5,8 @@ import java.time.OffsetDateTime;
 /**
  * An edit as stored: provenance, keys, weights (in their stored {@link VectorCodec} form) and
  * its current state. {@code retiredVersion} is null while the edit is active; {@code tokenMask}
- * is null when the expert acts on every token position.
+ * is null when the expert acts on every token position; {@code queryRegion} is null unless the
+ * positions are chosen again in each query by that rule (e.g. {@code TOP 4}).
  */
 public record EditRecord(
     long id,
@@ -27,4 +28,5 @@ public record EditRecord(
     OffsetDateTime createdAt,
     Long retiredVersion,
     OffsetDateTime retiredAt,
-    int[] tokenMask) {}
+    int[] tokenMask,
+    String queryRegion) {}

@@ -26,6 +26,14 @@ final class EditValidator {
     if (e.tokenMask() != null) {
       TokenMasks.check(e.tokenMask());
     }
+    if (e.queryRegion() != null) {
+      TokenMasks.checkRegion(e.queryRegion());
+      if (e.tokenMask() == null) {
+        throw bad("an edit with query_region '" + e.queryRegion() + "' needs the token_mask its"
+            + " expert was fitted under (the region the rule chose on the edit's picture); give"
+            + " both, or insert with the image so the host chooses them");
+      }
+    }
     if (layer.hasVisual()) {
       if (e.visualKey() == null) {
         throw bad("visual_key is required on layer " + layer.name() + " (visual_dim "

@@ -88,12 +88,15 @@ final class HistoryChain {
   static String editHash(long id, String layer, String prompt, String target, String imageRef,
       byte[] visual, byte[] text, byte[] a, byte[] b, String dtype, int rank, float alpha,
       String author, String reason, long createdVersion, OffsetDateTime createdAt,
-      int[] tokenMask) {
+      int[] tokenMask, String queryRegion) {
     HistoryChain c = new HistoryChain().add(id).add(layer).add(prompt).add(target).add(imageRef)
         .add(visual).add(text).add(a).add(b).add(dtype).add(rank).add(alpha).add(author)
         .add(reason).add(createdVersion).add(createdAt);
     if (tokenMask != null) { // schema version 7, hashed only when set, as visual_weight
       c.add("token_mask").add(java.util.Arrays.toString(tokenMask));
+    }
+    if (queryRegion != null) {
+      c.add("query_region").add(queryRegion);
     }
     return c.hex();
   }

@@ -28,7 +28,8 @@ public record NewEdit(
     float alpha,
     String author,
     String reason,
-    int[] tokenMask) {
+    int[] tokenMask,
+    String queryRegion) {
 
   /** Longest prompt, target or reason, in characters. */
   public static final int MAX_TEXT = 1 << 20;
@@ -38,7 +39,7 @@ public record NewEdit(
       float[] textKey, byte[] expertA, byte[] expertB, int rank, float alpha, String author,
       String reason) {
     this(layer, prompt, target, imageRef, visualKey, textKey, expertA, expertB, rank, alpha,
-        author, reason, null);
+        author, reason, null, null);
   }
 
   public static Builder builder(String layer, String prompt, String target) {
@@ -60,6 +61,7 @@ public record NewEdit(
     private String author;
     private String reason;
     private int[] tokenMask;
+    private String queryRegion;
 
     private Builder(String layer, String prompt, String target) {
       this.layer = layer;
@@ -75,6 +77,12 @@ public record NewEdit(
 
     /** The token positions the expert acts on ({@link TokenMasks}); null: every position. */
     public Builder tokenMask(int[] v) { tokenMask = v; return this; }
+
+    /**
+     * The rule choosing the positions the expert acts on in each query ({@link
+     * TokenMasks#checkRegion}), e.g. {@code TOP 4}; null: the token mask in every query.
+     */
+    public Builder queryRegion(String v) { queryRegion = v; return this; }
 
     /** f32 weights converted to {@code dtype}; a is rank x d_in, b is d_out x rank, row-major. */
     public Builder weights(float[] a, float[] b, int rank, float alpha, WeightDtype dtype) {
@@ -94,7 +102,7 @@ public record NewEdit(
 
     public NewEdit build() {
       return new NewEdit(layer, prompt, target, imageRef, visualKey, textKey, expertA, expertB,
-          rank, alpha, author, reason, tokenMask);
+          rank, alpha, author, reason, tokenMask, queryRegion);
     }
   }
 }

@@ -46,7 +46,7 @@ final class Rows {
             rs.getString("reason"), "ACTIVE".equals(rs.getString("status")),
             rs.getLong("created_version"), rs.getObject("created_at", OffsetDateTime.class),
             retiredVersion, rs.getObject("retired_at", OffsetDateTime.class),
-            tokenMask(rs)));
+            tokenMask(rs), rs.getString("query_region")));
       }
     }
   }
@@ -173,6 +173,7 @@ final class Rows {
         rs.getBytes("text_key"), rs.getBytes("expert_a"), rs.getBytes("expert_b"),
         rs.getString("weight_dtype"), rs.getInt("rank"), rs.getFloat("alpha"),
         rs.getString("author"), rs.getString("reason"), rs.getLong("created_version"),
-        rs.getObject("created_at", OffsetDateTime.class), tokenMask(rs));
+        rs.getObject("created_at", OffsetDateTime.class), tokenMask(rs),
+        rs.getString("query_region"));
   }
 }

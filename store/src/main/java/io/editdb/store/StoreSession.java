@@ -167,8 +167,8 @@ public final class StoreSession implements AutoCloseable {
       int[] mask = e.tokenMask() == null ? null : TokenMasks.check(e.tokenMask());
       try (PreparedStatement ps = sql.prepareStatement("INSERT INTO edits (id, layer, prompt,"
           + " target, image_ref, visual_key, text_key, expert_a, expert_b, weight_dtype, rank,"
-          + " alpha, author, reason, status, created_version, created_at, token_mask)"
-          + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'ACTIVE',?,?,?)")) {
+          + " alpha, author, reason, status, created_version, created_at, token_mask,"
+          + " query_region) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'ACTIVE',?,?,?,?)")) {
         ps.setLong(1, id);
         ps.setString(2, layer.name());
         ps.setString(3, e.prompt());
@@ -187,12 +187,13 @@ public final class StoreSession implements AutoCloseable {
         ps.setObject(16, at);
         ps.setObject(17, mask == null ? null : java.util.Arrays.stream(mask).boxed()
             .toArray(Integer[]::new));
+        ps.setString(18, e.queryRegion());
         ps.executeUpdate();
       }
       openSpan(id);
       String content = HistoryChain.editHash(id, layer.name(), e.prompt(), e.target(),
           e.imageRef(), visual, text, e.expertA(), e.expertB(), dtype, e.rank(), e.alpha(),
-          author, e.reason(), version, at, mask);
+          author, e.reason(), version, at, mask, e.queryRegion());
       history(id, layer.name(), "INSERT", e.reason(), content);
       added++;
       return id;

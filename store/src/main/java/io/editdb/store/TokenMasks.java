@@ -42,6 +42,31 @@ public final class TokenMasks {
   }
 
   /**
+   * Checks a query region rule: {@code TOP k} (k from 1 to {@link #MAX_POSITION} + 1) or {@code
+   * MASS p} (0 < p <= 1), upper case, one space.
+   *
+   * @throws StoreException (INVALID_VALUE) for anything else
+   */
+  public static String checkRegion(String rule) {
+    String[] w = rule.split(" ", -1);
+    try {
+      if (w.length == 2 && w[0].equals("TOP") && Integer.parseInt(w[1]) >= 1
+          && Integer.parseInt(w[1]) <= MAX_POSITION + 1) {
+        return rule;
+      }
+      double p = w.length == 2 && w[0].equals("MASS") ? Double.parseDouble(w[1]) : Double.NaN;
+      if (p > 0 && p <= 1) {
+        return rule;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new StoreException(StoreException.Kind.INVALID_VALUE, "query_region '" + rule + "' is"
+        + " not a rule; give 'TOP k' (the k visual tokens with the most attribution in each"
+        + " query) or 'MASS p' (0 < p <= 1 of it)");
+  }
+
+  /**
    * Checks the mask against a sequence length the caller knows (a host's).
    *
    * @throws StoreException (INVALID_VALUE) when a position is at or past {@code length}

@@ -299,14 +299,17 @@ public final class AnswerBench {
   }
 
   private StoreEditor editor(Path dir, Setting s, String maker) throws SQLException {
-    return editor(dir, s, maker, Editors.MODULE, null);
+    return editor(dir, s, maker, Editors.MODULE, null, null);
   }
 
-  /** A store with one layer {@code l} at {@code module}; {@code tokenMask} as StoreEditor's. */
-  StoreEditor editor(Path dir, Setting s, String maker, String module,
-      java.util.function.Function<EditCase, Object> tokenMask) throws SQLException {
+  /**
+   * A store with one layer {@code l} at {@code module}; {@code regionColumn} and {@code region}
+   * as StoreEditor's.
+   */
+  StoreEditor editor(Path dir, Setting s, String maker, String module, String regionColumn,
+      java.util.function.Function<EditCase, Object> region) throws SQLException {
     return new StoreEditor(dir, s.ddl("l", maker, host, module), "l", host,
-        s.textOnly() ? generator : null, s.textDim(host), SearchMode.EXACT, tokenMask);
+        s.textOnly() ? generator : null, s.textDim(host), SearchMode.EXACT, regionColumn, region);
   }
 
   /** A method on EditDB: edits inserted through SQL, asked with the exact scan (and HNSW). */

@@ -67,6 +67,7 @@ final class Editors {
     private final GeneratorExpertMaker explicitMaker; // null: the layer's host makes edits
     private final int textDim;
     private final ExpertApplier applier;
+    private final String regionColumn; // token_mask or query_region
     private final java.util.function.Function<EditCase, Object> tokenMask; // null: no column
     private final Map<SearchMode, EditedHost> asked = new HashMap<>();
     private SearchMode mode;
@@ -77,11 +78,13 @@ final class Editors {
      * @param explicitMaker for a layer bound to no host: makes each expert, inserted as weights
      *     with the prompt's text key (the host's question key, or the encoder's from the prompt)
      * @param textDim the layer's text key width
-     * @param tokenMask the {@code token_mask} value of each edit made from its image (positions
-     *     or a region such as {@code 'TOP 4'}), or null to leave the column out (every position)
+     * @param regionColumn {@code token_mask} or {@code query_region}
+     * @param tokenMask the value of {@code regionColumn} for each edit made from its image
+     *     (positions or a region such as {@code 'TOP 4'}), or null to leave the column out
+     *     (every position)
      */
     StoreEditor(Path dir, String ddl, String layer, HostModel host,
-        GeneratorExpertMaker explicitMaker, int textDim, SearchMode mode,
+        GeneratorExpertMaker explicitMaker, int textDim, SearchMode mode, String regionColumn,
         java.util.function.Function<EditCase, Object> tokenMask) throws SQLException {
       this.connection = DriverManager.getConnection("jdbc:editdb:" + dir, "bench", "");
       try (Statement st = connection.createStatement()) {
@@ -95,6 +98,7 @@ final class Editors {
       this.applier = ExpertApplier.create(ApplierConfig.defaults(), store::weights);
       this.mode = mode;
       this.tokenMask = tokenMask;
+      this.regionColumn = regionColumn;
     }
 
     /** The token_mask stored with an edit (null: every position). */
@@ -113,8 +117,8 @@ final class Editors {
       String sql = explicitMaker == null
           ? tokenMask == null
               ? "INSERT INTO edits (layer, prompt, target, image) VALUES (?, ?, ?, ?)"
-              : "INSERT INTO edits (layer, prompt, target, image, token_mask)"
-                  + " VALUES (?, ?, ?, ?, ?)"
+              : "INSERT INTO edits (layer, prompt, target, image, " + regionColumn
+                  + ") VALUES (?, ?, ?, ?, ?)"
           : "INSERT INTO edits (layer, prompt, target, image_ref, expert_a, expert_b, rank,"
               + " alpha" + (hostKey ? ", text_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                   : ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");

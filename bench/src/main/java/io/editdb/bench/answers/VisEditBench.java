@@ -22,11 +22,13 @@ import java.util.function.Function;
 
 /**
  * The VisEdit benchmark (issue 15): the answer-level lifelong benchmark's splits, probes and
- * intervals, with every edit an expert at {@link #MODULE} fitted from its picture, and four ways
- * of choosing the token positions it acts on, each stored in {@code edits.token_mask} and learned
- * under: every position (LiveEdit), the visual tokens only, the top-k visual tokens by integrated
- * gradients of the host's own answer (VisEdit, k chosen on validation), and k visual tokens drawn
- * at random (the control: the same size without attribution). Routing is the answer-level
+ * intervals, with every edit an expert at {@link #MODULE} fitted from its picture, and five ways
+ * of choosing the token positions it acts on, each learned under: every position (LiveEdit), the
+ * visual tokens only, the top-k visual tokens by integrated gradients of the host's own answer
+ * chosen again in each query the edit is routed to ({@code query_region 'TOP k'}, VisEdit; k
+ * chosen on validation), the same top-k fixed once on the edit's own picture ({@code token_mask
+ * 'TOP k'}), and k visual tokens drawn at random (the control: the same size without
+ * attribution). Routing is the answer-level
  * benchmark's best family (SOFTMAX gates, null_logit 12, threshold 0.8, visual_weight 30). Also
  * reported: how often the attribution mask's tokens lie inside the asked object's box, against
  * the random mask's.
@@ -49,8 +51,8 @@ public final class VisEditBench {
 
   private static final long SEED = 2026;
 
-  /** One way of choosing an edit's region. */
-  record Arm(String method, Function<EditCase, Object> mask) {}
+  /** One way of choosing an edit's region: the INSERT column and its value per edit. */
+  record Arm(String method, String column, Function<EditCase, Object> value) {}
 
   private final AnswerBench bench;
   private final SceneHost host;
@@ -73,7 +75,8 @@ public final class VisEditBench {
                                [--out target/visedit] [--quick]
               VisEdit on the answers of EditDB's own host: sequential edits fitted at blocks.1
               acting on every token, on the visual tokens, on the top-k visual tokens by
-              attribution (k chosen on validation), or on k random visual tokens; Rel, T-Gen,
+              attribution in each query or fixed on the edit's picture (k chosen on
+              validation), or on k random visual tokens; Rel, T-Gen,
               M-Gen, T-Loc, M-Loc with bootstrap 95% intervals after 1, 10, 100 and all edits,
               and how often the attribution mask lies inside the asked object's box.
               Writes results.csv, results.md, answers.png and localisation.csv to --out""");
@@ -135,11 +138,12 @@ public final class VisEditBench {
         + " the mean pass rate of the seven probes):%n", validation.size());
     for (int k : ks) {
       Path dir = bench.freshDir("visedit-sweep");
-      try (StoreEditor e = bench.editor(dir, ROUTING, "FIT", MODULE, c -> "TOP " + k)) {
+      try (StoreEditor e =
+          bench.editor(dir, ROUTING, "FIT", MODULE, "query_region", c -> "TOP " + k)) {
         for (EditCase c : validation) {
           e.edit(c);
         }
-        Row r = bench.measure("TOP " + k, e, validation, null);
+        Row r = bench.measure("query_region TOP " + k, e, validation, null);
         AnswerBench.print(r);
         double score = Scores.objective(r.answers());
         if (score > bestScore) {
@@ -155,21 +159,25 @@ public final class VisEditBench {
     List<EditCase> test = EditCase.build(scenes, host, Split.TEST, options.edits(), SEED + 1);
     System.out.printf(Locale.ROOT, "%nTest split, %d edits:%n", test.size());
     List<Arm> arms = List.of(
-        new Arm("every token (LiveEdit)", c -> null),
-        new Arm("visual tokens only", c -> "VISUAL"),
-        new Arm("attribution top-" + k + " visual tokens (VisEdit)", c -> "TOP " + k),
-        new Arm("random " + k + " visual tokens (control)", c -> randomVisual(c, k)));
+        new Arm("every token (LiveEdit)", "token_mask", c -> null),
+        new Arm("visual tokens only", "token_mask", c -> "VISUAL"),
+        new Arm("attribution top-" + k + ", each query's own (VisEdit)", "query_region",
+            c -> "TOP " + k),
+        new Arm("attribution top-" + k + ", fixed on the edit's picture", "token_mask",
+            c -> "TOP " + k),
+        new Arm("random " + k + " visual tokens (control)", "token_mask",
+            c -> randomVisual(c, k)));
     List<int[]> attributed = new ArrayList<>();
     for (Arm arm : arms) {
       Path dir = bench.freshDir("visedit-test");
-      try (StoreEditor e = bench.editor(dir, ROUTING, "FIT", MODULE, arm.mask())) {
+      try (StoreEditor e = bench.editor(dir, ROUTING, "FIT", MODULE, arm.column(), arm.value())) {
         List<Long> ids = bench.sequential(arm.method(), ROUTING.label(), "exact", e, test,
             List.of());
         if (e.refused() > 0) {
           System.out.printf(Locale.ROOT, "  (%s: the fit refused %d of %d edits; their probes"
               + " count as failed)%n", arm.method(), e.refused(), test.size());
         }
-        if (arm.method().startsWith("attribution")) {
+        if (arm.column().equals("query_region")) {
           for (long id : ids) {
             attributed.add(id < 0 ? null : e.tokenMask(id));
           }
