@@ -17,6 +17,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The demo's second part: an answer of a real model changes. EditDB's own host (a small
@@ -106,6 +109,103 @@ final class HostDemo {
     Demo.show(st, "SELECT seq, version, action, actor, reason FROM edit_history WHERE layer = '"
         + LAYER + "' ORDER BY seq");
     Demo.show(st, "VERIFY HISTORY");
+
+    visEdit(c, st, edit, redrawn, target);
+  }
+
+  static final String VIS_LAYER = "scenes_v1";
+
+  /**
+   * VisEdit: where the answer rests (ATTRIBUTION), an edit that acts only there, chosen again in
+   * each query (query_region), and pictures of both, before and after.
+   */
+  private void visEdit(Connection c, Statement st, Sample edit, Sample redrawn, String target)
+      throws SQLException {
+    Demo.step("15. VisEdit: on which visual tokens does the answer rest? (blocks.1: after the"
+        + " last block, blocks.2, the answer rests on no visual token)");
+    String ddl = "CREATE LAYER " + VIS_LAYER + " (HOST '" + LocalHosts.SHIPPED + "', MODULE"
+        + " 'blocks.1', MAKER FIT)";
+    Demo.sql(ddl);
+    st.execute(ddl);
+    byte[] png = Scenes.png(edit.image());
+    String top = "SELECT token, ig, noise, x, y, width, height FROM ATTRIBUTION('" + VIS_LAYER
+        + "', ?, ?) WHERE module = 'blocks.1' AND visual ORDER BY ig DESC LIMIT 4";
+    Demo.sql(top.replace("?, ?", "<edit.png>, '" + edit.question() + "'"));
+    try (PreparedStatement ps = c.prepareStatement(top)) {
+      ps.setBytes(1, png);
+      ps.setString(2, edit.question());
+      Demo.print(ps.executeQuery());
+    }
+    List<Heatmap.Cell> before =
+        Heatmap.attribution(c, VIS_LAYER, png, edit.question(), null, "blocks.1");
+    Set<Integer> region = new HashSet<>();
+    before.stream().sorted((a, b) -> Float.compare(b.score(), a.score())).limit(4)
+        .forEach(cell -> region.add(cell.token()));
+
+    Demo.step("16. An edit that acts only on the 4 tokens the answer rests on, in each query");
+    String ins = "INSERT INTO edits (layer, prompt, target, image, query_region)"
+        + " VALUES (?, ?, ?, ?, 'TOP 4')";
+    Demo.sql(ins);
+    try (PreparedStatement ps = c.prepareStatement(ins)) {
+      ps.setString(1, VIS_LAYER);
+      ps.setString(2, edit.question());
+      ps.setString(3, target);
+      ps.setBytes(4, png);
+      ps.executeUpdate();
+    }
+    Demo.show(st, "SELECT id, target, token_mask, query_region FROM edits WHERE layer = '"
+        + VIS_LAYER + "'");
+    String[] edited = askVis(c, "edit.png", edit);
+    String[] other = askVis(c, "redrawn.png", redrawn);
+    picture("heatmap-before.png", edit, before, region, "answer " + edit.answer()
+        + " rests on the red tokens", "framed: the 4 the edit acts on (blocks.1)");
+    picture("heatmap-after.png", edit,
+        Heatmap.attribution(c, VIS_LAYER, png, edit.question(), edited[0], "blocks.1"),
+        tokens(edited[1]), "edited answer: " + edited[0], "framed: tokens the edit touched");
+    picture("heatmap-redrawn.png", redrawn, Heatmap.attribution(c, VIS_LAYER,
+        Scenes.png(redrawn.image()), redrawn.question(), null, "blocks.1"), tokens(other[1]),
+        "another drawing: " + other[0], "framed: its own top 4, where the edit acted");
+    System.out.println("\n   Heatmaps (red: attribution of the answer, framed: the edit's"
+        + " region) saved as heatmap-before.png, heatmap-after.png, heatmap-redrawn.png in "
+        + pictures.toAbsolutePath());
+  }
+
+  /** ASK on the VisEdit layer, printed; returns its answer and touched tokens. */
+  private String[] askVis(Connection c, String picture, Sample s) throws SQLException {
+    String q = "SELECT answer, routed, touched FROM ASK('" + VIS_LAYER + "', ?, ?)";
+    try (PreparedStatement ps = c.prepareStatement(q)) {
+      ps.setBytes(1, Scenes.png(s.image()));
+      ps.setString(2, s.question());
+      System.out.println("\n   ASK " + picture + " \"" + s.question() + "\" on " + VIS_LAYER);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        String[] row = {rs.getString(1), rs.getString(3)};
+        System.out.println("   answer " + row[0] + ", routed edit " + rs.getString(2)
+            + ", touched tokens " + row[1]);
+        return row;
+      }
+    }
+  }
+
+  private static Set<Integer> tokens(String csv) {
+    Set<Integer> out = new HashSet<>();
+    for (String t : csv.split(",")) {
+      if (!t.isBlank()) {
+        out.add(Integer.parseInt(t.trim()));
+      }
+    }
+    return out;
+  }
+
+  private void picture(String name, Sample s, List<Heatmap.Cell> cells, Set<Integer> framed,
+      String line1, String line2) {
+    try {
+      Files.createDirectories(pictures);
+      Heatmap.write(Heatmap.render(s.image(), cells, framed, line1, line2),
+          pictures.resolve(name));
+    } catch (IOException e) {
+      throw new UncheckedIOException("saving " + name + " in " + pictures, e);
+    }
   }
 
   /** The first test-split question about a company's country from index {@code from} on. */

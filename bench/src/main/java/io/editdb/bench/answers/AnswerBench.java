@@ -275,11 +275,12 @@ public final class AnswerBench {
     List<Row> out = new ArrayList<>();
     Path dir = freshDir("sweep");
     try (StoreEditor e = editor(dir, base, "GENERATOR")) {
+      List<Long> ids = new ArrayList<>();
       for (EditCase c : validation) {
-        e.edit(c);
+        ids.add(e.edit(c));
       }
       for (double t : options.thresholds()) {
-        Row r = measure(base.withThreshold(t).label(), e, validation, t);
+        Row r = measure(base.withThreshold(t).label(), e, validation, ids, t);
         print(r);
         out.add(r);
       }
@@ -365,12 +366,8 @@ public final class AnswerBench {
     return r;
   }
 
-  /** For the sweep: edit ids are 1..n in insertion order on a fresh store. */
-  Row measure(String setting, Editor e, List<EditCase> done, Double threshold) {
-    List<Long> ids = new ArrayList<>();
-    for (long i = 1; i <= done.size(); i++) {
-      ids.add(i);
-    }
+  /** For the sweep: every edit inserted ({@code ids}, -1 where refused), asked once. */
+  Row measure(String setting, Editor e, List<EditCase> done, List<Long> ids, Double threshold) {
     Row r = score("validation", "sweep", setting, "exact", e, done, ids, threshold, 0);
     rows.add(r);
     return r;

@@ -140,10 +140,11 @@ public final class VisEditBench {
       Path dir = bench.freshDir("visedit-sweep");
       try (StoreEditor e =
           bench.editor(dir, ROUTING, "FIT", MODULE, "query_region", c -> "TOP " + k)) {
+        List<Long> ids = new ArrayList<>();
         for (EditCase c : validation) {
-          e.edit(c);
+          ids.add(e.edit(c));
         }
-        Row r = bench.measure("query_region TOP " + k, e, validation, null);
+        Row r = bench.measure("query_region TOP " + k, e, validation, ids, null);
         AnswerBench.print(r);
         double score = Scores.objective(r.answers());
         if (score > bestScore) {
