@@ -25,6 +25,55 @@ class AttributionTest {
     host.close();
   }
 
+  /**
+   * The regions an edit can act on: TOP k is the k largest positive visual scores, MASS p the
+   * fewest that carry p of them, both ascending; after the last block there is none, refused at
+   * edit time and empty at query time.
+   */
+  @Test
+  void regionsTakeTheLargestPositiveVisualScores() {
+    Attribution a = new Attribution(host, Attribution.Options.defaults());
+    Sample s = SCENES.sample(Split.TEST, 1, Kind.OBJECTS, Phrasing.TRAIN, 0);
+    HostModel.Input in = HostModel.Input.of(s);
+    Attribution.Result r = a.attribute(in, host.answer(in), "blocks.1");
+    float[] ig = r.integratedGradients();
+    java.util.List<Integer> positive = new java.util.ArrayList<>();
+    double total = 0;
+    for (int t = 0; t < ig.length; t++) {
+      if (r.visual()[t] && ig[t] > 0) {
+        positive.add(t);
+        total += ig[t];
+      }
+    }
+    positive.sort((x, y) -> Float.compare(ig[y], ig[x]));
+    assertTrue(positive.size() >= 4, "positive visual tokens: " + positive);
+    int[] top3 = r.top(3);
+    assertArrayEquals(positive.subList(0, 3).stream().mapToInt(Integer::intValue).sorted()
+        .toArray(), top3);
+    assertArrayEquals(top3, r.regionOrNone(new io.editdb.query.HostBinding.Region.Top(3)));
+    assertEquals(positive.size(), r.top(99).length, "no more than the positive ones");
+    int[] half = r.mass(0.5);
+    double covered = 0;
+    double withoutSmallest = 0;
+    float smallest = Float.MAX_VALUE;
+    for (int t : half) {
+      covered += ig[t];
+      smallest = Math.min(smallest, ig[t]);
+    }
+    withoutSmallest = covered - smallest;
+    assertTrue(covered >= 0.5 * total && withoutSmallest < 0.5 * total,
+        "the fewest tokens carrying half: " + java.util.Arrays.toString(half));
+    assertEquals(positive.size(), r.mass(1.0).length);
+
+    Attribution.Result last = a.attribute(in, host.answer(in), "blocks.2");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> last.top(2));
+    assertTrue(e.getMessage().contains("blocks.2"), e.getMessage());
+    assertEquals(0, last.regionOrNone(new io.editdb.query.HostBinding.Region.Mass(0.5)).length);
+    assertThrows(IllegalArgumentException.class, () -> r.top(0));
+    assertThrows(IllegalArgumentException.class, () -> r.mass(0));
+    assertThrows(IllegalArgumentException.class, () -> r.mass(1.5));
+  }
+
   @Test
   void integratedGradientsAreComplete() {
     Attribution a = new Attribution(host, Attribution.Options.defaults().withSteps(64));

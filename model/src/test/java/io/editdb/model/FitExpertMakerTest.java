@@ -1,5 +1,6 @@
 package io.editdb.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -147,6 +148,52 @@ class FitExpertMakerTest {
       }
     }
     return out;
+  }
+
+  /**
+   * A fit under a token mask (VisEdit's region) learns through those positions alone: applied
+   * by the serving applier with the mask it was fitted under it flips the answer and leaves every
+   * other position of the hidden states bit for bit; and a bad mask is refused.
+   */
+  @Test
+  void aFitUnderAMaskLearnsThroughItsRegionAlone() {
+    String module = "blocks.1"; // where visual tokens carry the answer (see AttributionTest)
+    Sample s = SCENES.sample(Split.TEST, 2, Kind.ENTITY, Phrasing.TRAIN, 0);
+    HostModel.Input in = HostModel.Input.of(s);
+    List<String> choices = answersOfType(s);
+    String target = choices.get((choices.indexOf(host.answer(in)) + 1) % choices.size());
+    int[] region = new Attribution(host, Attribution.Options.defaults())
+        .attribute(in, host.answer(in), module).top(4);
+    FitExpertMaker maker = new FitExpertMaker(host, module, FitExpertMaker.Options.defaults());
+    FitExpertMaker.Fit fit = maker.fit(in, target, List.of(), null, region);
+    assertTrue(fit.reached(), "masked fit did not reach " + target + ": " + fit.margin());
+    assertArrayEquals(region, fit.weights(9).tokenMask());
+    try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        ExpertApplier applier =
+            ExpertApplier.create(ApplierConfig.defaults(), id -> fit.weights(id))) {
+      NDArray h = host.hiddenAt(module, List.of(in), m);
+      NDArray edited = applier.apply(h, List.of(List.of(new ExpertApplier.Routed(9, 1f))), null);
+      assertEquals(target, host.answers().get((int) host.continueFrom(module, edited)
+          .argMax(1).getLong(0)));
+      float[] before = h.toFloatArray();
+      float[] after = edited.toFloatArray();
+      int d = host.hiddenSize();
+      for (int t = 0; t < host.sequenceLength(); t++) {
+        boolean inRegion = java.util.Arrays.binarySearch(region, t) >= 0;
+        boolean same = java.util.Arrays.equals(before, t * d, (t + 1) * d, after, t * d,
+            (t + 1) * d);
+        assertEquals(!inRegion, same, "position " + t + (inRegion ? " is in" : " is outside")
+            + " the region " + java.util.Arrays.toString(region));
+      }
+      // The same expert without its mask is another function: the mask is part of the edit.
+      NDArray everywhere = applier.apply(h, List.of(List.of(new ExpertApplier.Routed(9, 1f,
+          java.util.stream.IntStream.range(0, host.sequenceLength()).toArray()))), null);
+      assertNotEquals(java.util.Arrays.toString(after),
+          java.util.Arrays.toString(everywhere.toFloatArray()));
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> maker.fit(in, target, List.of(), null, new int[] {host.sequenceLength()}));
+    assertTrue(e.getMessage().contains(Integer.toString(host.sequenceLength())), e.getMessage());
   }
 
   @Test
