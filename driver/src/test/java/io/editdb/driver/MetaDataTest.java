@@ -130,7 +130,9 @@ class MetaDataTest {
               "CREATED_VERSION",
               "CREATED_AT",
               "RETIRED_VERSION",
-              "RETIRED_AT"),
+              "RETIRED_AT",
+              "TOKEN_MASK",
+              "QUERY_REGION"),
           column(columns, "COLUMN_NAME"));
 
       assertEquals(
