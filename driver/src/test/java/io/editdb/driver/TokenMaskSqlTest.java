@@ -14,7 +14,6 @@ import io.editdb.model.Sample;
 import io.editdb.model.Scenes;
 import io.editdb.model.Split;
 import io.editdb.store.EditStore;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -73,16 +72,7 @@ class TokenMaskSqlTest {
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT token_mask FROM edits WHERE id = " + id)) {
       assertTrue(rs.next());
-      Array a = rs.getArray(1);
-      if (a == null) {
-        return null;
-      }
-      Object[] v = (Object[]) a.getArray();
-      int[] out = new int[v.length];
-      for (int i = 0; i < v.length; i++) {
-        out[i] = ((Number) v[i]).intValue();
-      }
-      return out;
+      return Values.positions(rs.getArray(1), "token_mask"); // null for NULL
     }
   }
 
