@@ -99,8 +99,13 @@ class TokenMaskSqlTest {
   }
 
   private static String[] ask(Connection c, Sample s) throws Exception {
+    return ask(c, "vis", s);
+  }
+
+  /** answer, routed and touched of ASK on a layer. */
+  private static String[] ask(Connection c, String layer, Sample s) throws Exception {
     try (PreparedStatement ps = c.prepareStatement("SELECT answer, routed, touched FROM"
-        + " ASK('vis', ?, ?)")) {
+        + " ASK('" + layer + "', ?, ?)")) {
       ps.setBytes(1, png(s.image()));
       ps.setString(2, s.question());
       try (ResultSet rs = ps.executeQuery()) {
@@ -208,6 +213,31 @@ class TokenMaskSqlTest {
       assertUnchanged(c, ErrorCode.INVALID_VALUE, () -> c.createStatement().execute(
           "INSERT INTO edits (layer, prompt, target, image, token_mask, query_region) VALUES"
               + " ('vis', 'q', '" + target + "', X'00', 'TOP 2', 'TOP 2')"));
+    }
+  }
+
+  /**
+   * The generator was trained for every position: under a region its expert is refined there
+   * until it reaches the target. At blocks.2 the head reads position 0, so a region of position 0
+   * can carry an edit and the visual tokens cannot.
+   */
+  @Test
+  void theGeneratorsExpertLearnsUnderTheRegionToo() throws Exception {
+    Sample s = SCENES.sample(Split.TEST, 6, Kind.ENTITY, Phrasing.TRAIN, 0);
+    try (Connection c = bound(); Statement st = c.createStatement()) {
+      st.execute("CREATE LAYER gen (HOST '" + HOST + "', MODULE 'blocks.2', MAKER GENERATOR,"
+          + " EXPERT_KIND LIVEEDIT, MAX_RANK 4)");
+      String before = ask(c, "gen", s)[0];
+      String target = SCENES.answers().get((SCENES.answerId(before) + 1) % SCENES.answers().size());
+      long id = insert(c, "gen", s, target, new int[] {0});
+      assertArrayEquals(new int[] {0}, storedMask(c, id));
+      String[] after = ask(c, "gen", s);
+      assertEquals(target, after[0]);
+      assertEquals("0", after[2]);
+      SQLException e = TestDb.assertError(ErrorCode.INVALID_VALUE,
+          () -> insert(c, "gen", SCENES.sample(Split.TEST, 7, Kind.ENTITY, Phrasing.TRAIN, 0),
+              target, "VISUAL"));
+      assertTrue(e.getMessage().contains("on positions [1, 2"), e.getMessage());
     }
   }
 

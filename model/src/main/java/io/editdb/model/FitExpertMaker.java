@@ -87,6 +87,12 @@ public final class FitExpertMaker {
   public record Fit(ExpertKind kind, int rank, int d, float alpha, float[] a, float[] b,
       boolean reached, int steps, double seconds, float margin, int localityKept,
       int localityCount, int[] tokenMask) {
+    /** A starting point for {@link #fit(HostModel.Input, String, List, Fit, int[])}: an expert. */
+    public static Fit start(ExpertWeights w) {
+      return new Fit(w.kind(), w.rank(), w.dIn(), w.alpha(), w.a().clone(), w.b().clone(), false,
+          0, 0, Float.NaN, 0, 0, w.tokenMask());
+    }
+
     /** The expert as the store keeps it, with the mask it was fitted under (null: all). */
     public ExpertWeights weights(long editId) {
       return new ExpertWeights(editId, kind, rank, d, d, alpha, a.clone(), b.clone(),

@@ -136,20 +136,34 @@ final class HostEditing implements HostBinding.Host {
     if (maker.equals(GENERATOR)) {
       return generate(layer, edit, target, host.visualKey(image), textKey, mask);
     }
-    FitExpertMaker.Options o = new FitExpertMaker.Options(Math.min(fit.rank(), layer.maxRank()),
-        layer.expertKind(), fit.alpha(), fit.gate(), fit.margin(), fit.maxSteps(),
-        fit.learningRate(), fit.localityWeight(), fit.seed());
+    FitExpertMaker.Fit f = fitted(layer, edit, target, Math.min(fit.rank(), layer.maxRank()),
+        layer.expertKind(), fit.alpha(), null, mask);
+    return new HostBinding.MadeEdit(host.visualKey(image), textKey, f.kind(), f.rank(),
+        f.alpha(), f.a(), f.b(), f.seconds(), f.tokenMask());
+  }
+
+  /**
+   * A fit with the host's fit settings at the layer's module, from {@code from} (null: fresh)
+   * and under {@code mask} (null: every position).
+   *
+   * @throws IllegalArgumentException when it does not reach the target; nothing is made
+   */
+  private FitExpertMaker.Fit fitted(Layer layer, HostModel.Input edit, String target, int rank,
+      io.editdb.store.ExpertKind kind, float alpha, FitExpertMaker.Fit from, int[] mask) {
+    FitExpertMaker.Options o = new FitExpertMaker.Options(rank, kind, alpha, fit.gate(),
+        fit.margin(), fit.maxSteps(), fit.learningRate(), fit.localityWeight(), fit.seed());
     FitExpertMaker.Fit f =
-        new FitExpertMaker(host, layer.module(), o).fit(edit, target, locality, null, mask);
+        new FitExpertMaker(host, layer.module(), o).fit(edit, target, locality, from, mask);
     if (!f.reached()) {
       throw new IllegalArgumentException("the fit of " + name + " at " + layer.module()
+          + (mask == null ? "" : " on positions " + java.util.Arrays.toString(mask))
           + " did not make '" + target + "' the answer by a margin of " + o.margin() + " in "
           + f.steps() + " steps (margin " + f.margin() + ", locality kept " + f.localityKept()
           + " of " + f.localityCount() + "); nothing was inserted. Check that the prompt asks"
-          + " what the target answers, or give the expert's weights yourself");
+          + " what the target answers" + (mask == null ? "" : ", that the region can carry it")
+          + ", or give the expert's weights yourself");
     }
-    return new HostBinding.MadeEdit(host.visualKey(image), textKey, f.kind(), f.rank(),
-        f.alpha(), f.a(), f.b(), f.seconds(), f.tokenMask());
+    return f;
   }
 
   /**
@@ -217,6 +231,14 @@ final class HostEditing implements HostBinding.Host {
     }
     long start = System.nanoTime();
     ExpertWeights w = generator.make(edit, target);
+    if (mask != null) {
+      // The generator was trained for every position: its expert, refined under the region until
+      // it reaches the target there, is the edit (no steps when it already does).
+      FitExpertMaker.Fit f = fitted(layer, edit, target, w.rank(), w.kind(), w.alpha(),
+          FitExpertMaker.Fit.start(w), mask);
+      return new HostBinding.MadeEdit(visualKey, textKey, f.kind(), f.rank(), f.alpha(), f.a(),
+          f.b(), (System.nanoTime() - start) / 1e9, f.tokenMask());
+    }
     double seconds = (System.nanoTime() - start) / 1e9;
     return new HostBinding.MadeEdit(visualKey, textKey, w.kind(), w.rank(), w.alpha(), w.a(),
         w.b(), seconds, mask);
