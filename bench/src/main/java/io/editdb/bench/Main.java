@@ -8,7 +8,8 @@ import java.util.Arrays;
  * <pre>
  * ./editdb demo [--dir ./editdb-demo] [--data vqa_eval.json] [--edits 36]
  * ./editdb shell [jdbc-url] [user]
- * ./editdb bench [lifelong options] | bench store|routing|knn|fused|crash|answers|attribution [args]
+ * ./editdb bench [lifelong options] | bench store|routing|knn|fused|crash|answers|attribution|visedit
+ *     [args]
  * ./editdb host train [--minutes 19] [--out dir]
  * ./editdb host keys [--minutes 6] [--out dir]
  * </pre>
@@ -149,6 +150,7 @@ public final class Main {
           shell   interactive SQL shell (sqlline) on a JDBC URL, default
                   jdbc:editdb:./editdb-demo; EditDB's statements work in it
           bench   bench answers: the lifelong benchmark on the edited host's answers;
+                  bench visedit: edits acting on attribution regions (VisEdit);
                   bench lifelong (routing level), store|routing|knn|fused|crash; bench --help
           host    host train | host keys: train EditDB's own host model, its key heads
           help    this text""");

@@ -29,6 +29,8 @@ class MainTest {
       assertTrue(text.startsWith("editdb bench " + sub + " "), sub + ": " + text);
     }
     assertTrue(run("bench", "answers", "--help").contains("editdb bench answers"));
+    assertTrue(run("bench", "visedit", "--help").contains("editdb bench visedit"));
+    assertTrue(run("bench", "--help").contains("editdb bench visedit"));
     assertTrue(run("bench", "--help").contains("editdb bench answers"));
     assertTrue(run("help").contains("usage: editdb <command>"));
     assertTrue(run("host", "keys", "--help").contains("editdb host keys"));

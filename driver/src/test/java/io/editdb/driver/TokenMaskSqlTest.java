@@ -268,6 +268,36 @@ class TokenMaskSqlTest {
   }
 
   @Test
+  void attributionRefusesWhatItCannotReadAndChangesNothing() throws Exception {
+    Sample s = SCENES.sample(Split.TEST, 5, Kind.ENTITY, Phrasing.TRAIN, 0);
+    try (Connection c = bound()) {
+      try (Statement st = c.createStatement()) {
+        st.execute(TestDb.SMALL_LAYER);
+      }
+      Object[][] bad = {
+        {"vis", "GIF89a".getBytes(java.nio.charset.StandardCharsets.US_ASCII), s.question(), null,
+            ErrorCode.INVALID_VALUE},
+        {"vis", png(s.image()), s.question(), "zebra", ErrorCode.INVALID_VALUE},
+        {"vis", null, s.question(), null, ErrorCode.INVALID_VALUE},
+        {"vis", png(s.image()), null, null, ErrorCode.INVALID_VALUE},
+        {"small", png(s.image()), s.question(), null, ErrorCode.NO_HOST},
+        {"nope", png(s.image()), s.question(), null, ErrorCode.UNKNOWN_LAYER}};
+      for (Object[] b : bad) {
+        assertUnchanged(c, (ErrorCode) b[4], () -> {
+          try (PreparedStatement ps = c.prepareStatement(
+              "SELECT * FROM ATTRIBUTION(?, ?, ?, ?)")) {
+            ps.setString(1, (String) b[0]);
+            ps.setBytes(2, (byte[]) b[1]);
+            ps.setString(3, (String) b[2]);
+            ps.setString(4, (String) b[3]);
+            ps.executeQuery().close();
+          }
+        });
+      }
+    }
+  }
+
+  @Test
   void badMasksAreRefusedWithTheRuleAndChangeNothing() throws Exception {
     Sample s = SCENES.sample(Split.TEST, 5, Kind.ENTITY, Phrasing.TRAIN, 0);
     String target = SCENES.answers().get(0).equals(s.answer()) ? SCENES.answers().get(1)
