@@ -11,6 +11,7 @@ import io.editdb.store.SearchMode;
 import io.editdb.store.StoreConfig;
 import io.editdb.store.StoreSession;
 import io.editdb.store.WeightDtype;
+import io.editdb.store.LayerOption;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,8 +83,8 @@ public final class RoutingBench {
     }
     try (EditStore s = EditStore.open(config)) {
       if (!reused) {
-        s.createLayer(Layer.builder("bench", "m", "x", 8, 8, 512, 384).optMaxRank(1)
-            .optVisualThreshold(0.7).optMaxCandidates(16).build(), "bench");
+        s.createLayer(Layer.builder("bench", "m", "x", 8, 8, 512, 384).opt(LayerOption.MAX_RANK, 1)
+            .opt(LayerOption.VISUAL_THRESHOLD, 0.7).opt(LayerOption.MAX_CANDIDATES, 16).build(), "bench");
       }
       float[] w = new float[8];
       w[0] = 1;

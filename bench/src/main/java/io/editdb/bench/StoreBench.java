@@ -6,6 +6,7 @@ import io.editdb.store.NewEdit;
 import io.editdb.store.StoreConfig;
 import io.editdb.store.StoreSession;
 import io.editdb.store.WeightDtype;
+import io.editdb.store.LayerOption;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ public final class StoreBench {
     Stats single = new Stats();
     try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
       s.createLayer(Layer.builder("bench", "m", "model.layers.1", 1024, 1024, 512, 384)
-          .optMaxRank(4).build(), "bench");
+          .opt(LayerOption.MAX_RANK, 4).build(), "bench");
       long t0 = System.nanoTime();
       for (int done = 0; done < edits; ) {
         try (StoreSession ss = s.openSession("bench")) {

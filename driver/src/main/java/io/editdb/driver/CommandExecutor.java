@@ -14,13 +14,11 @@ import io.editdb.driver.Command.RollbackToVersion;
 import io.editdb.driver.Command.Val;
 import io.editdb.driver.Command.VerifyHistory;
 import io.editdb.query.TextEncoder;
-import io.editdb.store.ExpertKind;
-import io.editdb.store.GateMode;
 import io.editdb.store.HistoryCheck;
 import io.editdb.store.Layer;
+import io.editdb.store.LayerOption;
 import io.editdb.store.NewEdit;
 import io.editdb.store.Role;
-import io.editdb.store.Similarity;
 import io.editdb.store.StoreSession;
 import io.editdb.store.Users;
 import io.editdb.store.VectorCodec;
@@ -130,52 +128,32 @@ final class CommandExecutor {
           "MAKER needs HOST: a maker makes experts with the layer's host model; give HOST too,"
               + " or leave MAKER out");
     }
-    if (o.containsKey("EXPERT_KIND")) {
-      b.optExpertKind(ExpertKind.valueOf(enumOption(o, "EXPERT_KIND", ExpertKind.values())));
-    }
-    if (o.containsKey("MAX_RANK")) {
-      b.optMaxRank(intOption(o, "MAX_RANK"));
-    }
-    if (o.containsKey("VISUAL_SIMILARITY")) {
-      b.optVisualSimilarity(
-          Similarity.valueOf(enumOption(o, "VISUAL_SIMILARITY", Similarity.values())));
-    }
-    if (o.containsKey("VISUAL_SCALE")) {
-      b.optVisualScale(realOption(o, "VISUAL_SCALE"));
-    }
-    if (o.containsKey("VISUAL_THRESHOLD")) {
-      b.optVisualThreshold(realOption(o, "VISUAL_THRESHOLD"));
-    }
-    if (o.containsKey("MAX_CANDIDATES")) {
-      b.optMaxCandidates(intOption(o, "MAX_CANDIDATES"));
-    }
-    if (o.containsKey("TEXT_SIMILARITY")) {
-      b.optTextSimilarity(
-          Similarity.valueOf(enumOption(o, "TEXT_SIMILARITY", Similarity.values())));
-    }
-    if (o.containsKey("TEXT_SCALE")) {
-      b.optTextScale(realOption(o, "TEXT_SCALE"));
-    }
-    if (o.containsKey("GATE")) {
-      b.optGate(GateMode.valueOf(enumOption(o, "GATE", GateMode.values())));
-    }
-    if (o.containsKey("TEMPERATURE")) {
-      b.optTemperature(realOption(o, "TEMPERATURE"));
-    }
-    if (o.containsKey("NULL_LOGIT")) {
-      b.optNullLogit(realOption(o, "NULL_LOGIT"));
-    }
-    if (o.containsKey("VISUAL_WEIGHT")) {
-      b.optVisualWeight(realOption(o, "VISUAL_WEIGHT"));
-    }
-    if (o.containsKey("MIN_GATE")) {
-      b.optMinGate(realOption(o, "MIN_GATE"));
-    }
-    if (o.containsKey("TOP_K")) {
-      b.optTopK(intOption(o, "TOP_K"));
+    for (LayerOption opt : LayerOption.values()) {
+      if (o.containsKey(opt.name())) {
+        b.opt(opt, optionValue(o, opt));
+      }
     }
     session.createLayer(b.build());
     return Outcome.count(0);
+  }
+
+  /** A CREATE LAYER option's value as its declaration types it. */
+  private static Object optionValue(Map<String, Object> o, LayerOption opt) throws SQLException {
+    String key = opt.name();
+    if (opt.type() == Integer.class) {
+      return intOption(o, key);
+    }
+    if (opt.type() == Double.class) {
+      return realOption(o, key);
+    }
+    Object[] allowed = opt.type().getEnumConstants();
+    String v = enumOption(o, key, (Enum<?>[]) allowed);
+    for (Object c : allowed) {
+      if (((Enum<?>) c).name().equals(v)) {
+        return c;
+      }
+    }
+    throw new IllegalStateException("enumOption returned a constant of " + opt + ": " + v);
   }
 
   private static int intOption(Map<String, Object> o, String key) throws SQLException {

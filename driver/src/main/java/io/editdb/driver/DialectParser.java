@@ -31,25 +31,14 @@ final class DialectParser {
    */
   static final List<String> REQUIRED_HOST_LAYER_OPTIONS = List.of("HOST", "MODULE");
 
-  /** CREATE LAYER options that may be given (defaults in {@link io.editdb.store.Layer}). */
+  /**
+   * CREATE LAYER options that may be given: a host, its maker, and every {@link
+   * io.editdb.store.LayerOption} (defaults there).
+   */
   static final List<String> OPTIONAL_LAYER_OPTIONS =
-      List.of(
-          "HOST",
-          "MAKER",
-          "VISUAL_WEIGHT",
-          "EXPERT_KIND",
-          "MAX_RANK",
-          "VISUAL_SIMILARITY",
-          "VISUAL_SCALE",
-          "VISUAL_THRESHOLD",
-          "MAX_CANDIDATES",
-          "TEXT_SIMILARITY",
-          "TEXT_SCALE",
-          "GATE",
-          "TEMPERATURE",
-          "NULL_LOGIT",
-          "MIN_GATE",
-          "TOP_K");
+      java.util.stream.Stream.concat(java.util.stream.Stream.of("HOST", "MAKER"),
+              java.util.Arrays.stream(io.editdb.store.LayerOption.values()).map(Enum::name))
+          .toList();
 
   /** Columns INSERT INTO edits takes. */
   static final Set<String> INSERT_COLUMNS =

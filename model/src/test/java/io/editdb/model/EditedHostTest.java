@@ -20,6 +20,7 @@ import io.editdb.store.NewEdit;
 import io.editdb.store.StoreConfig;
 import io.editdb.store.StoreSession;
 import io.editdb.store.WeightDtype;
+import io.editdb.store.LayerOption;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -49,7 +50,7 @@ class EditedHostTest {
     for (ExpertKind kind : ExpertKind.values()) {
       store.createLayer(Layer.builder(layerOf(kind), host.name(), MODULE, host.hiddenSize(),
           host.hiddenSize(), host.visualKeyDim(), TextEncoder.DIMENSION)
-          .optExpertKind(kind).optVisualThreshold(THRESHOLD).build(), "test");
+          .opt(LayerOption.EXPERT_KIND, kind).opt(LayerOption.VISUAL_THRESHOLD, THRESHOLD).build(), "test");
     }
     layer = store.layer(layerOf(ExpertKind.LIVEEDIT));
     router = new Router(store);
@@ -170,7 +171,7 @@ class EditedHostTest {
     assertTrue(dot(noImage, host.visualKey(pictured.image())) < THRESHOLD,
         "a picture does not pass for no picture");
     Layer textOnly = Layer.builder("scenes_text_only", host.name(), MODULE, host.hiddenSize(),
-        host.hiddenSize(), 0, TextEncoder.DIMENSION).optExpertKind(ExpertKind.LIVEEDIT).build();
+        host.hiddenSize(), 0, TextEncoder.DIMENSION).opt(LayerOption.EXPERT_KIND, ExpertKind.LIVEEDIT).build();
     store.createLayer(textOnly, "test");
     for (Layer on : List.of(layer, store.layer(textOnly.name()))) {
       String target = SCENES.answers().get(

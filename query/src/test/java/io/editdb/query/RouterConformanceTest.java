@@ -16,6 +16,7 @@ import io.editdb.store.StoreConfig;
 import io.editdb.store.StoreException;
 import io.editdb.store.StoreSession;
 import io.editdb.store.WeightDtype;
+import io.editdb.store.LayerOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -70,8 +71,8 @@ abstract class RouterConformanceTest {
 
   Layer layer(String name, GateMode gate, int visualDim) {
     return store.createLayer(Layer.builder(name, "m", "x", 4, 4, visualDim, TXT)
-        .optGate(gate).optVisualThreshold(0.7).optMaxCandidates(8).optTopK(3).optMinGate(0.02)
-        .optTextScale(5).optNullLogit(2).optTemperature(0.7).build(), "admin");
+        .opt(LayerOption.GATE, gate).opt(LayerOption.VISUAL_THRESHOLD, 0.7).opt(LayerOption.MAX_CANDIDATES, 8).opt(LayerOption.TOP_K, 3).opt(LayerOption.MIN_GATE, 0.02)
+        .opt(LayerOption.TEXT_SCALE, 5).opt(LayerOption.NULL_LOGIT, 2).opt(LayerOption.TEMPERATURE, 0.7).build(), "admin");
   }
 
   List<Long> fill(String layer, int n, boolean visual) {
@@ -192,7 +193,7 @@ abstract class RouterConformanceTest {
   @Test
   void textOnlyLayerAndTextOnlyQuery() {
     Layer txt = store.createLayer(Layer.builder("txt", "m", "x", 4, 4, 0, TXT)
-        .optVisualThreshold(0.3).optMaxCandidates(8).optTopK(0).build(), "admin");
+        .opt(LayerOption.VISUAL_THRESHOLD, 0.3).opt(LayerOption.MAX_CANDIDATES, 8).opt(LayerOption.TOP_K, 0).build(), "admin");
     fill("txt", 150, false);
     for (int q = 0; q < 20; q++) {
       float[] tq = unit(r, TXT, null, 0);

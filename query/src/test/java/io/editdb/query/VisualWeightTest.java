@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.editdb.store.KeyHit;
 import io.editdb.store.Layer;
 import io.editdb.store.StoreException;
+import io.editdb.store.LayerOption;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class VisualWeightTest {
 
   private static Layer layer(double visualWeight) {
-    return Layer.builder("l", "m", "x", 4, 4, 8, 8).optVisualWeight(visualWeight).build();
+    return Layer.builder("l", "m", "x", 4, 4, 8, 8).opt(LayerOption.VISUAL_WEIGHT, visualWeight).build();
   }
 
   private static double gateOf(List<Candidate> cs, long id) {

@@ -67,20 +67,25 @@ final class HistoryChain {
   /**
    * The layer's content hash. Host and maker (schema version 5) are hashed after the rest, and
    * only when one of them is set, so a layer without them, and every layer of a store written
-   * before version 5, keeps the hash it had; visual_weight (version 6) the same way.
+   * before version 5, keeps the hash it had; options added after version 1 (visual_weight,
+   * version 6) the same way, each only when it is not its default ({@link LayerOption}).
    */
   static String layerHash(Layer l) {
     HistoryChain c = new HistoryChain().add(l.id()).add(l.name()).add(l.model()).add(l.module())
-        .add(l.dIn()).add(l.dOut()).add(l.visualDim()).add(l.textDim()).add(l.expertKind())
-        .add(l.maxRank()).add(l.visualSimilarity()).add(l.visualScale()).add(l.visualThreshold())
-        .add(l.maxCandidates()).add(l.textSimilarity()).add(l.textScale()).add(l.gate())
-        .add(l.temperature()).add(l.nullLogit()).add(l.minGate()).add(l.topK())
-        .add(l.createdVersion());
+        .add(l.dIn()).add(l.dOut()).add(l.visualDim()).add(l.textDim());
+    for (LayerOption o : LayerOption.values()) {
+      if (!o.hashedWhenSet()) {
+        c.add(l.option(o));
+      }
+    }
+    c.add(l.createdVersion());
     if (l.host() != null || l.maker() != null) {
       c.add("host").add(l.host()).add(l.maker());
     }
-    if (l.visualWeight() != 0) { // schema version 6, hashed only when set, likewise
-      c.add("visual_weight").add(l.visualWeight());
+    for (LayerOption o : LayerOption.values()) {
+      if (o.hashedWhenSet() && !l.option(o).equals(o.defaultValue())) {
+        c.add(o.column()).add(l.option(o));
+      }
     }
     return c.hex();
   }

@@ -2,7 +2,10 @@ package io.editdb.store;
 
 import static io.editdb.store.StoreException.Kind.INVALID_VALUE;
 
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -11,17 +14,16 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * Layer spec = Layer.builder("llava_l21", "llava-1.5-7b", "model.layers.21", 4096, 4096, 4096, 384)
- *     .optExpertKind(ExpertKind.LIVEEDIT)
- *     .optVisualSimilarity(Similarity.MAX_INNER_PRODUCT)
- *     .optVisualScale(0.25)
+ *     .opt(LayerOption.EXPERT_KIND, ExpertKind.LIVEEDIT)
+ *     .opt(LayerOption.VISUAL_SIMILARITY, Similarity.MAX_INNER_PRODUCT)
+ *     .opt(LayerOption.VISUAL_SCALE, 0.25)
  *     .build();
  * }</pre>
  *
- * <p>Defaults of the optional parameters (chosen from the lifelong-editing benchmark, see README):
- * expert_kind LORA, max_rank 64, visual_similarity COSINE, visual_scale 1, visual_threshold 0.8,
- * max_candidates 16, text_similarity COSINE, text_scale 30, gate SOFTMAX, temperature 1,
- * null_logit 12, min_gate 0.01, top_k 4 (0 keeps all). SOFTMAX because it alone can send a
- * query's weight to "no edit" when an unrelated question comes with an edited image.
+ * <p>The routing and expert options, their defaults (chosen from the lifelong-editing benchmark,
+ * see README) and rules are declared in {@link LayerOption}. SOFTMAX gates by default because they
+ * alone can send a query's weight to "no edit" when an unrelated question comes with an edited
+ * image.
  *
  * <p>{@code host} (null for none) names the host model the layer is bound to, through which an
  * edit's keys and expert can be computed from an image ({@code io.editdb.query.HostBinding});
@@ -42,23 +44,10 @@ public record Layer(
     int dOut,
     int visualDim,
     int textDim,
-    ExpertKind expertKind,
-    int maxRank,
-    Similarity visualSimilarity,
-    double visualScale,
-    double visualThreshold,
-    int maxCandidates,
-    Similarity textSimilarity,
-    double textScale,
-    GateMode gate,
-    double temperature,
-    double nullLogit,
-    double minGate,
-    int topK,
     long createdVersion,
     String host,
     String maker,
-    double visualWeight) {
+    Map<LayerOption, Object> options) {
 
   /** Largest key dimension (LiveEdit's 4 slots of 1024). */
   public static final int MAX_KEY_DIM = 4096;
@@ -72,22 +61,53 @@ public record Layer(
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
   private static final Pattern MAKER = Pattern.compile("[A-Z][A-Z0-9_]{0,31}");
 
-  /** True if the layer has visual keys; else the text key does the filtering. */
+  /** Every option, of its type and checked (a copy: the layer is immutable). */
+  public Layer {
+    EnumMap<LayerOption, Object> all = new EnumMap<>(LayerOption.class);
+    for (LayerOption o : LayerOption.values()) {
+      all.put(o, o.check(options.get(o)));
+    }
+    options = Collections.unmodifiableMap(all);
+  }
+
+  /** The value of an option ({@link LayerOption#type()}). */
+  public Object option(LayerOption o) {
+    return options.get(o);
+  }
+
+  public ExpertKind expertKind() { return (ExpertKind) options.get(LayerOption.EXPERT_KIND); }
+  public int maxRank() { return (Integer) options.get(LayerOption.MAX_RANK); }
+  public Similarity visualSimilarity() {
+    return (Similarity) options.get(LayerOption.VISUAL_SIMILARITY);
+  }
+  public double visualScale() { return (Double) options.get(LayerOption.VISUAL_SCALE); }
+  public double visualThreshold() { return (Double) options.get(LayerOption.VISUAL_THRESHOLD); }
+  public int maxCandidates() { return (Integer) options.get(LayerOption.MAX_CANDIDATES); }
+  public Similarity textSimilarity() {
+    return (Similarity) options.get(LayerOption.TEXT_SIMILARITY);
+  }
+  public double textScale() { return (Double) options.get(LayerOption.TEXT_SCALE); }
+  public GateMode gate() { return (GateMode) options.get(LayerOption.GATE); }
+  public double temperature() { return (Double) options.get(LayerOption.TEMPERATURE); }
+  public double nullLogit() { return (Double) options.get(LayerOption.NULL_LOGIT); }
+  public double minGate() { return (Double) options.get(LayerOption.MIN_GATE); }
+  public int topK() { return (Integer) options.get(LayerOption.TOP_K); }
+  public double visualWeight() { return (Double) options.get(LayerOption.VISUAL_WEIGHT); }
+
   /** The similarity of the hard filter: the visual key's, or the text key's on a text-only layer. */
   public Similarity filterSimilarity() {
     return hasVisual() ? visualSimilarity() : textSimilarity();
   }
 
+  /** True if the layer has visual keys; else the text key does the filtering. */
   public boolean hasVisual() {
     return visualDim > 0;
   }
 
   /** Layers are created by the store; this attaches the id and version it assigned. */
   Layer withIdentity(int newId, long version) {
-    return new Layer(newId, name, model, module, dIn, dOut, visualDim, textDim, expertKind,
-        maxRank, visualSimilarity, visualScale, visualThreshold, maxCandidates, textSimilarity,
-        textScale, gate, temperature, nullLogit, minGate, topK, version, host, maker,
-        visualWeight);
+    return new Layer(newId, name, model, module, dIn, dOut, visualDim, textDim, version, host,
+        maker, options);
   }
 
   /** True if the layer is bound to a host model. */
@@ -100,7 +120,7 @@ public record Layer(
     return new Builder(name, model, module, dIn, dOut, visualDim, textDim);
   }
 
-  /** Builder: required values in the factory, optional ones as {@code optX}. */
+  /** Builder: required values in the factory, options with {@link #opt}, host and maker. */
   public static final class Builder {
     private final String name;
     private final String model;
@@ -109,22 +129,9 @@ public record Layer(
     private final int dOut;
     private final int visualDim;
     private final int textDim;
-    private ExpertKind expertKind = ExpertKind.LORA;
-    private int maxRank = 64;
-    private Similarity visualSimilarity = Similarity.COSINE;
-    private double visualScale = 1.0;
-    private double visualThreshold = 0.8;
-    private int maxCandidates = 16;
-    private Similarity textSimilarity = Similarity.COSINE;
-    private double textScale = 30.0;
-    private GateMode gate = GateMode.SOFTMAX;
-    private double temperature = 1.0;
-    private double nullLogit = 12.0;
-    private double minGate = 0.01;
-    private int topK = 4;
+    private final EnumMap<LayerOption, Object> options = new EnumMap<>(LayerOption.class);
     private String host;
     private String maker;
-    private double visualWeight = 0.0;
 
     private Builder(
         String name, String model, String module, int dIn, int dOut, int visualDim, int textDim) {
@@ -135,24 +142,22 @@ public record Layer(
       this.dOut = dOut;
       this.visualDim = visualDim;
       this.textDim = textDim;
+      for (LayerOption o : LayerOption.values()) {
+        options.put(o, o.defaultValue());
+      }
     }
 
-    public Builder optExpertKind(ExpertKind v) { expertKind = v; return this; }
-    public Builder optMaxRank(int v) { maxRank = v; return this; }
-    public Builder optVisualSimilarity(Similarity v) { visualSimilarity = v; return this; }
-    public Builder optVisualScale(double v) { visualScale = v; return this; }
-    public Builder optVisualThreshold(double v) { visualThreshold = v; return this; }
-    public Builder optMaxCandidates(int v) { maxCandidates = v; return this; }
-    public Builder optTextSimilarity(Similarity v) { textSimilarity = v; return this; }
-    public Builder optTextScale(double v) { textScale = v; return this; }
-    public Builder optGate(GateMode v) { gate = v; return this; }
-    public Builder optTemperature(double v) { temperature = v; return this; }
-    public Builder optNullLogit(double v) { nullLogit = v; return this; }
-    public Builder optMinGate(double v) { minGate = v; return this; }
-    public Builder optTopK(int v) { topK = v; return this; }
+    /**
+     * Sets an option; an int is taken for a Double option. Checked in {@link #build()}.
+     */
+    public Builder opt(LayerOption o, Object v) {
+      options.put(o, v instanceof Integer i && o.type() == Double.class ? (Object) i.doubleValue()
+          : v);
+      return this;
+    }
+
     public Builder optHost(String v) { host = v; return this; }
     public Builder optMaker(String v) { maker = v; return this; }
-    public Builder optVisualWeight(double v) { visualWeight = v; return this; }
 
     /** Validates every value (rule, value, fix in the message) and builds the layer. */
     public Layer build() {
@@ -166,25 +171,12 @@ public record Layer(
       range("d_out", dOut, 1, MAX_WIDTH);
       range("visual_dim", visualDim, 0, MAX_KEY_DIM);
       range("text_dim", textDim, 1, MAX_KEY_DIM);
-      range("max_rank", maxRank, 1, MAX_RANK);
-      range("max_candidates", maxCandidates, 1, MAX_CANDIDATES);
-      range("top_k", topK, 0, MAX_CANDIDATES);
-      positive("visual_scale", visualScale);
-      positive("text_scale", textScale);
-      positive("temperature", temperature);
-      finite("null_logit", nullLogit);
-      if (!(visualWeight >= 0) || Double.isInfinite(visualWeight)) {
-        throw bad("visual_weight must be a finite number >= 0; visual_weight=" + visualWeight
-            + ". Use 0 (gates from the text alone, LiveEdit's routing) or e.g. 50");
+      for (LayerOption o : LayerOption.values()) {
+        o.check(options.get(o));
       }
-      if (!(minGate >= 0 && minGate < 1)) {
-        throw bad("min_gate must be in [0, 1); min_gate=" + minGate + ". Use e.g. 0.01");
-      }
-      if (expertKind == null || visualSimilarity == null || textSimilarity == null || gate == null) {
-        throw bad("expert_kind, similarities and gate must not be null");
-      }
-      (visualDim == 0 ? textSimilarity : visualSimilarity)
-          .checkThreshold("visual_threshold", visualThreshold);
+      (visualDim == 0 ? (Similarity) options.get(LayerOption.TEXT_SIMILARITY)
+          : (Similarity) options.get(LayerOption.VISUAL_SIMILARITY))
+          .checkThreshold("visual_threshold", (Double) options.get(LayerOption.VISUAL_THRESHOLD));
       if (host != null) {
         text("host", host);
       }
@@ -195,9 +187,8 @@ public record Layer(
             : "maker must be an upper-case word of up to 32 letters, digits or '_'; maker="
                 + maker + ". Use e.g. FIT");
       }
-      return new Layer(0, name, model, module, dIn, dOut, visualDim, textDim, expertKind, maxRank,
-          visualSimilarity, visualScale, visualThreshold, maxCandidates, textSimilarity, textScale,
-          gate, temperature, nullLogit, minGate, topK, 0, host, maker, visualWeight);
+      return new Layer(0, name, model, module, dIn, dOut, visualDim, textDim, 0, host, maker,
+          options);
     }
 
     private static void text(String what, String v) {
@@ -211,18 +202,6 @@ public record Layer(
       if (v < lo || v > hi) {
         throw bad(String.format(Locale.ROOT, "%s must be between %d and %d; %s=%d", what, lo, hi,
             what, v));
-      }
-    }
-
-    private static void positive(String what, double v) {
-      if (!(v > 0) || !Double.isFinite(v)) {
-        throw bad(what + " must be a finite number above 0; " + what + "=" + v);
-      }
-    }
-
-    private static void finite(String what, double v) {
-      if (!Double.isFinite(v)) {
-        throw bad(what + " must be a finite number; " + what + "=" + v);
       }
     }
 

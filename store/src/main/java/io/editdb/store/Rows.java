@@ -15,16 +15,14 @@ final class Rows {
   private Rows() {}
 
   static Layer layer(ResultSet rs) throws SQLException {
+    java.util.Map<LayerOption, Object> options = new java.util.EnumMap<>(LayerOption.class);
+    for (LayerOption o : LayerOption.values()) {
+      options.put(o, o.read(rs));
+    }
     return new Layer(rs.getInt("id"), rs.getString("name"), rs.getString("model"),
         rs.getString("module"), rs.getInt("d_in"), rs.getInt("d_out"), rs.getInt("visual_dim"),
-        rs.getInt("text_dim"), ExpertKind.valueOf(rs.getString("expert_kind")),
-        rs.getInt("max_rank"), Similarity.valueOf(rs.getString("visual_similarity")),
-        rs.getDouble("visual_scale"), rs.getDouble("visual_threshold"),
-        rs.getInt("max_candidates"), Similarity.valueOf(rs.getString("text_similarity")),
-        rs.getDouble("text_scale"), GateMode.valueOf(rs.getString("gate")),
-        rs.getDouble("temperature"), rs.getDouble("null_logit"), rs.getDouble("min_gate"),
-        rs.getInt("top_k"), rs.getLong("created_version"), rs.getString("host"),
-        rs.getString("maker"), rs.getDouble("visual_weight"));
+        rs.getInt("text_dim"), rs.getLong("created_version"), rs.getString("host"),
+        rs.getString("maker"), options);
   }
 
   static Optional<EditRecord> edit(Connection c, long id) throws SQLException {

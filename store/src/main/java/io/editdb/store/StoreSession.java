@@ -132,19 +132,20 @@ public final class StoreSession implements AutoCloseable {
             + " layer names are unique. Choose another name");
       }
       Layer l = spec.withIdentity(store.nextLayerId++, version);
-      try (PreparedStatement ps = sql.prepareStatement("INSERT INTO layers (id, name, model,"
-          + " module, d_in, d_out, visual_dim, text_dim, expert_kind, max_rank,"
-          + " visual_similarity, visual_scale, visual_threshold, max_candidates,"
-          + " text_similarity, text_scale, gate, temperature, null_logit, min_gate, top_k,"
-          + " created_version, host, maker, visual_weight)"
-          + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
-        Object[] v = {l.id(), l.name(), l.model(), l.module(), l.dIn(), l.dOut(), l.visualDim(),
-            l.textDim(), l.expertKind().name(), l.maxRank(), l.visualSimilarity().name(),
-            l.visualScale(), l.visualThreshold(), l.maxCandidates(), l.textSimilarity().name(),
-            l.textScale(), l.gate().name(), l.temperature(), l.nullLogit(), l.minGate(),
-            l.topK(), l.createdVersion(), l.host(), l.maker(), l.visualWeight()};
-        for (int i = 0; i < v.length; i++) {
-          ps.setObject(i + 1, v[i]);
+      List<String> columns = new ArrayList<>(List.of("id", "name", "model", "module", "d_in",
+          "d_out", "visual_dim", "text_dim", "created_version", "host", "maker"));
+      List<Object> values = new ArrayList<>(List.of(l.id(), l.name(), l.model(), l.module(),
+          l.dIn(), l.dOut(), l.visualDim(), l.textDim(), l.createdVersion()));
+      values.add(l.host()); // List.of takes no nulls
+      values.add(l.maker());
+      for (LayerOption o : LayerOption.values()) {
+        columns.add(o.column());
+        values.add(o.toColumn(l.option(o)));
+      }
+      try (PreparedStatement ps = sql.prepareStatement("INSERT INTO layers ("
+          + String.join(", ", columns) + ") VALUES (" + "?, ".repeat(columns.size() - 1) + "?)")) {
+        for (int i = 0; i < values.size(); i++) {
+          ps.setObject(i + 1, values.get(i));
         }
         ps.executeUpdate();
       }

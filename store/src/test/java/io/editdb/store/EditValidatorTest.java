@@ -27,7 +27,7 @@ class EditValidatorTest {
   void open() {
     store = EditStore.open(Fixtures.mem());
     store.createLayer(Fixtures.layer("l1").build(), "admin");
-    store.createLayer(Fixtures.layer("dot").optVisualSimilarity(Similarity.DOT).build(), "admin");
+    store.createLayer(Fixtures.layer("dot").opt(LayerOption.VISUAL_SIMILARITY, Similarity.DOT).build(), "admin");
     store.createLayer(Layer.builder("txt", "m", "x", Fixtures.D, Fixtures.D, 0, Fixtures.TXT)
         .build(), "admin");
     store.insert(Fixtures.edit(new Random(SEED), "l1", 1).build(), "u");
@@ -148,10 +148,10 @@ class EditValidatorTest {
             Layer.Builder b = Layer.builder("x", "m", "mod", which == 0 ? v : 8, 8,
                 which == 1 ? v : 4, which == 2 ? v : 4);
             if (which == 3) {
-              b.optMaxRank(v);
+              b.opt(LayerOption.MAX_RANK, v);
             }
             if (which == 4) {
-              b.optMaxCandidates(v);
+              b.opt(LayerOption.MAX_CANDIDATES, v);
             }
             b.build();
           };
@@ -164,14 +164,14 @@ class EditValidatorTest {
       }
     }
     assertKind(StoreException.Kind.INVALID_VALUE,
-        () -> Fixtures.layer("x").optMinGate(1.0).build());
-    Fixtures.layer("x").optMinGate(0.999).build();
+        () -> Fixtures.layer("x").opt(LayerOption.MIN_GATE, 1.0).build());
+    Fixtures.layer("x").opt(LayerOption.MIN_GATE, 0.999).build();
     assertKind(StoreException.Kind.INVALID_VALUE,
-        () -> Fixtures.layer("x").optTemperature(0).build());
+        () -> Fixtures.layer("x").opt(LayerOption.TEMPERATURE, 0).build());
     assertKind(StoreException.Kind.INVALID_VALUE,
-        () -> Fixtures.layer("x").optVisualThreshold(Double.NaN).build());
+        () -> Fixtures.layer("x").opt(LayerOption.VISUAL_THRESHOLD, Double.NaN).build());
     assertKind(StoreException.Kind.INVALID_VALUE,
-        () -> Fixtures.layer("x").optTopK(-1).build());
+        () -> Fixtures.layer("x").opt(LayerOption.TOP_K, -1).build());
     assertKind(StoreException.Kind.INVALID_VALUE, () -> Fixtures.layer("1bad").build());
     Fixtures.layer("a".repeat(128)).build();
     assertKind(StoreException.Kind.INVALID_VALUE, () -> Fixtures.layer("a".repeat(129)).build());
@@ -182,7 +182,7 @@ class EditValidatorTest {
   void keysOf4096FloatsAreIndexed() {
     Random r = new Random(SEED);
     Layer big = store.createLayer(Layer.builder("big", "m", "x", 4, 4, Layer.MAX_KEY_DIM, 384)
-        .optVisualSimilarity(Similarity.MAX_INNER_PRODUCT).build(), "admin");
+        .opt(LayerOption.VISUAL_SIMILARITY, Similarity.MAX_INNER_PRODUCT).build(), "admin");
     float[] vk = Fixtures.floats(r, Layer.MAX_KEY_DIM);
     long id = store.insert(NewEdit.builder("big", "p", "t").visualKey(vk)
         .textKey(Fixtures.unit(r, 384)).weights(Fixtures.floats(r, 4), Fixtures.floats(r, 4), 1,

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 class HistoryChainTest {
   private static Layer.Builder fixed() {
     return Layer.builder("l21", "llava-1.5-7b", "model.layers.21", 64, 64, 32, 384)
-        .optExpertKind(ExpertKind.LIVEEDIT)
-        .optVisualThreshold(0.5);
+        .opt(LayerOption.EXPERT_KIND, ExpertKind.LIVEEDIT)
+        .opt(LayerOption.VISUAL_THRESHOLD, 0.5);
   }
 
   /** Computed by the code of version 4 of the schema, before host and maker existed. */

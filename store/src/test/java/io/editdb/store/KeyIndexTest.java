@@ -34,7 +34,7 @@ class KeyIndexTest {
   @Test
   void textOnlyLayerSearchesItsTextGraph() {
     run(Layer.builder("big", "tiny-lm", "model.layers.1", Fixtures.D, Fixtures.D, 0,
-        Fixtures.TXT).optMaxRank(4));
+        Fixtures.TXT).opt(LayerOption.MAX_RANK, 4));
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.editdb.bench.lifelong;
 import io.editdb.query.TextEncoder;
 import io.editdb.store.GateMode;
 import io.editdb.store.Layer;
+import io.editdb.store.LayerOption;
 import java.util.Locale;
 
 /**
@@ -22,7 +23,7 @@ public record Setting(GateMode gate, double visualThreshold, double textScale,
    * from the builder itself so that they cannot drift apart.
    */
   public static Setting defaults(GateMode gate) {
-    Layer d = Layer.builder("defaults", "m", "x", 1, 1, 1, 1).optGate(gate).build();
+    Layer d = Layer.builder("defaults", "m", "x", 1, 1, 1, 1).opt(LayerOption.GATE, gate).build();
     return new Setting(gate, d.visualThreshold(), d.textScale(), d.temperature(),
         d.nullLogit());
   }
@@ -31,12 +32,12 @@ public record Setting(GateMode gate, double visualThreshold, double textScale,
   public Layer layer(String name, LayerKind kind) {
     return Layer.builder(name, "lifelong-bench", "synthetic", D, D, kind.visualDim(),
             TextEncoder.DIMENSION)
-        .optMaxRank(1)
-        .optGate(gate)
-        .optVisualThreshold(visualThreshold)
-        .optTextScale(textScale)
-        .optTemperature(temperature)
-        .optNullLogit(nullLogit)
+        .opt(LayerOption.MAX_RANK, 1)
+        .opt(LayerOption.GATE, gate)
+        .opt(LayerOption.VISUAL_THRESHOLD, visualThreshold)
+        .opt(LayerOption.TEXT_SCALE, textScale)
+        .opt(LayerOption.TEMPERATURE, temperature)
+        .opt(LayerOption.NULL_LOGIT, nullLogit)
         .build();
   }
 

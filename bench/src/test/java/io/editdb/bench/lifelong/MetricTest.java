@@ -16,6 +16,7 @@ import io.editdb.store.Layer;
 import io.editdb.store.NewEdit;
 import io.editdb.store.StoreConfig;
 import io.editdb.store.WeightDtype;
+import io.editdb.store.LayerOption;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Arrays;
@@ -69,7 +70,7 @@ class MetricTest {
       for (LayerKind kind : LayerKind.values()) {
         Layer bench = Setting.defaults(g).layer("x", kind);
         Layer plain = Layer.builder("x", "lifelong-bench", "synthetic", Setting.D, Setting.D,
-            kind.visualDim(), TextEncoder.DIMENSION).optMaxRank(1).optGate(g).build();
+            kind.visualDim(), TextEncoder.DIMENSION).opt(LayerOption.MAX_RANK, 1).opt(LayerOption.GATE, g).build();
         assertEquals(plain, bench, g + " " + kind);
       }
     }
