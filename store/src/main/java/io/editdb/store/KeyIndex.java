@@ -1,17 +1,15 @@
 package io.editdb.store;
 
+import io.editdb.store.SegmentSearch.Spans;
+import io.editdb.store.SegmentSearch.TopHits;
 import java.io.Closeable;
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -37,36 +35,22 @@ import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
-import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.MergePolicy;
-import org.apache.lucene.index.NumericDocValues;
-import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.Term;
-import org.apache.lucene.search.AcceptDocs;
 import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.ConstantScoreQuery;
-import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
-import org.apache.lucene.search.KnnCollector;
 import org.apache.lucene.search.Query;
-import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.ScoreMode;
-import org.apache.lucene.search.Scorer;
 import org.apache.lucene.search.LRUQueryCache;
 import org.apache.lucene.search.QueryCachingPolicy;
 import org.apache.lucene.search.SearcherFactory;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
-import org.apache.lucene.search.TopKnnCollector;
 import org.apache.lucene.search.Weight;
-import org.apache.lucene.search.knn.KnnSearchStrategy;
 import org.apache.lucene.store.Directory;
-import org.apache.lucene.util.BitSetIterator;
-import org.apache.lucene.util.Bits;
-import org.apache.lucene.util.FixedBitSet;
-import org.apache.lucene.util.VectorUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,16 +77,12 @@ final class KeyIndex implements Closeable {
   static final String WATERMARK = "editdb.version";
   private static final Logger LOG = LoggerFactory.getLogger(KeyIndex.class);
   private static final String SPAN = "span";
-  private static final String EDIT = "edit";
+  static final String EDIT = "edit";
   private static final String LAYER = "layer";
   private static final String FROM = "from";
   private static final String TO = "to";
-  /** Segments with at most this many active spans are scanned instead of graph-searched. */
-  static final int EXACT_LEAF = 1024;
   /** Each segment holds at least this many times the documents of all smaller ones. */
   static final int MERGE_FANOUT = 10;
-  /** Graph size up to which a search's beam is its k (see {@link #beam}). */
-  static final int BEAM_BASE = 125_000;
   private static final KnnVectorsFormat FLAT = new FlatFormat();
 
   private final Directory directory;
@@ -256,56 +236,17 @@ final class KeyIndex implements Closeable {
     if (upTo <= from) {
       return;
     }
-    int added = 0;
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT s.edit_id, s.from_version, s.to_version, l.id, e.visual_key, e.text_key"
-                + " FROM edit_spans s JOIN edits e ON e.id = s.edit_id"
-                + " JOIN layers l ON l.name = e.layer"
-                + " WHERE s.from_version > ? AND s.from_version <= ? ORDER BY s.from_version")) {
-      ps.setLong(1, from);
-      ps.setLong(2, upTo);
-      ps.setFetchSize(1000);
-      Progress bar = progress ? new Progress("rebuilding index " + location, total(c, from, upTo))
-          : null;
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          long editId = rs.getLong(1);
-          long fromV = rs.getLong(2);
-          long toV = rs.getLong(3);
-          long to = rs.wasNull() || toV > upTo ? Long.MAX_VALUE : toV;
-          Layer layer = layers.apply(rs.getInt(4));
+    int added = SpanChanges.read(c, from, upTo,
+        (editId, fromV, to, layerId, visual, text) -> {
+          Layer layer = layers.apply(layerId);
           if (layer.hasVisual()) {
             visualLayers.add(layer.id());
           }
-          byte[] visual = rs.getBytes(5);
-          float[] text = VectorCodec.decode(rs.getBytes(6));
           writer.updateDocument(spanTerm(editId, fromV),
-              document(layer, editId, fromV, to, visual == null ? null : VectorCodec.decode(visual),
-                  text));
-          added++;
-          if (bar != null) {
-            bar.step();
-          }
-        }
-      }
-      if (bar != null) {
-        bar.done();
-      }
-    }
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT edit_id, from_version, to_version FROM edit_spans"
-                + " WHERE from_version <= ? AND to_version > ? AND to_version <= ?")) {
-      ps.setLong(1, from);
-      ps.setLong(2, from);
-      ps.setLong(3, upTo);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          writer.updateNumericDocValue(spanTerm(rs.getLong(1), rs.getLong(2)), TO, rs.getLong(3));
-        }
-      }
-    }
+              document(layer, editId, fromV, to, visual, text));
+        },
+        (editId, fromV, toV) -> writer.updateNumericDocValue(spanTerm(editId, fromV), TO, toV),
+        progress ? "rebuilding index " + location : null);
     applied = upTo;
     mergedSinceRefresh = false;
     searchers.maybeRefreshBlocking();
@@ -319,18 +260,6 @@ final class KeyIndex implements Closeable {
     if (added > 10_000) {
       LOG.info("{} - index caught up from version {} to {} ({} spans)", location, from, upTo,
           added);
-    }
-  }
-
-  private static long total(Connection c, long from, long upTo) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT COUNT(*) FROM edit_spans WHERE from_version > ? AND from_version <= ?")) {
-      ps.setLong(1, from);
-      ps.setLong(2, upTo);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
     }
   }
 
@@ -440,7 +369,7 @@ final class KeyIndex implements Closeable {
       }
       int n = 0;
       for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
-        n += openSpans(s, leaf, layer).count;
+        n += openSpans(s, leaf, layer).count();
       }
       return n;
     } finally {
@@ -482,22 +411,22 @@ final class KeyIndex implements Closeable {
           continue;
         }
         Spans spans = latest ? openSpans(s, leaf, layer) : Spans.of(leaf, pastFilter);
-        if (spans.count == 0) {
+        if (spans.count() == 0) {
           continue;
         }
-        if (mode == SearchMode.EXACT || spans.count <= EXACT_LEAF) {
-          scan(leaf, spans, values, pq, top);
+        if (mode == SearchMode.EXACT || spans.count() <= SegmentSearch.EXACT_LEAF) {
+          SegmentSearch.scan(leaf, spans, values, pq, top);
         } else {
           graphLeaves.add(new Graph(leaf, spans, values));
         }
       }
       List<FutureTask<TopHits>> graphs = graphLeaves.stream() // largest first: the caller's own
-          .sorted(Comparator.comparingInt((Graph g) -> -g.spans().count))
+          .sorted(Comparator.comparingInt((Graph g) -> -g.spans().count()))
           .map(g -> new FutureTask<>(
-              () -> graphSearch(g.leaf(), g.spans(), g.values(), primaryField, pq, k)))
+              () -> SegmentSearch.graphSearch(g.leaf(), g.spans(), g.values(), primaryField, pq, k)))
           .toList();
       searchAll(graphs, top);
-      return hits(leaves, top, tq, textField(layer));
+      return SegmentSearch.hits(leaves, top, tq, textField(layer));
     } finally {
       searchers.release(s);
     }
@@ -551,30 +480,6 @@ final class KeyIndex implements Closeable {
   }
 
   /**
-   * One segment's graph search for the k best, each hit rescored exactly; the scan when the graph
-   * search would visit more nodes than the segment has active spans (Lucene's own rule).
-   * {@code values} is read by this task alone (vector values are not thread-safe).
-   */
-  private static TopHits graphSearch(LeafReaderContext leaf, Spans spans,
-      FloatVectorValues values, String field, float[] pq, int k) throws IOException {
-    TopHits top = new TopHits(k);
-    KnnCollector c = new TopKnnCollector(beam(k, spans.count), spans.count,
-        KnnSearchStrategy.Hnsw.DEFAULT);
-    leaf.reader().searchNearestVectors(field, pq, c, spans.acceptDocs(leaf));
-    if (c.earlyTerminated()) {
-      scan(leaf, spans, values, pq, top);
-      return top;
-    }
-    KnnVectorValues.DocIndexIterator it = values.iterator();
-    ScoreDoc[] found = c.topDocs().scoreDocs;
-    Arrays.sort(found, Comparator.comparingInt(sd -> sd.doc));
-    for (ScoreDoc sd : found) {
-      top.offer(dot(values, it, sd.doc, pq), leaf.docBase + sd.doc);
-    }
-    return top;
-  }
-
-  /**
    * True if the searcher reflects exactly this version. Deciding it from the searcher in hand, not
    * from the store's latest version, matters: a commit may land between the two, and the "still
    * open" filter on a newer searcher would show the newer version.
@@ -587,79 +492,6 @@ final class KeyIndex implements Closeable {
           + " after its index has applied it");
     }
     return version == upTo;
-  }
-
-  /**
-   * The graph search's beam (Lucene's k) for k results in a segment of {@code active} spans: k up
-   * to {@value #BEAM_BASE} spans, then growing with the square root of the size, because at a
-   * fixed beam HNSW recall falls as the graph grows. Measured on RoutingBench's keys (100 per
-   * cluster), hard-filter recall against the exact scan: 100,000 spans, beam 48: 0.9996; a
-   * 910,000-span segment (plus one of 90,000): beam 48: 0.89, 96: 0.96, 128: 0.993, 160: 0.997;
-   * a million keys in two segments of 500,000 ({@code editdb bench knn}): beam 48: 0.980, 96:
-   * 0.997. The rule gives 96 at 500,000 spans (the segment size limit) and 130 at 910,000. Each
-   * segment is searched with its own beam; Lucene's shared cross-segment bar
-   * (MultiLeafKnnCollector) measured the same recall and no faster here.
-   */
-  static int beam(int k, int active) {
-    double grow = Math.sqrt(active / (double) BEAM_BASE);
-    return grow <= 1 ? k : (int) Math.min(Layer.MAX_CANDIDATES, Math.ceil(k * grow));
-  }
-
-  /** The kept documents scored on the text key too, leaf by leaf in doc order. */
-  private static List<KeyHit> hits(List<LeafReaderContext> leaves, TopHits top, float[] tq,
-      String tf) throws IOException {
-    TopHits.Hit[] docs = top.byDoc();
-    List<KeyHit> hits = new ArrayList<>(docs.length);
-    int i = 0;
-    while (i < docs.length) {
-      LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(docs[i].doc(), leaves));
-      FloatVectorValues tv = tq == null ? null : leaf.reader().getFloatVectorValues(tf);
-      KnnVectorValues.DocIndexIterator tit = tv == null ? null : tv.iterator();
-      NumericDocValues ids = leaf.reader().getNumericDocValues(EDIT);
-      int end = leaf.docBase + leaf.reader().maxDoc();
-      for (; i < docs.length && docs[i].doc() < end; i++) {
-        int local = docs[i].doc() - leaf.docBase;
-        float t = tv == null ? Float.NaN : dot(tv, tit, local, tq);
-        if (!ids.advanceExact(local)) {
-          throw new IllegalStateException("index document " + local + " lacks an edit id");
-        }
-        hits.add(new KeyHit(ids.longValue(), docs[i].sim(), t));
-      }
-    }
-    hits.sort(Comparator.comparingDouble((KeyHit h) -> -h.primary())
-        .thenComparingLong(KeyHit::editId));
-    return hits;
-  }
-
-  /** Raw similarity of one document's stored vector with an (indexed-form) query. */
-  private static float dot(FloatVectorValues values, KnnVectorValues.DocIndexIterator it, int doc,
-      float[] q) throws IOException {
-    if (it.docID() > doc || it.advance(doc) != doc) {
-      throw new IllegalStateException("index document " + doc + " lacks a vector");
-    }
-    return VectorUtil.dotProduct(values.vectorValue(it.index()), q);
-  }
-
-  /** Linear scan of the leaf's active spans, offering each raw similarity to the top hits. */
-  private static void scan(LeafReaderContext leaf, Spans spans, FloatVectorValues values,
-      float[] q, TopHits top) throws IOException {
-    Bits live = leaf.reader().getLiveDocs();
-    KnnVectorValues.DocIndexIterator vit = values.iterator();
-    if (spans.bits == null) {
-      for (int doc = vit.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = vit.nextDoc()) {
-        if (live == null || live.get(doc)) {
-          top.offer(VectorUtil.dotProduct(values.vectorValue(vit.index()), q), leaf.docBase + doc);
-        }
-      }
-      return;
-    }
-    BitSetIterator docs = new BitSetIterator(spans.bits, spans.count);
-    for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
-      int at = vit.docID() < doc ? vit.advance(doc) : vit.docID();
-      if (at == doc) { // a span without this vector (a visual layer's edit without image)
-        top.offer(VectorUtil.dotProduct(values.vectorValue(vit.index()), q), leaf.docBase + doc);
-      }
-    }
   }
 
   /**
@@ -686,9 +518,9 @@ final class KeyIndex implements Closeable {
     Spans spans = perLayer.get(layer.name());
     if (spans == null) {
       spans = Spans.of(leaf, openFilter(s, layer));
-      if (spans.bits != null && leaf.reader().getLiveDocs() == null
-          && spans.count == leaf.reader().docFreq(new Term(LAYER, layer.name()))) {
-        spans = new Spans(spans.count, null); // every span of the layer here is open
+      if (spans.bits() != null && leaf.reader().getLiveDocs() == null
+          && spans.count() == leaf.reader().docFreq(new Term(LAYER, layer.name()))) {
+        spans = new Spans(spans.count(), null); // every span of the layer here is open
       }
       perLayer.put(layer.name(), spans);
     }
@@ -698,89 +530,6 @@ final class KeyIndex implements Closeable {
   private static Weight openFilter(IndexSearcher s, Layer layer) throws IOException {
     return s.createWeight(s.rewrite(filter(layer, Long.MAX_VALUE, true)),
         ScoreMode.COMPLETE_NO_SCORES, 1f);
-  }
-
-  /**
-   * A layer's active spans in one segment: their number and which they are ({@code bits} null
-   * when they are all the layer's live documents there, so a graph search needs no filter).
-   */
-  private record Spans(int count, FixedBitSet bits) {
-    static final Spans NONE = new Spans(0, null);
-
-    static Spans of(LeafReaderContext leaf, Weight filter) throws IOException {
-      Scorer scorer = filter.scorer(leaf);
-      if (scorer == null) {
-        return NONE;
-      }
-      Bits live = leaf.reader().getLiveDocs();
-      FixedBitSet bits = new FixedBitSet(leaf.reader().maxDoc());
-      int count = 0;
-      DocIdSetIterator it = scorer.iterator();
-      for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-        if (live == null || live.get(doc)) {
-          bits.set(doc);
-          count++;
-        }
-      }
-      return count == 0 ? NONE : new Spans(count, bits);
-    }
-
-    AcceptDocs acceptDocs(LeafReaderContext leaf) {
-      if (bits == null) {
-        return AcceptDocs.fromLiveDocs(leaf.reader().getLiveDocs(), leaf.reader().maxDoc());
-      }
-      return new AcceptDocs() {
-        @Override
-        public Bits bits() {
-          return bits;
-        }
-
-        @Override
-        public DocIdSetIterator iterator() {
-          return new BitSetIterator(bits, count);
-        }
-
-        @Override
-        public int cost() {
-          return count;
-        }
-      };
-    }
-  }
-
-  /** The k best (similarity, global doc) pairs offered, in a min-heap on similarity. */
-  private static final class TopHits {
-    private record Hit(float sim, int doc) {}
-
-    private final PriorityQueue<Hit> heap;
-    private final int k;
-
-    TopHits(int k) {
-      this.k = k;
-      this.heap = new PriorityQueue<>(k + 1, Comparator.comparingDouble(Hit::sim));
-    }
-
-    void offer(float sim, int doc) {
-      if (heap.size() < k) {
-        heap.add(new Hit(sim, doc));
-      } else if (sim > heap.peek().sim()) {
-        heap.poll();
-        heap.add(new Hit(sim, doc));
-      }
-    }
-
-    void offerAll(TopHits other) {
-      for (Hit h : other.heap) {
-        offer(h.sim(), h.doc());
-      }
-    }
-
-    /** The kept hits by doc ascending. */
-    Hit[] byDoc() {
-      Hit[] all = heap.toArray(new Hit[0]);
-      Arrays.sort(all, Comparator.comparingInt(Hit::doc));
-      return all;
-    }
   }
 
   @Override
@@ -880,37 +629,4 @@ final class KeyIndex implements Closeable {
           return true;
         }
       };
-
-  /** A console progress bar for long rebuilds (only drawn when there is real work). */
-  private static final class Progress {
-    private final String what;
-    private final long total;
-    private long done;
-    private int shown = -1;
-
-    Progress(String what, long total) {
-      this.what = what;
-      this.total = total;
-    }
-
-    void step() {
-      done++;
-      if (total < 5_000) {
-        return;
-      }
-      int pct = (int) (100 * done / total);
-      if (pct != shown && pct % 5 == 0) {
-        shown = pct;
-        int bars = pct / 5;
-        System.err.printf("\r%s [%s%s] %3d%% (%d/%d)", what, "#".repeat(bars),
-            " ".repeat(20 - bars), pct, done, total);
-      }
-    }
-
-    void done() {
-      if (total >= 5_000) {
-        System.err.println();
-      }
-    }
-  }
 }

@@ -39,11 +39,11 @@ class KeyIndexTest {
 
   @Test
   void beamGrowsWithTheSquareRootOfTheSegmentBeyondTheBase() {
-    assertEquals(48, KeyIndex.beam(48, 1));
-    assertEquals(48, KeyIndex.beam(48, KeyIndex.BEAM_BASE));
-    assertEquals(49, KeyIndex.beam(48, KeyIndex.BEAM_BASE + 1));
-    assertEquals(152, KeyIndex.beam(48, 10 * KeyIndex.BEAM_BASE));
-    assertEquals(Layer.MAX_CANDIDATES, KeyIndex.beam(Layer.MAX_CANDIDATES, Integer.MAX_VALUE));
+    assertEquals(48, SegmentSearch.beam(48, 1));
+    assertEquals(48, SegmentSearch.beam(48, SegmentSearch.BEAM_BASE));
+    assertEquals(49, SegmentSearch.beam(48, SegmentSearch.BEAM_BASE + 1));
+    assertEquals(152, SegmentSearch.beam(48, 10 * SegmentSearch.BEAM_BASE));
+    assertEquals(Layer.MAX_CANDIDATES, SegmentSearch.beam(Layer.MAX_CANDIDATES, Integer.MAX_VALUE));
   }
 
   /**

@@ -1,0 +1,223 @@
+package io.editdb.store;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.KnnVectorValues;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.NumericDocValues;
+import org.apache.lucene.index.ReaderUtil;
+import org.apache.lucene.search.AcceptDocs;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.search.KnnCollector;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.Scorer;
+import org.apache.lucene.search.TopKnnCollector;
+import org.apache.lucene.search.Weight;
+import org.apache.lucene.search.knn.KnnSearchStrategy;
+import org.apache.lucene.util.BitSetIterator;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.FixedBitSet;
+import org.apache.lucene.util.VectorUtil;
+
+/**
+ * The search algorithm of {@link KeyIndex} within one segment, with no state of its own: a
+ * segment's active spans ({@link Spans}), the exact scan, the HNSW graph search with its beam
+ * rule and exact rescoring, the k best hits ({@link TopHits}) and their text scores. {@link
+ * KeyIndex} decides which segments to search how, and in which threads.
+ */
+final class SegmentSearch {
+  private SegmentSearch() {}
+
+  /** Segments with at most this many active spans are scanned instead of graph-searched. */
+  static final int EXACT_LEAF = 1024;
+
+  /** Graph size up to which a search's beam is its k (see {@link #beam}). */
+  static final int BEAM_BASE = 125_000;
+
+  /**
+   * One segment's graph search for the k best, each hit rescored exactly; the scan when the graph
+   * search would visit more nodes than the segment has active spans (Lucene's own rule).
+   * {@code values} is read by this task alone (vector values are not thread-safe).
+   */
+  static TopHits graphSearch(LeafReaderContext leaf, Spans spans,
+      FloatVectorValues values, String field, float[] pq, int k) throws IOException {
+    TopHits top = new TopHits(k);
+    KnnCollector c = new TopKnnCollector(beam(k, spans.count), spans.count,
+        KnnSearchStrategy.Hnsw.DEFAULT);
+    leaf.reader().searchNearestVectors(field, pq, c, spans.acceptDocs(leaf));
+    if (c.earlyTerminated()) {
+      scan(leaf, spans, values, pq, top);
+      return top;
+    }
+    KnnVectorValues.DocIndexIterator it = values.iterator();
+    ScoreDoc[] found = c.topDocs().scoreDocs;
+    Arrays.sort(found, Comparator.comparingInt(sd -> sd.doc));
+    for (ScoreDoc sd : found) {
+      top.offer(dot(values, it, sd.doc, pq), leaf.docBase + sd.doc);
+    }
+    return top;
+  }
+
+
+  /**
+   * The graph search's beam (Lucene's k) for k results in a segment of {@code active} spans: k up
+   * to {@value #BEAM_BASE} spans, then growing with the square root of the size, because at a
+   * fixed beam HNSW recall falls as the graph grows. Measured on RoutingBench's keys (100 per
+   * cluster), hard-filter recall against the exact scan: 100,000 spans, beam 48: 0.9996; a
+   * 910,000-span segment (plus one of 90,000): beam 48: 0.89, 96: 0.96, 128: 0.993, 160: 0.997;
+   * a million keys in two segments of 500,000 ({@code editdb bench knn}): beam 48: 0.980, 96:
+   * 0.997. The rule gives 96 at 500,000 spans (the segment size limit) and 130 at 910,000. Each
+   * segment is searched with its own beam; Lucene's shared cross-segment bar
+   * (MultiLeafKnnCollector) measured the same recall and no faster here.
+   */
+  static int beam(int k, int active) {
+    double grow = Math.sqrt(active / (double) BEAM_BASE);
+    return grow <= 1 ? k : (int) Math.min(Layer.MAX_CANDIDATES, Math.ceil(k * grow));
+  }
+
+  /** The kept documents scored on the text key too, leaf by leaf in doc order. */
+  static List<KeyHit> hits(List<LeafReaderContext> leaves, TopHits top, float[] tq,
+      String tf) throws IOException {
+    TopHits.Hit[] docs = top.byDoc();
+    List<KeyHit> hits = new ArrayList<>(docs.length);
+    int i = 0;
+    while (i < docs.length) {
+      LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(docs[i].doc(), leaves));
+      FloatVectorValues tv = tq == null ? null : leaf.reader().getFloatVectorValues(tf);
+      KnnVectorValues.DocIndexIterator tit = tv == null ? null : tv.iterator();
+      NumericDocValues ids = leaf.reader().getNumericDocValues(KeyIndex.EDIT);
+      int end = leaf.docBase + leaf.reader().maxDoc();
+      for (; i < docs.length && docs[i].doc() < end; i++) {
+        int local = docs[i].doc() - leaf.docBase;
+        float t = tv == null ? Float.NaN : dot(tv, tit, local, tq);
+        if (!ids.advanceExact(local)) {
+          throw new IllegalStateException("index document " + local + " lacks an edit id");
+        }
+        hits.add(new KeyHit(ids.longValue(), docs[i].sim(), t));
+      }
+    }
+    hits.sort(Comparator.comparingDouble((KeyHit h) -> -h.primary())
+        .thenComparingLong(KeyHit::editId));
+    return hits;
+  }
+
+  /** Raw similarity of one document's stored vector with an (indexed-form) query. */
+  private static float dot(FloatVectorValues values, KnnVectorValues.DocIndexIterator it, int doc,
+      float[] q) throws IOException {
+    if (it.docID() > doc || it.advance(doc) != doc) {
+      throw new IllegalStateException("index document " + doc + " lacks a vector");
+    }
+    return VectorUtil.dotProduct(values.vectorValue(it.index()), q);
+  }
+
+  /** Linear scan of the leaf's active spans, offering each raw similarity to the top hits. */
+  static void scan(LeafReaderContext leaf, Spans spans, FloatVectorValues values,
+      float[] q, TopHits top) throws IOException {
+    Bits live = leaf.reader().getLiveDocs();
+    KnnVectorValues.DocIndexIterator vit = values.iterator();
+    if (spans.bits == null) {
+      for (int doc = vit.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = vit.nextDoc()) {
+        if (live == null || live.get(doc)) {
+          top.offer(VectorUtil.dotProduct(values.vectorValue(vit.index()), q), leaf.docBase + doc);
+        }
+      }
+      return;
+    }
+    BitSetIterator docs = new BitSetIterator(spans.bits, spans.count);
+    for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
+      int at = vit.docID() < doc ? vit.advance(doc) : vit.docID();
+      if (at == doc) { // a span without this vector (a visual layer's edit without image)
+        top.offer(VectorUtil.dotProduct(values.vectorValue(vit.index()), q), leaf.docBase + doc);
+      }
+    }
+  }
+
+
+  /**
+   * A layer's active spans in one segment: their number and which they are ({@code bits} null
+   * when they are all the layer's live documents there, so a graph search needs no filter).
+   */
+  record Spans(int count, FixedBitSet bits) {
+    static final Spans NONE = new Spans(0, null);
+
+    static Spans of(LeafReaderContext leaf, Weight filter) throws IOException {
+      Scorer scorer = filter.scorer(leaf);
+      if (scorer == null) {
+        return NONE;
+      }
+      Bits live = leaf.reader().getLiveDocs();
+      FixedBitSet bits = new FixedBitSet(leaf.reader().maxDoc());
+      int count = 0;
+      DocIdSetIterator it = scorer.iterator();
+      for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+        if (live == null || live.get(doc)) {
+          bits.set(doc);
+          count++;
+        }
+      }
+      return count == 0 ? NONE : new Spans(count, bits);
+    }
+
+    AcceptDocs acceptDocs(LeafReaderContext leaf) {
+      if (bits == null) {
+        return AcceptDocs.fromLiveDocs(leaf.reader().getLiveDocs(), leaf.reader().maxDoc());
+      }
+      return new AcceptDocs() {
+        @Override
+        public Bits bits() {
+          return bits;
+        }
+
+        @Override
+        public DocIdSetIterator iterator() {
+          return new BitSetIterator(bits, count);
+        }
+
+        @Override
+        public int cost() {
+          return count;
+        }
+      };
+    }
+  }
+
+  /** The k best (similarity, global doc) pairs offered, in a min-heap on similarity. */
+  static final class TopHits {
+    private record Hit(float sim, int doc) {}
+
+    private final PriorityQueue<Hit> heap;
+    private final int k;
+
+    TopHits(int k) {
+      this.k = k;
+      this.heap = new PriorityQueue<>(k + 1, Comparator.comparingDouble(Hit::sim));
+    }
+
+    void offer(float sim, int doc) {
+      if (heap.size() < k) {
+        heap.add(new Hit(sim, doc));
+      } else if (sim > heap.peek().sim()) {
+        heap.poll();
+        heap.add(new Hit(sim, doc));
+      }
+    }
+
+    void offerAll(TopHits other) {
+      for (Hit h : other.heap) {
+        offer(h.sim(), h.doc());
+      }
+    }
+
+    /** The kept hits by doc ascending. */
+    Hit[] byDoc() {
+      Hit[] all = heap.toArray(new Hit[0]);
+      Arrays.sort(all, Comparator.comparingInt(Hit::doc));
+      return all;
+    }
+  }
+}
