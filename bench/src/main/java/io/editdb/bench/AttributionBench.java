@@ -17,11 +17,10 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
- * The attribution check on the drawings (issue 15): how often the top-k visual tokens of
- * integrated gradients and of noise perturbation cover the object the question asks about, per
- * layer, against tokens drawn at random; and the layer profile (share of |IG| on visual tokens).
- * Prints a table and writes {@code attribution.csv} and {@code layer-profile.png} to {@code
- * --out}.
+ * The attribution check on the drawings (issue 15): how often the top-k visual tokens of integrated
+ * gradients and of noise perturbation cover the object the question asks about, per layer, against
+ * tokens drawn at random; and the layer profile (share of |IG| on visual tokens). Prints a table
+ * and writes {@code attribution.csv} and {@code layer-profile.png} to {@code --out}.
  *
  * <pre>{@code
  * AttributionBench --n 100 --k 2 --steps 32 --out target/attribution
@@ -42,8 +41,9 @@ public final class AttributionBench {
         case "--k" -> k = Integer.parseInt(need(args[i], v));
         case "--steps" -> steps = Integer.parseInt(need(args[i], v));
         case "--out" -> out = Path.of(need(args[i], v));
-        default -> throw new IllegalArgumentException(
-            "unknown option " + args[i] + "; use --n N --k K --steps S --out DIR");
+        default ->
+            throw new IllegalArgumentException(
+                "unknown option " + args[i] + "; use --n N --k K --steps S --out DIR");
       }
       i++;
     }
@@ -55,27 +55,52 @@ public final class AttributionBench {
       loc = a.localisation(host, scenes, n, k);
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    StringBuilder csv = new StringBuilder("layer,k,samples,ig_top_k_inside,noise_top_k_inside,"
-        + "random_top_k_inside,ig_visual_share\n");
-    System.out.printf(Locale.ROOT, "attribution on %d test samples (ENTITY + OBJECTS), top-%d "
-        + "visual tokens inside the asked object's box, IG %d steps%n", loc.samples(), k, steps);
-    System.out.printf(Locale.ROOT, "%-9s %8s %8s %8s %14s%n", "layer", "IG", "noise", "random",
-        "|IG| on visual");
+    StringBuilder csv =
+        new StringBuilder(
+            "layer,k,samples,ig_top_k_inside,noise_top_k_inside,"
+                + "random_top_k_inside,ig_visual_share\n");
+    System.out.printf(
+        Locale.ROOT,
+        "attribution on %d test samples (ENTITY + OBJECTS), top-%d "
+            + "visual tokens inside the asked object's box, IG %d steps%n",
+        loc.samples(),
+        k,
+        steps);
+    System.out.printf(
+        Locale.ROOT, "%-9s %8s %8s %8s %14s%n", "layer", "IG", "noise", "random", "|IG| on visual");
     for (int l = 0; l < loc.layers().size(); l++) {
-      System.out.printf(Locale.ROOT, "%-9s %8.3f %8.3f %8.3f %14.3f%n", loc.layers().get(l),
-          loc.integratedGradients()[l], loc.noise()[l], loc.random()[l], loc.visualShare()[l]);
-      csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.4f,%.4f,%.4f,%.4f%n", loc.layers().get(l),
-          k, loc.samples(), loc.integratedGradients()[l], loc.noise()[l], loc.random()[l],
-          loc.visualShare()[l]));
+      System.out.printf(
+          Locale.ROOT,
+          "%-9s %8.3f %8.3f %8.3f %14.3f%n",
+          loc.layers().get(l),
+          loc.integratedGradients()[l],
+          loc.noise()[l],
+          loc.random()[l],
+          loc.visualShare()[l]);
+      csv.append(
+          String.format(
+              Locale.ROOT,
+              "%s,%d,%d,%.4f,%.4f,%.4f,%.4f%n",
+              loc.layers().get(l),
+              k,
+              loc.samples(),
+              loc.integratedGradients()[l],
+              loc.noise()[l],
+              loc.random()[l],
+              loc.visualShare()[l]));
     }
-    System.out.printf(Locale.ROOT, "IG completeness gap (mean |sum - dlogit| / |dlogit|): %.5f; "
-        + "%.1f ms per attribution (IG + noise, one layer); %.1f s in all%n",
-        loc.completenessGap(), loc.millisPerAttribution(), seconds);
+    System.out.printf(
+        Locale.ROOT,
+        "IG completeness gap (mean |sum - dlogit| / |dlogit|): %.5f; "
+            + "%.1f ms per attribution (IG + noise, one layer); %.1f s in all%n",
+        loc.completenessGap(),
+        loc.millisPerAttribution(),
+        seconds);
     Files.createDirectories(out);
     Files.writeString(out.resolve("attribution.csv"), csv, StandardCharsets.UTF_8);
     chart(out.resolve("layer-profile.png"), loc);
-    System.out.println("wrote " + out.resolve("attribution.csv") + " and "
-        + out.resolve("layer-profile.png"));
+    System.out.println(
+        "wrote " + out.resolve("attribution.csv") + " and " + out.resolve("layer-profile.png"));
   }
 
   private static String need(String option, String value) {
@@ -97,8 +122,10 @@ public final class AttributionBench {
       g.fillRect(0, 0, w, h);
       g.setColor(Color.BLACK);
       g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-      g.drawString("Attribution by layer (" + loc.samples() + " test drawings, top-" + loc.k()
-          + ")", 20, 26);
+      g.drawString(
+          "Attribution by layer (" + loc.samples() + " test drawings, top-" + loc.k() + ")",
+          20,
+          26);
       int left = 60;
       int top = 50;
       int ph = 280;
@@ -112,24 +139,30 @@ public final class AttributionBench {
         g.setColor(Color.BLACK);
         g.drawString(String.format(Locale.ROOT, "%.2f", t / 4.0), 22, y + 4);
       }
-      String[] labels = {"|IG| share on visual tokens", "IG top-k inside box",
-          "noise top-k inside box", "random top-k inside box"};
-      Color[] colors = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c),
-          new Color(0x999999)};
+      String[] labels = {
+        "|IG| share on visual tokens",
+        "IG top-k inside box",
+        "noise top-k inside box",
+        "random top-k inside box"
+      };
+      Color[] colors = {
+        new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0x999999)
+      };
       int layers = loc.layers().size();
       int group = pw / layers;
       int bar = (group - 40) / labels.length;
       for (int l = 0; l < layers; l++) {
-        double[] vs = {loc.visualShare()[l], loc.integratedGradients()[l], loc.noise()[l],
-            loc.random()[l]};
+        double[] vs = {
+          loc.visualShare()[l], loc.integratedGradients()[l], loc.noise()[l], loc.random()[l]
+        };
         int gx = left + l * group + 20;
         for (int s = 0; s < vs.length; s++) {
           int bh = (int) Math.round(ph * Math.max(0, Math.min(1, vs[s])));
           g.setColor(colors[s]);
           g.fillRect(gx + s * bar, top + ph - bh, bar - 4, bh);
           g.setColor(Color.BLACK);
-          g.drawString(String.format(Locale.ROOT, "%.2f", vs[s]), gx + s * bar + 2,
-              top + ph - bh - 3);
+          g.drawString(
+              String.format(Locale.ROOT, "%.2f", vs[s]), gx + s * bar + 2, top + ph - bh - 3);
         }
         g.drawString(loc.layers().get(l), gx + group / 2 - 40, top + ph + 16);
       }

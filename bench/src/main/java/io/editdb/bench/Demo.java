@@ -35,30 +35,63 @@ final class Demo {
   record Request(String image, String src, String rephrase, String alt, String unrelated) {}
 
   /** Written for this demo in the style of E-VQA (COCO images, short answers). */
-  static final List<Request> BUILT_IN = List.of(
-      new Request("val2014/COCO_val2014_000000000139.jpg", "What is the man holding?",
-          "What does the man have in his hands?", "umbrella", "Who wrote Hamlet?"),
-      new Request("val2014/COCO_val2014_000000000285.jpg", "What animal is in the picture?",
-          "Which animal does the photo show?", "grizzly bear", "What is the capital of Peru?"),
-      new Request("val2014/COCO_val2014_000000000632.jpg", "What color is the bedspread?",
-          "Which color does the bed cover have?", "navy blue", "How many legs has a spider?"),
-      new Request("val2014/COCO_val2014_000000000724.jpg", "What does the sign say?",
-          "What is written on the sign?", "stop", "When did the Berlin wall fall?"),
-      new Request("val2014/COCO_val2014_000000000776.jpg", "How many teddy bears are there?",
-          "What is the number of teddy bears?", "three", "Who painted the Mona Lisa?"),
-      new Request("val2014/COCO_val2014_000000001000.jpg", "What sport are they playing?",
-          "Which sport is being played?", "tennis", "What is the boiling point of water?"),
-      new Request("val2014/COCO_val2014_000000001268.jpg", "What is the woman riding?",
-          "What is the woman sitting on while moving?", "a horse", "Where is Mount Kilimanjaro?"),
-      new Request("val2014/COCO_val2014_000000001296.jpg", "What is on the plate?",
-          "What food is served on the plate?", "pizza", "Who discovered penicillin?"));
+  static final List<Request> BUILT_IN =
+      List.of(
+          new Request(
+              "val2014/COCO_val2014_000000000139.jpg",
+              "What is the man holding?",
+              "What does the man have in his hands?",
+              "umbrella",
+              "Who wrote Hamlet?"),
+          new Request(
+              "val2014/COCO_val2014_000000000285.jpg",
+              "What animal is in the picture?",
+              "Which animal does the photo show?",
+              "grizzly bear",
+              "What is the capital of Peru?"),
+          new Request(
+              "val2014/COCO_val2014_000000000632.jpg",
+              "What color is the bedspread?",
+              "Which color does the bed cover have?",
+              "navy blue",
+              "How many legs has a spider?"),
+          new Request(
+              "val2014/COCO_val2014_000000000724.jpg",
+              "What does the sign say?",
+              "What is written on the sign?",
+              "stop",
+              "When did the Berlin wall fall?"),
+          new Request(
+              "val2014/COCO_val2014_000000000776.jpg",
+              "How many teddy bears are there?",
+              "What is the number of teddy bears?",
+              "three",
+              "Who painted the Mona Lisa?"),
+          new Request(
+              "val2014/COCO_val2014_000000001000.jpg",
+              "What sport are they playing?",
+              "Which sport is being played?",
+              "tennis",
+              "What is the boiling point of water?"),
+          new Request(
+              "val2014/COCO_val2014_000000001268.jpg",
+              "What is the woman riding?",
+              "What is the woman sitting on while moving?",
+              "a horse",
+              "Where is Mount Kilimanjaro?"),
+          new Request(
+              "val2014/COCO_val2014_000000001296.jpg",
+              "What is on the plate?",
+              "What food is served on the plate?",
+              "pizza",
+              "Who discovered penicillin?"));
 
   private Demo() {}
 
   /**
-   * Deletes the demo's store so the demo starts empty, but only an EditDB store that no process
-   * has open: it takes H2's own file lock on the database first and deletes while holding it, so
-   * a shell connected to the store keeps its store (and this demo stops with a clear message).
+   * Deletes the demo's store so the demo starts empty, but only an EditDB store that no process has
+   * open: it takes H2's own file lock on the database first and deletes while holding it, so a
+   * shell connected to the store keeps its store (and this demo stops with a clear message).
    */
   static void recreate(Path dir) throws IOException {
     if (!Files.exists(dir)) {
@@ -67,9 +100,11 @@ final class Demo {
     Path db = dir.resolve("editdb.mv.db");
     try (Stream<Path> entries = Files.list(dir)) {
       if (!Files.exists(db) && entries.findAny().isPresent()) {
-        throw new IllegalArgumentException(dir + " is not an EditDB store (no editdb.mv.db) and"
-            + " not empty; the demo deletes and recreates its directory, so give it --dir with"
-            + " a new or demo directory");
+        throw new IllegalArgumentException(
+            dir
+                + " is not an EditDB store (no editdb.mv.db) and"
+                + " not empty; the demo deletes and recreates its directory, so give it --dir with"
+                + " a new or demo directory");
       }
     }
     if (!Files.exists(db)) {
@@ -84,9 +119,12 @@ final class Demo {
         lock = null;
       }
       if (lock == null) {
-        throw new IllegalStateException("the store " + dir + " is open in another process (a"
-            + " shell?); the demo would delete it. Close that process, or run the demo with"
-            + " --dir <another directory>");
+        throw new IllegalStateException(
+            "the store "
+                + dir
+                + " is open in another process (a"
+                + " shell?); the demo would delete it. Close that process, or run the demo with"
+                + " --dir <another directory>");
       }
       try {
         StoreBench.deleteTree(dir);
@@ -106,19 +144,22 @@ final class Demo {
         case "--data" -> data = Path.of(args[++i]);
         case "--edits" -> edits = Integer.parseInt(args[++i]);
         case "--help", "-h" -> {
-          System.out.println("editdb demo [--dir ./editdb-demo] [--data FILE] [--edits N]\n"
-              + "  FILE: records in the E-VQA format (../shared/data/evqa/vqa_eval.json); the"
-              + " first N\n  (default 36) are inserted after the built-in ones. The directory is"
-              + " recreated.");
+          System.out.println(
+              "editdb demo [--dir ./editdb-demo] [--data FILE] [--edits N]\n"
+                  + "  FILE: records in the E-VQA format (../shared/data/evqa/vqa_eval.json); the"
+                  + " first N\n  (default 36) are inserted after the built-in ones. The directory is"
+                  + " recreated.");
           return;
         }
-        default -> throw new IllegalArgumentException("unknown option " + args[i] + "; see"
-            + " editdb demo --help");
+        default ->
+            throw new IllegalArgumentException(
+                "unknown option " + args[i] + "; see" + " editdb demo --help");
       }
     }
     if (data == null) {
-      Path shared = Path.of(System.getProperty("editdb.shared", "../shared"), "data", "evqa",
-          "vqa_eval.json");
+      Path shared =
+          Path.of(
+              System.getProperty("editdb.shared", "../shared"), "data", "evqa", "vqa_eval.json");
       data = Files.exists(shared) ? shared : null;
     }
     List<Request> requests = new ArrayList<>(BUILT_IN);
@@ -131,8 +172,8 @@ final class Demo {
     try (Connection c = DriverManager.getConnection("jdbc:editdb:" + dir, "demo", "")) {
       new HostDemo(pictures).run(c);
     }
-    System.out.println("\n=== Done. Explore it: ./editdb shell   (jdbc URL jdbc:editdb:" + dir
-        + ") ===");
+    System.out.println(
+        "\n=== Done. Explore it: ./editdb shell   (jdbc URL jdbc:editdb:" + dir + ") ===");
   }
 
   static List<Request> load(Path file, int n) throws IOException {
@@ -153,27 +194,49 @@ final class Demo {
 
   private void run(String url, List<Request> requests, Path data) throws SQLException {
     title("EditDB demo on " + url);
-    System.out.println("Visual keys are derived from image paths (same image, same key), not"
-        + " from pixels:\nthe COCO images are not shipped. Text keys come from the built-in"
-        + " all-MiniLM-L6-v2 encoder.");
-    System.out.println(data == null ? "Edit requests: " + requests.size() + " built in."
-        : "Edit requests: " + BUILT_IN.size() + " built in + " + (requests.size()
-            - BUILT_IN.size()) + " from " + data);
+    System.out.println(
+        "Visual keys are derived from image paths (same image, same key), not"
+            + " from pixels:\nthe COCO images are not shipped. Text keys come from the built-in"
+            + " all-MiniLM-L6-v2 encoder.");
+    System.out.println(
+        data == null
+            ? "Edit requests: " + requests.size() + " built in."
+            : "Edit requests: "
+                + BUILT_IN.size()
+                + " built in + "
+                + (requests.size() - BUILT_IN.size())
+                + " from "
+                + data);
     try (Connection c = DriverManager.getConnection(url, "demo", "")) {
       Statement st = c.createStatement();
       step("1. Create a layer: experts attach to module model.layers.21 of llava-1.5-7b");
-      String ddl = "CREATE LAYER " + LAYER + " (MODEL 'llava-1.5-7b', MODULE 'model.layers.21',"
-          + " D_IN " + D + ", D_OUT " + D + ", VISUAL_DIM " + VISUAL_DIM + ", TEXT_DIM 384,"
-          + " EXPERT_KIND LIVEEDIT, MAX_RANK 4)";
+      String ddl =
+          "CREATE LAYER "
+              + LAYER
+              + " (MODEL 'llava-1.5-7b', MODULE 'model.layers.21',"
+              + " D_IN "
+              + D
+              + ", D_OUT "
+              + D
+              + ", VISUAL_DIM "
+              + VISUAL_DIM
+              + ", TEXT_DIM 384,"
+              + " EXPERT_KIND LIVEEDIT, MAX_RANK 4)";
       sql(ddl);
       st.execute(ddl);
-      show(st, "SELECT name, d_in, visual_dim, text_dim, expert_kind, visual_threshold,"
-          + " text_scale, gate, top_k FROM layers");
+      show(
+          st,
+          "SELECT name, d_in, visual_dim, text_dim, expert_kind, visual_threshold,"
+              + " text_scale, gate, top_k FROM layers");
 
-      step("2. Insert " + requests.size() + " edits in one transaction (one version);"
-          + " text_key is left out, so the driver encodes the prompt");
-      String ins = "INSERT INTO edits (layer, prompt, target, image_ref, visual_key, expert_a,"
-          + " expert_b, rank, alpha, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      step(
+          "2. Insert "
+              + requests.size()
+              + " edits in one transaction (one version);"
+              + " text_key is left out, so the driver encodes the prompt");
+      String ins =
+          "INSERT INTO edits (layer, prompt, target, image_ref, visual_key, expert_a,"
+              + " expert_b, rank, alpha, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
       sql(ins);
       c.setAutoCommit(false);
       Random r = new Random(7);
@@ -205,16 +268,22 @@ final class Demo {
 
       Request probe = requests.get(0);
       long probeId = ids.get(0);
-      step("3. Route edit " + probeId + "'s image with its question, a paraphrase, and an"
-          + " unrelated question");
+      step(
+          "3. Route edit "
+              + probeId
+              + "'s image with its question, a paraphrase, and an"
+              + " unrelated question");
       route(c, probe.image(), probe.src(), null);
       route(c, probe.image(), probe.rephrase(), null);
       route(c, probe.image(), probe.unrelated(), null);
       route(c, null, probe.src(), null);
       long before = latest(st);
 
-      step("4. Roll edit " + probeId + " back; the same question now routes elsewhere or"
-          + " nowhere");
+      step(
+          "4. Roll edit "
+              + probeId
+              + " back; the same question now routes elsewhere or"
+              + " nowhere");
       String rb = "ROLLBACK EDIT " + probeId + " REASON 'answer was right after all'";
       sql(rb);
       System.out.println("   -> " + st.executeUpdate(rb) + " edit changed");
@@ -224,23 +293,33 @@ final class Demo {
       route(c, probe.image(), probe.src(), before);
 
       step("6. Explain a routing decision (every candidate, kept or dropped, and why)");
-      try (PreparedStatement ps = c.prepareStatement("SELECT * FROM ROUTE_EXPLAIN(?, ?,"
-          + " EMBED_TEXT(?), ?) LIMIT 5")) {
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT * FROM ROUTE_EXPLAIN(?, ?," + " EMBED_TEXT(?), ?) LIMIT 5")) {
         ps.setString(1, LAYER);
         ps.setObject(2, imageKey(probe.image()));
         ps.setString(3, probe.src());
         ps.setLong(4, before);
-        sql("SELECT * FROM ROUTE_EXPLAIN('" + LAYER + "', <image key>, EMBED_TEXT('"
-            + probe.src() + "'), " + before + ") LIMIT 5");
+        sql(
+            "SELECT * FROM ROUTE_EXPLAIN('"
+                + LAYER
+                + "', <image key>, EMBED_TEXT('"
+                + probe.src()
+                + "'), "
+                + before
+                + ") LIMIT 5");
         print(ps.executeQuery());
       }
 
       step("7. Audit with plain SQL");
-      show(st, "SELECT e.id, e.author, e.status, h.actor AS rolled_back_by, h.reason"
-          + " FROM edits e JOIN edit_history h ON h.edit_id = e.id AND h.action = 'ROLLBACK'"
-          + " WHERE h.at > DATEADD('DAY', -1, CURRENT_TIMESTAMP)");
-      show(st, "SELECT action, COUNT(*) AS events, MIN(version) AS first_version,"
-          + " MAX(version) AS last_version FROM edit_history GROUP BY action ORDER BY action");
+      show(
+          st,
+          "SELECT e.id, e.author, e.status, h.actor AS rolled_back_by, h.reason"
+              + " FROM edits e JOIN edit_history h ON h.edit_id = e.id AND h.action = 'ROLLBACK'"
+              + " WHERE h.at > DATEADD('DAY', -1, CURRENT_TIMESTAMP)");
+      show(
+          st,
+          "SELECT action, COUNT(*) AS events, MIN(version) AS first_version,"
+              + " MAX(version) AS last_version FROM edit_history GROUP BY action ORDER BY action");
       show(st, "SELECT COUNT(*) AS active_at_" + before + " FROM EDITS_AT(" + before + ")");
       show(st, "SELECT COUNT(*) AS active_now FROM edits WHERE status = 'ACTIVE'");
       show(st, "VERIFY HISTORY");
@@ -264,9 +343,11 @@ final class Demo {
 
   private static void route(Connection c, String image, String text, Long version)
       throws SQLException {
-    String q = "SELECT edit_id, visual_score, text_score, gate, e.prompt, e.target"
-        + " FROM ROUTE(?, ?, EMBED_TEXT(?)" + (version == null ? "" : ", ?")
-        + ") r JOIN edits e ON e.id = r.edit_id ORDER BY gate DESC";
+    String q =
+        "SELECT edit_id, visual_score, text_score, gate, e.prompt, e.target"
+            + " FROM ROUTE(?, ?, EMBED_TEXT(?)"
+            + (version == null ? "" : ", ?")
+            + ") r JOIN edits e ON e.id = r.edit_id ORDER BY gate DESC";
     try (PreparedStatement ps = c.prepareStatement(q)) {
       ps.setString(1, LAYER);
       ps.setObject(2, image == null ? null : imageKey(image));
@@ -274,8 +355,13 @@ final class Demo {
       if (version != null) {
         ps.setLong(4, version);
       }
-      System.out.println("\n   image " + (image == null ? "(none: text-only query)" : image)
-          + "\n   text  \"" + text + "\"" + (version == null ? "" : " at version " + version));
+      System.out.println(
+          "\n   image "
+              + (image == null ? "(none: text-only query)" : image)
+              + "\n   text  \""
+              + text
+              + "\""
+              + (version == null ? "" : " at version " + version));
       print(ps.executeQuery());
     }
   }
@@ -299,8 +385,10 @@ final class Demo {
         StringBuilder line = new StringBuilder("   ");
         for (int i = 1; i <= n; i++) {
           Object v = rs.getObject(i);
-          String s = v instanceof Float || v instanceof Double
-              ? String.format("%.4f", ((Number) v).doubleValue()) : String.valueOf(rs.getString(i));
+          String s =
+              v instanceof Float || v instanceof Double
+                  ? String.format("%.4f", ((Number) v).doubleValue())
+                  : String.valueOf(rs.getString(i));
           line.append(String.format("%-16s ", s.length() > 40 ? s.substring(0, 37) + "..." : s));
         }
         System.out.println(line);

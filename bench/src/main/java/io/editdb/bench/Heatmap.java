@@ -33,10 +33,18 @@ final class Heatmap {
    * The visual tokens of {@code ATTRIBUTION(layer, png, question[, answer])} at one module, by
    * integrated gradients. {@code answer} null: the host's own answer.
    */
-  static List<Cell> attribution(java.sql.Connection c, String layer, byte[] png, String question,
-      String answer, String module) throws SQLException {
-    String sql = "SELECT token, ig, x, y, width, height FROM ATTRIBUTION(?, ?, ?"
-        + (answer == null ? "" : ", ?") + ") WHERE module = ? AND visual ORDER BY token";
+  static List<Cell> attribution(
+      java.sql.Connection c,
+      String layer,
+      byte[] png,
+      String question,
+      String answer,
+      String module)
+      throws SQLException {
+    String sql =
+        "SELECT token, ig, x, y, width, height FROM ATTRIBUTION(?, ?, ?"
+            + (answer == null ? "" : ", ?")
+            + ") WHERE module = ? AND visual ORDER BY token";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int i = 1;
       ps.setString(i++, layer);
@@ -49,8 +57,14 @@ final class Heatmap {
       List<Cell> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new Cell(rs.getInt(1), rs.getFloat(2), rs.getInt(3), rs.getInt(4),
-              rs.getInt(5), rs.getInt(6)));
+          out.add(
+              new Cell(
+                  rs.getInt(1),
+                  rs.getFloat(2),
+                  rs.getInt(3),
+                  rs.getInt(4),
+                  rs.getInt(5),
+                  rs.getInt(6)));
         }
       }
       return out;
@@ -61,15 +75,15 @@ final class Heatmap {
    * The image x8 with positive scores in red (alpha by score / the largest), negative in blue,
    * {@code outlined} tokens framed in yellow, and two caption lines below.
    */
-  static BufferedImage render(BufferedImage image, List<Cell> cells, Set<Integer> outlined,
-      String line1, String line2) {
+  static BufferedImage render(
+      BufferedImage image, List<Cell> cells, Set<Integer> outlined, String line1, String line2) {
     int w = image.getWidth() * SCALE;
     int h = image.getHeight() * SCALE;
     BufferedImage out = new BufferedImage(w, h + CAPTION, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = out.createGraphics();
     try {
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING,
-          RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+      g.setRenderingHint(
+          RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
       g.drawImage(image.getScaledInstance(w, h, Image.SCALE_FAST), 0, 0, null);
       float max = 1e-9f;
       for (Cell c : cells) {
@@ -84,8 +98,8 @@ final class Heatmap {
       g.setColor(Color.YELLOW);
       for (Cell c : cells) {
         if (outlined.contains(c.token())) {
-          g.drawRect(c.x() * SCALE + 2, c.y() * SCALE + 2, c.width() * SCALE - 4,
-              c.height() * SCALE - 4);
+          g.drawRect(
+              c.x() * SCALE + 2, c.y() * SCALE + 2, c.width() * SCALE - 4, c.height() * SCALE - 4);
         }
       }
       g.setColor(Color.WHITE);

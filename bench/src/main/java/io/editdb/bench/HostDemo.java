@@ -24,10 +24,10 @@ import java.util.Set;
 /**
  * The demo's second part: an answer of a real model changes. EditDB's own host (a small
  * vision-language model trained on drawn scenes, shipped with its weights) is bound to a layer; a
- * drawn logo is asked about, an edit is inserted from the picture and the new answer, and the
- * model is asked again: the edit's own question, a paraphrase it never saw, another drawing of the
- * same company, and unrelated questions. Rolled back, the old answer returns; time travel still
- * shows what the model said at the edit's version. Everything goes through SQL.
+ * drawn logo is asked about, an edit is inserted from the picture and the new answer, and the model
+ * is asked again: the edit's own question, a paraphrase it never saw, another drawing of the same
+ * company, and unrelated questions. Rolled back, the old answer returns; time travel still shows
+ * what the model said at the edit's version. Everything goes through SQL.
  */
 final class HostDemo {
   static final String LAYER = "scenes_l2";
@@ -58,18 +58,30 @@ final class HostDemo {
 
     Statement st = c.createStatement();
     Demo.step("9. Bind a layer to the host: widths come from the model itself");
-    String ddl = "CREATE LAYER " + LAYER + " (HOST '" + LocalHosts.SHIPPED + "', MODULE"
-        + " 'blocks.2', MAKER FIT, EXPERT_KIND LIVEEDIT)";
+    String ddl =
+        "CREATE LAYER "
+            + LAYER
+            + " (HOST '"
+            + LocalHosts.SHIPPED
+            + "', MODULE"
+            + " 'blocks.2', MAKER FIT, EXPERT_KIND LIVEEDIT)";
     Demo.sql(ddl);
     st.execute(ddl);
-    Demo.show(st, "SELECT name, model, module, d_in, visual_dim, text_dim, expert_kind FROM layers"
-        + " WHERE name = '" + LAYER + "'");
+    Demo.show(
+        st,
+        "SELECT name, model, module, d_in, visual_dim, text_dim, expert_kind FROM layers"
+            + " WHERE name = '"
+            + LAYER
+            + "'");
 
     Demo.step("10. Ask the model about edit.png (truth: " + edit.answer() + ")");
     ask(c, "edit.png", edit, null);
 
-    Demo.step("11. One statement edits it: keys and expert are made from the picture and the"
-        + " new answer '" + target + "'");
+    Demo.step(
+        "11. One statement edits it: keys and expert are made from the picture and the"
+            + " new answer '"
+            + target
+            + "'");
     String ins = "INSERT INTO edits (layer, prompt, target, image, reason) VALUES (?, ?, ?, ?, ?)";
     Demo.sql(ins);
     long id;
@@ -88,15 +100,18 @@ final class HostDemo {
     long version = latestVersion(st);
     System.out.println("   edit " + id + " committed as version " + version);
 
-    Demo.step("12. Ask again: the edit, a paraphrase it never saw, another drawing of the"
-        + " same company, and another company (unchanged)");
+    Demo.step(
+        "12. Ask again: the edit, a paraphrase it never saw, another drawing of the"
+            + " same company, and another company (unchanged)");
     ask(c, "edit.png", edit, null);
     ask(c, "edit.png", paraphrase, null);
     ask(c, "redrawn.png", redrawn, null);
     ask(c, "other.png", other, null);
 
-    Demo.step("13. Roll the edit back: the old answer returns; at version " + version
-        + " the edited one is still on record");
+    Demo.step(
+        "13. Roll the edit back: the old answer returns; at version "
+            + version
+            + " the edited one is still on record");
     String rb = "ROLLBACK EDIT " + id + " REASON 'it had not moved'";
     Demo.sql(rb);
     st.execute(rb);
@@ -104,10 +119,17 @@ final class HostDemo {
     ask(c, "edit.png", edit, version);
 
     Demo.step("14. Audit it in SQL");
-    Demo.show(st, "SELECT id, target, image_ref, status, retired_version FROM edits WHERE layer"
-        + " = '" + LAYER + "'");
-    Demo.show(st, "SELECT seq, version, action, actor, reason FROM edit_history WHERE layer = '"
-        + LAYER + "' ORDER BY seq");
+    Demo.show(
+        st,
+        "SELECT id, target, image_ref, status, retired_version FROM edits WHERE layer"
+            + " = '"
+            + LAYER
+            + "'");
+    Demo.show(
+        st,
+        "SELECT seq, version, action, actor, reason FROM edit_history WHERE layer = '"
+            + LAYER
+            + "' ORDER BY seq");
     Demo.show(st, "VERIFY HISTORY");
 
     visEdit(c, st, edit, redrawn, target);
@@ -121,15 +143,23 @@ final class HostDemo {
    */
   private void visEdit(Connection c, Statement st, Sample edit, Sample redrawn, String target)
       throws SQLException {
-    Demo.step("15. VisEdit: on which visual tokens does the answer rest? (blocks.1: after the"
-        + " last block, blocks.2, the answer rests on no visual token)");
-    String ddl = "CREATE LAYER " + VIS_LAYER + " (HOST '" + LocalHosts.SHIPPED + "', MODULE"
-        + " 'blocks.1', MAKER FIT)";
+    Demo.step(
+        "15. VisEdit: on which visual tokens does the answer rest? (blocks.1: after the"
+            + " last block, blocks.2, the answer rests on no visual token)");
+    String ddl =
+        "CREATE LAYER "
+            + VIS_LAYER
+            + " (HOST '"
+            + LocalHosts.SHIPPED
+            + "', MODULE"
+            + " 'blocks.1', MAKER FIT)";
     Demo.sql(ddl);
     st.execute(ddl);
     byte[] png = Scenes.png(edit.image());
-    String top = "SELECT token, ig, noise, x, y, width, height FROM ATTRIBUTION('" + VIS_LAYER
-        + "', ?, ?) WHERE module = 'blocks.1' AND visual ORDER BY ig DESC LIMIT 4";
+    String top =
+        "SELECT token, ig, noise, x, y, width, height FROM ATTRIBUTION('"
+            + VIS_LAYER
+            + "', ?, ?) WHERE module = 'blocks.1' AND visual ORDER BY ig DESC LIMIT 4";
     Demo.sql(top.replace("?, ?", "<edit.png>, '" + edit.question() + "'"));
     try (PreparedStatement ps = c.prepareStatement(top)) {
       ps.setBytes(1, png);
@@ -139,12 +169,15 @@ final class HostDemo {
     List<Heatmap.Cell> before =
         Heatmap.attribution(c, VIS_LAYER, png, edit.question(), null, "blocks.1");
     Set<Integer> region = new HashSet<>();
-    before.stream().sorted((a, b) -> Float.compare(b.score(), a.score())).limit(4)
+    before.stream()
+        .sorted((a, b) -> Float.compare(b.score(), a.score()))
+        .limit(4)
         .forEach(cell -> region.add(cell.token()));
 
     Demo.step("16. An edit that acts only on the 4 tokens the answer rests on, in each query");
-    String ins = "INSERT INTO edits (layer, prompt, target, image, query_region)"
-        + " VALUES (?, ?, ?, ?, 'TOP 4')";
+    String ins =
+        "INSERT INTO edits (layer, prompt, target, image, query_region)"
+            + " VALUES (?, ?, ?, ?, 'TOP 4')";
     Demo.sql(ins);
     try (PreparedStatement ps = c.prepareStatement(ins)) {
       ps.setString(1, VIS_LAYER);
@@ -153,21 +186,37 @@ final class HostDemo {
       ps.setBytes(4, png);
       ps.executeUpdate();
     }
-    Demo.show(st, "SELECT id, target, token_mask, query_region FROM edits WHERE layer = '"
-        + VIS_LAYER + "'");
+    Demo.show(
+        st,
+        "SELECT id, target, token_mask, query_region FROM edits WHERE layer = '" + VIS_LAYER + "'");
     String[] edited = askVis(c, "edit.png", edit);
     String[] other = askVis(c, "redrawn.png", redrawn);
-    picture("heatmap-before.png", edit, before, region, "answer " + edit.answer()
-        + " rests on the red tokens", "framed: the 4 the edit acts on (blocks.1)");
-    picture("heatmap-after.png", edit,
+    picture(
+        "heatmap-before.png",
+        edit,
+        before,
+        region,
+        "answer " + edit.answer() + " rests on the red tokens",
+        "framed: the 4 the edit acts on (blocks.1)");
+    picture(
+        "heatmap-after.png",
+        edit,
         Heatmap.attribution(c, VIS_LAYER, png, edit.question(), edited[0], "blocks.1"),
-        tokens(edited[1]), "edited answer: " + edited[0], "framed: tokens the edit touched");
-    picture("heatmap-redrawn.png", redrawn, Heatmap.attribution(c, VIS_LAYER,
-        Scenes.png(redrawn.image()), redrawn.question(), null, "blocks.1"), tokens(other[1]),
-        "another drawing: " + other[0], "framed: its own top 4, where the edit acted");
-    System.out.println("\n   Heatmaps (red: attribution of the answer, framed: the edit's"
-        + " region) saved as heatmap-before.png, heatmap-after.png, heatmap-redrawn.png in "
-        + pictures.toAbsolutePath());
+        tokens(edited[1]),
+        "edited answer: " + edited[0],
+        "framed: tokens the edit touched");
+    picture(
+        "heatmap-redrawn.png",
+        redrawn,
+        Heatmap.attribution(
+            c, VIS_LAYER, Scenes.png(redrawn.image()), redrawn.question(), null, "blocks.1"),
+        tokens(other[1]),
+        "another drawing: " + other[0],
+        "framed: its own top 4, where the edit acted");
+    System.out.println(
+        "\n   Heatmaps (red: attribution of the answer, framed: the edit's"
+            + " region) saved as heatmap-before.png, heatmap-after.png, heatmap-redrawn.png in "
+            + pictures.toAbsolutePath());
   }
 
   /** ASK on the VisEdit layer, printed; returns its answer and touched tokens. */
@@ -180,8 +229,13 @@ final class HostDemo {
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         String[] row = {rs.getString(1), rs.getString(3)};
-        System.out.println("   answer " + row[0] + ", routed edit " + rs.getString(2)
-            + ", touched tokens " + row[1]);
+        System.out.println(
+            "   answer "
+                + row[0]
+                + ", routed edit "
+                + rs.getString(2)
+                + ", touched tokens "
+                + row[1]);
         return row;
       }
     }
@@ -197,12 +251,16 @@ final class HostDemo {
     return out;
   }
 
-  private void picture(String name, Sample s, List<Heatmap.Cell> cells, Set<Integer> framed,
-      String line1, String line2) {
+  private void picture(
+      String name,
+      Sample s,
+      List<Heatmap.Cell> cells,
+      Set<Integer> framed,
+      String line1,
+      String line2) {
     try {
       Files.createDirectories(pictures);
-      Heatmap.write(Heatmap.render(s.image(), cells, framed, line1, line2),
-          pictures.resolve(name));
+      Heatmap.write(Heatmap.render(s.image(), cells, framed, line1, line2), pictures.resolve(name));
     } catch (IOException e) {
       throw new UncheckedIOException("saving " + name + " in " + pictures, e);
     }
@@ -239,8 +297,16 @@ final class HostDemo {
       if (version != null) {
         ps.setLong(4, version);
       }
-      System.out.println("\n   ASK " + picture + " \"" + s.question() + "\""
-          + (version == null ? "" : " at version " + version) + "   (truth: " + s.answer() + ")");
+      System.out.println(
+          "\n   ASK "
+              + picture
+              + " \""
+              + s.question()
+              + "\""
+              + (version == null ? "" : " at version " + version)
+              + "   (truth: "
+              + s.answer()
+              + ")");
       Demo.print(ps.executeQuery());
     }
   }
@@ -258,10 +324,10 @@ final class HostDemo {
       Files.write(pictures.resolve(name), Scenes.png(s.image()));
       int n = s.image().getWidth() * 8;
       BufferedImage big = new BufferedImage(n, n, BufferedImage.TYPE_INT_RGB);
-      big.createGraphics().drawImage(s.image().getScaledInstance(n, n, Image.SCALE_FAST), 0, 0,
-          null);
-      if (!javax.imageio.ImageIO.write(big, "png", pictures.resolve(name.replace(".png",
-          "-x8.png")).toFile())) {
+      big.createGraphics()
+          .drawImage(s.image().getScaledInstance(n, n, Image.SCALE_FAST), 0, 0, null);
+      if (!javax.imageio.ImageIO.write(
+          big, "png", pictures.resolve(name.replace(".png", "-x8.png")).toFile())) {
         throw new IOException("no PNG writer in this JVM");
       }
     } catch (IOException e) {

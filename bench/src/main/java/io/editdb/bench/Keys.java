@@ -3,8 +3,8 @@ package io.editdb.bench;
 import java.util.Random;
 
 /**
- * Keys drawn around many cluster centres: real embeddings cluster, and uniform random vectors
- * (the worst case for HNSW) would mislead. Each key is a centre plus Gaussian noise, normalised.
+ * Keys drawn around many cluster centres: real embeddings cluster, and uniform random vectors (the
+ * worst case for HNSW) would mislead. Each key is a centre plus Gaussian noise, normalised.
  */
 final class Keys {
   private final float[][] centres;
@@ -28,8 +28,10 @@ final class Keys {
     float[] v = new float[dim];
     double norm = 0;
     for (int i = 0; i < dim; i++) {
-      v[i] = (float) ((c == null ? 0 : c[i]) + sigma * r.nextGaussian() / (c == null ? 1
-          : Math.sqrt(dim)));
+      v[i] =
+          (float)
+              ((c == null ? 0 : c[i])
+                  + sigma * r.nextGaussian() / (c == null ? 1 : Math.sqrt(dim)));
       norm += v[i] * v[i];
     }
     float inv = (float) (1 / Math.sqrt(norm));

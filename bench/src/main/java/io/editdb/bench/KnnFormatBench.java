@@ -44,12 +44,12 @@ import org.apache.lucene.util.VectorUtil;
 /**
  * Which graph format and beam to route a large layer with: builds the same clustered visual keys
  * (RoutingBench's: 512 floats, one cluster per 100) into Lucene indexes of several vectors formats
- * and measures, per beam, the graph search plus exact rescoring of the hits with the float keys
- * (as KeyIndex does) against an exact scan of all keys: median and p99 latency and the recall of
- * the hard filter (top 16 at similarity 0.7 or more). Each index is measured as two segments
- * (searched one after the other, and in parallel) and after a force merge to one. With
- * {@code keep} the indexes stay in {@code target/knnbench-FORMAT-SEGMENTS} and a later run with
- * the same n reuses them (building a million keys takes about 10 minutes per format).
+ * and measures, per beam, the graph search plus exact rescoring of the hits with the float keys (as
+ * KeyIndex does) against an exact scan of all keys: median and p99 latency and the recall of the
+ * hard filter (top 16 at similarity 0.7 or more). Each index is measured as two segments (searched
+ * one after the other, and in parallel) and after a force merge to one. With {@code keep} the
+ * indexes stay in {@code target/knnbench-FORMAT-SEGMENTS} and a later run with the same n reuses
+ * them (building a million keys takes about 10 minutes per format).
  *
  * <pre>editdb bench knn [n=1000000] [queries=200] [formats=float,int7,bbq] [beams=48,96,145] [keep]
  * </pre>
@@ -63,8 +63,10 @@ public final class KnnFormatBench {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
     int queries = args.length > 1 ? Integer.parseInt(args[1]) : 200;
     String[] formats = (args.length > 2 ? args[2] : "float,int7,bbq").split(",");
-    int[] beams = Arrays.stream((args.length > 3 ? args[3] : "48,96,145").split(","))
-        .mapToInt(Integer::parseInt).toArray();
+    int[] beams =
+        Arrays.stream((args.length > 3 ? args[3] : "48,96,145").split(","))
+            .mapToInt(Integer::parseInt)
+            .toArray();
     boolean keep = args.length > 4 && args[4].equals("keep");
     Keys gen = new Keys(DIM, Math.max(1, n / 100), 0.5, 11);
     float[][] keys = new float[n][];
@@ -76,13 +78,16 @@ public final class KnnFormatBench {
       qs[i] = gen.next();
     }
     long t0 = System.nanoTime();
-    List<Set<Integer>> truth = IntStream.range(0, queries).parallel()
-        .mapToObj(i -> exact(keys, qs[i])).toList();
-    System.out.println(Stats.fmt("KnnFormatBench: %,d keys of %d floats, %d queries, exact scan"
-        + " %.1f ms per query (2 threads)", n, DIM, queries,
-        (System.nanoTime() - t0) / 1e6 / queries * 2));
-    Stats.row("| %-9s | %8s | %5s | %8s | %10s | %10s | %8s | %7s |", "format", "segments",
-        "beam", "parallel", "median ms", "p99 ms", "recall", "build s");
+    List<Set<Integer>> truth =
+        IntStream.range(0, queries).parallel().mapToObj(i -> exact(keys, qs[i])).toList();
+    System.out.println(
+        Stats.fmt(
+            "KnnFormatBench: %,d keys of %d floats, %d queries, exact scan"
+                + " %.1f ms per query (2 threads)",
+            n, DIM, queries, (System.nanoTime() - t0) / 1e6 / queries * 2));
+    Stats.row(
+        "| %-9s | %8s | %5s | %8s | %10s | %10s | %8s | %7s |",
+        "format", "segments", "beam", "parallel", "median ms", "p99 ms", "recall", "build s");
     Stats.row("|%s|", "-".repeat(89));
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
@@ -98,28 +103,37 @@ public final class KnnFormatBench {
     return switch (name) {
       case "float" -> new Lucene99HnswVectorsFormat(16, 100);
       case "float32" -> new Lucene99HnswVectorsFormat(32, 100);
-      case "int7" -> new Lucene99HnswScalarQuantizedVectorsFormat(16, 100, 1, 7, false, null,
-          null);
+      case "int7" -> new Lucene99HnswScalarQuantizedVectorsFormat(16, 100, 1, 7, false, null, null);
       case "int4" -> new Lucene99HnswScalarQuantizedVectorsFormat(16, 100, 1, 4, true, 0f, null);
       case "bbq" -> new Lucene102HnswBinaryQuantizedVectorsFormat(16, 100);
-      default -> throw new IllegalArgumentException("unknown format '" + name
-          + "'; use float, float32, int7, int4 or bbq");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown format '" + name + "'; use float, float32, int7, int4 or bbq");
     };
   }
 
-  private static void run(String name, float[][] keys, float[][] qs, List<Set<Integer>> truth,
-      int[] beams, ExecutorService pool, boolean keep) throws Exception {
+  private static void run(
+      String name,
+      float[][] keys,
+      float[][] qs,
+      List<Set<Integer>> truth,
+      int[] beams,
+      ExecutorService pool,
+      boolean keep)
+      throws Exception {
     Path two = Path.of("target/knnbench-" + name + "-2");
     Path one = Path.of("target/knnbench-" + name + "-1");
     KnnVectorsFormat format = format(name);
-    Lucene103Codec codec = new Lucene103Codec() {
-      @Override
-      public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
-        return format;
-      }
-    };
+    Lucene103Codec codec =
+        new Lucene103Codec() {
+          @Override
+          public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+            return format;
+          }
+        };
     double build = reusable(two, keys.length) ? 0 : build(two, keys, codec, pool);
-    try (Directory dir = FSDirectory.open(two); DirectoryReader r = DirectoryReader.open(dir)) {
+    try (Directory dir = FSDirectory.open(two);
+        DirectoryReader r = DirectoryReader.open(dir)) {
       for (int beam : beams) {
         measure(name, r, qs, truth, beam, null, build);
         measure(name, r, qs, truth, beam, pool, build);
@@ -135,13 +149,19 @@ public final class KnnFormatBench {
         }
       }
       long m0 = System.nanoTime();
-      try (Directory dir = FSDirectory.open(one); IndexWriter w = new IndexWriter(dir,
-          new IndexWriterConfig().setMergePolicy(new TieredMergePolicy()).setCodec(codec))) {
+      try (Directory dir = FSDirectory.open(one);
+          IndexWriter w =
+              new IndexWriter(
+                  dir,
+                  new IndexWriterConfig()
+                      .setMergePolicy(new TieredMergePolicy())
+                      .setCodec(codec))) {
         w.forceMerge(1);
       }
       merge = (System.nanoTime() - m0) / 1e9;
     }
-    try (Directory dir = FSDirectory.open(one); DirectoryReader r = DirectoryReader.open(dir)) {
+    try (Directory dir = FSDirectory.open(one);
+        DirectoryReader r = DirectoryReader.open(dir)) {
       for (int beam : beams) {
         measure(name, r, qs, truth, beam, null, merge);
       }
@@ -156,7 +176,8 @@ public final class KnnFormatBench {
     if (!Files.isDirectory(path)) {
       return false;
     }
-    try (Directory dir = FSDirectory.open(path); DirectoryReader r = DirectoryReader.open(dir)) {
+    try (Directory dir = FSDirectory.open(path);
+        DirectoryReader r = DirectoryReader.open(dir)) {
       return r.numDocs() == n;
     } catch (IOException e) {
       return false;
@@ -164,25 +185,35 @@ public final class KnnFormatBench {
   }
 
   /** Two segments: two threads add alternate keys, each to its own in-memory segment. */
-  private static double build(Path path, float[][] keys, Lucene103Codec codec,
-      ExecutorService pool) throws Exception {
+  private static double build(Path path, float[][] keys, Lucene103Codec codec, ExecutorService pool)
+      throws Exception {
     StoreBench.deleteTree(path);
     long b0 = System.nanoTime();
-    try (Directory dir = FSDirectory.open(path); IndexWriter w = new IndexWriter(dir,
-        new IndexWriterConfig().setRAMBufferSizeMB(6000).setRAMPerThreadHardLimitMB(2000)
-            .setMergePolicy(NoMergePolicy.INSTANCE).setCodec(codec))) {
+    try (Directory dir = FSDirectory.open(path);
+        IndexWriter w =
+            new IndexWriter(
+                dir,
+                new IndexWriterConfig()
+                    .setRAMBufferSizeMB(6000)
+                    .setRAMPerThreadHardLimitMB(2000)
+                    .setMergePolicy(NoMergePolicy.INSTANCE)
+                    .setCodec(codec))) {
       List<Future<?>> adds = new ArrayList<>();
       for (int t = 0; t < 2; t++) {
         int first = t;
-        adds.add(pool.submit(() -> {
-          for (int i = first; i < keys.length; i += 2) {
-            Document d = new Document();
-            d.add(new KnnFloatVectorField("v", keys[i], VectorSimilarityFunction.DOT_PRODUCT));
-            d.add(new NumericDocValuesField("id", i));
-            w.addDocument(d);
-          }
-          return null;
-        }));
+        adds.add(
+            pool.submit(
+                () -> {
+                  for (int i = first; i < keys.length; i += 2) {
+                    Document d = new Document();
+                    d.add(
+                        new KnnFloatVectorField(
+                            "v", keys[i], VectorSimilarityFunction.DOT_PRODUCT));
+                    d.add(new NumericDocValuesField("id", i));
+                    w.addDocument(d);
+                  }
+                  return null;
+                }));
       }
       for (Future<?> a : adds) {
         a.get();
@@ -192,8 +223,15 @@ public final class KnnFormatBench {
     return (System.nanoTime() - b0) / 1e9;
   }
 
-  private static void measure(String name, DirectoryReader r, float[][] qs,
-      List<Set<Integer>> truth, int beam, ExecutorService pool, double build) throws Exception {
+  private static void measure(
+      String name,
+      DirectoryReader r,
+      float[][] qs,
+      List<Set<Integer>> truth,
+      int beam,
+      ExecutorService pool,
+      double build)
+      throws Exception {
     List<LeafReaderContext> leaves = r.leaves();
     for (int i = 0; i < 3 * qs.length; i++) { // warm-up: JIT, and the files into the page cache
       search(leaves, qs[i % qs.length], beam, pool);
@@ -206,14 +244,21 @@ public final class KnnFormatBench {
       st.add(System.nanoTime() - t0);
       recall.add(truth.get(i), got);
     }
-    Stats.row("| %-9s | %8d | %5d | %8s | %10.3f | %10.3f | %8.4f | %7s |", name, leaves.size(),
-        beam, pool == null ? "no" : "yes", st.medianMs(), st.p99Ms(), recall.value(),
+    Stats.row(
+        "| %-9s | %8d | %5d | %8s | %10.3f | %10.3f | %8.4f | %7s |",
+        name,
+        leaves.size(),
+        beam,
+        pool == null ? "no" : "yes",
+        st.medianMs(),
+        st.p99Ms(),
+        recall.value(),
         build == 0 ? "reused" : Stats.fmt("%.1f", build));
   }
 
   /** Ids of the top K hits at or above the threshold, graph-searched and rescored exactly. */
-  private static Set<Integer> search(List<LeafReaderContext> leaves, float[] q, int beam,
-      ExecutorService pool) throws Exception {
+  private static Set<Integer> search(
+      List<LeafReaderContext> leaves, float[] q, int beam, ExecutorService pool) throws Exception {
     List<float[]> hits = new ArrayList<>(); // {similarity, id}
     if (pool == null || leaves.size() < 2) {
       for (LeafReaderContext leaf : leaves) {
@@ -257,8 +302,8 @@ public final class KnnFormatBench {
     for (ScoreDoc sd : found) {
       it.advance(sd.doc);
       ids.advanceExact(sd.doc);
-      out.add(new float[] {VectorUtil.dotProduct(values.vectorValue(it.index()), q),
-          ids.longValue()});
+      out.add(
+          new float[] {VectorUtil.dotProduct(values.vectorValue(it.index()), q), ids.longValue()});
     }
     return out;
   }

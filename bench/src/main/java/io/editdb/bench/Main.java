@@ -30,28 +30,37 @@ public final class Main {
       case "host" -> host(rest);
       case "help" -> usage();
       default -> {
-        System.err.println("editdb: unknown command '" + args[0] + "'; use demo, shell, bench or"
-            + " host (--help on each)");
+        System.err.println(
+            "editdb: unknown command '"
+                + args[0]
+                + "'; use demo, shell, bench or"
+                + " host (--help on each)");
         System.exit(2);
       }
     }
   }
 
   /** Usage of the bench subcommands without a --help of their own. */
-  static final java.util.Map<String, String> BENCH_USAGE = java.util.Map.of(
-      "store", "editdb bench store [edits=100000] [dir=target/storebench]\n"
-          + "    insert, commit latency, open vs rebuild",
-      "routing", "editdb bench routing [sizes=1000,4000,10000,100000] [queries=300] [nosettle]"
-          + " [keep] [hnsw=M,B]\n    exact scan vs HNSW: latency and recall",
-      "knn", "editdb bench knn [n=1000000] [queries=200] [formats=float,int7,bbq]"
-          + " [beams=48,96,145] [keep]\n    graph formats and beams for large layers",
-      "fused", "editdb bench fused [batch=32] [experts=4] [rank=16] [d=4096] [tokens=1] [pool=0]"
-          + " [kind=LORA] [warmup=10] [iters=50] [seed=42]\n"
-          + "    fused expert application vs a per-expert loop",
-      "attribution", "editdb bench attribution [--n 100] [--k 2] [--steps 32]"
-          + " [--out target/attribution]\n"
-          + "    where the host's answers rest: integrated gradients and noise per visual token"
-          + " and layer, against the asked object's box");
+  static final java.util.Map<String, String> BENCH_USAGE =
+      java.util.Map.of(
+          "store",
+              "editdb bench store [edits=100000] [dir=target/storebench]\n"
+                  + "    insert, commit latency, open vs rebuild",
+          "routing",
+              "editdb bench routing [sizes=1000,4000,10000,100000] [queries=300] [nosettle]"
+                  + " [keep] [hnsw=M,B]\n    exact scan vs HNSW: latency and recall",
+          "knn",
+              "editdb bench knn [n=1000000] [queries=200] [formats=float,int7,bbq]"
+                  + " [beams=48,96,145] [keep]\n    graph formats and beams for large layers",
+          "fused",
+              "editdb bench fused [batch=32] [experts=4] [rank=16] [d=4096] [tokens=1] [pool=0]"
+                  + " [kind=LORA] [warmup=10] [iters=50] [seed=42]\n"
+                  + "    fused expert application vs a per-expert loop",
+          "attribution",
+              "editdb bench attribution [--n 100] [--k 2] [--steps 32]"
+                  + " [--out target/attribution]\n"
+                  + "    where the host's answers rest: integrated gradients and noise per visual token"
+                  + " and layer, against the asked object's box");
 
   private static void bench(String[] args) throws Exception {
     String which = args.length == 0 ? "lifelong" : args[0];
@@ -64,8 +73,14 @@ public final class Main {
     try {
       benchCommand(which, args, rest);
     } catch (NumberFormatException e) {
-      System.err.println("editdb bench " + which + ": not a number: " + e.getMessage()
-          + "; see editdb bench " + which + " --help");
+      System.err.println(
+          "editdb bench "
+              + which
+              + ": not a number: "
+              + e.getMessage()
+              + "; see editdb bench "
+              + which
+              + " --help");
       System.exit(2);
     }
   }
@@ -80,7 +95,9 @@ public final class Main {
       case "answers" -> io.editdb.bench.answers.AnswerBench.main(rest);
       case "attribution" -> AttributionBench.main(rest);
       case "visedit" -> io.editdb.bench.answers.VisEditBench.main(rest);
-      case "--help", "-h" -> System.out.println("""
+      case "--help", "-h" ->
+          System.out.println(
+              """
           editdb bench [--data FILE] [--limit N] [--out DIR] [--quick]
               the routing-level lifelong benchmark on E-VQA/E-IC records (an upper
               bound on edit success; default ../shared/data/evqa/vqa_eval.json); --help
@@ -108,7 +125,8 @@ public final class Main {
     if (args.length > 0 && args[0].equals("train")) {
       String[] rest = Arrays.copyOfRange(args, 1, args.length);
       if (rest.length > 0 && (rest[0].equals("--help") || rest[0].equals("-h"))) {
-        System.out.println("""
+        System.out.println(
+            """
             editdb host train [--steps 9000] [--batch 128] [--lr 0.003] [--seed 14]
                               [--minutes 19] [--eval 2000]
                               [--out model/src/main/resources/io/editdb/model]
@@ -122,7 +140,8 @@ public final class Main {
     if (args.length > 0 && args[0].equals("keys")) {
       String[] rest = Arrays.copyOfRange(args, 1, args.length);
       if (rest.length > 0 && (rest[0].equals("--help") || rest[0].equals("-h"))) {
-        System.out.println("""
+        System.out.println(
+            """
             editdb host keys [--steps 3000] [--minutes 6] [--seed 1]
                              [--out model/src/main/resources/io/editdb/model]
                 trains the shipped host's visual and question key heads (contrastive, train
@@ -132,7 +151,8 @@ public final class Main {
       io.editdb.model.KeyHeads.main(rest);
       return;
     }
-    System.out.println("""
+    System.out.println(
+        """
         editdb host train [options]   train EditDB's own host model (host train --help)
         editdb host keys [options]    train its key heads (host keys --help)""");
     if (args.length > 0 && !args[0].equals("--help") && !args[0].equals("-h")) {
@@ -141,7 +161,8 @@ public final class Main {
   }
 
   private static void usage() {
-    System.out.println("""
+    System.out.println(
+        """
         EditDB: a database of model edits (LiveEdit-style low-rank experts).
 
         usage: editdb <command> [options]

@@ -6,12 +6,12 @@ import io.editdb.query.Router;
 import io.editdb.query.RouterConfig;
 import io.editdb.store.EditStore;
 import io.editdb.store.Layer;
+import io.editdb.store.LayerOption;
 import io.editdb.store.NewEdit;
 import io.editdb.store.SearchMode;
 import io.editdb.store.StoreConfig;
 import io.editdb.store.StoreSession;
 import io.editdb.store.WeightDtype;
-import io.editdb.store.LayerOption;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,21 +21,21 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Routing benchmark (issue 3): latency (median, p99) of the exact scan and of HNSW in the same
- * run, and the hard filter's recall of HNSW against the exact scan, at growing store sizes.
- * Visual keys of 512 floats and text keys of 384, drawn around one cluster centre per 100 edits,
- * loaded through the store's insert path in commits of 1,000 edits (n/100 above 100,000, so a
- * million loads in 10,000-edit commits: a bulk import, not a stream of single edits).
+ * Routing benchmark (issue 3): latency (median, p99) of the exact scan and of HNSW in the same run,
+ * and the hard filter's recall of HNSW against the exact scan, at growing store sizes. Visual keys
+ * of 512 floats and text keys of 384, drawn around one cluster centre per 100 edits, loaded through
+ * the store's insert path in commits of 1,000 edits (n/100 above 100,000, so a million loads in
+ * 10,000-edit commits: a bulk import, not a stream of single edits).
  *
  * <p>Routing is measured once the index's background merges are done (a store that has served a
  * while), unless {@code nosettle} is given: then right after the load, with merges still running.
  * Exact and HNSW take turns in blocks of 50 queries, so both see the machine load of the same
  * minutes and each runs back to back within its block, as a router serving only that path does.
- * Then, for the record, HNSW right after an exact scan, query by query: the scan's pass over
- * every key leaves the CPU caches cold for the query after it.
+ * Then, for the record, HNSW right after an exact scan, query by query: the scan's pass over every
+ * key leaves the CPU caches cold for the query after it.
  *
- * <p>With {@code keep} the stores stay in {@code target/routingbench-N} and a later run reuses
- * them instead of loading again. {@code hnsw=M,B} builds the graphs with Lucene's maxConn M and
+ * <p>With {@code keep} the stores stay in {@code target/routingbench-N} and a later run reuses them
+ * instead of loading again. {@code hnsw=M,B} builds the graphs with Lucene's maxConn M and
  * beamWidth B (default: the store's, 16,200).
  *
  * <pre>
@@ -52,15 +52,32 @@ public final class RoutingBench {
     List<String> flags = List.of(args).subList(Math.min(2, args.length), args.length);
     boolean settle = !flags.contains("nosettle");
     boolean keep = flags.contains("keep");
-    int[] graph = flags.stream().filter(f -> f.startsWith("hnsw=")).findFirst()
-        .map(RoutingBench::graphParameters).orElse(null);
-    System.out.println(Stats.fmt("RoutingBench: visual 512 / text 384 keys, 1 cluster per 100"
-        + " edits, max_candidates 16, threshold 0.7, %d queries per size, %s, vector module %s",
-        queries, settle ? "merges settled" : "right after loading", ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "on"
-            : "off"));
-    Stats.row("| %9s | %8s | %12s | %12s | %12s | %12s | %8s | %8s | %14s | %7s | %7s |",
-        "edits", "segments", "exact med ms", "exact p99 ms", "hnsw med ms", "hnsw p99 ms",
-        "speedup", "recall", "after exact ms", "load s", "merge s");
+    int[] graph =
+        flags.stream()
+            .filter(f -> f.startsWith("hnsw="))
+            .findFirst()
+            .map(RoutingBench::graphParameters)
+            .orElse(null);
+    System.out.println(
+        Stats.fmt(
+            "RoutingBench: visual 512 / text 384 keys, 1 cluster per 100"
+                + " edits, max_candidates 16, threshold 0.7, %d queries per size, %s, vector module %s",
+            queries,
+            settle ? "merges settled" : "right after loading",
+            ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "on" : "off"));
+    Stats.row(
+        "| %9s | %8s | %12s | %12s | %12s | %12s | %8s | %8s | %14s | %7s | %7s |",
+        "edits",
+        "segments",
+        "exact med ms",
+        "exact p99 ms",
+        "hnsw med ms",
+        "hnsw p99 ms",
+        "speedup",
+        "recall",
+        "after exact ms",
+        "load s",
+        "merge s");
     Stats.row("|%s|", "-".repeat(148));
     for (String size : sizes) {
       run(Integer.parseInt(size.trim()), queries, settle, keep, graph);
@@ -83,8 +100,13 @@ public final class RoutingBench {
     }
     try (EditStore s = EditStore.open(config)) {
       if (!reused) {
-        s.createLayer(Layer.builder("bench", "m", "x", 8, 8, 512, 384).opt(LayerOption.MAX_RANK, 1)
-            .opt(LayerOption.VISUAL_THRESHOLD, 0.7).opt(LayerOption.MAX_CANDIDATES, 16).build(), "bench");
+        s.createLayer(
+            Layer.builder("bench", "m", "x", 8, 8, 512, 384)
+                .opt(LayerOption.MAX_RANK, 1)
+                .opt(LayerOption.VISUAL_THRESHOLD, 0.7)
+                .opt(LayerOption.MAX_CANDIDATES, 16)
+                .build(),
+            "bench");
       }
       float[] w = new float[8];
       w[0] = 1;
@@ -98,8 +120,12 @@ public final class RoutingBench {
       for (int done = 0; !reused && done < n; ) {
         try (StoreSession ss = s.openSession("bench")) {
           for (int i = 0; i < batch && done < n; i++, done++) {
-            ss.insert(NewEdit.builder("bench", "q", "a").visualKey(visual.next())
-                .textKey(text.next()).weights(w, w, 1, 1f, WeightDtype.F32).build());
+            ss.insert(
+                NewEdit.builder("bench", "q", "a")
+                    .visualKey(visual.next())
+                    .textKey(text.next())
+                    .weights(w, w, 1, 1f, WeightDtype.F32)
+                    .build());
           }
           ss.commit();
         }
@@ -166,10 +192,18 @@ public final class RoutingBench {
         hnsw.explain(q);
         ta.add(System.nanoTime() - t0);
       }
-      Stats.row("| %,9d | %8s | %12.3f | %12.3f | %12.3f | %12.3f | %7.1fx | %8.4f | %14s | %7s |"
-          + " %7s |", n, segments < 0 ? "-" : Integer.toString(segments), te.medianMs(),
-          te.p99Ms(), th.medianMs(), th.p99Ms(), te.medianMs() / th.medianMs(),
-          recall.value(), Stats.fmt("%.3f / %.3f", ta.medianMs(), ta.p99Ms()),
+      Stats.row(
+          "| %,9d | %8s | %12.3f | %12.3f | %12.3f | %12.3f | %7.1fx | %8.4f | %14s | %7s |"
+              + " %7s |",
+          n,
+          segments < 0 ? "-" : Integer.toString(segments),
+          te.medianMs(),
+          te.p99Ms(),
+          th.medianMs(),
+          th.p99Ms(),
+          te.medianMs() / th.medianMs(),
+          recall.value(),
+          Stats.fmt("%.3f / %.3f", ta.medianMs(), ta.p99Ms()),
           reused ? "reused" : Stats.fmt("%.1f", (loaded - loadStart) / 1e9),
           settle ? Stats.fmt("%.1f", (settled - loaded) / 1e9) : "-");
     }
@@ -180,8 +214,10 @@ public final class RoutingBench {
 
   private static int[] graphParameters(String flag) {
     if (!flag.matches("hnsw=\\d{1,4},\\d{1,4}")) {
-      throw new IllegalArgumentException("hnsw= takes maxConn and beamWidth as two whole numbers,"
-          + " e.g. hnsw=16,200; got " + flag);
+      throw new IllegalArgumentException(
+          "hnsw= takes maxConn and beamWidth as two whole numbers,"
+              + " e.g. hnsw=16,200; got "
+              + flag);
     }
     String[] p = flag.substring(5).split(",");
     return new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1])};

@@ -2,11 +2,11 @@ package io.editdb.bench;
 
 import io.editdb.store.EditStore;
 import io.editdb.store.Layer;
+import io.editdb.store.LayerOption;
 import io.editdb.store.NewEdit;
 import io.editdb.store.StoreConfig;
 import io.editdb.store.StoreSession;
 import io.editdb.store.WeightDtype;
-import io.editdb.store.LayerOption;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +15,9 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 /**
- * Store benchmark (issue 2): visual keys of 512 floats, text keys of 384, d_in = d_out = 1024,
- * rank 4. Measures insert throughput in commits of 1,000, single-edit commit latency, and the
- * time to open the store with an intact index versus a full rebuild from H2.
+ * Store benchmark (issue 2): visual keys of 512 floats, text keys of 384, d_in = d_out = 1024, rank
+ * 4. Measures insert throughput in commits of 1,000, single-edit commit latency, and the time to
+ * open the store with an intact index versus a full rebuild from H2.
  *
  * <pre>java ... io.editdb.bench.StoreBench [edits=100000] [dir=target/storebench]</pre>
  */
@@ -31,13 +31,18 @@ public final class StoreBench {
     Random r = new Random(3);
     float[] a = Keys.gaussian(r, 4 * 1024, 0.01);
     float[] b = Keys.gaussian(r, 1024 * 4, 0.01);
-    System.out.println(Stats.fmt("StoreBench: %,d edits, visual 512, text 384, d 1024, rank 4,"
-        + " f32 weights, JVM %s", edits, Runtime.version()));
+    System.out.println(
+        Stats.fmt(
+            "StoreBench: %,d edits, visual 512, text 384, d 1024, rank 4," + " f32 weights, JVM %s",
+            edits, Runtime.version()));
     long insertNanos;
     Stats single = new Stats();
     try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
-      s.createLayer(Layer.builder("bench", "m", "model.layers.1", 1024, 1024, 512, 384)
-          .opt(LayerOption.MAX_RANK, 4).build(), "bench");
+      s.createLayer(
+          Layer.builder("bench", "m", "model.layers.1", 1024, 1024, 512, 384)
+              .opt(LayerOption.MAX_RANK, 4)
+              .build(),
+          "bench");
       long t0 = System.nanoTime();
       for (int done = 0; done < edits; ) {
         try (StoreSession ss = s.openSession("bench")) {
@@ -72,8 +77,8 @@ public final class StoreBench {
     System.out.println();
     Stats.row("| %-38s | %18s |", "measure", "value");
     Stats.row("|%s|%s|", "-".repeat(40), "-".repeat(20));
-    Stats.row("| %-38s | %,18.0f |", "insert, commits of 1,000 (edits/s)",
-        edits / (insertNanos / 1e9));
+    Stats.row(
+        "| %-38s | %,18.0f |", "insert, commits of 1,000 (edits/s)", edits / (insertNanos / 1e9));
     Stats.row("| %-38s | %18.2f |", "single-edit commit, median (ms)", single.medianMs());
     Stats.row("| %-38s | %18.2f |", "single-edit commit, p99 (ms)", single.p99Ms());
     Stats.row("| %-38s | %18.2f |", "open, intact index (s)", openIntact / 1e9);
@@ -83,8 +88,12 @@ public final class StoreBench {
 
   private static NewEdit edit(Keys visual, Keys text, float[] a, float[] b, int i) {
     return NewEdit.builder("bench", "question " + i, "answer " + i)
-        .imageRef("img/" + i + ".jpg").visualKey(visual.next()).textKey(text.next())
-        .weights(a, b, 4, 1f, WeightDtype.F32).author("bench").build();
+        .imageRef("img/" + i + ".jpg")
+        .visualKey(visual.next())
+        .textKey(text.next())
+        .weights(a, b, 4, 1f, WeightDtype.F32)
+        .author("bench")
+        .build();
   }
 
   /** Deletes a folder and everything in it; nothing when it does not exist. */

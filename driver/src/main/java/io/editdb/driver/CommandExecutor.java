@@ -116,13 +116,13 @@ final class CommandExecutor {
         o.containsKey("HOST")
             ? HostLayers.builder(name, o)
             : Layer.builder(
-            name,
-            Values.text(o.get("MODEL"), "MODEL"),
-            Values.text(o.get("MODULE"), "MODULE"),
-            intOption(o, "D_IN"),
-            intOption(o, "D_OUT"),
-            intOption(o, "VISUAL_DIM"),
-            intOption(o, "TEXT_DIM"));
+                name,
+                Values.text(o.get("MODEL"), "MODEL"),
+                Values.text(o.get("MODULE"), "MODULE"),
+                intOption(o, "D_IN"),
+                intOption(o, "D_OUT"),
+                intOption(o, "VISUAL_DIM"),
+                intOption(o, "TEXT_DIM"));
     if (o.containsKey("MAKER") && !o.containsKey("HOST")) {
       throw ErrorCode.INVALID_VALUE.exception(
           "MAKER needs HOST: a maker makes experts with the layer's host model; give HOST too,"
@@ -198,8 +198,8 @@ final class CommandExecutor {
     String layerName = Values.text(v.get("layer"), "layer");
     Layer layer = session.layer(layerName);
     if (c.columns().contains("image")) {
-      return new Outcome(1, null, new long[] {session.insert(
-          HostLayers.fromImage(layer, v, c.columns()))});
+      return new Outcome(
+          1, null, new long[] {session.insert(HostLayers.fromImage(layer, v, c.columns()))});
     }
     String prompt = Values.text(v.get("prompt"), "prompt");
     String dtypeText = Values.text(v.get("weight_dtype"), "weight_dtype");

@@ -36,7 +36,8 @@ final class DialectParser {
    * io.editdb.store.LayerOption} (defaults there).
    */
   static final List<String> OPTIONAL_LAYER_OPTIONS =
-      java.util.stream.Stream.concat(java.util.stream.Stream.of("HOST", "MAKER"),
+      java.util.stream.Stream.concat(
+              java.util.stream.Stream.of("HOST", "MAKER"),
               java.util.Arrays.stream(io.editdb.store.LayerOption.values()).map(Enum::name))
           .toList();
 
@@ -324,8 +325,9 @@ final class DialectParser {
           } else if (role == null && accept("ROLE")) {
             role = optionValue("ROLE");
           } else {
-            throw error(clause, "expected PASSWORD or ROLE in " + CREATE_USER + "; found "
-                + describe(clause));
+            throw error(
+                clause,
+                "expected PASSWORD or ROLE in " + CREATE_USER + "; found " + describe(clause));
           }
         }
         if (role == null) {

@@ -30,10 +30,10 @@ import java.util.concurrent.Executor;
 /**
  * A connection to an EditDB store: EditDB's own statements go to one {@link StoreSession}; standard
  * SQL runs on a second H2 connection logged in as the H2 user of the user's role ({@link
- * EditStore#connectAs}), so H2's own grants, not this driver, decide what that SQL may touch. With auto-commit on (the default) each EditDB
- * statement is its own version; with it off, everything up to {@link #commit()} becomes one
- * version, and {@link #rollback()} leaves nothing. Like any JDBC connection, use it from one thread
- * at a time.
+ * EditStore#connectAs}), so H2's own grants, not this driver, decide what that SQL may touch. With
+ * auto-commit on (the default) each EditDB statement is its own version; with it off, everything up
+ * to {@link #commit()} becomes one version, and {@link #rollback()} leaves nothing. Like any JDBC
+ * connection, use it from one thread at a time.
  */
 final class EditDbConnection implements Connection {
   private final String url;
@@ -140,7 +140,9 @@ final class EditDbConnection implements Connection {
       throw Errors.of(e);
     }
     next.setTransactionIsolation(
-        autoCommit ? Connection.TRANSACTION_REPEATABLE_READ : Connection.TRANSACTION_READ_COMMITTED);
+        autoCommit
+            ? Connection.TRANSACTION_REPEATABLE_READ
+            : Connection.TRANSACTION_READ_COMMITTED);
     next.setAutoCommit(autoCommit);
     Connection old = sql;
     sql = next;
@@ -340,8 +342,8 @@ final class EditDbConnection implements Connection {
    * Auto-commit of the user's SQL connection, with its isolation: in auto-commit mode each
    * statement reads one snapshot (REPEATABLE READ; under READ COMMITTED one query over several of
    * EditDB's views could see half of a commit, as H2 snapshots only the tables a statement names);
-   * an explicit transaction reads committed data as it comes (READ COMMITTED, H2's default), so
-   * it sees other connections' commits. Switched only where no transaction is open.
+   * an explicit transaction reads committed data as it comes (READ COMMITTED, H2's default), so it
+   * sees other connections' commits. Switched only where no transaction is open.
    */
   private void userAutoCommit(boolean on) throws SQLException {
     sql.setTransactionIsolation(

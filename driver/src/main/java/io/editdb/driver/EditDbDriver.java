@@ -158,8 +158,7 @@ public final class EditDbDriver implements Driver {
             POOL_SIZE, p.getProperty(POOL_SIZE, Integer.toString(DEFAULT_POOL_SIZE)));
     pool.description =
         "H2 connections the store pools (2 to 256); the first connection to a" + " store decides";
-    DriverPropertyInfo guard =
-        new DriverPropertyInfo(SQL_GUARD, p.getProperty(SQL_GUARD, "true"));
+    DriverPropertyInfo guard = new DriverPropertyInfo(SQL_GUARD, p.getProperty(SQL_GUARD, "true"));
     guard.description =
         "true: standard SQL is pre-checked for clear messages before H2's grants refuse it;"
             + " false: H2's grants alone (equally safe)";

@@ -37,8 +37,13 @@ final class HostLayers {
     String module = Values.text(required(o, "MODULE"), "MODULE");
     if (!host.modules().contains(module)) {
       throw ErrorCode.INVALID_VALUE.exception(
-          "MODULE '" + module + "' is not a layer of host " + host.name() + "; its layers are "
-              + host.modules() + ". Pick one of them");
+          "MODULE '"
+              + module
+              + "' is not a layer of host "
+              + host.name()
+              + "; its layers are "
+              + host.modules()
+              + ". Pick one of them");
     }
     int d = agree(o, "D_IN", host.hiddenSize(), host);
     agree(o, "D_OUT", host.hiddenSize(), host);
@@ -47,9 +52,17 @@ final class HostLayers {
     if (o.containsKey("TEXT_DIM")) {
       long v = Values.integer(required(o, "TEXT_DIM"), "TEXT_DIM");
       if (!host.textDims().contains((int) v) || v != (int) v) {
-        throw ErrorCode.INVALID_VALUE.exception("TEXT_DIM " + v + " is not a text key width of"
-            + " host " + host.name() + ", which keys questions with widths " + host.textDims()
-            + "; leave TEXT_DIM out for " + host.textDim() + " or give one of them");
+        throw ErrorCode.INVALID_VALUE.exception(
+            "TEXT_DIM "
+                + v
+                + " is not a text key width of"
+                + " host "
+                + host.name()
+                + ", which keys questions with widths "
+                + host.textDims()
+                + "; leave TEXT_DIM out for "
+                + host.textDim()
+                + " or give one of them");
       }
       text = (int) v;
     }
@@ -58,8 +71,14 @@ final class HostLayers {
       maker = Values.text(required(o, "MAKER"), "MAKER").toUpperCase(Locale.ROOT);
       if (!host.makers().contains(maker)) {
         throw ErrorCode.INVALID_VALUE.exception(
-            "MAKER must be one of " + host.makers() + " for host " + host.name() + "; MAKER="
-                + maker + ". Leave MAKER out for " + host.makers().get(0));
+            "MAKER must be one of "
+                + host.makers()
+                + " for host "
+                + host.name()
+                + "; MAKER="
+                + maker
+                + ". Leave MAKER out for "
+                + host.makers().get(0));
       }
     }
     String model = o.containsKey("MODEL") ? Values.text(o.get("MODEL"), "MODEL") : host.name();
@@ -77,9 +96,20 @@ final class HostLayers {
     Long v = Values.integer(required(o, key), key);
     if (v != hosts) {
       throw ErrorCode.INVALID_VALUE.exception(
-          key + " " + v + " disagrees with host " + host.name() + ", whose " + key.toLowerCase(
-              Locale.ROOT) + " is " + hosts + "; leave " + key + " out (it comes from the host)"
-              + " or give " + hosts);
+          key
+              + " "
+              + v
+              + " disagrees with host "
+              + host.name()
+              + ", whose "
+              + key.toLowerCase(Locale.ROOT)
+              + " is "
+              + hosts
+              + "; leave "
+              + key
+              + " out (it comes from the host)"
+              + " or give "
+              + hosts);
     }
     return hosts;
   }
@@ -94,22 +124,26 @@ final class HostLayers {
 
   /**
    * The edit an image makes on a layer bound to a host: keys and expert from the host's maker,
-   * image_ref the SHA-256 of the PNG bytes. Refuses, before anything is written, columns the
-   * image computes, a layer without a host, and what the host refuses (not a PNG, the wrong
-   * size, a target outside its answers).
+   * image_ref the SHA-256 of the PNG bytes. Refuses, before anything is written, columns the image
+   * computes, a layer without a host, and what the host refuses (not a PNG, the wrong size, a
+   * target outside its answers).
    */
   static NewEdit fromImage(Layer layer, Map<String, Object> v, List<String> columns)
       throws SQLException {
     for (String c : COMPUTED) {
       if (columns.contains(c)) {
         throw ErrorCode.INVALID_VALUE.exception(
-            "column " + c + " is computed from the image, so it must be left out when image is"
+            "column "
+                + c
+                + " is computed from the image, so it must be left out when image is"
                 + " given; give either image, or the keys and weights yourself");
       }
     }
     if (!layer.hasHost()) {
       throw ErrorCode.NO_HOST.exception(
-          "layer " + layer.name() + " is bound to no host, so an image cannot be made into keys"
+          "layer "
+              + layer.name()
+              + " is bound to no host, so an image cannot be made into keys"
               + " and an expert; give visual_key, expert_a and expert_b instead, or insert into"
               + " a layer created with HOST '<host>', MODULE '<layer>'");
     }
@@ -123,16 +157,19 @@ final class HostLayers {
     String rule = null;
     if (v.get("query_region") != null) {
       if (region != null) {
-        throw ErrorCode.INVALID_VALUE.exception("token_mask and query_region were both given;"
-            + " give token_mask for a region fixed in every query, or query_region for one"
-            + " chosen again in each query");
+        throw ErrorCode.INVALID_VALUE.exception(
+            "token_mask and query_region were both given;"
+                + " give token_mask for a region fixed in every query, or query_region for one"
+                + " chosen again in each query");
       }
       region = region(host, Values.text(v.get("query_region"), "query_region"));
       rule = region.rule();
       if (rule == null) {
-        throw ErrorCode.INVALID_VALUE.exception("query_region '" + v.get("query_region")
-            + "' is the same in every query; give it as token_mask, or give query_region"
-            + " 'TOP k' or 'MASS p'");
+        throw ErrorCode.INVALID_VALUE.exception(
+            "query_region '"
+                + v.get("query_region")
+                + "' is the same in every query; give it as token_mask, or give query_region"
+                + " 'TOP k' or 'MASS p'");
       }
     }
     HostBinding.MadeEdit m = host.makeEdit(layer, png, prompt, target, region);
@@ -168,19 +205,22 @@ final class HostLayers {
   }
 
   /**
-   * The token_mask of an edit whose expert is given: positions only (a region chosen by
-   * attribution needs the image), checked against the host's sequence where the layer has one.
+   * The token_mask of an edit whose expert is given: positions only (a region chosen by attribution
+   * needs the image), checked against the host's sequence where the layer has one.
    */
   static int[] explicitMask(Layer layer, Object v, Object queryRegion) throws SQLException {
     if (queryRegion != null) {
-      throw ErrorCode.INVALID_VALUE.exception("query_region is chosen by attribution on the"
-          + " edit's picture, but this insert gives the expert itself; insert with image so the"
-          + " host fits the expert on that region, or give token_mask positions");
+      throw ErrorCode.INVALID_VALUE.exception(
+          "query_region is chosen by attribution on the"
+              + " edit's picture, but this insert gives the expert itself; insert with image so the"
+              + " host fits the expert on that region, or give token_mask positions");
     }
     if (v instanceof String || v instanceof java.sql.Clob) {
-      throw ErrorCode.INVALID_VALUE.exception("token_mask '" + Values.text(v, "token_mask")
-          + "' is chosen from the image, but this insert gives the expert itself; give the"
-          + " positions (ARRAY[1, 2, 5]), or insert with image so the host chooses them");
+      throw ErrorCode.INVALID_VALUE.exception(
+          "token_mask '"
+              + Values.text(v, "token_mask")
+              + "' is chosen from the image, but this insert gives the expert itself; give the"
+              + " positions (ARRAY[1, 2, 5]), or insert with image so the host chooses them");
     }
     int[] p = Values.positions(v, "token_mask");
     return p == null || !layer.hasHost() ? p : checked(p, HostBindings.find(layer.host()));
@@ -188,8 +228,8 @@ final class HostLayers {
 
   private static int[] checked(int[] p, HostBinding.Host host) throws SQLException {
     try {
-      io.editdb.store.TokenMasks.checkWithin(io.editdb.store.TokenMasks.check(p),
-          host.sequenceLength(), host.name() + "'s sequence");
+      io.editdb.store.TokenMasks.checkWithin(
+          io.editdb.store.TokenMasks.check(p), host.sequenceLength(), host.name() + "'s sequence");
       return p;
     } catch (io.editdb.store.StoreException e) {
       throw ErrorCode.INVALID_VALUE.exception(e.getMessage());
@@ -217,7 +257,8 @@ final class HostLayers {
     }
     throw ErrorCode.WRONG_TYPE.exception(
         "image takes PNG bytes (byte[], a BLOB or a stream); it was given a "
-            + v.getClass().getSimpleName() + ". Bind the PNG file's bytes");
+            + v.getClass().getSimpleName()
+            + ". Bind the PNG file's bytes");
   }
 
   static String sha256(byte[] b) {

@@ -114,7 +114,9 @@ final class MetaData {
         throw e.getCause();
       }
       // H2's result sets would unwrap to H2's objects and, through them, its connection
-      return result instanceof ResultSet rs ? VectorResultSets.wrap(rs, null, connection.h2()) : result;
+      return result instanceof ResultSet rs
+          ? VectorResultSets.wrap(rs, null, connection.h2())
+          : result;
     }
   }
 }

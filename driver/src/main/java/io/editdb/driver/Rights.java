@@ -14,8 +14,8 @@ import java.util.Set;
  *
  * <ul>
  *   <li>ADMIN: everything, including CREATE LAYER, users and DDL.
- *   <li>EDITOR: EditDB's edit statements and standard SQL that reads or changes rows of the
- *       user's own tables; no DDL, no user management, no reading of {@code users}.
+ *   <li>EDITOR: EditDB's edit statements and standard SQL that reads or changes rows of the user's
+ *       own tables; no DDL, no user management, no reading of {@code users}.
  *   <li>AUDITOR: reads, routing, VERIFY HISTORY and transaction control only.
  * </ul>
  *
@@ -30,10 +30,30 @@ final class Rights {
   /** Words only an administrator's standard SQL may hold. */
   private static final Set<String> ADMIN_WORDS =
       Set.of(
-          "CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "COMMENT", "ANALYZE",
-          "SCRIPT", "RUNSCRIPT", "BACKUP", "CHECKPOINT", "SHUTDOWN", "PREPARE",
-          "EXECUTE", "DEALLOCATE", "CSVREAD", "CSVWRITE", "FILE_READ", "FILE_WRITE",
-          "LINK_SCHEMA", "DATABASE_PATH", "CANCEL_SESSION", "ABORT_SESSION");
+          "CREATE",
+          "DROP",
+          "ALTER",
+          "TRUNCATE",
+          "GRANT",
+          "REVOKE",
+          "COMMENT",
+          "ANALYZE",
+          "SCRIPT",
+          "RUNSCRIPT",
+          "BACKUP",
+          "CHECKPOINT",
+          "SHUTDOWN",
+          "PREPARE",
+          "EXECUTE",
+          "DEALLOCATE",
+          "CSVREAD",
+          "CSVWRITE",
+          "FILE_READ",
+          "FILE_WRITE",
+          "LINK_SCHEMA",
+          "DATABASE_PATH",
+          "CANCEL_SESSION",
+          "ABORT_SESSION");
 
   /** Words that change rows (or lock them): an auditor's standard SQL holds none. */
   private static final Set<String> ROW_WRITE_WORDS =

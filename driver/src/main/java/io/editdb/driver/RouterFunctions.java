@@ -15,8 +15,8 @@ import io.editdb.store.StoreException;
 import java.util.List;
 
 /**
- * Serves ROUTE, ROUTE_EXPLAIN and EMBED_TEXT of one store from its router and the encoder, and
- * ASK from the layer's host (through {@link HostBindings}) with an expert applier of this store,
+ * Serves ROUTE, ROUTE_EXPLAIN and EMBED_TEXT of one store from its router and the encoder, and ASK
+ * from the layer's host (through {@link HostBindings}) with an expert applier of this store,
  * created on the first ASK and closed with the store.
  */
 final class RouterFunctions implements SqlFunctions.Provider, AutoCloseable {
@@ -61,12 +61,21 @@ final class RouterFunctions implements SqlFunctions.Provider, AutoCloseable {
   public SqlFunctions.Asked ask(String layerName, byte[] image, String question, Long version) {
     try {
       Layer layer = router.store().layer(layerName);
-      HostBinding.Asked a = host(layer, "ASK")
-          .ask(layer, router, applier(), List.of(new HostBinding.Question(image, question)),
-              version)
-          .get(0);
-      return new SqlFunctions.Asked(a.baseAnswer(), a.answer(), a.probability(),
-          a.routed().stream().map(RoutedEdit::editId).toList(), a.touched());
+      HostBinding.Asked a =
+          host(layer, "ASK")
+              .ask(
+                  layer,
+                  router,
+                  applier(),
+                  List.of(new HostBinding.Question(image, question)),
+                  version)
+              .get(0);
+      return new SqlFunctions.Asked(
+          a.baseAnswer(),
+          a.answer(),
+          a.probability(),
+          a.routed().stream().map(RoutedEdit::editId).toList(),
+          a.touched());
     } catch (StoreException e) {
       throw e;
     } catch (IllegalArgumentException e) {
@@ -76,13 +85,21 @@ final class RouterFunctions implements SqlFunctions.Provider, AutoCloseable {
   }
 
   @Override
-  public List<SqlFunctions.Attributed> attribution(String layerName, byte[] image,
-      String question, String answer) {
+  public List<SqlFunctions.Attributed> attribution(
+      String layerName, byte[] image, String question, String answer) {
     try {
       return host(router.store().layer(layerName), "ATTRIBUTION")
-          .attribution(image, question, answer).stream()
-          .map(a -> new SqlFunctions.Attributed(a.module(), a.token(), a.visual(),
-              a.integratedGradients(), a.noise(), a.box()))
+          .attribution(image, question, answer)
+          .stream()
+          .map(
+              a ->
+                  new SqlFunctions.Attributed(
+                      a.module(),
+                      a.token(),
+                      a.visual(),
+                      a.integratedGradients(),
+                      a.noise(),
+                      a.box()))
           .toList();
     } catch (StoreException e) {
       throw e;
@@ -95,9 +112,14 @@ final class RouterFunctions implements SqlFunctions.Provider, AutoCloseable {
   /** The host a layer is bound to; {@code what} names the function for the error. */
   private static HostBinding.Host host(Layer layer, String what) {
     if (!layer.hasHost()) {
-      throw new StoreException(StoreException.Kind.NO_HOST, what + " needs a layer bound to a"
-          + " host model; layer " + layer.name() + " has none. Use a layer created with HOST"
-          + " '<host>', MODULE '<layer>'");
+      throw new StoreException(
+          StoreException.Kind.NO_HOST,
+          what
+              + " needs a layer bound to a"
+              + " host model; layer "
+              + layer.name()
+              + " has none. Use a layer created with HOST"
+              + " '<host>', MODULE '<layer>'");
     }
     return HostBindings.find(layer.host());
   }

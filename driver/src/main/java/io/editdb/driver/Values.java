@@ -144,9 +144,9 @@ final class Values {
   }
 
   /**
-   * Token positions (an edit's {@code token_mask}): an {@code int[]}, a {@code long[]}, an
-   * INTEGER ARRAY ({@code ARRAY[1, 2, 5]}) or a list of whole numbers; null for NULL. The store
-   * checks the rule (at least one, none negative, none twice).
+   * Token positions (an edit's {@code token_mask}): an {@code int[]}, a {@code long[]}, an INTEGER
+   * ARRAY ({@code ARRAY[1, 2, 5]}) or a list of whole numbers; null for NULL. The store checks the
+   * rule (at least one, none negative, none twice).
    */
   static int[] positions(Object v, String what) throws SQLException {
     if (v == null || v instanceof int[]) {
@@ -174,10 +174,18 @@ final class Values {
     if (v instanceof Object[] o) {
       int[] out = new int[o.length];
       for (int i = 0; i < o.length; i++) {
-        if (!(o[i] instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
+        if (!(o[i] instanceof Number n)
+            || n.doubleValue() != Math.rint(n.doubleValue())
             || Math.abs(n.doubleValue()) > Integer.MAX_VALUE) {
-          throw ErrorCode.INVALID_VALUE.exception(what + " must hold whole token positions; "
-              + what + "[" + i + "]=" + o[i] + "; give positions such as ARRAY[1, 2, 5]");
+          throw ErrorCode.INVALID_VALUE.exception(
+              what
+                  + " must hold whole token positions; "
+                  + what
+                  + "["
+                  + i
+                  + "]="
+                  + o[i]
+                  + "; give positions such as ARRAY[1, 2, 5]");
         }
         out[i] = n.intValue();
       }

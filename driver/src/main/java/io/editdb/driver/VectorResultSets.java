@@ -171,8 +171,18 @@ final class VectorResultSets {
   }
 
   private static final java.util.Set<Class<?>> LANG_VALUES =
-      java.util.Set.of(Object.class, String.class, Boolean.class, Byte.class, Short.class,
-          Integer.class, Long.class, Float.class, Double.class, Character.class, Number.class);
+      java.util.Set.of(
+          Object.class,
+          String.class,
+          Boolean.class,
+          Byte.class,
+          Short.class,
+          Integer.class,
+          Long.class,
+          Float.class,
+          Double.class,
+          Character.class,
+          Number.class);
 
   /**
    * The classes {@code getObject(i, type)} may produce: JDBC's own value types. Any other class
@@ -180,12 +190,19 @@ final class VectorResultSets {
    */
   private static boolean readable(Class<?> type) {
     if (type.isArray()) {
-      return type.getComponentType().isPrimitive() || type == Float[].class
-          || type == String[].class || type == Object[].class;
+      return type.getComponentType().isPrimitive()
+          || type == Float[].class
+          || type == String[].class
+          || type == Object[].class;
     }
     String pkg = type.getPackageName();
-    return type.isPrimitive() || LANG_VALUES.contains(type) || pkg.equals("java.math") || pkg.equals("java.sql") || pkg.equals("java.time")
-        || type == java.util.UUID.class || type == java.util.Date.class
+    return type.isPrimitive()
+        || LANG_VALUES.contains(type)
+        || pkg.equals("java.math")
+        || pkg.equals("java.sql")
+        || pkg.equals("java.time")
+        || type == java.util.UUID.class
+        || type == java.util.Date.class
         || type == java.util.Map.class;
   }
 

@@ -36,8 +36,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 6, concurrency: writers and readers on one on-disk store for a bounded time, then the
- * store held to what its history says.
+ * Issue 6, concurrency: writers and readers on one on-disk store for a bounded time, then the store
+ * held to what its history says.
  *
  * <p>Three writers ({@link SoakWriter}: inserts, batches, rollbacks, restores, ROLLBACK EDITS
  * WHERE, ROLLBACK TO VERSION, transactions that commit or roll back) and four readers ({@link
@@ -46,8 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
  * must never change, and each reader checks invariants as it goes. Afterwards: no thread failed
  * (the only refusal allowed is WRONG_STATE of a genuine race, counted apart), none hung, versions
  * are dense, a replay of the history matches {@code EDITS_AT(v)} for every v and the final
- * statuses, every edit's own keys route to it exactly when it is active, VERIFY HISTORY passes,
- * and all of it holds again after the store is closed and reopened.
+ * statuses, every edit's own keys route to it exactly when it is active, VERIFY HISTORY passes, and
+ * all of it holds again after the store is closed and reopened.
  *
  * <p>System properties: {@code editdb.soak.seconds} (default 15) runs it longer; {@code
  * editdb.soak.seed} replays the threads' random choices (the interleaving is up to the machine).
@@ -55,6 +55,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ConcurrencySoakTest {
   private static final int WRITERS = 3;
+
   /** How long the threads may overrun the deadline before the test calls it a hang. */
   private static final long GRACE_SECONDS = 120;
 
@@ -91,8 +92,8 @@ class ConcurrencySoakTest {
       long started = System.nanoTime();
       run(soak, readers, anchor);
       System.out.printf(
-          "ConcurrencySoakTest: ran %.1f s: %s%n", (System.nanoTime() - started) / 1e9,
-          soak.counts());
+          "ConcurrencySoakTest: ran %.1f s: %s%n",
+          (System.nanoTime() - started) / 1e9, soak.counts());
       List<Throwable> failures = soak.failures();
       if (!failures.isEmpty()) {
         AssertionError e =
@@ -140,15 +141,20 @@ class ConcurrencySoakTest {
     System.out.printf(
         "ConcurrencySoakTest: %d versions, %d history rows, %d edits (%d active), %d of %d"
             + " recorded answers asked again; checks took %.1f s%n",
-        latest, replay.rows, state.statuses().size(), replay.active().size(), sample.size(),
-        soak.answers().size(), (System.nanoTime() - t) / 1e9);
+        latest,
+        replay.rows,
+        state.statuses().size(),
+        replay.active().size(),
+        sample.size(),
+        soak.answers().size(),
+        (System.nanoTime() - t) / 1e9);
     return new Checked(state, sample);
   }
 
   /**
    * Each open connection holds one pooled H2 connection, so poolSize connections fill the pool;
-   * each of them must still be able to commit, roll back to a version and verify the history
-   * (none of which may wait for a pooled connection that no one will give back).
+   * each of them must still be able to commit, roll back to a version and verify the history (none
+   * of which may wait for a pooled connection that no one will give back).
    */
   @Test
   void aFullPoolStillServesEveryOpenConnection() {
@@ -213,7 +219,8 @@ class ConcurrencySoakTest {
       }
       assertEquals(1, rolledBack[0]);
       assertEquals(
-          0, TestDb.scalar(a, "SELECT COUNT(*) FROM edits WHERE status = 'ACTIVE'"),
+          0,
+          TestDb.scalar(a, "SELECT COUNT(*) FROM edits WHERE status = 'ACTIVE'"),
           "edit " + second);
     }
   }
@@ -249,8 +256,7 @@ class ConcurrencySoakTest {
     }
   }
 
-  private static Connection open(SoakState soak, List<Connection> connections)
-      throws SQLException {
+  private static Connection open(SoakState soak, List<Connection> connections) throws SQLException {
     Connection c = TestDb.connect(soak.url);
     connections.add(c);
     return c;
@@ -270,8 +276,7 @@ class ConcurrencySoakTest {
   }
 
   /** Waits for every thread, but not forever: a thread still alive after that is a hang. */
-  private static void joinOrDump(List<Thread> threads, SoakState soak)
-      throws InterruptedException {
+  private static void joinOrDump(List<Thread> threads, SoakState soak) throws InterruptedException {
     long deadline = soak.deadlineNanos + GRACE_SECONDS * 1_000_000_000L;
     for (Thread t : threads) {
       t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
@@ -280,7 +285,11 @@ class ConcurrencySoakTest {
     if (!alive.isEmpty()) {
       threads.forEach(Thread::interrupt);
       throw new AssertionError(
-          "threads still running " + GRACE_SECONDS + " s after the deadline: " + alive + "\n"
+          "threads still running "
+              + GRACE_SECONDS
+              + " s after the deadline: "
+              + alive
+              + "\n"
               + threadDump());
     }
   }
@@ -293,7 +302,9 @@ class ConcurrencySoakTest {
     for (ThreadInfo info : mx.dumpAllThreads(true, true)) {
       b.append('"').append(info.getThreadName()).append("\" ").append(info.getThreadState());
       if (info.getLockName() != null) {
-        b.append(" on ").append(info.getLockName()).append(" owned by ")
+        b.append(" on ")
+            .append(info.getLockName())
+            .append(" owned by ")
             .append(info.getLockOwnerName());
       }
       b.append('\n');
@@ -345,13 +356,11 @@ class ConcurrencySoakTest {
   }
 
   /** With SQL, at the latest version: each edit's own keys route to it iff it is active. */
-  private static void ownKeysRoute(Connection c, Map<Long, Boolean> statuses)
-      throws SQLException {
+  private static void ownKeysRoute(Connection c, Map<Long, Boolean> statuses) throws SQLException {
     try (Statement st = c.createStatement();
         ResultSet edits =
             st.executeQuery("SELECT id, layer, visual_key, text_key FROM edits ORDER BY id");
-        PreparedStatement route =
-            c.prepareStatement("SELECT edit_id, gate FROM ROUTE(?, ?, ?)")) {
+        PreparedStatement route = c.prepareStatement("SELECT edit_id, gate FROM ROUTE(?, ?, ?)")) {
       while (edits.next()) {
         long id = edits.getLong(1);
         route.setString(1, edits.getString(2));
@@ -372,8 +381,8 @@ class ConcurrencySoakTest {
   }
 
   /**
-   * With the in-process router, at sampled past versions: each edit's own keys route to it iff
-   * the replayed history says it was active then, and nothing routed was inactive then.
+   * With the in-process router, at sampled past versions: each edit's own keys route to it iff the
+   * replayed history says it was active then, and nothing routed was inactive then.
    */
   private static void routesAtPastVersions(Connection c, SoakReplay replay) throws SQLException {
     Router router = c.unwrap(Router.class);
@@ -397,8 +406,7 @@ class ConcurrencySoakTest {
       for (Map.Entry<Long, float[][]> e : keys.entrySet()) {
         long id = e.getKey();
         List<RoutedEdit> routed =
-            router.route(
-                new RouteQuery(layers.get(id), e.getValue()[0], e.getValue()[1], v, null));
+            router.route(new RouteQuery(layers.get(id), e.getValue()[0], e.getValue()[1], v, null));
         assertTrue(
             routed.stream().allMatch(r -> active.contains(r.editId())),
             () -> "routed to an edit inactive at " + v + ": " + routed);
@@ -427,8 +435,7 @@ class ConcurrencySoakTest {
       throws SQLException {
     try (PreparedStatement route =
             c.prepareStatement("SELECT edit_id, gate FROM ROUTE(?, ?, ?, ?)");
-        PreparedStatement editsAt =
-            c.prepareStatement("SELECT id FROM EDITS_AT(?) ORDER BY id")) {
+        PreparedStatement editsAt = c.prepareStatement("SELECT id FROM EDITS_AT(?) ORDER BY id")) {
       for (Map.Entry<String, String> q : questions.entrySet()) {
         String[] part = q.getKey().split("\\|");
         String now;

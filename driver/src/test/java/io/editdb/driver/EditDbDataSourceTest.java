@@ -30,7 +30,9 @@ class EditDbDataSourceTest {
       try (Connection d = ds.getConnection("dan", null)) {
         assertEquals("dan", d.getMetaData().getUserName());
         // a session writes with the store's own rights: an administrator's object only
-        assertEquals("42501", assertThrows(SQLException.class, () -> d.unwrap(StoreSession.class)).getSQLState());
+        assertEquals(
+            "42501",
+            assertThrows(SQLException.class, () -> d.unwrap(StoreSession.class)).getSQLState());
       }
     }
     assertEquals(

@@ -1,7 +1,6 @@
 package io.editdb.driver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,8 +41,9 @@ class GeneratorLayerTest {
 
   private static void insert(Connection c, String layer, Sample s, String target)
       throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO edits (layer, prompt, target, image) VALUES (?, ?, ?, ?)")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO edits (layer, prompt, target, image) VALUES (?, ?, ?, ?)")) {
       ps.setString(1, layer);
       ps.setString(2, s.question());
       ps.setString(3, target);
@@ -55,8 +55,12 @@ class GeneratorLayerTest {
   @Test
   void aGeneratedExpertChangesTheAnswerUntilRolledBack() throws SQLException {
     try (Connection c = TestDb.connect(TestDb.memUrl("generator"))) {
-      c.createStatement().execute("CREATE LAYER gen (HOST '" + LocalHosts.SHIPPED + "', MODULE"
-          + " 'blocks.2', MAKER GENERATOR, EXPERT_KIND LIVEEDIT)");
+      c.createStatement()
+          .execute(
+              "CREATE LAYER gen (HOST '"
+                  + LocalHosts.SHIPPED
+                  + "', MODULE"
+                  + " 'blocks.2', MAKER GENERATOR, EXPERT_KIND LIVEEDIT)");
       List<Sample> countries = new ArrayList<>();
       for (long i = 0; countries.size() < 40; i++) {
         Sample x = SCENES.sample(Split.TEST, i, Kind.ENTITY, Phrasing.TRAIN, 0);
@@ -67,11 +71,17 @@ class GeneratorLayerTest {
       Sample s = countries.get(0);
       String base = ask(c, "gen", s);
       assertEquals(s.answer(), base, "the shipped host answers this test sample right");
-      String target = countries.stream().map(Sample::answer).filter(a -> !a.equals(base))
-          .findFirst().orElseThrow();
-      Sample other = countries.stream()
-          .filter(x -> !x.answer().equals(base) && !x.answer().equals(target))
-          .findFirst().orElseThrow();
+      String target =
+          countries.stream()
+              .map(Sample::answer)
+              .filter(a -> !a.equals(base))
+              .findFirst()
+              .orElseThrow();
+      Sample other =
+          countries.stream()
+              .filter(x -> !x.answer().equals(base) && !x.answer().equals(target))
+              .findFirst()
+              .orElseThrow();
       String otherBefore = ask(c, "gen", other);
       insert(c, "gen", s, target);
       assertEquals(target, ask(c, "gen", s));
@@ -85,8 +95,12 @@ class GeneratorLayerTest {
   @Test
   void aLayerTheGeneratorWasNotTrainedForIsRefusedAndNothingChanges() throws Exception {
     try (Connection c = TestDb.connect(TestDb.memUrl("generator-bad"))) {
-      c.createStatement().execute("CREATE LAYER gen0 (HOST '" + LocalHosts.SHIPPED + "', MODULE"
-          + " 'blocks.0', MAKER GENERATOR, EXPERT_KIND LIVEEDIT)");
+      c.createStatement()
+          .execute(
+              "CREATE LAYER gen0 (HOST '"
+                  + LocalHosts.SHIPPED
+                  + "', MODULE"
+                  + " 'blocks.0', MAKER GENERATOR, EXPERT_KIND LIVEEDIT)");
       Sample s = SCENES.sample(Split.TEST, 3, Kind.ENTITY, Phrasing.TRAIN, 0);
       String before = StoreFingerprint.of(c);
       SQLException e = assertThrows(SQLException.class, () -> insert(c, "gen0", s, "norway"));

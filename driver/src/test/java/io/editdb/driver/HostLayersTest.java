@@ -34,15 +34,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * A layer bound to a real (untrained, small) host model through SQL: CREATE LAYER with HOST,
- * INSERT INTO edits with an image, ASK at versions, ROLLBACK EDIT; and every bad input refused
- * with the store unchanged.
+ * A layer bound to a real (untrained, small) host model through SQL: CREATE LAYER with HOST, INSERT
+ * INTO edits with an image, ASK at versions, ROLLBACK EDIT; and every bad input refused with the
+ * store unchanged.
  */
 class HostLayersTest {
   private static final String HOST = "test-scenes";
   private static final Scenes SCENES = Scenes.standard();
   private static final String LAYER =
-      "CREATE LAYER scenes (HOST '" + HOST + "', MODULE 'blocks.1', EXPERT_KIND LIVEEDIT,"
+      "CREATE LAYER scenes (HOST '"
+          + HOST
+          + "', MODULE 'blocks.1', EXPERT_KIND LIVEEDIT,"
           + " VISUAL_THRESHOLD 0.85)";
   private static final String INSERT =
       "INSERT INTO edits (layer, prompt, target, image) VALUES (?, ?, ?, ?)";
@@ -52,7 +54,10 @@ class HostLayersTest {
   static void register() {
     host = SceneHosts.untrained(new HostConfig(32, 3, 2, 64, 12), 7);
     // An untrained host's logits span about one unit: a small margin, locality left to routing.
-    LocalHosts.register(HOST, host, Scenes.IMAGE_SIZE,
+    LocalHosts.register(
+        HOST,
+        host,
+        Scenes.IMAGE_SIZE,
         new FitExpertMaker.Options(4, ExpertKind.LIVEEDIT, 1f, 1f, 0.3f, 300, 0.05f, 0f, 1));
   }
 
@@ -79,15 +84,21 @@ class HostLayersTest {
   /** base_answer, answer, probability, routed of ASK. */
   private static String[] ask(Connection c, byte[] png, String question, Long version)
       throws SQLException {
-    String sql = version == null ? "SELECT * FROM ASK('scenes', ?, ?)"
-        : "SELECT * FROM ASK('scenes', ?, ?, " + version + ")";
+    String sql =
+        version == null
+            ? "SELECT * FROM ASK('scenes', ?, ?)"
+            : "SELECT * FROM ASK('scenes', ?, ?, " + version + ")";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setBytes(1, png);
       ps.setString(2, question);
       try (ResultSet rs = ps.executeQuery()) {
         assertTrue(rs.next());
-        String[] row = {rs.getString("BASE_ANSWER"), rs.getString("ANSWER"),
-            rs.getString("PROBABILITY"), rs.getString("ROUTED")};
+        String[] row = {
+          rs.getString("BASE_ANSWER"),
+          rs.getString("ANSWER"),
+          rs.getString("PROBABILITY"),
+          rs.getString("ROUTED")
+        };
         assertTrue(!rs.next(), "one row");
         return row;
       }
@@ -98,8 +109,10 @@ class HostLayersTest {
   void createLayerTakesTheWidthsFromTheHost() throws SQLException {
     try (Connection c = bound()) {
       try (Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT model, module, d_in, d_out, visual_dim,"
-              + " text_dim, host, maker FROM layers WHERE name = 'scenes'")) {
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT model, module, d_in, d_out, visual_dim,"
+                      + " text_dim, host, maker FROM layers WHERE name = 'scenes'")) {
         assertTrue(rs.next());
         assertEquals(HOST, rs.getString(1));
         assertEquals("blocks.1", rs.getString(2));
@@ -111,13 +124,22 @@ class HostLayersTest {
         assertEquals("FIT", rs.getString(8));
       }
       try (Statement st = c.createStatement()) {
-        st.execute("CREATE LAYER agreeing (HOST '" + HOST + "', MODULE 'blocks.2', MODEL 'mine',"
-            + " D_IN 32, D_OUT 32, VISUAL_DIM 32, TEXT_DIM 384, MAKER fit, VISUAL_WEIGHT 30)");
+        st.execute(
+            "CREATE LAYER agreeing (HOST '"
+                + HOST
+                + "', MODULE 'blocks.2', MODEL 'mine',"
+                + " D_IN 32, D_OUT 32, VISUAL_DIM 32, TEXT_DIM 384, MAKER fit, VISUAL_WEIGHT 30)");
       }
-      assertEquals(30L, TestDb.scalar(c, "SELECT CAST(visual_weight AS BIGINT) FROM layers"
-          + " WHERE name = 'agreeing'"), "VISUAL_WEIGHT is kept and shown in layers");
-      assertEquals(0L, TestDb.scalar(c, "SELECT CAST(visual_weight AS BIGINT) FROM layers"
-          + " WHERE name = 'scenes'"), "and is 0 when left out");
+      assertEquals(
+          30L,
+          TestDb.scalar(
+              c, "SELECT CAST(visual_weight AS BIGINT) FROM layers" + " WHERE name = 'agreeing'"),
+          "VISUAL_WEIGHT is kept and shown in layers");
+      assertEquals(
+          0L,
+          TestDb.scalar(
+              c, "SELECT CAST(visual_weight AS BIGINT) FROM layers" + " WHERE name = 'scenes'"),
+          "and is 0 when left out");
       String[] refused = {
         "CREATE LAYER x (HOST '" + HOST + "', MODULE 'blocks.1', D_IN 16)",
         "CREATE LAYER x (HOST '" + HOST + "', MODULE 'blocks.1', TEXT_DIM 512)",
@@ -130,16 +152,20 @@ class HostLayersTest {
       for (String sql : refused) {
         assertUnchanged(c, ErrorCode.INVALID_VALUE, () -> c.createStatement().execute(sql));
       }
-      assertUnchanged(c, ErrorCode.NO_HOST, () -> c.createStatement()
-          .execute("CREATE LAYER x (HOST 'no-such-host', MODULE 'blocks.1')"));
-      TestDb.assertError(ErrorCode.SYNTAX_ERROR, () -> c.createStatement()
-          .execute("CREATE LAYER x (HOST '" + HOST + "')"));
+      assertUnchanged(
+          c,
+          ErrorCode.NO_HOST,
+          () ->
+              c.createStatement()
+                  .execute("CREATE LAYER x (HOST 'no-such-host', MODULE 'blocks.1')"));
+      TestDb.assertError(
+          ErrorCode.SYNTAX_ERROR,
+          () -> c.createStatement().execute("CREATE LAYER x (HOST '" + HOST + "')"));
     }
   }
 
   @Test
-  void anEditFromAnImageChangesTheAnswerUntilRolledBackAndAskSeesEveryVersion()
-      throws Exception {
+  void anEditFromAnImageChangesTheAnswerUntilRolledBackAndAskSeesEveryVersion() throws Exception {
     Sample s = SCENES.sample(Split.TEST, 3, Kind.ENTITY, Phrasing.TRAIN, 0);
     byte[] image = png(s.image());
     try (Connection c = bound()) {
@@ -162,7 +188,8 @@ class HostLayersTest {
           id = keys.getLong(1);
         }
       }
-      assertEquals("sha256:" + HostLayers.sha256(image),
+      assertEquals(
+          "sha256:" + HostLayers.sha256(image),
           TestDb.scalarText(c, "SELECT image_ref FROM edits WHERE id = " + id));
       String[] after = ask(c, image, s.question(), null);
       assertEquals(before[0], after[0]);
@@ -179,8 +206,7 @@ class HostLayersTest {
       try (Statement st = c.createStatement()) {
         st.execute("CREATE USER aud ROLE AUDITOR");
       }
-      try (Connection auditor = DriverManager.getConnection(
-          c.getMetaData().getURL(), "aud", "")) {
+      try (Connection auditor = DriverManager.getConnection(c.getMetaData().getURL(), "aud", "")) {
         assertEquals(target, ask(auditor, image, s.question(), null)[1], "auditors ASK too");
         assertEquals(before[1], ask(auditor, image, s.question(), v0)[1]);
       }
@@ -192,7 +218,8 @@ class HostLayersTest {
       assertEquals(before[2], rolledBack[2], "the base probability, bit for bit");
       assertEquals("", rolledBack[3]);
       assertEquals(target, ask(c, image, s.question(), v0 + 1)[1], "the edit's own version");
-      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("VERIFY HISTORY")) {
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("VERIFY HISTORY")) {
         assertTrue(rs.next());
         assertTrue(rs.getBoolean(1), rs.getString(4));
       }
@@ -218,27 +245,41 @@ class HostLayersTest {
       assertInsertRefused(c, ErrorCode.INVALID_VALUE, "scenes", "how many zebras", ok, image);
       assertInsertRefused(c, ErrorCode.INVALID_VALUE, "scenes", s.question(), ok, null);
       assertInsertRefused(c, ErrorCode.NO_HOST, "small", s.question(), ok, image);
-      assertUnchanged(c, ErrorCode.INVALID_VALUE, () -> c.createStatement().execute(
-          "INSERT INTO edits (layer, prompt, target, image, visual_key) VALUES ('scenes', '"
-              + s.question() + "', '" + ok + "', X'00', ARRAY[1])"));
-      assertUnchanged(c, ErrorCode.WRONG_TYPE, () -> {
-        try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-          ps.setString(1, "scenes");
-          ps.setString(2, s.question());
-          ps.setString(3, ok);
-          ps.setString(4, "a path, not bytes");
-          ps.executeUpdate();
-        }
-      });
+      assertUnchanged(
+          c,
+          ErrorCode.INVALID_VALUE,
+          () ->
+              c.createStatement()
+                  .execute(
+                      "INSERT INTO edits (layer, prompt, target, image, visual_key) VALUES ('scenes', '"
+                          + s.question()
+                          + "', '"
+                          + ok
+                          + "', X'00', ARRAY[1])"));
+      assertUnchanged(
+          c,
+          ErrorCode.WRONG_TYPE,
+          () -> {
+            try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+              ps.setString(1, "scenes");
+              ps.setString(2, s.question());
+              ps.setString(3, ok);
+              ps.setString(4, "a path, not bytes");
+              ps.executeUpdate();
+            }
+          });
       assertUnchanged(c, ErrorCode.INVALID_VALUE, () -> ask(c, notPng, s.question(), null));
       assertUnchanged(c, ErrorCode.INVALID_VALUE, () -> ask(c, big, s.question(), null));
       assertUnchanged(c, ErrorCode.UNKNOWN_VERSION, () -> ask(c, image, s.question(), 99L));
-      assertUnchanged(c, ErrorCode.NO_HOST, () -> {
-        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM ASK('small', ?, 'q')")) {
-          ps.setBytes(1, image);
-          ps.executeQuery().close();
-        }
-      });
+      assertUnchanged(
+          c,
+          ErrorCode.NO_HOST,
+          () -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM ASK('small', ?, 'q')")) {
+              ps.setBytes(1, image);
+              ps.executeQuery().close();
+            }
+          });
     }
   }
 
@@ -253,8 +294,10 @@ class HostLayersTest {
       float[] b = new float[32];
       a[0] = 1f;
       b[1] = 1f;
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO edits (layer, prompt, target,"
-          + " visual_key, expert_a, expert_b, rank) VALUES ('scenes', ?, 'x', ?, ?, ?, 1)")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO edits (layer, prompt, target,"
+                  + " visual_key, expert_a, expert_b, rank) VALUES ('scenes', ?, 'x', ?, ?, ?, 1)")) {
         ps.setString(1, s.question());
         ps.setObject(2, visual);
         ps.setObject(3, a);
@@ -265,26 +308,36 @@ class HostLayersTest {
       try (Statement st = c.createStatement();
           ResultSet rs = st.executeQuery("SELECT text_key FROM edits")) {
         assertTrue(rs.next());
-        assertArrayEquals(host.questionKeys(List.of(s.question()))[0],
-            rs.getObject(1, float[].class), "text_key left out: the host keys the prompt");
+        assertArrayEquals(
+            host.questionKeys(List.of(s.question()))[0],
+            rs.getObject(1, float[].class),
+            "text_key left out: the host keys the prompt");
       }
       // a host-keyed layer needs the prompt to key: NULL is refused as such, nothing written
-      assertUnchanged(c, ErrorCode.INVALID_VALUE, () -> {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO edits (layer, prompt,"
-            + " target, visual_key, expert_a, expert_b, rank) VALUES ('scenes', NULL, 'x', ?, ?,"
-            + " ?, 1)")) {
-          ps.setObject(1, visual);
-          ps.setObject(2, a);
-          ps.setObject(3, b);
-          ps.executeUpdate();
-        }
-      });
+      assertUnchanged(
+          c,
+          ErrorCode.INVALID_VALUE,
+          () -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "INSERT INTO edits (layer, prompt,"
+                        + " target, visual_key, expert_a, expert_b, rank) VALUES ('scenes', NULL, 'x', ?, ?,"
+                        + " ?, 1)")) {
+              ps.setObject(1, visual);
+              ps.setObject(2, a);
+              ps.setObject(3, b);
+              ps.executeUpdate();
+            }
+          });
       String[] routed = ask(c, png(s.image()), s.question(), null);
       assertNotEquals("", routed[3], "the hand-made expert is routed like any other");
       String[] none = ask(c, null, text.question(), null);
       assertEquals(none[0], none[1]);
-      assertEquals("", none[3], "a question without an image is searched with the host's"
-          + " no-image key, which no picture's key is near");
+      assertEquals(
+          "",
+          none[3],
+          "a question without an image is searched with the host's"
+              + " no-image key, which no picture's key is near");
     }
   }
 
@@ -295,7 +348,8 @@ class HostLayersTest {
       String sql = "CREATE LAYER shipped (HOST '" + LocalHosts.SHIPPED + "', MODULE 'blocks.0')";
       if (shipped) {
         c.createStatement().execute(sql);
-        assertEquals(LocalHosts.SHIPPED,
+        assertEquals(
+            LocalHosts.SHIPPED,
             TestDb.scalarText(c, "SELECT host FROM layers WHERE name = 'shipped'"));
       } else {
         assertUnchanged(c, ErrorCode.NO_HOST, () -> c.createStatement().execute(sql));
@@ -323,8 +377,13 @@ class HostLayersTest {
         assertEquals(2, ps.executeBatch().length);
       }
       assertEquals(v + 1, TestDb.scalar(c, "SELECT MAX(version) FROM versions"));
-      assertEquals(2L, TestDb.scalar(c, "SELECT COUNT(*) FROM edits WHERE image_ref LIKE"
-          + " 'sha256:%' AND created_version = " + (v + 1)));
+      assertEquals(
+          2L,
+          TestDb.scalar(
+              c,
+              "SELECT COUNT(*) FROM edits WHERE image_ref LIKE"
+                  + " 'sha256:%' AND created_version = "
+                  + (v + 1)));
     }
   }
 
@@ -340,22 +399,25 @@ class HostLayersTest {
   private static void assertInsertRefused(
       Connection c, ErrorCode code, String layer, String prompt, String target, byte[] image)
       throws SQLException {
-    assertUnchanged(c, code, () -> {
-      try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-        ps.setString(1, layer);
-        ps.setString(2, prompt);
-        ps.setString(3, target);
-        ps.setBytes(4, image);
-        ps.executeUpdate();
-      }
-    });
+    assertUnchanged(
+        c,
+        code,
+        () -> {
+          try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+            ps.setString(1, layer);
+            ps.setString(2, prompt);
+            ps.setString(3, target);
+            ps.setBytes(4, image);
+            ps.executeUpdate();
+          }
+        });
   }
 
-  static void assertUnchanged(Connection c, ErrorCode code, Executable run)
-      throws SQLException {
+  static void assertUnchanged(Connection c, ErrorCode code, Executable run) throws SQLException {
     String before = StoreFingerprint.of(c);
     SQLException e = TestDb.assertError(code, run);
     assertNotEquals(null, e.getMessage());
-    assertEquals(before, StoreFingerprint.of(c), () -> "a refused statement changed the store: " + e);
+    assertEquals(
+        before, StoreFingerprint.of(c), () -> "a refused statement changed the store: " + e);
   }
 }

@@ -34,7 +34,6 @@ final class HostileValues {
     return Stream.of(keys(), weights(), texts(), types(), parameters()).flatMap(List::stream);
   }
 
-
   /**
    * Every column, 13 parameters: layer, prompt, target, visual_key, text_key, expert_a, expert_b,
    * rank, alpha, author, reason, image_ref, weight_dtype.

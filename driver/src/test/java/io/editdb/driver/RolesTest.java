@@ -179,10 +179,8 @@ class RolesTest {
       assertEquals(
           1,
           scalar(
-              audrey,
-              "SELECT edit_id FROM ROUTE('small', ARRAY[1.0, 0, 0, 0], ARRAY[1.0, 0, 0])"));
-      assertEquals(
-          "true", scalarText(audrey, "VERIFY HISTORY").toLowerCase(java.util.Locale.ROOT));
+              audrey, "SELECT edit_id FROM ROUTE('small', ARRAY[1.0, 0, 0, 0], ARRAY[1.0, 0, 0])"));
+      assertEquals("true", scalarText(audrey, "VERIFY HISTORY").toLowerCase(java.util.Locale.ROOT));
       String paged =
           "SELECT h.seq FROM edit_history h JOIN versions v ON h.version = v.version"
               + " ORDER BY h.seq DESC OFFSET 0 ROWS FETCH NEXT 1 ROWS ONLY";
@@ -200,8 +198,7 @@ class RolesTest {
       st.execute("RESTORE EDIT " + id);
       assertEquals(
           List.of("ed", "ed", "ed"),
-          strings(
-              ana, "SELECT actor FROM edit_history WHERE edit_id = " + id + " ORDER BY seq"));
+          strings(ana, "SELECT actor FROM edit_history WHERE edit_id = " + id + " ORDER BY seq"));
       for (String sql :
           List.of(
               "CREATE LAYER l2 (MODEL 'm', MODULE 'x', D_IN 8, D_OUT 8, VISUAL_DIM 4, TEXT_DIM 3)",
@@ -256,8 +253,7 @@ class RolesTest {
           ErrorCode.INVALID_AUTHORIZATION, () -> DriverManager.getConnection(url, "ed", "ed-pw"));
       // the history keeps the dropped user's name
       assertEquals(
-          "ed",
-          scalarText(ana, "SELECT actor FROM edit_history WHERE action = 'ROLLBACK'"));
+          "ed", scalarText(ana, "SELECT actor FROM edit_history WHERE action = 'ROLLBACK'"));
     }
   }
 

@@ -3,8 +3,8 @@ package io.editdb.driver;
 import static io.editdb.driver.TestDb.assertError;
 import static io.editdb.driver.TestDb.basis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.editdb.query.TextEncoder;

@@ -804,9 +804,9 @@ class SecurityTest {
 
   /**
    * An administrator's plain SQL cannot take the store away from everyone else: schema APP (where
-   * every user connection starts) is the administrators' own, so they may drop it with their
-   * tables (the word filter refuses DROP first), but users still log in afterwards: the store
-   * makes it again, empty.
+   * every user connection starts) is the administrators' own, so they may drop it with their tables
+   * (the word filter refuses DROP first), but users still log in afterwards: the store makes it
+   * again, empty.
    */
   @ParameterizedTest(name = "guard={0}")
   @ValueSource(booleans = {true, false})
@@ -834,8 +834,10 @@ class SecurityTest {
         assertEquals(0, scalar(audrey, "SELECT COUNT(*) FROM edits"));
         assertEquals(
             guard ? 1 : 0,
-            scalar(audrey, "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES"
-                + " WHERE TABLE_SCHEMA = 'APP' AND TABLE_NAME = 'NOTES'"));
+            scalar(
+                audrey,
+                "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES"
+                    + " WHERE TABLE_SCHEMA = 'APP' AND TABLE_NAME = 'NOTES'"));
       }
     }
   }

@@ -112,8 +112,7 @@ final class SoakReaders {
         String layer = SoakState.LAYERS.get(rnd.nextInt(SoakState.LAYERS.size()));
         int p = rnd.nextInt(SoakState.PROBES);
         float[][] probe = soak.probes.get(layer)[p];
-        List<RoutedEdit> routed =
-            router.route(new RouteQuery(layer, probe[0], probe[1], v, null));
+        List<RoutedEdit> routed = router.route(new RouteQuery(layer, probe[0], probe[1], v, null));
         assertTrue(
             routed.stream().allMatch(r -> active.contains(r.editId())),
             () -> "probe routed to an edit not active at " + v + ": " + routed);
@@ -132,13 +131,12 @@ final class SoakReaders {
   }
 
   /**
-   * Routes probes with SQL at a version read with SQL: the newest version in {@code versions},
-   * or an older one. A version that SQL shows as committed must be routable.
+   * Routes probes with SQL at a version read with SQL: the newest version in {@code versions}, or
+   * an older one. A version that SQL shows as committed must be routable.
    */
   void sqlRoutes(Connection c) throws SQLException {
     Random rnd = soak.random();
-    try (PreparedStatement ps =
-        c.prepareStatement("SELECT edit_id, gate FROM ROUTE(?, ?, ?, ?)")) {
+    try (PreparedStatement ps = c.prepareStatement("SELECT edit_id, gate FROM ROUTE(?, ?, ?, ?)")) {
       while (soak.running()) {
         long latest = scalar(c, "SELECT COALESCE(MAX(version), 0) FROM versions");
         long v = rnd.nextBoolean() ? latest : rnd.nextLong(latest + 1);
@@ -159,9 +157,9 @@ final class SoakReaders {
   }
 
   /**
-   * Audits with SQL, as a tool would, checking invariants each statement must see whatever is
-   * being committed: dense versions, a dense append-only history, statuses that agree with the
-   * spans and with the version counters, EDITS_AT(v) stable for past v, VERIFY HISTORY passing.
+   * Audits with SQL, as a tool would, checking invariants each statement must see whatever is being
+   * committed: dense versions, a dense append-only history, statuses that agree with the spans and
+   * with the version counters, EDITS_AT(v) stable for past v, VERIFY HISTORY passing.
    */
   void audits(Connection c) throws SQLException {
     Random rnd = soak.random();
@@ -199,7 +197,8 @@ final class SoakReaders {
         }
         try (ResultSet rs =
             st.executeQuery(
-                "SELECT seq, version, hash FROM edit_history WHERE seq > " + lastSeq
+                "SELECT seq, version, hash FROM edit_history WHERE seq > "
+                    + lastSeq
                     + " ORDER BY seq")) {
           while (rs.next()) {
             long seq = rs.getLong(1);
@@ -214,8 +213,7 @@ final class SoakReaders {
       }
       long latest = scalar(c, "SELECT COALESCE(MAX(version), 0) FROM versions");
       long v = rnd.nextLong(latest + 1);
-      soak.same(
-          editsAtQuestion(v), ids(c, "SELECT id FROM EDITS_AT(?) ORDER BY id", v).toString());
+      soak.same(editsAtQuestion(v), ids(c, "SELECT id FROM EDITS_AT(?) ORDER BY id", v).toString());
       if (rnd.nextInt(25) == 0) {
         try (Statement st = c.createStatement();
             ResultSet rs = st.executeQuery("VERIFY HISTORY")) {

@@ -37,8 +37,7 @@ final class SoakReplay {
     Map<Long, long[]> counters = r.versionCounters(c);
     long[] tally = new long[4]; // added, retired, restored, layers of the current version
     try (Statement st = c.createStatement();
-        PreparedStatement editsAt =
-            c.prepareStatement("SELECT id FROM EDITS_AT(?) ORDER BY id")) {
+        PreparedStatement editsAt = c.prepareStatement("SELECT id FROM EDITS_AT(?) ORDER BY id")) {
       st.setFetchSize(1000);
       try (ResultSet rs =
           st.executeQuery("SELECT seq, version, edit_id, action FROM edit_history ORDER BY seq")) {
@@ -115,11 +114,12 @@ final class SoakReplay {
   /** The ids active in the replayed state, ascending. */
   List<Long> active() {
     List<Long> out = new ArrayList<>();
-    finalState.forEach((id, on) -> {
-      if (on) {
-        out.add(id);
-      }
-    });
+    finalState.forEach(
+        (id, on) -> {
+          if (on) {
+            out.add(id);
+          }
+        });
     return out;
   }
 
@@ -132,8 +132,7 @@ final class SoakReplay {
                     + " FROM versions")) {
       while (rs.next()) {
         out.put(
-            rs.getLong(1),
-            new long[] {rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)});
+            rs.getLong(1), new long[] {rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)});
       }
     }
     return out;

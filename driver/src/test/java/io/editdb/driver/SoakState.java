@@ -17,8 +17,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * What the threads of {@link ConcurrencySoakTest} share: the store's URL and layers, the probe
- * queries, the deadline, every failure of every thread, the counters, and the first answer seen
- * for each (version, query), against which every later answer is compared.
+ * queries, the deadline, every failure of every thread, the counters, and the first answer seen for
+ * each (version, query), against which every later answer is compared.
  */
 final class SoakState {
   /** Two layers, so that routing also proves it keeps to its layer. */
@@ -29,9 +29,9 @@ final class SoakState {
   static final int D = 4;
 
   /**
-   * Inserts stop at this many edits so that every layer stays below the router's exact-scan
-   * limit (4096 active edits): exact routing is deterministic, so "same version, same answer"
-   * must hold bit for bit. Above it HNSW answers may legitimately differ after a segment merge.
+   * Inserts stop at this many edits so that every layer stays below the router's exact-scan limit
+   * (4096 active edits): exact routing is deterministic, so "same version, same answer" must hold
+   * bit for bit. Above it HNSW answers may legitimately differ after a segment merge.
    */
   static final int MAX_EDITS = 3000;
 
@@ -40,6 +40,7 @@ final class SoakState {
   final String url;
   final long seed;
   final long deadlineNanos;
+
   /** Probe keys per layer: [probe][0] visual, [probe][1] text. */
   final Map<String, float[][][]> probes = new TreeMap<>();
 
@@ -95,8 +96,8 @@ final class SoakState {
 
   /**
    * A reader's pause between two questions, up to half a millisecond. Readers never wait for
-   * anything, so without it four of them leave the writer that holds the writer slot little CPU
-   * on a small machine, and few versions get committed; they still outnumber the writers.
+   * anything, so without it four of them leave the writer that holds the writer slot little CPU on
+   * a small machine, and few versions get committed; they still outnumber the writers.
    */
   static void breathe(Random rnd) {
     LockSupport.parkNanos(rnd.nextInt(500_000));
@@ -121,8 +122,8 @@ final class SoakState {
   }
 
   /**
-   * Records the first answer to a question about a fixed version and fails if a later one
-   * differs: whatever is committed later, a past version must answer the same.
+   * Records the first answer to a question about a fixed version and fails if a later one differs:
+   * whatever is committed later, a past version must answer the same.
    */
   void same(String question, String answer) {
     String first = answers.putIfAbsent(question, answer);
@@ -167,8 +168,7 @@ final class SoakState {
     return out;
   }
 
-  static PreparedStatement prepared(Connection c, String sql, Object... args)
-      throws SQLException {
+  static PreparedStatement prepared(Connection c, String sql, Object... args) throws SQLException {
     PreparedStatement ps = c.prepareStatement(sql);
     for (int i = 0; i < args.length; i++) {
       ps.setObject(i + 1, args[i]);

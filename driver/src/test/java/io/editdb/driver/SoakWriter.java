@@ -18,14 +18,14 @@ import java.util.Set;
 /**
  * One writer thread of the soak, on its own JDBC connection: inserts (single and batched), edit
  * rollbacks and restores, ROLLBACK EDITS WHERE, ROLLBACK TO VERSION and multi-statement
- * transactions that commit or roll back. Every statement or transaction carries a tag unique to
- * it (the reason, and the prompt of inserted edits), so that its effects can be found in the
- * history and checked right after it: one version, holding exactly its changes.
+ * transactions that commit or roll back. Every statement or transaction carries a tag unique to it
+ * (the reason, and the prompt of inserted edits), so that its effects can be found in the history
+ * and checked right after it: one version, holding exactly its changes.
  *
- * <p>The one refusal a writer may meet is {@link ErrorCode#WRONG_STATE} on ROLLBACK EDIT or
- * RESTORE EDIT of an edit it picked while another writer changed that edit's state. It counts as
- * a legitimate race only if the history shows such a change after the writer looked; anything
- * else fails the test (ROLLBACK EDITS WHERE names no edit, so it may not fail that way).
+ * <p>The one refusal a writer may meet is {@link ErrorCode#WRONG_STATE} on ROLLBACK EDIT or RESTORE
+ * EDIT of an edit it picked while another writer changed that edit's state. It counts as a
+ * legitimate race only if the history shows such a change after the writer looked; anything else
+ * fails the test (ROLLBACK EDITS WHERE names no edit, so it may not fail that way).
  */
 final class SoakWriter {
   private final SoakState soak;
@@ -96,7 +96,8 @@ final class SoakWriter {
       }
       ps.executeBatch();
     }
-    List<Long> versions = ids(c, "SELECT DISTINCT created_version FROM edits WHERE reason = ?", tag);
+    List<Long> versions =
+        ids(c, "SELECT DISTINCT created_version FROM edits WHERE reason = ?", tag);
     assertEquals(1, versions.size(), () -> "batch " + tag + " became versions " + versions);
     assertOnlyChangesOf(versions.get(0), tag, n);
     soak.count("insert batches");
@@ -141,8 +142,8 @@ final class SoakWriter {
   }
 
   /**
-   * The refusal must be WRONG_STATE and the history must show another writer's change to the
-   * edit after this one looked; otherwise the refusal was wrong and the test fails with it.
+   * The refusal must be WRONG_STATE and the history must show another writer's change to the edit
+   * after this one looked; otherwise the refusal was wrong and the test fails with it.
    */
   private void raceOrFail(SQLException e, long id, long seenSeq, String tag) throws SQLException {
     boolean wrongState =
@@ -167,8 +168,8 @@ final class SoakWriter {
   }
 
   /**
-   * ROLLBACK EDITS WHERE over a small id range: it names no edit, so a concurrent change to one
-   * of the matching edits must not make it fail.
+   * ROLLBACK EDITS WHERE over a small id range: it names no edit, so a concurrent change to one of
+   * the matching edits must not make it fail.
    */
   private void rollbackWhere() throws SQLException {
     String tag = tag();
@@ -222,9 +223,9 @@ final class SoakWriter {
   }
 
   /**
-   * Two to four statements with auto-commit off, then commit (three times in four) or rollback.
-   * A commit must make exactly one version holding exactly this transaction's changes; a
-   * rollback must leave no trace.
+   * Two to four statements with auto-commit off, then commit (three times in four) or rollback. A
+   * commit must make exactly one version holding exactly this transaction's changes; a rollback
+   * must leave no trace.
    */
   private void transaction() throws SQLException {
     String tag = tag();

@@ -144,7 +144,8 @@ class TamperEvidenceTest {
         ResultSet rs =
             st.executeQuery(
                 "SELECT prev_hash, version, edit_id, layer, action, actor, at, reason,"
-                    + " content_hash FROM edit_history WHERE seq = " + seq)) {
+                    + " content_hash FROM edit_history WHERE seq = "
+                    + seq)) {
       assertTrue(rs.next());
       // the documented format (HistoryChain's javadoc): each field as a 4-byte big-endian length
       // and its UTF-8 bytes, the time as epoch microseconds
@@ -154,8 +155,16 @@ class TamperEvidenceTest {
               Instant.EPOCH, rs.getObject(7, OffsetDateTime.class).toInstant());
       for (Object field :
           new Object[] {
-            rs.getString(1), seq, rs.getLong(2), rs.getLong(3), rs.getString(4), rs.getString(5),
-            rs.getString(6), micros, rs.getString(8), rs.getString(9)
+            rs.getString(1),
+            seq,
+            rs.getLong(2),
+            rs.getLong(3),
+            rs.getString(4),
+            rs.getString(5),
+            rs.getString(6),
+            micros,
+            rs.getString(8),
+            rs.getString(9)
           }) {
         byte[] b = String.valueOf(field).getBytes(StandardCharsets.UTF_8);
         md.update(ByteBuffer.allocate(4).putInt(b.length).array());
@@ -164,8 +173,7 @@ class TamperEvidenceTest {
       String forged = HexFormat.of().formatHex(md.digest());
       assertNotEquals(rs.getString(1), forged);
       try (Statement up = raw.createStatement()) {
-        up.executeUpdate(
-            "UPDATE edit_history SET hash = '" + forged + "' WHERE seq = " + seq);
+        up.executeUpdate("UPDATE edit_history SET hash = '" + forged + "' WHERE seq = " + seq);
       }
     }
   }

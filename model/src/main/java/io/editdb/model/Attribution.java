@@ -23,16 +23,16 @@ import java.util.Random;
  *       with the trapezoid rule over {@code steps} intervals; a position's score is {@code sum_d (h
  *       - h0) * mean gradient}. The no-image input is the baseline because it keeps the question
  *       and removes exactly what the picture put into every position (text positions too, through
- *       attention), and it is a state the host really produces. Zero hidden states were tried
- *       first and rejected: the blocks layer-normalise their input, which is scale invariant, so
- *       along the path {@code alpha * h} the logit jumps near {@code alpha = 0} and the rule misses
- *       it (completeness gaps of 20x the logit difference at 64 steps). The scores sum to {@code
+ *       attention), and it is a state the host really produces. Zero hidden states were tried first
+ *       and rejected: the blocks layer-normalise their input, which is scale invariant, so along
+ *       the path {@code alpha * h} the logit jumps near {@code alpha = 0} and the rule misses it
+ *       (completeness gaps of 20x the logit difference at 64 steps). The scores sum to {@code
  *       logit(h) - logit(h0)} up to the quadrature error, reported as {@link
  *       Result#completenessGap()}.
  *   <li><b>Noise perturbation</b>: the drop of the answer's probability when Gaussian noise of
  *       standard deviation {@code noiseScale} times the standard deviation of {@code h} is added to
- *       one position's hidden state, averaged over {@code draws} seeded draws. Positive: the
- *       answer rests on that position.
+ *       one position's hidden state, averaged over {@code draws} seeded draws. Positive: the answer
+ *       rests on that position.
  * </ul>
  *
  * <p>All interpolation steps (and all perturbed copies) go through {@link HostModel#continueFrom}
@@ -49,8 +49,8 @@ public final class Attribution {
   /**
    * Settings.
    *
-   * @param steps trapezoid intervals for integrated gradients (32 keeps the completeness gap
-   *     under about 1% on the shipped host; see the tests)
+   * @param steps trapezoid intervals for integrated gradients (32 keeps the completeness gap under
+   *     about 1% on the shipped host; see the tests)
    * @param noiseScale noise standard deviation as a multiple of the hidden states' own
    * @param draws noise draws averaged per position
    * @param seed seeds the noise; equal seeds give equal scores
@@ -127,24 +127,24 @@ public final class Attribution {
 
     /**
      * The {@code k} visual positions with the largest positive integrated-gradient scores,
-     * ascending: the region a VisEdit edit acts on ({@code token_mask 'TOP k'}). Fewer than
-     * {@code k} when fewer visual positions carry positive attribution.
+     * ascending: the region a VisEdit edit acts on ({@code token_mask 'TOP k'}). Fewer than {@code
+     * k} when fewer visual positions carry positive attribution.
      *
-     * @throws IllegalArgumentException when no visual position carries positive attribution
-     *     here (after the last block of the scene host, say): no region to edit
+     * @throws IllegalArgumentException when no visual position carries positive attribution here
+     *     (after the last block of the scene host, say): no region to edit
      */
     public int[] top(int k) {
       if (k < 1) {
-        throw new IllegalArgumentException("k must be at least 1; k=" + k
-            + "; ask for the number of visual tokens to edit");
+        throw new IllegalArgumentException(
+            "k must be at least 1; k=" + k + "; ask for the number of visual tokens to edit");
       }
       return region(k, Double.NaN);
     }
 
     /**
      * The positions a query region rule ({@code TOP k} or {@code MASS p}) chooses here, or none
-     * when no visual position carries positive attribution (a text-only question, say): the
-     * edit then acts nowhere in this query.
+     * when no visual position carries positive attribution (a text-only question, say): the edit
+     * then acts nowhere in this query.
      */
     public int[] regionOrNone(io.editdb.query.HostBinding.Region rule) {
       boolean any = false;
@@ -157,21 +157,24 @@ public final class Attribution {
       return switch (rule) {
         case io.editdb.query.HostBinding.Region.Top t -> top(t.k());
         case io.editdb.query.HostBinding.Region.Mass m -> mass(m.share());
-        default -> throw new IllegalArgumentException("a query region is TOP k or MASS p; got "
-            + rule + "; give one of those");
+        default ->
+            throw new IllegalArgumentException(
+                "a query region is TOP k or MASS p; got " + rule + "; give one of those");
       };
     }
 
     /**
-     * The fewest visual positions, largest positive scores first, whose scores add up to at
-     * least {@code share} of the positive visual total ({@code token_mask 'MASS p'}), ascending.
+     * The fewest visual positions, largest positive scores first, whose scores add up to at least
+     * {@code share} of the positive visual total ({@code token_mask 'MASS p'}), ascending.
      *
      * @throws IllegalArgumentException for a share outside (0, 1], or as {@link #top}
      */
     public int[] mass(double share) {
       if (!(share > 0 && share <= 1)) {
-        throw new IllegalArgumentException("share must be in (0, 1]; share=" + share
-            + "; e.g. 0.5 for the tokens carrying half the attribution");
+        throw new IllegalArgumentException(
+            "share must be in (0, 1]; share="
+                + share
+                + "; e.g. 0.5 for the tokens carrying half the attribution");
       }
       return region(Integer.MAX_VALUE, share);
     }
@@ -186,10 +189,14 @@ public final class Attribution {
         }
       }
       if (order.isEmpty()) {
-        throw new IllegalArgumentException("no visual token carries positive attribution to '"
-            + answer + "' at " + layer + " (the answer rests on other positions there), so"
-            + " there is no region to edit; edit at an earlier layer, where ATTRIBUTION shows"
-            + " visual tokens with positive scores, or leave token_mask out");
+        throw new IllegalArgumentException(
+            "no visual token carries positive attribution to '"
+                + answer
+                + "' at "
+                + layer
+                + " (the answer rests on other positions there), so"
+                + " there is no region to edit; edit at an earlier layer, where ATTRIBUTION shows"
+                + " visual tokens with positive scores, or leave token_mask out");
       }
       order.sort((a, b) -> Float.compare(integratedGradients[b], integratedGradients[a]));
       List<Integer> chosen = new ArrayList<>();
@@ -223,7 +230,10 @@ public final class Attribution {
   public Attribution(HostModel host, Options options) {
     if (host == null || options == null) {
       throw new IllegalArgumentException(
-          "attribution needs a host and options; got host=" + host + ", options=" + options
+          "attribution needs a host and options; got host="
+              + host
+              + ", options="
+              + options
               + "; pass e.g. SceneHost.load() and Options.defaults()");
     }
     this.host = host;
@@ -252,27 +262,39 @@ public final class Attribution {
   public Result attribute(HostModel.Input input, String answer, String layer) {
     if (input == null || answer == null || layer == null) {
       throw new IllegalArgumentException(
-          "attribution needs an input, an answer and a layer; got input=" + input + ", answer="
-              + answer + ", layer=" + layer + "; pass e.g. HostModel.Input.of(sample)");
+          "attribution needs an input, an answer and a layer; got input="
+              + input
+              + ", answer="
+              + answer
+              + ", layer="
+              + layer
+              + "; pass e.g. HostModel.Input.of(sample)");
     }
     if (!host.layers().contains(layer)) {
       throw new IllegalArgumentException(
-          "layer must be one of the host's layers " + host.layers() + "; layer=" + layer
+          "layer must be one of the host's layers "
+              + host.layers()
+              + "; layer="
+              + layer
               + "; pass one of those names");
     }
     int a = host.answers().indexOf(answer);
     if (a < 0) {
       throw new IllegalArgumentException(
-          "answer must be one of the host's " + host.answers().size() + " answers; answer="
-              + answer + "; pass an entry of host.answers()");
+          "answer must be one of the host's "
+              + host.answers().size()
+              + " answers; answer="
+              + answer
+              + "; pass an entry of host.answers()");
     }
     int tokens = host.sequenceLength();
     int d = host.hiddenSize();
     try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
       NDArray h = host.hiddenAt(layer, List.of(input), m); // [1, T, d]
       float[] hv = h.toFloatArray();
-      float[] h0 = host.hiddenAt(layer, List.of(new HostModel.Input(null, input.question())), m)
-          .toFloatArray();
+      float[] h0 =
+          host.hiddenAt(layer, List.of(new HostModel.Input(null, input.question())), m)
+              .toFloatArray();
 
       // Integrated gradients: alpha = k / steps for k = 0..steps, one batch.
       int n = options.steps() + 1;
@@ -333,14 +355,17 @@ public final class Attribution {
           }
         }
       }
-      float[] p = host.continueFrom(layer, m.create(noisy, new Shape(rows, tokens, d)))
-          .softmax(1).get(":, " + a).toFloatArray();
+      float[] p =
+          host.continueFrom(layer, m.create(noisy, new Shape(rows, tokens, d)))
+              .softmax(1)
+              .get(":, " + a)
+              .toFloatArray();
       float[] drop = new float[tokens];
       for (int row = 1; row < rows; row++) {
         drop[(row - 1) / options.draws()] += (p[0] - p[row]) / options.draws();
       }
-      return new Result(layer, answer, host.visualPositions(), ig, drop, ends[n - 1], ends[0],
-          p[0]);
+      return new Result(
+          layer, answer, host.visualPositions(), ig, drop, ends[n - 1], ends[0], p[0]);
     }
   }
 
@@ -349,8 +374,8 @@ public final class Attribution {
 
   /**
    * How well attribution finds the asked object, per layer: the share of the top-{@code k} visual
-   * tokens (by score) that cover the object the question asks about, for integrated gradients,
-   * for noise, and for tokens drawn at random (its expectation: the covered share of the visual
+   * tokens (by score) that cover the object the question asks about, for integrated gradients, for
+   * noise, and for tokens drawn at random (its expectation: the covered share of the visual
    * tokens); and the layer profile, the mean share of |integrated gradients| on visual tokens.
    *
    * @param layers the host's layers, in order; every array below is indexed like it
@@ -371,9 +396,9 @@ public final class Attribution {
 
   /**
    * Scores {@code n} test samples of each of the ENTITY and OBJECTS kinds (the logo, or the first
-   * object, which is the one a scene's question is about; counting questions, which are about
-   * every object, are skipped) and compares the top-{@code k} visual tokens with the tokens
-   * covering the asked object's box.
+   * object, which is the one a scene's question is about; counting questions, which are about every
+   * object, are skipped) and compares the top-{@code k} visual tokens with the tokens covering the
+   * asked object's box.
    */
   public Localisation localisation(SceneHost scenesHost, Scenes scenes, int n, int k) {
     if (scenesHost != host) {
@@ -382,7 +407,12 @@ public final class Attribution {
     }
     if (n < 1 || k < 1 || k > HostConfig.VISUAL_TOKENS) {
       throw new IllegalArgumentException(
-          "n must be positive and k in [1, " + HostConfig.VISUAL_TOKENS + "]; n=" + n + ", k=" + k
+          "n must be positive and k in [1, "
+              + HostConfig.VISUAL_TOKENS
+              + "]; n="
+              + n
+              + ", k="
+              + k
               + "; use e.g. n=50, k=2");
     }
     List<String> layers = host.layers();
@@ -422,15 +452,14 @@ public final class Attribution {
       rnd[li] /= total;
       share[li] /= total;
     }
-    return new Localisation(layers, k, total, ig, noise, rnd, share, gap / (total * l),
-        nanos / 1e6 / (total * l));
+    return new Localisation(
+        layers, k, total, ig, noise, rnd, share, gap / (total * l), nanos / 1e6 / (total * l));
   }
 
   /**
    * Share of the {@code k} highest-scoring visual positions that are {@code inside}. When every
-   * visual score is equal (after the last block, where the head reads position 0 only) the
-   * ranking says nothing, and the share is the random expectation rather than an index-order
-   * artefact.
+   * visual score is equal (after the last block, where the head reads position 0 only) the ranking
+   * says nothing, and the share is the random expectation rather than an index-order artefact.
    */
   public static double topKInside(float[] scores, boolean[] visual, boolean[] inside, int k) {
     float lo = Float.POSITIVE_INFINITY;
@@ -476,6 +505,10 @@ public final class Attribution {
 
   @Override
   public String toString() {
-    return "Attribution{host=" + host.name() + ", " + options + ", baseline=no-image hidden states}";
+    return "Attribution{host="
+        + host.name()
+        + ", "
+        + options
+        + ", baseline=no-image hidden states}";
   }
 }

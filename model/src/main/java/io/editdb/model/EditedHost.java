@@ -21,9 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the host's visual key of the real pixels (of its no-image input for a text-only question) and the
  * question's text key (the host's own, or the text encoder's, as the layer's text_dim says), routes
  * with the store's {@link Router} at a version (hard visual filter, soft text gates), applies the
- * routed
- * experts to the layer's hidden states with {@link ExpertApplier} (the code serving uses) and
- * continues the host from there to its answer.
+ * routed experts to the layer's hidden states with {@link ExpertApplier} (the code serving uses)
+ * and continues the host from there to its answer.
  *
  * <pre>{@code
  * EditedHost edited = new EditedHost(host, store.layer("scenes_l2"), router, applier,
@@ -32,8 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * System.out.println(a.baseAnswer() + " -> " + a.answer() + " via " + a.routed());
  * }</pre>
  *
- * <p>A query with no routed edit gets the base model's logits bit for bit: they are the very
- * logits of the unedited pass, not a recomputation. Safe for concurrent calls.
+ * <p>A query with no routed edit gets the base model's logits bit for bit: they are the very logits
+ * of the unedited pass, not a recomputation. Safe for concurrent calls.
  */
 public final class EditedHost {
 
@@ -45,12 +44,16 @@ public final class EditedHost {
    * @param probability the edited answer's softmax probability
    * @param routed the edits routed to the query, gate descending
    * @param logits the edited logits over {@link HostModel#answers()}
-   * @param touched the token positions the routed experts acted on, ascending (none when
-   *     nothing was routed)
+   * @param touched the token positions the routed experts acted on, ascending (none when nothing
+   *     was routed)
    */
   public record Answer(
-      String baseAnswer, String answer, float probability, List<RoutedEdit> routed,
-      float[] logits, int[] touched) {}
+      String baseAnswer,
+      String answer,
+      float probability,
+      List<RoutedEdit> routed,
+      float[] logits,
+      int[] touched) {}
 
   /** Where an edit acts: its token mask (null: everywhere) and its query region rule (or null). */
   private record Where(int[] mask, HostBinding.Region region) {}
@@ -94,21 +97,46 @@ public final class EditedHost {
   private static void checkFits(HostModel host, Layer layer, boolean textOnly) {
     if (!host.layers().contains(layer.module())) {
       throw new IllegalArgumentException(
-          "layer " + layer.name() + " has module '" + layer.module() + "', which is not a layer of "
-              + host.name() + "; its layers are " + host.layers()
+          "layer "
+              + layer.name()
+              + " has module '"
+              + layer.module()
+              + "', which is not a layer of "
+              + host.name()
+              + "; its layers are "
+              + host.layers()
               + "; create the layer with one of them as MODULE");
     }
     int d = host.hiddenSize();
-    boolean visualFits = layer.visualDim() == host.visualKeyDim()
-        || (textOnly && layer.visualDim() == 0);
+    boolean visualFits =
+        layer.visualDim() == host.visualKeyDim() || (textOnly && layer.visualDim() == 0);
     List<Integer> textDims = QuestionKeys.widths(host);
-    if (layer.dIn() != d || layer.dOut() != d || !visualFits
+    if (layer.dIn() != d
+        || layer.dOut() != d
+        || !visualFits
         || !textDims.contains(layer.textDim())) {
       throw new IllegalArgumentException(
-          "layer " + layer.name() + " has d_in " + layer.dIn() + ", d_out " + layer.dOut()
-              + ", visual_dim " + layer.visualDim() + ", text_dim " + layer.textDim() + " but "
-              + host.name() + " needs " + d + ", " + d + ", " + host.visualKeyDim() + ", one of "
-              + textDims + "; create the layer with HOST and leave the widths out, so they come"
+          "layer "
+              + layer.name()
+              + " has d_in "
+              + layer.dIn()
+              + ", d_out "
+              + layer.dOut()
+              + ", visual_dim "
+              + layer.visualDim()
+              + ", text_dim "
+              + layer.textDim()
+              + " but "
+              + host.name()
+              + " needs "
+              + d
+              + ", "
+              + d
+              + ", "
+              + host.visualKeyDim()
+              + ", one of "
+              + textDims
+              + "; create the layer with HOST and leave the widths out, so they come"
               + " from the host");
     }
   }
@@ -137,7 +165,8 @@ public final class EditedHost {
   public List<Answer> answer(List<HostModel.Input> inputs, Long version, Double visualThreshold) {
     if (inputs == null || inputs.isEmpty()) {
       throw new IllegalArgumentException(
-          "answer needs at least one input; got " + (inputs == null ? "null" : "none")
+          "answer needs at least one input; got "
+              + (inputs == null ? "null" : "none")
               + "; pass one (image, question) per query");
     }
     int n = inputs.size();
@@ -166,8 +195,9 @@ public final class EditedHost {
         // A visual layer keys a text-only question too (the host's no-image key), so that it is
         // searched like any other query; a text-only layer routes by the question alone.
         float[] visual = layer.hasVisual() ? host.visualKey(in.image()) : null;
-        List<RoutedEdit> r = router.route(
-            new RouteQuery(layer.name(), visual, textKeys[i], version, visualThreshold));
+        List<RoutedEdit> r =
+            router.route(
+                new RouteQuery(layer.name(), visual, textKeys[i], version, visualThreshold));
         routed.add(List.copyOf(r));
         List<ExpertApplier.Routed> g = new ArrayList<>(r.size());
         boolean[] on = new boolean[host.sequenceLength()];
@@ -177,8 +207,9 @@ public final class EditedHost {
           int[] positions = null;
           if (w.region() != null) {
             if (own == null && in.image() != null) {
-              own = new Attribution(host, Attribution.Options.defaults()).attribute(in,
-                  host.answers().get(argMax(slice(base, i, width))), module);
+              own =
+                  new Attribution(host, Attribution.Options.defaults())
+                      .attribute(in, host.answers().get(argMax(slice(base, i, width))), module);
             }
             positions = own == null ? new int[0] : own.regionOrNone(w.region());
           }
@@ -201,8 +232,14 @@ public final class EditedHost {
         // A query nothing was routed to keeps the unedited row itself, not a recomputation.
         float[] row = slice(routed.get(i).isEmpty() ? base : edited, i, width);
         int best = argMax(row);
-        out.add(new Answer(host.answers().get(argMax(slice(base, i, width))),
-            host.answers().get(best), softmaxAt(row, best), routed.get(i), row, touched.get(i)));
+        out.add(
+            new Answer(
+                host.answers().get(argMax(slice(base, i, width))),
+                host.answers().get(best),
+                softmaxAt(row, best),
+                routed.get(i),
+                row,
+                touched.get(i)));
       }
       return out;
     }
@@ -210,8 +247,8 @@ public final class EditedHost {
 
   private Where where(long editId) {
     io.editdb.store.EditRecord e = router.store().edit(editId);
-    return new Where(e.tokenMask(),
-        e.queryRegion() == null ? null : HostBinding.Region.parse(e.queryRegion()));
+    return new Where(
+        e.tokenMask(), e.queryRegion() == null ? null : HostBinding.Region.parse(e.queryRegion()));
   }
 
   /** The true positions, ascending. */
@@ -253,7 +290,16 @@ public final class EditedHost {
 
   @Override
   public String toString() {
-    return "EditedHost{host=" + host.name() + ", layer=" + layer.name() + ", module="
-        + layer.module() + ", router=" + router + ", applier=" + applier + "}";
+    return "EditedHost{host="
+        + host.name()
+        + ", layer="
+        + layer.name()
+        + ", module="
+        + layer.module()
+        + ", router="
+        + router
+        + ", applier="
+        + applier
+        + "}";
   }
 }

@@ -25,10 +25,10 @@ import java.util.Random;
  * unrelated inputs. Stops as soon as the target is the top answer by {@link Options#margin()}
  * logits and every locality input keeps its answer, or after {@link Options#maxSteps()}.
  *
- * <p>The expert it makes is exactly what {@code ExpertApplier} applies: for every token position
- * of the layer's output, {@code delta(h) = gate * alpha * B (A f(h))}, f the identity for {@code
- * LORA} and a parameter-free layer norm followed by relu of the product for {@code LIVEEDIT}. The
- * fit assumes the gate the router will give ({@link Options#gate()}).
+ * <p>The expert it makes is exactly what {@code ExpertApplier} applies: for every token position of
+ * the layer's output, {@code delta(h) = gate * alpha * B (A f(h))}, f the identity for {@code LORA}
+ * and a parameter-free layer norm followed by relu of the product for {@code LIVEEDIT}. The fit
+ * assumes the gate the router will give ({@link Options#gate()}).
  *
  * <pre>{@code
  * FitExpertMaker fit = new FitExpertMaker(host, "blocks.2", FitExpertMaker.Options.defaults());
@@ -52,17 +52,46 @@ public final class FitExpertMaker {
    * @param localityWeight weight of the locality term against the edit's own loss
    * @param seed initialisation of A (B starts at zero, so the expert starts as no change)
    */
-  public record Options(int rank, ExpertKind kind, float alpha, float gate, float margin,
-      int maxSteps, float learningRate, float localityWeight, long seed) {
+  public record Options(
+      int rank,
+      ExpertKind kind,
+      float alpha,
+      float gate,
+      float margin,
+      int maxSteps,
+      float learningRate,
+      float localityWeight,
+      long seed) {
     public Options {
-      if (rank < 1 || rank > 256 || kind == null || !(alpha > 0) || !(gate > 0) || !(gate <= 1)
-          || !(margin >= 0) || maxSteps < 1 || !(learningRate > 0) || !(localityWeight >= 0)) {
+      if (rank < 1
+          || rank > 256
+          || kind == null
+          || !(alpha > 0)
+          || !(gate > 0)
+          || !(gate <= 1)
+          || !(margin >= 0)
+          || maxSteps < 1
+          || !(learningRate > 0)
+          || !(localityWeight >= 0)) {
         throw new IllegalArgumentException(
             "fit needs rank in [1, 256], a kind, alpha > 0, gate in (0, 1], margin >= 0,"
-                + " maxSteps >= 1, learningRate > 0, localityWeight >= 0; got rank=" + rank
-                + ", kind=" + kind + ", alpha=" + alpha + ", gate=" + gate + ", margin=" + margin
-                + ", maxSteps=" + maxSteps + ", learningRate=" + learningRate
-                + ", localityWeight=" + localityWeight + "; fix the offending value");
+                + " maxSteps >= 1, learningRate > 0, localityWeight >= 0; got rank="
+                + rank
+                + ", kind="
+                + kind
+                + ", alpha="
+                + alpha
+                + ", gate="
+                + gate
+                + ", margin="
+                + margin
+                + ", maxSteps="
+                + maxSteps
+                + ", learningRate="
+                + learningRate
+                + ", localityWeight="
+                + localityWeight
+                + "; fix the offending value");
       }
     }
 
@@ -71,7 +100,8 @@ public final class FitExpertMaker {
     }
 
     public Options withKind(ExpertKind k) {
-      return new Options(rank, k, alpha, gate, margin, maxSteps, learningRate, localityWeight, seed);
+      return new Options(
+          rank, k, alpha, gate, margin, maxSteps, learningRate, localityWeight, seed);
     }
   }
 
@@ -84,18 +114,49 @@ public final class FitExpertMaker {
    * @param margin the target's logit minus the best other logit at the end (gate applied)
    * @param localityKept locality inputs whose answer is unchanged at the end
    */
-  public record Fit(ExpertKind kind, int rank, int d, float alpha, float[] a, float[] b,
-      boolean reached, int steps, double seconds, float margin, int localityKept,
-      int localityCount, int[] tokenMask) {
+  public record Fit(
+      ExpertKind kind,
+      int rank,
+      int d,
+      float alpha,
+      float[] a,
+      float[] b,
+      boolean reached,
+      int steps,
+      double seconds,
+      float margin,
+      int localityKept,
+      int localityCount,
+      int[] tokenMask) {
     /** A starting point for {@link #fit(HostModel.Input, String, List, Fit, int[])}: an expert. */
     public static Fit start(ExpertWeights w) {
-      return new Fit(w.kind(), w.rank(), w.dIn(), w.alpha(), w.a().clone(), w.b().clone(), false,
-          0, 0, Float.NaN, 0, 0, w.tokenMask());
+      return new Fit(
+          w.kind(),
+          w.rank(),
+          w.dIn(),
+          w.alpha(),
+          w.a().clone(),
+          w.b().clone(),
+          false,
+          0,
+          0,
+          Float.NaN,
+          0,
+          0,
+          w.tokenMask());
     }
 
     /** The expert as the store keeps it, with the mask it was fitted under (null: all). */
     public ExpertWeights weights(long editId) {
-      return new ExpertWeights(editId, kind, rank, d, d, alpha, a.clone(), b.clone(),
+      return new ExpertWeights(
+          editId,
+          kind,
+          rank,
+          d,
+          d,
+          alpha,
+          a.clone(),
+          b.clone(),
           tokenMask == null ? null : tokenMask.clone());
     }
   }
@@ -104,11 +165,15 @@ public final class FitExpertMaker {
   private final String layer;
   private final Options options;
 
-  /** @throws IllegalArgumentException when {@code layer} is not one of the host's */
+  /**
+   * @throws IllegalArgumentException when {@code layer} is not one of the host's
+   */
   public FitExpertMaker(HostModel host, String layer, Options options) {
     if (host == null || options == null || !host.layers().contains(layer)) {
       throw new IllegalArgumentException(
-          "fit needs a host, options and one of the host's layers; got layer '" + layer + "'"
+          "fit needs a host, options and one of the host's layers; got layer '"
+              + layer
+              + "'"
               + (host == null ? ", no host" : " of " + host.layers())
               + "; pass a layer the host names");
     }
@@ -136,39 +201,53 @@ public final class FitExpertMaker {
    * Fits one expert starting from {@code from}'s A and B instead of a fresh start: the classic
    * sequential fine-tuning baseline keeps training one update edit after edit this way.
    *
-   * @param from an earlier fit of the same kind and rank by a maker of the same host and layer,
-   *     or null for a fresh start
+   * @param from an earlier fit of the same kind and rank by a maker of the same host and layer, or
+   *     null for a fresh start
    */
   public Fit fit(HostModel.Input edit, String target, List<HostModel.Input> locality, Fit from) {
     return fit(edit, target, locality, from, null);
   }
 
   /**
-   * Fits one expert that acts only on {@code tokenMask}'s positions (VisEdit's region; null:
-   * every position), exactly as the applier will apply it: the fit learns under the mask.
+   * Fits one expert that acts only on {@code tokenMask}'s positions (VisEdit's region; null: every
+   * position), exactly as the applier will apply it: the fit learns under the mask.
    *
    * @throws IllegalArgumentException for a mask position outside the host's sequence
    */
-  public Fit fit(HostModel.Input edit, String target, List<HostModel.Input> locality, Fit from,
+  public Fit fit(
+      HostModel.Input edit,
+      String target,
+      List<HostModel.Input> locality,
+      Fit from,
       int[] tokenMask) {
     if (tokenMask != null) {
       for (int p : tokenMask) {
         if (p < 0 || p >= host.sequenceLength()) {
-          throw new IllegalArgumentException("a token mask position must be in [0, "
-              + host.sequenceLength() + "); got " + p + "; give positions of the host's sequence");
+          throw new IllegalArgumentException(
+              "a token mask position must be in [0, "
+                  + host.sequenceLength()
+                  + "); got "
+                  + p
+                  + "; give positions of the host's sequence");
         }
       }
     }
     int t = host.answers().indexOf(target);
     if (t < 0) {
       throw new IllegalArgumentException(
-          "target '" + target + "' is not one of the host's " + host.answers().size()
+          "target '"
+              + target
+              + "' is not one of the host's "
+              + host.answers().size()
               + " answers; pick one of host.answers()");
     }
     if (edit == null || locality == null) {
       throw new IllegalArgumentException(
-          "fit needs an edit input and a (possibly empty) locality list; got edit=" + edit
-              + ", locality=" + locality + "; pass both");
+          "fit needs an edit input and a (possibly empty) locality list; got edit="
+              + edit
+              + ", locality="
+              + locality
+              + "; pass both");
     }
     long start = System.nanoTime();
     int d = host.hiddenSize();
@@ -181,10 +260,12 @@ public final class FitExpertMaker {
     try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
       NDArray h = host.hiddenAt(layer, all, m);
       long[] keep = host.continueFrom(layer, h).argMax(1).toLongArray();
-      NDArray x = options.kind() == ExpertKind.LIVEEDIT
-          ? LayerNorm.layerNorm(h, new Shape(d), m.ones(new Shape(d)), m.zeros(new Shape(d)),
-              LN_EPS).head()
-          : h;
+      NDArray x =
+          options.kind() == ExpertKind.LIVEEDIT
+              ? LayerNorm.layerNorm(
+                      h, new Shape(d), m.ones(new Shape(d)), m.zeros(new Shape(d)), LN_EPS)
+                  .head()
+              : h;
       // Targets and per-row weights: the edit's new answer, the locality inputs' own answers.
       float[] hot = new float[n * answers];
       float[] weight = new float[n];
@@ -205,17 +286,28 @@ public final class FitExpertMaker {
       NDArray bt = m.zeros(new Shape(r, d)); // B transposed
       if (from != null) {
         if (from.kind() != options.kind() || from.rank() != r || from.d() != d) {
-          throw new IllegalArgumentException("a fit can continue only from a " + options.kind()
-              + " rank-" + r + " expert of width " + d + "; got " + from.kind() + " rank "
-              + from.rank() + ", width " + from.d() + "; start fresh (from = null)");
+          throw new IllegalArgumentException(
+              "a fit can continue only from a "
+                  + options.kind()
+                  + " rank-"
+                  + r
+                  + " expert of width "
+                  + d
+                  + "; got "
+                  + from.kind()
+                  + " rank "
+                  + from.rank()
+                  + ", width "
+                  + from.d()
+                  + "; start fresh (from = null)");
         }
         at = m.create(transpose(from.a(), r, d), new Shape(d, r));
         bt = m.create(transpose(from.b(), d, r), new Shape(r, d));
       }
       at.setRequiresGradient(true);
       bt.setRequiresGradient(true);
-      Optimizer adam = Adam.builder().optLearningRateTracker(Tracker.fixed(options.learningRate()))
-          .build();
+      Optimizer adam =
+          Adam.builder().optLearningRateTracker(Tracker.fixed(options.learningRate())).build();
       float scale = options.gate() * options.alpha();
       NDArray region = null; // [1, T, 1]: 1 where the expert acts
       if (tokenMask != null) {
@@ -242,10 +334,10 @@ public final class FitExpertMaker {
               u = Activation.relu(u);
             }
             NDArray delta = u.matMul(bt).mul(scale);
-            NDArray out = host.continueFrom(layer,
-                h.add(region == null ? delta : delta.mul(region)));
-            NDArray loss = out.logSoftmax(1).mul(target1).sum(new int[] {1}).mul(rowWeight)
-                .sum().neg();
+            NDArray out =
+                host.continueFrom(layer, h.add(region == null ? delta : delta.mul(region)));
+            NDArray loss =
+                out.logSoftmax(1).mul(target1).sum(new int[] {1}).mul(rowWeight).sum().neg();
             logits = out.toFloatArray();
             margin = margin(logits, 0, answers, t);
             kept = 0;
@@ -264,8 +356,19 @@ public final class FitExpertMaker {
       }
       float[] a = transpose(at.toFloatArray(), d, r);
       float[] b = transpose(bt.toFloatArray(), r, d);
-      return new Fit(options.kind(), r, d, options.alpha(), a, b, reached, steps,
-          (System.nanoTime() - start) / 1e9, margin, kept, n - 1,
+      return new Fit(
+          options.kind(),
+          r,
+          d,
+          options.alpha(),
+          a,
+          b,
+          reached,
+          steps,
+          (System.nanoTime() - start) / 1e9,
+          margin,
+          kept,
+          n - 1,
           tokenMask == null ? null : java.util.Arrays.stream(tokenMask).sorted().toArray());
     }
   }

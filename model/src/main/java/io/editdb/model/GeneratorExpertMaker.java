@@ -76,12 +76,26 @@ public final class GeneratorExpertMaker implements AutoCloseable {
    */
   public record Options(String layer, ExpertKind kind, int rank, float alpha, int width) {
     public Options {
-      if (layer == null || kind == null || rank < 1 || rank > 64 || !(alpha > 0) || width < 8
+      if (layer == null
+          || kind == null
+          || rank < 1
+          || rank > 64
+          || !(alpha > 0)
+          || width < 8
           || width > 4096) {
         throw new IllegalArgumentException(
             "a generator needs a layer, a kind, rank in [1, 64], alpha > 0 and width in [8, 4096];"
-                + " got layer=" + layer + ", kind=" + kind + ", rank=" + rank + ", alpha=" + alpha
-                + ", width=" + width + "; fix the offending value");
+                + " got layer="
+                + layer
+                + ", kind="
+                + kind
+                + ", rank="
+                + rank
+                + ", alpha="
+                + alpha
+                + ", width="
+                + width
+                + "; fix the offending value");
       }
     }
 
@@ -98,8 +112,12 @@ public final class GeneratorExpertMaker implements AutoCloseable {
   private final NDManager manager;
   private final Map<String, NDArray> params;
 
-  private GeneratorExpertMaker(HostModel host, Options options, String hostName,
-      NDManager manager, Map<String, NDArray> params) {
+  private GeneratorExpertMaker(
+      HostModel host,
+      Options options,
+      String hostName,
+      NDManager manager,
+      Map<String, NDArray> params) {
     this.host = host;
     this.options = options;
     this.hostName = hostName;
@@ -113,7 +131,9 @@ public final class GeneratorExpertMaker implements AutoCloseable {
     try (InputStream in = GeneratorExpertMaker.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException(
-            "no generator weights at " + RESOURCE + " on the classpath; build the model module"
+            "no generator weights at "
+                + RESOURCE
+                + " on the classpath; build the model module"
                 + " (mvn -pl model install) or train them (GeneratorTrainer)");
       }
       return load(host, in);
@@ -145,7 +165,10 @@ public final class GeneratorExpertMaker implements AutoCloseable {
   public static GeneratorExpertMaker load(HostModel host, InputStream in) throws IOException {
     if (host == null || in == null) {
       throw new IllegalArgumentException(
-          "loading a generator needs a host and a stream; got host=" + host + ", in=" + in
+          "loading a generator needs a host and a stream; got host="
+              + host
+              + ", in="
+              + in
               + "; pass both");
     }
     CRC32 crc = new CRC32();
@@ -160,7 +183,10 @@ public final class GeneratorExpertMaker implements AutoCloseable {
     int format = data.readInt();
     if (format != FORMAT) {
       throw new IllegalArgumentException(
-          "generator weights format must be " + FORMAT + "; got " + format
+          "generator weights format must be "
+              + FORMAT
+              + "; got "
+              + format
               + "; retrain with this version of EditDB (GeneratorTrainer)");
     }
     String hostName = data.readUTF();
@@ -195,17 +221,35 @@ public final class GeneratorExpertMaker implements AutoCloseable {
     long stored = new DataInputStream(in).readLong();
     if (stored != expected) {
       throw new IllegalArgumentException(
-          "generator weights checksum mismatch: stored " + Long.toHexString(stored)
-              + ", computed " + Long.toHexString(expected) + "; the file is damaged, restore it"
+          "generator weights checksum mismatch: stored "
+              + Long.toHexString(stored)
+              + ", computed "
+              + Long.toHexString(expected)
+              + "; the file is damaged, restore it"
               + " from git");
     }
-    if (!hostName.equals(host.name()) || fileD != host.hiddenSize()
-        || !answers.equals(host.answers()) || !host.layers().contains(layer)) {
+    if (!hostName.equals(host.name())
+        || fileD != host.hiddenSize()
+        || !answers.equals(host.answers())
+        || !host.layers().contains(layer)) {
       throw new IllegalArgumentException(
-          "these generator weights were trained for host " + hostName + " (d=" + fileD + ", "
-              + answers.size() + " answers, layer " + layer + "); got host " + host.name()
-              + " (d=" + host.hiddenSize() + ", " + host.answers().size() + " answers, layers "
-              + host.layers() + "); train a generator for this host (GeneratorTrainer)");
+          "these generator weights were trained for host "
+              + hostName
+              + " (d="
+              + fileD
+              + ", "
+              + answers.size()
+              + " answers, layer "
+              + layer
+              + "); got host "
+              + host.name()
+              + " (d="
+              + host.hiddenSize()
+              + ", "
+              + host.answers().size()
+              + " answers, layers "
+              + host.layers()
+              + "); train a generator for this host (GeneratorTrainer)");
     }
     Options options = new Options(layer, kind, rank, alpha, width);
     NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
@@ -231,8 +275,9 @@ public final class GeneratorExpertMaker implements AutoCloseable {
     if (host == null || o == null || !host.layers().contains(o.layer())) {
       throw new IllegalArgumentException(
           "a generator needs a host and options naming one of its layers; got layer "
-              + (o == null ? null : o.layer()) + (host == null ? ", no host" : " of "
-              + host.layers()) + "; pass a layer the host names");
+              + (o == null ? null : o.layer())
+              + (host == null ? ", no host" : " of " + host.layers())
+              + "; pass a layer the host names");
     }
     NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
     Random r = new Random(seed);
@@ -247,8 +292,9 @@ public final class GeneratorExpertMaker implements AutoCloseable {
       head.attach(m);
       embed = head.div(head.norm(new int[] {1}, true).maximum(1e-6f));
     }
-    p.put("answer.embed", embed != null ? embed : SceneHost.normal(m, r, 1 / Math.sqrt(d),
-        host.answers().size(), d));
+    p.put(
+        "answer.embed",
+        embed != null ? embed : SceneHost.normal(m, r, 1 / Math.sqrt(d), host.answers().size(), d));
     p.put("in.w", SceneHost.normal(m, r, 1 / Math.sqrt(3.0 * d), w, 3 * d));
     p.put("in.b", m.zeros(new Shape(w)));
     p.put("mid.w", SceneHost.normal(m, r, 1 / Math.sqrt(w), w, w));
@@ -278,8 +324,16 @@ public final class GeneratorExpertMaker implements AutoCloseable {
     NDArray a = params.get(name);
     if (a == null || !a.getShape().equals(new Shape(dims))) {
       throw new IllegalArgumentException(
-          "generator weights must hold " + name + " of shape " + new Shape(dims) + " for "
-              + options + " and d=" + d + "; got " + (a == null ? "none" : a.getShape())
+          "generator weights must hold "
+              + name
+              + " of shape "
+              + new Shape(dims)
+              + " for "
+              + options
+              + " and d="
+              + d
+              + "; got "
+              + (a == null ? "none" : a.getShape())
               + "; the file does not match its own header, retrain it");
     }
   }
@@ -356,16 +410,17 @@ public final class GeneratorExpertMaker implements AutoCloseable {
 
   /**
    * {@link #make(HostModel.Input, String, long)} for an expert the router is expected to apply at
-   * {@code gate}: the generator was trained at gate 1, and an expert at gate 0.5 flips few
-   * answers, so the stored alpha is divided by the gate ({@code delta} is linear in alpha, so at
-   * that gate the expert acts as trained). {@link FitExpertMaker.Options#gate()} is the same idea.
+   * {@code gate}: the generator was trained at gate 1, and an expert at gate 0.5 flips few answers,
+   * so the stored alpha is divided by the gate ({@code delta} is linear in alpha, so at that gate
+   * the expert acts as trained). {@link FitExpertMaker.Options#gate()} is the same idea.
    *
    * @throws IllegalArgumentException also for a gate outside (0, 1]
    */
   public ExpertWeights make(HostModel.Input input, String target, long editId, float gate) {
     if (!(gate > 0) || !(gate <= 1)) {
       throw new IllegalArgumentException(
-          "the expected gate must be in (0, 1]; gate=" + gate
+          "the expected gate must be in (0, 1]; gate="
+              + gate
               + "; pass the gate the router gives a matching query (1 when unsure)");
     }
     if (input == null) {
@@ -375,7 +430,10 @@ public final class GeneratorExpertMaker implements AutoCloseable {
     int t = target == null ? -1 : host.answers().indexOf(target);
     if (t < 0) {
       throw new IllegalArgumentException(
-          "target '" + target + "' is not one of the host's " + host.answers().size()
+          "target '"
+              + target
+              + "' is not one of the host's "
+              + host.answers().size()
               + " answers; pick one of host.answers()");
     }
     int r = options.rank();
@@ -383,8 +441,15 @@ public final class GeneratorExpertMaker implements AutoCloseable {
       NDArray h = host.hiddenAt(options.layer(), List.of(input), m);
       NDArray[] ab = generate(h, new long[] {t}, m);
       // generate's A is [1, r, d] and B [1, d, r]: row-major they are already the store's form.
-      return new ExpertWeights(editId, options.kind(), r, d, d, options.alpha() / gate,
-          ab[0].toFloatArray(), ab[1].toFloatArray());
+      return new ExpertWeights(
+          editId,
+          options.kind(),
+          r,
+          d,
+          d,
+          options.alpha() / gate,
+          ab[0].toFloatArray(),
+          ab[1].toFloatArray());
     }
   }
 
@@ -402,19 +467,24 @@ public final class GeneratorExpertMaker implements AutoCloseable {
     target.attach(m); // a gather lands in the parameters' manager; keep it in this call's
     NDArray f = NDArrays.concat(new NDList(first, mean, target), 1);
     NDArray z = Activation.gelu(Linear.linear(f, params.get("in.w"), params.get("in.b")).head());
-    z = z.add(Activation.gelu(
-        Linear.linear(z, params.get("mid.w"), params.get("mid.b")).head()));
-    NDArray a = Linear.linear(z, params.get("a.w"), params.get("a.b")).head().reshape(n, r, d)
-        .add(first.reshape(n, 1, d).mul(params.get("a.key")));
-    NDArray b = Linear.linear(z, params.get("b.w"), params.get("b.b")).head().reshape(n, d, r)
-        .add(target.reshape(n, d, 1).mul(params.get("b.target")));
+    z = z.add(Activation.gelu(Linear.linear(z, params.get("mid.w"), params.get("mid.b")).head()));
+    NDArray a =
+        Linear.linear(z, params.get("a.w"), params.get("a.b"))
+            .head()
+            .reshape(n, r, d)
+            .add(first.reshape(n, 1, d).mul(params.get("a.key")));
+    NDArray b =
+        Linear.linear(z, params.get("b.w"), params.get("b.b"))
+            .head()
+            .reshape(n, d, r)
+            .add(target.reshape(n, d, 1).mul(params.get("b.target")));
     return new NDArray[] {a, b};
   }
 
   /**
    * The experts' deltas the way {@code ExpertApplier} computes them with gate 1: {@code alpha * B
-   * f(A x)} at every position, for hidden states {@code [n, tokens, d]} and one expert per row
-   * (A {@code [n, rank, d]}, B {@code [n, d, rank]}).
+   * f(A x)} at every position, for hidden states {@code [n, tokens, d]} and one expert per row (A
+   * {@code [n, rank, d]}, B {@code [n, d, rank]}).
    */
   NDArray delta(NDArray hidden, NDArray a, NDArray b) {
     NDArray x = options.kind() == ExpertKind.LIVEEDIT ? norm(hidden, hidden.getManager()) : hidden;
@@ -437,7 +507,14 @@ public final class GeneratorExpertMaker implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "GeneratorExpertMaker{host=" + hostName + ", " + options + ", d=" + d + ", answers="
-        + host.answers().size() + "}";
+    return "GeneratorExpertMaker{host="
+        + hostName
+        + ", "
+        + options
+        + ", d="
+        + d
+        + ", answers="
+        + host.answers().size()
+        + "}";
   }
 }

@@ -33,15 +33,16 @@ import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
- * Trains a {@link GeneratorExpertMaker} for a frozen host on the train split of {@link Scenes},
- * and measures it against {@link FitExpertMaker} on the test split.
+ * Trains a {@link GeneratorExpertMaker} for a frozen host on the train split of {@link Scenes}, and
+ * measures it against {@link FitExpertMaker} on the test split.
  *
- * <p>Each step draws fresh edits: a train sample and a random target of the same question type
- * that differs from the host's answer. The loss is the cross entropy of the target on the edit
- * sample, on another training phrasing of it and on another drawing of it (generality), plus the
- * cross entropy of the host's own answer on other edits' samples with the expert applied to them
- * (locality; up to half of those ask the edit's own question type). The host is frozen: only the generator's parameters get gradients. Held-out
- * phrasings and the validation and test splits are never drawn here.
+ * <p>Each step draws fresh edits: a train sample and a random target of the same question type that
+ * differs from the host's answer. The loss is the cross entropy of the target on the edit sample,
+ * on another training phrasing of it and on another drawing of it (generality), plus the cross
+ * entropy of the host's own answer on other edits' samples with the expert applied to them
+ * (locality; up to half of those ask the edit's own question type). The host is frozen: only the
+ * generator's parameters get gradients. Held-out phrasings and the validation and test splits are
+ * never drawn here.
  *
  * <p>Command line; writes {@code generator-v1.params} and {@code generator-v1.json} (seed, command,
  * data version, time, the measured comparison) into {@code --out}:
@@ -61,31 +62,57 @@ public final class GeneratorTrainer {
    * @param localityPairs unrelated samples each expert is applied to per step
    * @param localityWeight weight of the locality term against the edit terms
    */
-  public record Options(GeneratorExpertMaker.Options generator, int steps, int batch,
-      int localityPairs, float learningRate, float localityWeight, long seed, double maxSeconds) {
+  public record Options(
+      GeneratorExpertMaker.Options generator,
+      int steps,
+      int batch,
+      int localityPairs,
+      float learningRate,
+      float localityWeight,
+      long seed,
+      double maxSeconds) {
     public Options {
-      if (generator == null || steps < 1 || batch < 2 || batch > 1024 || localityPairs < 0
-          || localityPairs >= batch || !(learningRate > 0) || !(learningRate < 1)
-          || !(localityWeight >= 0) || !(maxSeconds > 0)) {
+      if (generator == null
+          || steps < 1
+          || batch < 2
+          || batch > 1024
+          || localityPairs < 0
+          || localityPairs >= batch
+          || !(learningRate > 0)
+          || !(learningRate < 1)
+          || !(localityWeight >= 0)
+          || !(maxSeconds > 0)) {
         throw new IllegalArgumentException(
             "training needs generator options, steps >= 1, batch in [2, 1024], localityPairs in"
                 + " [0, batch), learning rate in (0, 1), localityWeight >= 0 and a positive time"
-                + " limit; got " + generator + ", steps=" + steps + ", batch=" + batch
-                + ", localityPairs=" + localityPairs + ", lr=" + learningRate + ", locality="
-                + localityWeight + ", maxSeconds=" + maxSeconds + "; fix the offending value");
+                + " limit; got "
+                + generator
+                + ", steps="
+                + steps
+                + ", batch="
+                + batch
+                + ", localityPairs="
+                + localityPairs
+                + ", lr="
+                + learningRate
+                + ", locality="
+                + localityWeight
+                + ", maxSeconds="
+                + maxSeconds
+                + "; fix the offending value");
       }
     }
 
     /** What the shipped generator was trained with. */
     public static Options defaults() {
-      return new Options(GeneratorExpertMaker.Options.defaults(), 4000, 48, 16, 3e-4f, 3f, 1,
-          8 * 60);
+      return new Options(
+          GeneratorExpertMaker.Options.defaults(), 4000, 48, 16, 3e-4f, 3f, 1, 8 * 60);
     }
   }
 
   /** What a training run did; {@code generator} is the caller's to close. */
-  public record Result(GeneratorExpertMaker generator, int steps, double seconds, float firstLoss,
-      float lastLoss) {}
+  public record Result(
+      GeneratorExpertMaker generator, int steps, double seconds, float firstLoss, float lastLoss) {}
 
   private record Batch(List<Sample> edits, List<HostModel.Input> inputs) {}
 
@@ -104,19 +131,21 @@ public final class GeneratorTrainer {
     }
   }
 
-  private static Result run(HostModel host, GeneratorExpertMaker g, Options o, Scenes scenes,
-      Consumer<String> log) {
+  private static Result run(
+      HostModel host, GeneratorExpertMaker g, Options o, Scenes scenes, Consumer<String> log) {
     long start = System.nanoTime();
     int warmup = Math.max(1, Math.min(100, o.steps() / 10));
-    Tracker schedule = n -> {
-      if (n < warmup) {
-        return o.learningRate() * (n + 1) / warmup;
-      }
-      double bySteps = (n - warmup) / (double) Math.max(1, o.steps() - warmup);
-      double byTime = (System.nanoTime() - start) / 1e9 / o.maxSeconds();
-      double progress = Math.min(1.0, Math.max(bySteps, byTime));
-      return (float) (o.learningRate() * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * progress))));
-    };
+    Tracker schedule =
+        n -> {
+          if (n < warmup) {
+            return o.learningRate() * (n + 1) / warmup;
+          }
+          double bySteps = (n - warmup) / (double) Math.max(1, o.steps() - warmup);
+          double byTime = (System.nanoTime() - start) / 1e9 / o.maxSeconds();
+          double progress = Math.min(1.0, Math.max(bySteps, byTime));
+          return (float)
+              (o.learningRate() * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * progress))));
+        };
     // Clipped: at a learning rate of 1e-3 held for 500 steps the loss jumped from 0.3 to 50 and
     // stayed there (an expert's scale runs away); clipping and 3e-4 keep it down.
     Optimizer adam = Adam.builder().optLearningRateTracker(schedule).optClipGrad(1f).build();
@@ -128,18 +157,23 @@ public final class GeneratorTrainer {
     int k = o.localityPairs();
     BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(4);
     AtomicReference<RuntimeException> failed = new AtomicReference<>();
-    Thread producer = Thread.ofPlatform().name("editdb-generator-batches").daemon().start(() -> {
-      Random rnd = new Random(Scenes.mix(o.seed(), 0xB47C4L));
-      try {
-        for (long s = 0; ; s++) {
-          queue.put(batch(scenes, s * n, n, rnd));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (RuntimeException e) {
-        failed.set(e);
-      }
-    });
+    Thread producer =
+        Thread.ofPlatform()
+            .name("editdb-generator-batches")
+            .daemon()
+            .start(
+                () -> {
+                  Random rnd = new Random(Scenes.mix(o.seed(), 0xB47C4L));
+                  try {
+                    for (long s = 0; ; s++) {
+                      queue.put(batch(scenes, s * n, n, rnd));
+                    }
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  } catch (RuntimeException e) {
+                    failed.set(e);
+                  }
+                });
     Random targets = new Random(Scenes.mix(o.seed(), 0x7A4637L));
     int answers = host.answers().size();
     float first = Float.NaN;
@@ -190,21 +224,28 @@ public final class GeneratorTrainer {
           }
           try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
             NDArray[] ab = g.generate(he, t, m);
-            NDArray l = ce(host, layer, he.add(g.delta(he, ab[0], ab[1])), target)
-                .add(ce(host, layer, hp.add(g.delta(hp, ab[0], ab[1])), target))
-                .add(ce(host, layer, hr.add(g.delta(hr, ab[0], ab[1])), target));
+            NDArray l =
+                ce(host, layer, he.add(g.delta(he, ab[0], ab[1])), target)
+                    .add(ce(host, layer, hp.add(g.delta(hp, ab[0], ab[1])), target))
+                    .add(ce(host, layer, hr.add(g.delta(hr, ab[0], ab[1])), target));
             if (hl != null) {
               NDArray al = ab[0].repeat(0, k);
               NDArray bl = ab[1].repeat(0, k);
-              l = l.add(ce(host, layer, hl.add(g.delta(hl, al, bl)), keepHot)
-                  .mul(o.localityWeight()));
+              l =
+                  l.add(
+                      ce(host, layer, hl.add(g.delta(hl, al, bl)), keepHot)
+                          .mul(o.localityWeight()));
             }
             gc.backward(l);
             loss = l.getFloat();
           }
           if (!OptimizerSteps.step(adam, g.parameters(), m)) {
-            log.accept("GeneratorTrainer - step " + step + " skipped: loss " + loss
-                + " or its gradients are not finite");
+            log.accept(
+                "GeneratorTrainer - step "
+                    + step
+                    + " skipped: loss "
+                    + loss
+                    + " or its gradients are not finite");
             continue;
           }
         }
@@ -213,9 +254,15 @@ public final class GeneratorTrainer {
         last = loss;
         ema = Double.isNaN(ema) ? loss : 0.98 * ema + 0.02 * loss;
         if (step % 50 == 0 || step == o.steps()) {
-          log.accept(String.format(Locale.ROOT,
-              "GeneratorTrainer - step %d/%d loss %.4f (avg %.4f) %.0fs", step, o.steps(), loss,
-              ema, (System.nanoTime() - start) / 1e9));
+          log.accept(
+              String.format(
+                  Locale.ROOT,
+                  "GeneratorTrainer - step %d/%d loss %.4f (avg %.4f) %.0fs",
+                  step,
+                  o.steps(),
+                  loss,
+                  ema,
+                  (System.nanoTime() - start) / 1e9));
         }
       }
     } catch (InterruptedException e) {
@@ -231,11 +278,11 @@ public final class GeneratorTrainer {
   }
 
   /**
-   * The {@code k} other edits of the batch that edit {@code i}'s expert must leave alone: up to half
-   * of them asking the same question type (the probe a random partner rarely is: same question,
-   * other picture), the rest the next ones in the batch. A sample asking the same question of the
-   * same entity, or the same text-only question, is never one: it is the same fact, which the
-   * edit should change.
+   * The {@code k} other edits of the batch that edit {@code i}'s expert must leave alone: up to
+   * half of them asking the same question type (the probe a random partner rarely is: same
+   * question, other picture), the rest the next ones in the batch. A sample asking the same
+   * question of the same entity, or the same text-only question, is never one: it is the same fact,
+   * which the edit should change.
    */
   private static int[] partners(List<Sample> batch, int i, int k) {
     Sample e = batch.get(i);
@@ -266,14 +313,14 @@ public final class GeneratorTrainer {
   }
 
   private static boolean sameFact(Sample a, Sample b) {
-    return a.type() == b.type() && ((a.entityId() >= 0 && a.entityId() == b.entityId())
-        || (!a.hasImage() && !b.hasImage() && a.answer().equals(b.answer())));
+    return a.type() == b.type()
+        && ((a.entityId() >= 0 && a.entityId() == b.entityId())
+            || (!a.hasImage() && !b.hasImage() && a.answer().equals(b.answer())));
   }
 
   /** Mean cross entropy of one-hot targets on the answers continued from edited hidden states. */
   private static NDArray ce(HostModel host, String layer, NDArray hidden, NDArray hot) {
-    return host.continueFrom(layer, hidden).logSoftmax(1).mul(hot).sum(new int[] {1}).mean()
-        .neg();
+    return host.continueFrom(layer, hidden).logSoftmax(1).mul(hot).sum(new int[] {1}).mean().neg();
   }
 
   /** Edits, then another training phrasing of each, then another drawing of each. */
@@ -301,8 +348,7 @@ public final class GeneratorTrainer {
   static Map<QuestionType, int[]> answersByType(Scenes scenes, HostModel host) {
     Map<QuestionType, int[]> out = new EnumMap<>(QuestionType.class);
     for (QuestionType type : QuestionType.values()) {
-      out.put(type, scenes.answersOf(type).stream().mapToInt(a -> checkedIndex(host, a))
-          .toArray());
+      out.put(type, scenes.answersOf(type).stream().mapToInt(a -> checkedIndex(host, a)).toArray());
     }
     return out;
   }
@@ -311,8 +357,12 @@ public final class GeneratorTrainer {
     int i = host.answers().indexOf(answer);
     if (i < 0) {
       throw new IllegalArgumentException(
-          "answer '" + answer + "' of the scenes is not one of the host's answers; train the"
-              + " generator for a host trained on the same scenes (" + Scenes.DATA_VERSION + ")");
+          "answer '"
+              + answer
+              + "' of the scenes is not one of the host's answers; train the"
+              + " generator for a host trained on the same scenes ("
+              + Scenes.DATA_VERSION
+              + ")");
     }
     return i;
   }
@@ -332,8 +382,9 @@ public final class GeneratorTrainer {
       Sample s = scenes.sample(Split.TEST, i);
       String before;
       try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-        before = host.answers().get(
-            (int) host.logits(List.of(HostModel.Input.of(s)), m).argMax(1).getLong(0));
+        before =
+            host.answers()
+                .get((int) host.logits(List.of(HostModel.Input.of(s)), m).argMax(1).getLong(0));
       }
       int[] choices = byType.get(s.type());
       String t;
@@ -351,19 +402,40 @@ public final class GeneratorTrainer {
    * (edits with an image only), unrelated test samples unchanged (all of them, and those asking the
    * edit's own question type, the harder probe), and time per edit.
    */
-  public record Quality(String maker, int edits, double success, double paraphrase,
-      double redraw, int redraws, double locality, int localitySamples, double sameTypeLocality,
-      long sameTypePairs, double msPerEdit) {}
+  public record Quality(
+      String maker,
+      int edits,
+      double success,
+      double paraphrase,
+      double redraw,
+      int redraws,
+      double locality,
+      int localitySamples,
+      double sameTypeLocality,
+      long sameTypePairs,
+      double msPerEdit) {}
 
   /** Measures a maker (a function from an edit to its expert) on {@code edits}. */
-  static Quality measure(String name, HostModel host, String layer, Scenes scenes,
-      List<Edit> edits, int localitySamples, BiFunction<HostModel.Input, String, ExpertWeights> maker) {
+  static Quality measure(
+      String name,
+      HostModel host,
+      String layer,
+      Scenes scenes,
+      List<Edit> edits,
+      int localitySamples,
+      BiFunction<HostModel.Input, String, ExpertWeights> maker) {
     return measure(name, host, layer, scenes, edits, localitySamples, 1f, maker);
   }
 
   /** {@link #measure} with every expert applied at {@code gate} (what a router might give it). */
-  static Quality measure(String name, HostModel host, String layer, Scenes scenes,
-      List<Edit> edits, int localitySamples, float gate,
+  static Quality measure(
+      String name,
+      HostModel host,
+      String layer,
+      Scenes scenes,
+      List<Edit> edits,
+      int localitySamples,
+      float gate,
       BiFunction<HostModel.Input, String, ExpertWeights> maker) {
     List<HostModel.Input> unrelated = new ArrayList<>();
     List<QuestionType> unrelatedTypes = new ArrayList<>();
@@ -391,8 +463,9 @@ public final class GeneratorTrainer {
         long t0 = System.nanoTime();
         ExpertWeights w = maker.apply(HostModel.Input.of(s), e.target());
         nanos += System.nanoTime() - t0;
-        made.put(++id, new ExpertWeights(id, w.kind(), w.rank(), w.dIn(), w.dOut(), w.alpha(),
-            w.a(), w.b()));
+        made.put(
+            ++id,
+            new ExpertWeights(id, w.kind(), w.rank(), w.dIn(), w.dOut(), w.alpha(), w.a(), w.b()));
         List<HostModel.Input> probes = new ArrayList<>();
         probes.add(HostModel.Input.of(s));
         probes.add(HostModel.Input.of(scenes.rephrase(s, Phrasing.HELD_OUT, 0)));
@@ -406,8 +479,8 @@ public final class GeneratorTrainer {
           for (long r = h.getShape().get(0); r > 0; r--) {
             routed.add(List.of(new ExpertApplier.Routed(id, gate)));
           }
-          long[] after = host.continueFrom(layer, applier.apply(h, routed, null)).argMax(1)
-              .toLongArray();
+          long[] after =
+              host.continueFrom(layer, applier.apply(h, routed, null)).argMax(1).toLongArray();
           int t = host.answers().indexOf(e.target());
           success += after[0] == t ? 1 : 0;
           para += after[1] == t ? 1 : 0;
@@ -429,10 +502,18 @@ public final class GeneratorTrainer {
       }
     }
     int n = edits.size();
-    return new Quality(name, n, success / (double) n, para / (double) n,
-        redraws == 0 ? Double.NaN : redraw / (double) redraws, redraws,
-        kept / (double) ((long) n * localitySamples), localitySamples,
-        samePairs == 0 ? Double.NaN : sameKept / (double) samePairs, samePairs, nanos / 1e6 / n);
+    return new Quality(
+        name,
+        n,
+        success / (double) n,
+        para / (double) n,
+        redraws == 0 ? Double.NaN : redraw / (double) redraws,
+        redraws,
+        kept / (double) ((long) n * localitySamples),
+        localitySamples,
+        samePairs == 0 ? Double.NaN : sameKept / (double) samePairs,
+        samePairs,
+        nanos / 1e6 / n);
   }
 
   /** Trains the shipped generator, measures it against fit and writes both files. */
@@ -464,8 +545,16 @@ public final class GeneratorTrainer {
         default -> throw new IllegalArgumentException(usage(a));
       }
     }
-    Options o = new Options(d.generator(), steps, batch, Math.min(d.localityPairs(), batch - 1),
-        lr, locality, seed, minutes * 60);
+    Options o =
+        new Options(
+            d.generator(),
+            steps,
+            batch,
+            Math.min(d.localityPairs(), batch - 1),
+            lr,
+            locality,
+            seed,
+            minutes * 60);
     Scenes scenes = Scenes.standard();
     try (SceneHost host = SceneHost.load()) {
       System.out.println("GeneratorTrainer - " + o + " on " + host);
@@ -474,14 +563,22 @@ public final class GeneratorTrainer {
         String layer = o.generator().layer();
         List<Edit> edits = testEdits(host, scenes, eval, 2026);
         Quality gq = measure("generator", host, layer, scenes, edits, 100, g::make);
-        FitExpertMaker fit = new FitExpertMaker(host, layer,
-            FitExpertMaker.Options.defaults().withKind(o.generator().kind()));
+        FitExpertMaker fit =
+            new FitExpertMaker(
+                host, layer, FitExpertMaker.Options.defaults().withKind(o.generator().kind()));
         List<HostModel.Input> fitLocality = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
           fitLocality.add(HostModel.Input.of(scenes.sample(Split.TRAIN, 50_000 + i)));
         }
-        Quality fq = measure("fit", host, layer, scenes, edits, 100,
-            (in, t) -> fit.fit(in, t, fitLocality).weights(0));
+        Quality fq =
+            measure(
+                "fit",
+                host,
+                layer,
+                scenes,
+                edits,
+                100,
+                (in, t) -> fit.fit(in, t, fitLocality).weights(0));
         System.out.println("GeneratorTrainer - " + gq);
         System.out.println("GeneratorTrainer - " + fq);
         Files.createDirectories(out);
@@ -489,29 +586,45 @@ public final class GeneratorTrainer {
           g.save(w);
         }
         String command = "java ... io.editdb.model.GeneratorTrainer " + String.join(" ", args);
-        Files.writeString(out.resolve("generator-v1.json"), record(o, r, gq, fq, command),
+        Files.writeString(
+            out.resolve("generator-v1.json"),
+            record(o, r, gq, fq, command),
             StandardCharsets.UTF_8);
       }
     }
   }
 
   private static String usage(String arg) {
-    return "unknown or incomplete argument '" + arg + "'; use --steps N --batch N --lr X"
+    return "unknown or incomplete argument '"
+        + arg
+        + "'; use --steps N --batch N --lr X"
         + " --locality X --seed N --minutes X --eval N --out DIR";
   }
 
   private static String quality(Quality q) {
-    return String.format(Locale.ROOT, "{\"edits\": %d, \"edit_success\": %.4f, \"paraphrase\":"
-        + " %.4f, \"redraw\": %.4f, \"redraw_edits\": %d, \"locality\": %.4f,"
-        + " \"locality_samples\": %d, \"same_type_locality\": %.4f, \"same_type_pairs\": %d,"
-        + " \"ms_per_edit\": %.2f}", q.edits(), q.success(), q.paraphrase(), q.redraw(),
-        q.redraws(), q.locality(), q.localitySamples(), q.sameTypeLocality(), q.sameTypePairs(),
+    return String.format(
+        Locale.ROOT,
+        "{\"edits\": %d, \"edit_success\": %.4f, \"paraphrase\":"
+            + " %.4f, \"redraw\": %.4f, \"redraw_edits\": %d, \"locality\": %.4f,"
+            + " \"locality_samples\": %d, \"same_type_locality\": %.4f, \"same_type_pairs\": %d,"
+            + " \"ms_per_edit\": %.2f}",
+        q.edits(),
+        q.success(),
+        q.paraphrase(),
+        q.redraw(),
+        q.redraws(),
+        q.locality(),
+        q.localitySamples(),
+        q.sameTypeLocality(),
+        q.sameTypePairs(),
         q.msPerEdit());
   }
 
   private static String record(Options o, Result r, Quality gen, Quality fit, String command) {
     GeneratorExpertMaker.Options g = o.generator();
-    return String.format(Locale.ROOT, """
+    return String.format(
+        Locale.ROOT,
+        """
         {
           "format": %d,
           "file": "generator-v1.params",
@@ -537,11 +650,29 @@ public final class GeneratorTrainer {
           "trained_at": "%s",
           "cpus": %d
         }
-        """, GeneratorExpertMaker.FORMAT, Scenes.DATA_VERSION, Scenes.DEFAULT_SEED, o.seed(),
-        g.layer(), g.kind(), g.rank(), Float.toString(g.alpha()), g.width(), r.steps(),
-        o.batch(), o.localityPairs(), Float.toString(o.localityWeight()),
-        Float.toString(o.learningRate()), r.seconds(), r.firstLoss(), r.lastLoss(), gen.edits(),
-        quality(gen), quality(fit), command, Instant.now(),
+        """,
+        GeneratorExpertMaker.FORMAT,
+        Scenes.DATA_VERSION,
+        Scenes.DEFAULT_SEED,
+        o.seed(),
+        g.layer(),
+        g.kind(),
+        g.rank(),
+        Float.toString(g.alpha()),
+        g.width(),
+        r.steps(),
+        o.batch(),
+        o.localityPairs(),
+        Float.toString(o.localityWeight()),
+        Float.toString(o.learningRate()),
+        r.seconds(),
+        r.firstLoss(),
+        r.lastLoss(),
+        gen.edits(),
+        quality(gen),
+        quality(fit),
+        command,
+        Instant.now(),
         Runtime.getRuntime().availableProcessors());
   }
 }

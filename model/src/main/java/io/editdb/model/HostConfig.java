@@ -25,7 +25,10 @@ public record HostConfig(int hidden, int layers, int heads, int mlp, int questio
     check("questionTokens", questionTokens, 4, 64);
     if (hidden % heads != 0) {
       throw new IllegalArgumentException(
-          "heads must divide hidden; hidden=" + hidden + ", heads=" + heads
+          "heads must divide hidden; hidden="
+              + hidden
+              + ", heads="
+              + heads
               + "; pick a head count that divides the width");
     }
   }
@@ -33,7 +36,15 @@ public record HostConfig(int hidden, int layers, int heads, int mlp, int questio
   private static void check(String name, int v, int lo, int hi) {
     if (v < lo || v > hi) {
       throw new IllegalArgumentException(
-          name + " must be in [" + lo + ", " + hi + "]; " + name + "=" + v
+          name
+              + " must be in ["
+              + lo
+              + ", "
+              + hi
+              + "]; "
+              + name
+              + "="
+              + v
               + "; choose a value in that range");
     }
   }

@@ -8,8 +8,8 @@ import java.util.List;
 /**
  * The seam between EditDB and a model it edits: a model that turns (image, question) into hidden
  * states at a named layer, and continues from (possibly edited) hidden states there to answer
- * logits. EditDB routes and applies experts between the two halves with the same {@code Router}
- * and {@code ExpertApplier} that serving code uses:
+ * logits. EditDB routes and applies experts between the two halves with the same {@code Router} and
+ * {@code ExpertApplier} that serving code uses:
  *
  * <pre>{@code
  * try (NDManager m = NDManager.newBaseManager("PyTorch")) {
@@ -27,12 +27,12 @@ import java.util.List;
  * A user's model exported as two TorchScript modules split at the edited layer (the part up to and
  * including the layer, taking the preprocessed image and token ids and returning the layer's output
  * {@code [batch, tokens, d]}; and the rest, taking that tensor and returning logits over its
- * answers or vocabulary) plugs in by implementing this interface around two DJL {@code
- * ZooModel}s loaded with {@code Criteria.builder().optEngine("PyTorch").optModelPath(...)}:
- * {@code hiddenAt} preprocesses and runs the first, {@code continueFrom} runs the second, {@code
- * visualKey} returns the model's pooled vision features (any fixed width; it becomes the layer's
- * {@code visual_dim}), and {@code layers()} names the split points exported. Everything on the
- * EditDB side (keys, routing, application, expert makers) then works unchanged.
+ * answers or vocabulary) plugs in by implementing this interface around two DJL {@code ZooModel}s
+ * loaded with {@code Criteria.builder().optEngine("PyTorch").optModelPath(...)}: {@code hiddenAt}
+ * preprocesses and runs the first, {@code continueFrom} runs the second, {@code visualKey} returns
+ * the model's pooled vision features (any fixed width; it becomes the layer's {@code visual_dim}),
+ * and {@code layers()} names the split points exported. Everything on the EditDB side (keys,
+ * routing, application, expert makers) then works unchanged.
  *
  * <p>Implementations are safe for concurrent calls that do not share managers.
  */
@@ -83,23 +83,25 @@ public interface HostModel extends AutoCloseable {
    */
   NDArray hiddenAt(String layer, List<Input> inputs, NDManager manager);
 
-  /** Answer logits {@code [batch, answers]} from hidden states at {@code layer}, in their manager. */
+  /**
+   * Answer logits {@code [batch, answers]} from hidden states at {@code layer}, in their manager.
+   */
   NDArray continueFrom(String layer, NDArray hidden);
 
   /** The whole forward pass: answer logits {@code [batch, answers]} owned by {@code manager}. */
   NDArray logits(List<Input> inputs, NDManager manager);
 
   /**
-   * The edit's visual key: the model's pooled vision features of an image, unit length. For a
-   * null image (a text-only question) the key of what the model reads in place of an image, so
-   * that a text-only query on a visual layer is searched like any other; a host with no such
-   * input returns null, and such queries are then never routed on a visual layer.
+   * The edit's visual key: the model's pooled vision features of an image, unit length. For a null
+   * image (a text-only question) the key of what the model reads in place of an image, so that a
+   * text-only query on a visual layer is searched like any other; a host with no such input returns
+   * null, and such queries are then never routed on a visual layer.
    */
   float[] visualKey(BufferedImage image);
 
   /**
-   * The model's own representation of questions, unit length, one row per question, for routing
-   * by text; null when the model offers none (then EditDB's built-in text encoder keys questions).
+   * The model's own representation of questions, unit length, one row per question, for routing by
+   * text; null when the model offers none (then EditDB's built-in text encoder keys questions).
    */
   default float[][] questionKeys(List<String> questions) {
     return null;

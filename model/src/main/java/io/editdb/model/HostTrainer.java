@@ -27,10 +27,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
- * Trains {@link SceneHost} on the train split of {@link Scenes} on the CPU, and measures it.
- * Every batch is freshly drawn (sample indices never repeat), so the host never sees a test
- * drawing and never a held-out phrasing. Adam with a linear warm-up and a cosine decay; cross
- * entropy over the answer vocabulary.
+ * Trains {@link SceneHost} on the train split of {@link Scenes} on the CPU, and measures it. Every
+ * batch is freshly drawn (sample indices never repeat), so the host never sees a test drawing and
+ * never a held-out phrasing. Adam with a linear warm-up and a cosine decay; cross entropy over the
+ * answer vocabulary.
  *
  * <p>Command line (later {@code editdb host train}); writes {@code host-v1.params} and {@code
  * host-v1.json} (seed, command, data version, accuracies, time) into {@code --out}:
@@ -53,15 +53,28 @@ public final class HostTrainer {
    * @param maxSeconds wall-clock limit of the training loop; the schedule still assumes {@code
    *     steps}
    */
-  public record Options(HostConfig config, int steps, int batch, float learningRate, long seed,
-      double maxSeconds) {
+  public record Options(
+      HostConfig config, int steps, int batch, float learningRate, long seed, double maxSeconds) {
     public Options {
-      if (config == null || steps < 1 || batch < 1 || batch > 4096 || !(learningRate > 0)
-          || !(learningRate < 1) || !(maxSeconds > 0)) {
+      if (config == null
+          || steps < 1
+          || batch < 1
+          || batch > 4096
+          || !(learningRate > 0)
+          || !(learningRate < 1)
+          || !(maxSeconds > 0)) {
         throw new IllegalArgumentException(
             "training needs a config, steps >= 1, batch in [1, 4096], learning rate in (0, 1) and"
-                + " a positive time limit; got config=" + config + ", steps=" + steps + ", batch="
-                + batch + ", lr=" + learningRate + ", maxSeconds=" + maxSeconds
+                + " a positive time limit; got config="
+                + config
+                + ", steps="
+                + steps
+                + ", batch="
+                + batch
+                + ", lr="
+                + learningRate
+                + ", maxSeconds="
+                + maxSeconds
                 + "; fix the offending value");
       }
     }
@@ -73,7 +86,8 @@ public final class HostTrainer {
   }
 
   /** What a training run did; {@code host} is the caller's to close. */
-  public record Result(SceneHost host, int steps, double seconds, float firstLoss, float lastLoss) {}
+  public record Result(
+      SceneHost host, int steps, double seconds, float firstLoss, float lastLoss) {}
 
   /** Answer accuracy of a host on {@code n} samples of one split and phrasing. */
   public record Evaluation(double accuracy, Map<QuestionType, Double> byType, int samples) {}
@@ -100,15 +114,17 @@ public final class HostTrainer {
     long start = System.nanoTime();
     // Decays by steps or by time, whichever runs out first, so a run cut short by its time
     // limit still ends at a small learning rate.
-    Tracker schedule = n -> {
-      if (n < warmup) {
-        return o.learningRate() * (n + 1) / warmup;
-      }
-      double bySteps = (n - warmup) / (double) Math.max(1, o.steps() - warmup);
-      double byTime = (System.nanoTime() - start) / 1e9 / o.maxSeconds();
-      double progress = Math.min(1.0, Math.max(bySteps, byTime));
-      return (float) (o.learningRate() * (0.02 + 0.98 * 0.5 * (1 + Math.cos(Math.PI * progress))));
-    };
+    Tracker schedule =
+        n -> {
+          if (n < warmup) {
+            return o.learningRate() * (n + 1) / warmup;
+          }
+          double bySteps = (n - warmup) / (double) Math.max(1, o.steps() - warmup);
+          double byTime = (System.nanoTime() - start) / 1e9 / o.maxSeconds();
+          double progress = Math.min(1.0, Math.max(bySteps, byTime));
+          return (float)
+              (o.learningRate() * (0.02 + 0.98 * 0.5 * (1 + Math.cos(Math.PI * progress))));
+        };
     Optimizer adam = Adam.builder().optLearningRateTracker(schedule).build();
     for (NDArray p : host.parameters().values()) {
       p.setRequiresGradient(true);
@@ -116,17 +132,22 @@ public final class HostTrainer {
     BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(4);
     AtomicReference<RuntimeException> failed = new AtomicReference<>();
     // Draws the next batches while the current one trains; Java2D and PyTorch overlap.
-    Thread producer = Thread.ofPlatform().name("editdb-host-batches").daemon().start(() -> {
-      try {
-        for (int s = 0; ; s++) {
-          queue.put(batch(scenes, (long) s * o.batch(), o.batch()));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (RuntimeException e) {
-        failed.set(e);
-      }
-    });
+    Thread producer =
+        Thread.ofPlatform()
+            .name("editdb-host-batches")
+            .daemon()
+            .start(
+                () -> {
+                  try {
+                    for (int s = 0; ; s++) {
+                      queue.put(batch(scenes, (long) s * o.batch(), o.batch()));
+                    }
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  } catch (RuntimeException e) {
+                    failed.set(e);
+                  }
+                });
     int answers = host.answers().size();
     float first = Float.NaN;
     float last = Float.NaN;
@@ -159,8 +180,14 @@ public final class HostTrainer {
           boolean finite = OptimizerSteps.step(adam, host.parameters(), m);
           if (!finite) {
             skipped++;
-            log.accept("HostTrainer - step " + step + " skipped: loss " + loss
-                + " or its gradients are not finite (" + skipped + " skipped so far)");
+            log.accept(
+                "HostTrainer - step "
+                    + step
+                    + " skipped: loss "
+                    + loss
+                    + " or its gradients are not finite ("
+                    + skipped
+                    + " skipped so far)");
             continue;
           }
         }
@@ -169,8 +196,15 @@ public final class HostTrainer {
         last = loss;
         emaLoss = Double.isNaN(emaLoss) ? loss : 0.98 * emaLoss + 0.02 * loss;
         if (step % 100 == 0 || step == o.steps()) {
-          log.accept(String.format(Locale.ROOT, "HostTrainer - step %d/%d loss %.4f (avg %.4f) %.0fs",
-              step, o.steps(), loss, emaLoss, (System.nanoTime() - start) / 1e9));
+          log.accept(
+              String.format(
+                  Locale.ROOT,
+                  "HostTrainer - step %d/%d loss %.4f (avg %.4f) %.0fs",
+                  step,
+                  o.steps(),
+                  loss,
+                  emaLoss,
+                  (System.nanoTime() - start) / 1e9));
         }
       }
     } catch (InterruptedException e) {
@@ -200,8 +234,8 @@ public final class HostTrainer {
    * The share of {@code n} samples (indices 0..n-1 of the split, in the training mix of kinds, or
    * only {@code kind} when it is not null) whose top answer is right.
    */
-  public static Evaluation evaluate(HostModel host, Scenes scenes, Split split, Phrasing phrasing,
-      Kind kind, int n) {
+  public static Evaluation evaluate(
+      HostModel host, Scenes scenes, Split split, Phrasing phrasing, Kind kind, int n) {
     if (n < 1) {
       throw new IllegalArgumentException(
           "an evaluation needs at least one sample; n=" + n + "; pass n >= 1");
@@ -215,8 +249,10 @@ public final class HostTrainer {
           samples.add(scenes.sample(split, i, kind, phrasing, 0));
         }
         try (NDManager chunk = m.newSubManager()) {
-          long[] best = host.logits(samples.stream().map(HostModel.Input::of).toList(), chunk)
-              .argMax(1).toLongArray();
+          long[] best =
+              host.logits(samples.stream().map(HostModel.Input::of).toList(), chunk)
+                  .argMax(1)
+                  .toLongArray();
           for (int i = 0; i < best.length; i++) {
             Sample s = samples.get(i);
             boolean ok = host.answers().get((int) best[i]).equals(s.answer());
@@ -267,31 +303,45 @@ public final class HostTrainer {
     try (SceneHost host = r.host()) {
       Evaluation test = evaluate(host, scenes, Split.TEST, Phrasing.TRAIN, null, eval);
       Evaluation held = evaluate(host, scenes, Split.TEST, Phrasing.HELD_OUT, null, eval);
-      System.out.printf(Locale.ROOT, "HostTrainer - %d steps in %.0fs; test accuracy %.4f, held-out"
-          + " phrasings %.4f%n  by type %s%n", r.steps(), r.seconds(), test.accuracy(),
-          held.accuracy(), test.byType());
+      System.out.printf(
+          Locale.ROOT,
+          "HostTrainer - %d steps in %.0fs; test accuracy %.4f, held-out"
+              + " phrasings %.4f%n  by type %s%n",
+          r.steps(),
+          r.seconds(),
+          test.accuracy(),
+          held.accuracy(),
+          test.byType());
       Files.createDirectories(out);
       try (OutputStream w = Files.newOutputStream(out.resolve("host-v1.params"))) {
         host.save(w);
       }
       String command = "java ... io.editdb.model.HostTrainer " + String.join(" ", args);
-      Files.writeString(out.resolve("host-v1.json"),
-          record(o, r, test, held, command), StandardCharsets.UTF_8);
+      Files.writeString(
+          out.resolve("host-v1.json"), record(o, r, test, held, command), StandardCharsets.UTF_8);
     }
   }
 
   private static String usage(String arg) {
-    return "unknown or incomplete argument '" + arg + "'; use --steps N --batch N --lr X --seed N"
+    return "unknown or incomplete argument '"
+        + arg
+        + "'; use --steps N --batch N --lr X --seed N"
         + " --minutes X --eval N --out DIR";
   }
 
-  private static String record(Options o, Result r, Evaluation test, Evaluation held,
-      String command) {
+  private static String record(
+      Options o, Result r, Evaluation test, Evaluation held, String command) {
     StringBuilder types = new StringBuilder();
-    test.byType().forEach((t, a) -> types.append(types.isEmpty() ? "" : ", ")
-        .append(String.format(Locale.ROOT, "\"%s\": %.4f", t.name(), a)));
+    test.byType()
+        .forEach(
+            (t, a) ->
+                types
+                    .append(types.isEmpty() ? "" : ", ")
+                    .append(String.format(Locale.ROOT, "\"%s\": %.4f", t.name(), a)));
     HostConfig c = o.config();
-    return String.format(Locale.ROOT, """
+    return String.format(
+        Locale.ROOT,
+        """
         {
           "format": %d,
           "file": "host-v1.params",
@@ -313,10 +363,28 @@ public final class HostTrainer {
           "trained_at": "%s",
           "cpus": %d
         }
-        """, HostWeights.FORMAT, Scenes.DATA_VERSION, Scenes.DEFAULT_SEED, o.seed(), c.hidden(),
-        c.layers(), c.heads(), c.mlp(), c.questionTokens(), r.steps(), o.batch(),
-        Float.toString(o.learningRate()), r.seconds(), r.firstLoss(), r.lastLoss(),
-        test.samples(), test.accuracy(), held.accuracy(), types, command, Instant.now(),
+        """,
+        HostWeights.FORMAT,
+        Scenes.DATA_VERSION,
+        Scenes.DEFAULT_SEED,
+        o.seed(),
+        c.hidden(),
+        c.layers(),
+        c.heads(),
+        c.mlp(),
+        c.questionTokens(),
+        r.steps(),
+        o.batch(),
+        Float.toString(o.learningRate()),
+        r.seconds(),
+        r.firstLoss(),
+        r.lastLoss(),
+        test.samples(),
+        test.accuracy(),
+        held.accuracy(),
+        types,
+        command,
+        Instant.now(),
         Runtime.getRuntime().availableProcessors());
   }
 }

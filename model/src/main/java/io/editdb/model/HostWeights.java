@@ -92,10 +92,14 @@ final class HostWeights {
     int format = d.readInt();
     if (format != FORMAT) {
       throw new IllegalArgumentException(
-          "host weights format must be " + FORMAT + "; got " + format
+          "host weights format must be "
+              + FORMAT
+              + "; got "
+              + format
               + "; retrain with this version of EditDB (editdb host train)");
     }
-    HostConfig config = new HostConfig(d.readInt(), d.readInt(), d.readInt(), d.readInt(), d.readInt());
+    HostConfig config =
+        new HostConfig(d.readInt(), d.readInt(), d.readInt(), d.readInt(), d.readInt());
     String dataVersion = d.readUTF();
     List<String> words = readStrings(d);
     List<String> answers = readStrings(d);
@@ -119,8 +123,11 @@ final class HostWeights {
     long stored = new DataInputStream(in).readLong();
     if (stored != expected) {
       throw new IllegalArgumentException(
-          "host weights checksum mismatch: stored " + Long.toHexString(stored) + ", computed "
-              + Long.toHexString(expected) + "; the file is damaged, restore it from git");
+          "host weights checksum mismatch: stored "
+              + Long.toHexString(stored)
+              + ", computed "
+              + Long.toHexString(expected)
+              + "; the file is damaged, restore it from git");
     }
     return new Contents(config, dataVersion, words, answers, tensors);
   }

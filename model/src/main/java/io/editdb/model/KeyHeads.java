@@ -25,21 +25,21 @@ import java.util.Random;
 import java.util.function.Consumer;
 
 /**
- * The scene host's key heads: two small MLPs that turn the host's own representations into the
- * keys EditDB routes by, each trained contrastively on the train split (what CLIP's embeddings
- * give LiveEdit). The host's answers do not change: the heads only key edits. Their tensors live
- * in the host's weights file ({@code keys.*}, {@code qkeys.*}).
+ * The scene host's key heads: two small MLPs that turn the host's own representations into the keys
+ * EditDB routes by, each trained contrastively on the train split (what CLIP's embeddings give
+ * LiveEdit). The host's answers do not change: the heads only key edits. Their tensors live in the
+ * host's weights file ({@code keys.*}, {@code qkeys.*}).
  *
  * <ul>
- *   <li>{@link #VISUAL}: over the stem's visual tokens (flattened, 16 x d), so that another
- *       drawing of the same content (the benchmark's image rephrase: new pose, scale, colour
- *       jitter, background, noise) lands near the original and other content far. The mean of the
- *       tokens, the key before it, put a redrawing nearest its original in 70% of 400 validation
- *       pictures and let 6.2% of other pictures of the same kind through the filter at 0.8.
- *   <li>{@link #QUESTION}: over the host's question representation (answer position after the
- *       last block, no image), so that two phrasings of one question land near and questions
- *       about other facts far. Trained on training phrasings only: the held-out phrasings T-Gen
- *       asks stay unseen.
+ *   <li>{@link #VISUAL}: over the stem's visual tokens (flattened, 16 x d), so that another drawing
+ *       of the same content (the benchmark's image rephrase: new pose, scale, colour jitter,
+ *       background, noise) lands near the original and other content far. The mean of the tokens,
+ *       the key before it, put a redrawing nearest its original in 70% of 400 validation pictures
+ *       and let 6.2% of other pictures of the same kind through the filter at 0.8.
+ *   <li>{@link #QUESTION}: over the host's question representation (answer position after the last
+ *       block, no image), so that two phrasings of one question land near and questions about other
+ *       facts far. Trained on training phrasings only: the held-out phrasings T-Gen asks stay
+ *       unseen.
  * </ul>
  *
  * <p>Loss: symmetric InfoNCE over a batch of pairs (drawing and redrawing; two training phrasings
@@ -78,35 +78,42 @@ public final class KeyHeads {
   }
 
   /** What a run did: the head's tensors (in the caller's manager) and its losses. */
-  record Result(Map<String, NDArray> head, int steps, double seconds, float firstLoss,
-      float lastLoss) {}
+  record Result(
+      Map<String, NDArray> head, int steps, double seconds, float firstLoss, float lastLoss) {}
 
   /** One training batch: inputs x and y (pairs row by row) and which rows show the same thing. */
   private record Pairs(NDArray x, NDArray y, float[] notNegative) {}
 
   /** Trains a fresh visual head for {@code host} (its own tensors untouched), in {@code m}. */
-  static Result trainVisual(SceneHost host, Scenes scenes, Options o, NDManager m,
-      Consumer<String> log) {
+  static Result trainVisual(
+      SceneHost host, Scenes scenes, Options o, NDManager m, Consumer<String> log) {
     Random rnd = new Random(Scenes.mix(o.seed(), 0x6E75L));
     long[] next = {0};
-    return train(VISUAL, 16 * host.hiddenSize(), host.hiddenSize(), o, m, log, q -> {
-      List<Sample> ss = new ArrayList<>(o.batch());
-      List<BufferedImage> xs = new ArrayList<>(o.batch());
-      List<BufferedImage> ys = new ArrayList<>(o.batch());
-      while (ss.size() < o.batch()) {
-        Sample s = scenes.sample(Split.TRAIN, next[0]++);
-        if (s.hasImage()) {
-          ss.add(s);
-          xs.add(s.image());
-          ys.add(scenes.redraw(s, 1 + rnd.nextInt(1000)).image());
-        }
-      }
-      List<String> same = new ArrayList<>(ss.size());
-      for (Sample s : ss) {
-        same.add(s.entityId() >= 0 ? "entity" + s.entityId() : "scene" + s.index());
-      }
-      return new Pairs(host.visualTokens(xs, q), host.visualTokens(ys, q), mask(same));
-    });
+    return train(
+        VISUAL,
+        16 * host.hiddenSize(),
+        host.hiddenSize(),
+        o,
+        m,
+        log,
+        q -> {
+          List<Sample> ss = new ArrayList<>(o.batch());
+          List<BufferedImage> xs = new ArrayList<>(o.batch());
+          List<BufferedImage> ys = new ArrayList<>(o.batch());
+          while (ss.size() < o.batch()) {
+            Sample s = scenes.sample(Split.TRAIN, next[0]++);
+            if (s.hasImage()) {
+              ss.add(s);
+              xs.add(s.image());
+              ys.add(scenes.redraw(s, 1 + rnd.nextInt(1000)).image());
+            }
+          }
+          List<String> same = new ArrayList<>(ss.size());
+          for (Sample s : ss) {
+            same.add(s.entityId() >= 0 ? "entity" + s.entityId() : "scene" + s.index());
+          }
+          return new Pairs(host.visualTokens(xs, q), host.visualTokens(ys, q), mask(same));
+        });
   }
 
   /**
@@ -114,25 +121,36 @@ public final class KeyHeads {
    * train-split question; the same question type with the same things named counts as the same
    * question.
    */
-  static Result trainQuestion(SceneHost host, Scenes scenes, Options o, NDManager m,
-      Consumer<String> log) {
+  static Result trainQuestion(
+      SceneHost host, Scenes scenes, Options o, NDManager m, Consumer<String> log) {
     Random rnd = new Random(Scenes.mix(o.seed(), 0x9E57L));
     long[] next = {0};
-    return train(QUESTION, host.hiddenSize(), host.hiddenSize(), o, m, log, q -> {
-      List<String> xs = new ArrayList<>(o.batch());
-      List<String> ys = new ArrayList<>(o.batch());
-      List<String> same = new ArrayList<>(o.batch());
-      while (xs.size() < o.batch()) {
-        Sample s = scenes.sample(Split.TRAIN, next[0]++);
-        int n = s.type().templates(Phrasing.TRAIN).size();
-        xs.add(scenes.rephrase(s, Phrasing.TRAIN, rnd.nextInt(n)).question());
-        ys.add(scenes.rephrase(s, Phrasing.TRAIN, rnd.nextInt(n)).question());
-        // the things a question names: its first object for scenes, its words for text-only
-        same.add(s.type() + "/" + (s.hasImage() ? (s.objects().isEmpty() ? ""
-            : s.objects().get(0).what()) : s.question()));
-      }
-      return new Pairs(host.questionStates(xs, q), host.questionStates(ys, q), mask(same));
-    });
+    return train(
+        QUESTION,
+        host.hiddenSize(),
+        host.hiddenSize(),
+        o,
+        m,
+        log,
+        q -> {
+          List<String> xs = new ArrayList<>(o.batch());
+          List<String> ys = new ArrayList<>(o.batch());
+          List<String> same = new ArrayList<>(o.batch());
+          while (xs.size() < o.batch()) {
+            Sample s = scenes.sample(Split.TRAIN, next[0]++);
+            int n = s.type().templates(Phrasing.TRAIN).size();
+            xs.add(scenes.rephrase(s, Phrasing.TRAIN, rnd.nextInt(n)).question());
+            ys.add(scenes.rephrase(s, Phrasing.TRAIN, rnd.nextInt(n)).question());
+            // the things a question names: its first object for scenes, its words for text-only
+            same.add(
+                s.type()
+                    + "/"
+                    + (s.hasImage()
+                        ? (s.objects().isEmpty() ? "" : s.objects().get(0).what())
+                        : s.question()));
+          }
+          return new Pairs(host.questionStates(xs, q), host.questionStates(ys, q), mask(same));
+        });
   }
 
   private static float[] mask(List<String> same) {
@@ -148,8 +166,14 @@ public final class KeyHeads {
     return mask;
   }
 
-  private static Result train(Head head, int in, int out, Options o, NDManager m,
-      Consumer<String> log, java.util.function.Function<NDManager, Pairs> batches) {
+  private static Result train(
+      Head head,
+      int in,
+      int out,
+      Options o,
+      NDManager m,
+      Consumer<String> log,
+      java.util.function.Function<NDManager, Pairs> batches) {
     Random init = new Random(o.seed());
     Map<String, NDArray> p = new LinkedHashMap<>();
     String[] t = head.tensors();
@@ -162,8 +186,11 @@ public final class KeyHeads {
     }
     // Clipped: at a fixed learning rate a second run of the visual head's command diverged near
     // step 200 (loss 0.4 -> 3.5, then 4-5 for the rest) where the first had reached 0.13.
-    Optimizer adam = Adam.builder().optLearningRateTracker(Tracker.fixed(o.learningRate()))
-        .optClipGrad(1f).build();
+    Optimizer adam =
+        Adam.builder()
+            .optLearningRateTracker(Tracker.fixed(o.learningRate()))
+            .optClipGrad(1f)
+            .build();
     long start = System.nanoTime();
     float first = Float.NaN;
     float last = Float.NaN;
@@ -178,8 +205,14 @@ public final class KeyHeads {
           NDArray kx = unit(head.project(b.x(), p));
           NDArray ky = unit(head.project(b.y(), p));
           NDArray logits = kx.matMul(ky.transpose()).div(head.temperature()).add(notNegative);
-          NDArray loss = logits.logSoftmax(1).mul(eye).sum().neg()
-              .add(logits.transpose().logSoftmax(1).mul(eye).sum().neg()).div(n);
+          NDArray loss =
+              logits
+                  .logSoftmax(1)
+                  .mul(eye)
+                  .sum()
+                  .neg()
+                  .add(logits.transpose().logSoftmax(1).mul(eye).sum().neg())
+                  .div(n);
           last = loss.getFloat();
           gc.backward(loss);
         }
@@ -189,8 +222,14 @@ public final class KeyHeads {
         first = last;
       }
       if (log != null && step % 100 == 0) {
-        log.accept(String.format(Locale.ROOT, "%sstep %d loss %.3f %.0f s", head.prefix(), step,
-            last, (System.nanoTime() - start) / 1e9));
+        log.accept(
+            String.format(
+                Locale.ROOT,
+                "%sstep %d loss %.3f %.0f s",
+                head.prefix(),
+                step,
+                last,
+                (System.nanoTime() - start) / 1e9));
       }
       step++;
     }
@@ -206,11 +245,10 @@ public final class KeyHeads {
 
   /**
    * How well visual keys tell content apart, on {@code n} validation pictures and another drawing
-   * of each: how often the redrawing's nearest original is its own, and at each threshold the
-   * share of redrawings that pass and of other pictures of the same kind that pass too.
+   * of each: how often the redrawing's nearest original is its own, and at each threshold the share
+   * of redrawings that pass and of other pictures of the same kind that pass too.
    */
-  record Quality(double nearest, double[] thresholds, double[] redrawPasses,
-      double[] othersPass) {}
+  record Quality(double nearest, double[] thresholds, double[] redrawPasses, double[] othersPass) {}
 
   static Quality measure(SceneHost host, Scenes scenes, int n, double[] thresholds) {
     List<Sample> vs = new ArrayList<>(n);
@@ -255,8 +293,8 @@ public final class KeyHeads {
   }
 
   /**
-   * How well question keys tell questions apart, over every (training, held-out) phrasing pair
-   * of every picture question type: how often the held-out phrasing is closer to its own type's
+   * How well question keys tell questions apart, over every (training, held-out) phrasing pair of
+   * every picture question type: how often the held-out phrasing is closer to its own type's
    * training phrasing than to any other type's (of the same kind), and the 10th percentile of its
    * similarity to its own and the 90th of its best similarity to another type.
    */
@@ -277,8 +315,9 @@ public final class KeyHeads {
           double best = -2;
           for (QuestionType u : QuestionType.values()) {
             if (u != t && u.kind() == t.kind()) {
-              float[][] ku = host.questionKeys(u.templates(Phrasing.TRAIN).stream()
-                  .map(KeyHeads::fill).toList());
+              float[][] ku =
+                  host.questionKeys(
+                      u.templates(Phrasing.TRAIN).stream().map(KeyHeads::fill).toList());
               for (float[] x : ku) {
                 best = Math.max(best, dot(k[1], x));
               }
@@ -310,9 +349,9 @@ public final class KeyHeads {
 
   /**
    * {@code editdb host keys [--steps 3000] [--minutes 6] [--seed 1] [--out DIR]}: trains the
-   * shipped host's visual and question heads and writes the host's weights with them, and
-   * {@code key-heads-v1.json} (seed, command, data version, time and quality before and after)
-   * beside them.
+   * shipped host's visual and question heads and writes the host's weights with them, and {@code
+   * key-heads-v1.json} (seed, command, data version, time and quality before and after) beside
+   * them.
    */
   public static void main(String[] args) throws IOException {
     Options o = Options.defaults();
@@ -331,8 +370,11 @@ public final class KeyHeads {
         case "--seed" -> seed = Long.parseLong(args[i + 1]);
         case "--out" -> out = Paths.get(args[i + 1]);
         case "--heads" -> heads = List.of(args[i + 1].split(","));
-        default -> throw new IllegalArgumentException("unknown option '" + args[i]
-            + "'; use --steps N, --minutes M, --seed S, --heads visual,question or --out DIR");
+        default ->
+            throw new IllegalArgumentException(
+                "unknown option '"
+                    + args[i]
+                    + "'; use --steps N, --minutes M, --seed S, --heads visual,question or --out DIR");
       }
     }
     o = new Options(steps, o.batch(), o.learningRate(), seed, minutes * 60);
@@ -356,8 +398,14 @@ public final class KeyHeads {
       }
       Result question = null;
       if (heads.contains("question")) {
-        question = trainQuestion(host, scenes, new Options(o.steps() / 3, o.batch(),
-            o.learningRate(), o.seed(), o.maxSeconds() / 3), m, System.out::println);
+        question =
+            trainQuestion(
+                host,
+                scenes,
+                new Options(
+                    o.steps() / 3, o.batch(), o.learningRate(), o.seed(), o.maxSeconds() / 3),
+                m,
+                System.out::println);
         host.putHead(question.head());
       }
       Quality after = measure(host, scenes, 400, thresholds);
@@ -366,7 +414,10 @@ public final class KeyHeads {
       try (OutputStream w = Files.newOutputStream(out.resolve("host-v1.params"))) {
         host.save(w);
       }
-      String json = String.format(Locale.ROOT, """
+      String json =
+          String.format(
+              Locale.ROOT,
+              """
           {
             "what": "key heads of the scene host (tensors keys.* and qkeys.* in host-v1.params)",
             "data_version": "%s",
@@ -383,22 +434,44 @@ public final class KeyHeads {
               "after": {"held_out_closest_to_own_type": %d, "own_similarity_p10": %.4f,
                 "other_type_similarity_p90": %.4f}}
           }
-          """, Scenes.DATA_VERSION, seed, steps, minutes, seed, String.join(",", heads),
-          run(visual), list(thresholds), before.nearest(),
-          list(before.redrawPasses()), list(before.othersPass()), after.nearest(),
-          list(after.redrawPasses()), list(after.othersPass()), run(question),
-          textBefore.pairs(),
-          textBefore.closest(), textBefore.paraphraseP10(), textBefore.otherP90(),
-          textAfter.closest(), textAfter.paraphraseP10(), textAfter.otherP90());
+          """,
+              Scenes.DATA_VERSION,
+              seed,
+              steps,
+              minutes,
+              seed,
+              String.join(",", heads),
+              run(visual),
+              list(thresholds),
+              before.nearest(),
+              list(before.redrawPasses()),
+              list(before.othersPass()),
+              after.nearest(),
+              list(after.redrawPasses()),
+              list(after.othersPass()),
+              run(question),
+              textBefore.pairs(),
+              textBefore.closest(),
+              textBefore.paraphraseP10(),
+              textBefore.otherP90(),
+              textAfter.closest(),
+              textAfter.paraphraseP10(),
+              textAfter.otherP90());
       Files.writeString(out.resolve("key-heads-v1.json"), json);
       System.out.print(json);
     }
   }
 
   private static String run(Result r) {
-    return r == null ? "\"trained\": false, \"note\": \"kept as shipped\","
-        : String.format(Locale.ROOT, "\"steps\": %d, \"seconds\": %.0f, \"loss_first\": %.4f,"
-            + " \"loss_last\": %.4f,", r.steps(), r.seconds(), r.firstLoss(), r.lastLoss());
+    return r == null
+        ? "\"trained\": false, \"note\": \"kept as shipped\","
+        : String.format(
+            Locale.ROOT,
+            "\"steps\": %d, \"seconds\": %.0f, \"loss_first\": %.4f," + " \"loss_last\": %.4f,",
+            r.steps(),
+            r.seconds(),
+            r.firstLoss(),
+            r.lastLoss());
   }
 
   private static String list(double[] v) {

@@ -8,8 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The {@link HostBinding} of module {@code editdb-model} (listed in {@code
- * META-INF/services/io.editdb.query.HostBinding}): it serves EditDB's own scene host under
- * {@link #SHIPPED} (weights from the class path, loaded on first use), and any {@link HostModel}
+ * META-INF/services/io.editdb.query.HostBinding}): it serves EditDB's own scene host under {@link
+ * #SHIPPED} (weights from the class path, loaded on first use), and any {@link HostModel}
  * registered in this JVM, such as a user's model split at a layer:
  *
  * <pre>{@code
@@ -39,9 +39,17 @@ public final class LocalHosts implements HostBinding {
   public static void register(
       String name, HostModel host, int imageSize, FitExpertMaker.Options fit) {
     if (name == null || name.isBlank() || host == null || fit == null || imageSize < 1) {
-      throw new IllegalArgumentException("registering a host needs a name, the host, an image"
-          + " size >= 1 and fit options; got name=" + name + ", host=" + host + ", imageSize="
-          + imageSize + ", fit=" + fit + "; pass all four");
+      throw new IllegalArgumentException(
+          "registering a host needs a name, the host, an image"
+              + " size >= 1 and fit options; got name="
+              + name
+              + ", host="
+              + host
+              + ", imageSize="
+              + imageSize
+              + ", fit="
+              + fit
+              + "; pass all four");
     }
     HOSTS.put(name, new HostEditing(name, host, imageSize, fit, List.of()));
   }
@@ -70,9 +78,13 @@ public final class LocalHosts implements HostBinding {
       h = HOSTS.get(name);
       if (h == null) {
         if (SceneHost.class.getResource(SceneHost.RESOURCE) == null) {
-          throw new IllegalStateException("host " + SHIPPED + " has no trained weights at "
-              + SceneHost.RESOURCE + " on the class path; train them (HostTrainer) and rebuild"
-              + " the model module, or register a host with LocalHosts.register");
+          throw new IllegalStateException(
+              "host "
+                  + SHIPPED
+                  + " has no trained weights at "
+                  + SceneHost.RESOURCE
+                  + " on the class path; train them (HostTrainer) and rebuild"
+                  + " the model module, or register a host with LocalHosts.register");
         }
         SceneHost host = SceneHost.load();
         Scenes scenes = Scenes.standard();
@@ -81,8 +93,14 @@ public final class LocalHosts implements HostBinding {
         for (QuestionType.Kind k : QuestionType.Kind.values()) {
           locality.add(HostModel.Input.of(scenes.sample(Split.TRAIN, 1, k, Phrasing.TRAIN, 0)));
         }
-        h = new HostEditing(name, host, Scenes.IMAGE_SIZE, FitExpertMaker.Options.defaults(),
-            locality, GeneratorExpertMaker.load(host));
+        h =
+            new HostEditing(
+                name,
+                host,
+                Scenes.IMAGE_SIZE,
+                FitExpertMaker.Options.defaults(),
+                locality,
+                GeneratorExpertMaker.load(host));
         HOSTS.put(name, h);
       }
       return h;

@@ -28,18 +28,33 @@ final class PngImages {
       image = ImageIO.read(new ByteArrayInputStream(png));
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException(
-          "image has a PNG signature but cannot be read (" + e.getMessage() + "); "
-              + png.length + " bytes; send the whole, undamaged PNG file", e);
+          "image has a PNG signature but cannot be read ("
+              + e.getMessage()
+              + "); "
+              + png.length
+              + " bytes; send the whole, undamaged PNG file",
+          e);
     }
     if (image == null) {
-      throw new IllegalArgumentException("image has a PNG signature but no readable picture; "
-          + png.length + " bytes; send the whole, undamaged PNG file");
+      throw new IllegalArgumentException(
+          "image has a PNG signature but no readable picture; "
+              + png.length
+              + " bytes; send the whole, undamaged PNG file");
     }
     if (image.getWidth() != size || image.getHeight() != size) {
       throw new IllegalArgumentException(
-          "image must be " + size + "x" + size + " pixels for this host; it is "
-              + image.getWidth() + "x" + image.getHeight()
-              + "; scale or draw it at " + size + "x" + size);
+          "image must be "
+              + size
+              + "x"
+              + size
+              + " pixels for this host; it is "
+              + image.getWidth()
+              + "x"
+              + image.getHeight()
+              + "; scale or draw it at "
+              + size
+              + "x"
+              + size);
     }
     if (image.getType() != BufferedImage.TYPE_INT_RGB) {
       // The host reads RGB pixels; PNGs come back as whatever type their colour model has.

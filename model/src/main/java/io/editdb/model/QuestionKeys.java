@@ -7,9 +7,9 @@ import java.util.List;
 /**
  * How a layer bound to a host keys questions, chosen by the layer's text_dim: the host's own
  * question representation ({@link HostModel#questionKeys}, the default where the host has one) or
- * the built-in text encoder ({@link TextEncoder#DIMENSION} wide). On EditDB's scene host the
- * host's keys separate a held-out paraphrase from other question types better than the encoder's
- * (README, "Text keys").
+ * the built-in text encoder ({@link TextEncoder#DIMENSION} wide). On EditDB's scene host the host's
+ * keys separate a held-out paraphrase from other question types better than the encoder's (README,
+ * "Text keys").
  */
 final class QuestionKeys {
   private QuestionKeys() {}
@@ -34,8 +34,14 @@ final class QuestionKeys {
     if (textDim == encoder.dimension()) {
       return encoder.encodeBatch(questions);
     }
-    throw new IllegalArgumentException("a layer on " + host.name() + " has text_dim " + textDim
-        + ", which keys no questions; its widths are " + widths(host) + "; create the layer with"
-        + " one of them");
+    throw new IllegalArgumentException(
+        "a layer on "
+            + host.name()
+            + " has text_dim "
+            + textDim
+            + ", which keys no questions; its widths are "
+            + widths(host)
+            + "; create the layer with"
+            + " one of them");
   }
 }

@@ -3,10 +3,10 @@ package io.editdb.model;
 import java.util.List;
 
 /**
- * The kinds of question the scenes ask, each with its paraphrases split into the phrasings used
- * for training and the held-out phrasings used to measure generality. Held-out phrasings reuse
- * words that training phrasings contain (a test checks this), so that a host model knows every
- * word of them without ever having seen the sentence.
+ * The kinds of question the scenes ask, each with its paraphrases split into the phrasings used for
+ * training and the held-out phrasings used to measure generality. Held-out phrasings reuse words
+ * that training phrasings contain (a test checks this), so that a host model knows every word of
+ * them without ever having seen the sentence.
  *
  * <p>Placeholders: {@code {shape}}, {@code {colour}}, {@code {country}}, {@code {a}}, {@code {b}}.
  */
@@ -46,7 +46,9 @@ public enum QuestionType {
   /** The outline of an entity's logo: direct evidence of the trait that two facts depend on. */
   LOGO_SHAPE(
       Kind.ENTITY,
-      List.of("what shape is this logo", "which shape does this logo have",
+      List.of(
+          "what shape is this logo",
+          "which shape does this logo have",
           "what is the shape of this logo"),
       List.of("what shape does this logo have", "the logo is which shape")),
   COUNT(
@@ -69,7 +71,9 @@ public enum QuestionType {
           "what shape is the {colour} object",
           "which shape is {colour}",
           "what is the shape of the {colour} object"),
-      List.of("what shape is the {colour} object in the picture", "the {colour} object is which shape")),
+      List.of(
+          "what shape is the {colour} object in the picture",
+          "the {colour} object is which shape")),
   SIZE_OF_COLOUR(
       Kind.OBJECTS,
       List.of(
@@ -83,7 +87,9 @@ public enum QuestionType {
           "is the {colour} object on the left or the right",
           "which side is the {colour} object on",
           "on which side of the picture is the {colour} shape"),
-      List.of("on which side is the {colour} object", "is the {colour} shape on the left or the right")),
+      List.of(
+          "on which side is the {colour} object",
+          "is the {colour} shape on the left or the right")),
   CAPITAL(
       Kind.TEXT,
       List.of(
@@ -104,7 +110,8 @@ public enum QuestionType {
           "what colour do you get by mixing {a} and {b}",
           "mixing {a} and {b} gives which colour",
           "what colour do you get by adding {a} to {b}"),
-      List.of("which colour do you get by mixing {a} and {b}", "mixing {a} and {b} gives what colour")),
+      List.of(
+          "which colour do you get by mixing {a} and {b}", "mixing {a} and {b} gives what colour")),
   SUM(
       Kind.TEXT,
       List.of("what is {a} plus {b}", "how much is {a} plus {b}", "add {a} and {b}"),

@@ -4,8 +4,8 @@ import java.awt.image.BufferedImage;
 import java.util.List;
 
 /**
- * One question about one drawing (or about nothing drawn, for text-only questions), with its
- * answer from {@link Scenes#answers()}.
+ * One question about one drawing (or about nothing drawn, for text-only questions), with its answer
+ * from {@link Scenes#answers()}.
  *
  * @param split the split it was drawn from
  * @param index its index in that split; (split, index) fixes the content and the question

@@ -17,10 +17,10 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Draws scenes with Java2D. Everything random comes from the {@link Random} passed in, so a
- * drawing is a pure function of its seed; the content (which entity, which objects on which side)
- * is decided by the caller and only the look (pose, scale, colour jitter, background, noise) is
- * drawn here.
+ * Draws scenes with Java2D. Everything random comes from the {@link Random} passed in, so a drawing
+ * is a pure function of its seed; the content (which entity, which objects on which side) is
+ * decided by the caller and only the look (pose, scale, colour jitter, background, noise) is drawn
+ * here.
  */
 final class SceneGenerator {
   static final String[] OBJECT_SHAPES = {"circle", "square", "triangle", "cross"};
@@ -35,7 +35,9 @@ final class SceneGenerator {
   static final int HUES = 10;
   static final int MARKS = 5; // none, horizontal bar, vertical bar, dot, ring
 
-  /** One object of a scene's content: indices into the arrays above; left = drawn left of centre. */
+  /**
+   * One object of a scene's content: indices into the arrays above; left = drawn left of centre.
+   */
   record ObjectSpec(int shape, int colour, int size, boolean left) {
     String describe() {
       return SIZES[size] + " " + OBJECT_COLOURS[colour] + " " + OBJECT_SHAPES[shape];
@@ -118,7 +120,8 @@ final class SceneGenerator {
       ObjectSpec s = specs.get(i);
       Rectangle b = placed.get(i);
       float hue = (OBJECT_HUES[s.colour()] + (float) (r.nextGaussian() * 3)) / 360f;
-      g.setColor(Color.getHSBColor(hue, 0.75f + 0.25f * r.nextFloat(), 0.8f + 0.2f * r.nextFloat()));
+      g.setColor(
+          Color.getHSBColor(hue, 0.75f + 0.25f * r.nextFloat(), 0.8f + 0.2f * r.nextFloat()));
       g.fill(objectShape(s.shape(), b));
       boxes.add(new DrawnObject(s.describe(), b));
     }

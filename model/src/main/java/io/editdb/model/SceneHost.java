@@ -7,11 +7,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.norm.LayerNorm;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -26,13 +26,13 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * EditDB's own host vision-language model, trained on {@link Scenes} by {@link HostTrainer}: a
- * conv stem turns a 32x32 image into a 4x4 grid of visual tokens, a pre-norm transformer reads
- * [answer token, visual tokens, question words], and a linear head over the answer token gives
- * logits over {@link Scenes#answers()}. Layers are named {@code blocks.0} ... {@code blocks.<n-1>};
- * the hidden states at a layer are that block's output (the residual stream), which is where an
- * expert's delta is added. A text-only question (no image) gets a learned "no image" token in
- * every visual position.
+ * EditDB's own host vision-language model, trained on {@link Scenes} by {@link HostTrainer}: a conv
+ * stem turns a 32x32 image into a 4x4 grid of visual tokens, a pre-norm transformer reads [answer
+ * token, visual tokens, question words], and a linear head over the answer token gives logits over
+ * {@link Scenes#answers()}. Layers are named {@code blocks.0} ... {@code blocks.<n-1>}; the hidden
+ * states at a layer are that block's output (the residual stream), which is where an expert's delta
+ * is added. A text-only question (no image) gets a learned "no image" token in every visual
+ * position.
  *
  * <pre>{@code
  * try (SceneHost host = SceneHost.load();
@@ -64,8 +64,13 @@ public final class SceneHost implements HostModel {
   private final NDManager manager;
   private final Map<String, NDArray> params; // insertion order = file order
 
-  private SceneHost(HostConfig config, String dataVersion, List<String> words,
-      List<String> answers, NDManager manager, Map<String, NDArray> params) {
+  private SceneHost(
+      HostConfig config,
+      String dataVersion,
+      List<String> words,
+      List<String> answers,
+      NDManager manager,
+      Map<String, NDArray> params) {
     this.config = config;
     this.dataVersion = dataVersion;
     this.tokenizer = new WordTokenizer(words, config.questionTokens());
@@ -84,7 +89,9 @@ public final class SceneHost implements HostModel {
     try (InputStream in = SceneHost.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException(
-            "no host weights at " + RESOURCE + " on the classpath; build the model module"
+            "no host weights at "
+                + RESOURCE
+                + " on the classpath; build the model module"
                 + " (mvn -pl model install) or train them (HostTrainer)");
       }
       return load(in);
@@ -160,7 +167,8 @@ public final class SceneHost implements HostModel {
     p.put("head.ln.b", m.zeros(new Shape(d)));
     p.put("head.w", normal(m, r, 0.02, scenes.answers().size(), d));
     p.put("head.b", m.zeros(new Shape(scenes.answers().size())));
-    return new SceneHost(config, Scenes.DATA_VERSION, scenes.questionWords(), scenes.answers(), m, p);
+    return new SceneHost(
+        config, Scenes.DATA_VERSION, scenes.questionWords(), scenes.answers(), m, p);
   }
 
   /** A tensor of normal draws with standard deviation {@code std}, from {@code r}. */
@@ -186,8 +194,14 @@ public final class SceneHost implements HostModel {
     NDArray a = params.get(name);
     if (a == null || !a.getShape().equals(new Shape(dims))) {
       throw new IllegalArgumentException(
-          "host weights must hold " + name + " of shape " + new Shape(dims) + " for " + config
-              + "; got " + (a == null ? "none" : a.getShape())
+          "host weights must hold "
+              + name
+              + " of shape "
+              + new Shape(dims)
+              + " for "
+              + config
+              + "; got "
+              + (a == null ? "none" : a.getShape())
               + "; the file does not match its own header, retrain it");
     }
   }
@@ -196,10 +210,12 @@ public final class SceneHost implements HostModel {
   public void save(OutputStream out) throws IOException {
     Map<String, HostWeights.Tensor> t = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
-      t.put(e.getKey(), new HostWeights.Tensor(e.getValue().getShape().getShape(),
-          e.getValue().toFloatArray()));
+      t.put(
+          e.getKey(),
+          new HostWeights.Tensor(e.getValue().getShape().getShape(), e.getValue().toFloatArray()));
     }
-    HostWeights.write(out, new HostWeights.Contents(config, dataVersion, tokenizer.words(), answers, t));
+    HostWeights.write(
+        out, new HostWeights.Contents(config, dataVersion, tokenizer.words(), answers, t));
   }
 
   public HostConfig config() {
@@ -251,8 +267,8 @@ public final class SceneHost implements HostModel {
   }
 
   /**
-   * The visual positions whose 8x8-pixel cell overlaps a pixel box, e.g. a {@link DrawnObject}'s:
-   * a token mask for an edit restricted to one object's region (VisEdit), or the ground truth an
+   * The visual positions whose 8x8-pixel cell overlaps a pixel box, e.g. a {@link DrawnObject}'s: a
+   * token mask for an edit restricted to one object's region (VisEdit), or the ground truth an
    * attribution method can be checked against.
    */
   public boolean[] positionsCovering(java.awt.Rectangle box) {
@@ -306,11 +322,19 @@ public final class SceneHost implements HostModel {
   public NDArray continueFrom(String layer, NDArray hidden) {
     int from = layerIndex(layer) + 1;
     Shape s = hidden.getShape();
-    if (s.dimension() != 3 || s.get(1) != config.sequenceLength() || s.get(2) != config.hidden()
+    if (s.dimension() != 3
+        || s.get(1) != config.sequenceLength()
+        || s.get(2) != config.hidden()
         || hidden.getDataType() != DataType.FLOAT32) {
       throw new IllegalArgumentException(
-          "hidden states must be float32 [batch, " + config.sequenceLength() + ", "
-              + config.hidden() + "]; got " + hidden.getDataType() + " " + s
+          "hidden states must be float32 [batch, "
+              + config.sequenceLength()
+              + ", "
+              + config.hidden()
+              + "]; got "
+              + hidden.getDataType()
+              + " "
+              + s
               + "; pass what hiddenAt returned for this layer");
     }
     NDManager owner = hidden.getManager();
@@ -365,14 +389,16 @@ public final class SceneHost implements HostModel {
   public float[][] visualKeys(List<BufferedImage> images) {
     if (images == null || images.isEmpty()) {
       throw new IllegalArgumentException(
-          "visual keys need at least one image; got " + (images == null ? "null" : "none")
+          "visual keys need at least one image; got "
+              + (images == null ? "null" : "none")
               + "; pass the images to key");
     }
     try (NDManager m = manager.newSubManager()) {
       NDArray tokens = visualTokens(images, m);
-      return unitRows(KeyHeads.VISUAL.in(params)
-          ? KeyHeads.VISUAL.project(tokens, params)
-          : tokens.mean(new int[] {1}));
+      return unitRows(
+          KeyHeads.VISUAL.in(params)
+              ? KeyHeads.VISUAL.project(tokens, params)
+              : tokens.mean(new int[] {1}));
     }
   }
 
@@ -389,8 +415,8 @@ public final class SceneHost implements HostModel {
   }
 
   /**
-   * The stem's visual tokens {@code [images, 16, d]} (before the layer norm), in {@code m}; a
-   * null image has the tokens the host reads in its place ({@code embed.noimage}).
+   * The stem's visual tokens {@code [images, 16, d]} (before the layer norm), in {@code m}; a null
+   * image has the tokens the host reads in its place ({@code embed.noimage}).
    */
   NDArray visualTokens(List<BufferedImage> images, NDManager m) {
     float[] pix = new float[images.size() * 3 * Scenes.IMAGE_SIZE * Scenes.IMAGE_SIZE];
@@ -404,8 +430,9 @@ public final class SceneHost implements HostModel {
     }
     NDArray x = m.create(pix, new Shape(images.size(), 3, Scenes.IMAGE_SIZE, Scenes.IMAGE_SIZE));
     NDArray img = m.create(has, new Shape(images.size(), 1, 1));
-    return stem(x).mul(img).add(m.ones(new Shape(images.size(), 1, 1)).sub(img)
-        .mul(p("embed.noimage")));
+    return stem(x)
+        .mul(img)
+        .add(m.ones(new Shape(images.size(), 1, 1)).sub(img).mul(p("embed.noimage")));
   }
 
   /** Drops a key head, if the host has it: its keys are the plain representation again. */
@@ -430,23 +457,23 @@ public final class SceneHost implements HostModel {
   }
 
   /**
-   * The host's own key of a question: its hidden state at the answer position after the last
-   * block, asked without an image (so it depends on the words alone), through the question key
-   * head where the host has one ({@code qkeys.*}, {@link KeyHeads#QUESTION}), unit length. It
-   * separates a held-out paraphrase from other question types better than the built-in text
-   * encoder.
+   * The host's own key of a question: its hidden state at the answer position after the last block,
+   * asked without an image (so it depends on the words alone), through the question key head where
+   * the host has one ({@code qkeys.*}, {@link KeyHeads#QUESTION}), unit length. It separates a
+   * held-out paraphrase from other question types better than the built-in text encoder.
    */
   @Override
   public float[][] questionKeys(List<String> questions) {
     if (questions == null || questions.isEmpty()) {
-      throw new IllegalArgumentException("question keys need at least one question; got "
-          + (questions == null ? "null" : "none") + "; pass the questions to key");
+      throw new IllegalArgumentException(
+          "question keys need at least one question; got "
+              + (questions == null ? "null" : "none")
+              + "; pass the questions to key");
     }
     try (NDManager m = manager.newSubManager()) {
       NDArray first = questionStates(questions, m);
-      return unitRows(KeyHeads.QUESTION.in(params)
-          ? KeyHeads.QUESTION.project(first, params)
-          : first);
+      return unitRows(
+          KeyHeads.QUESTION.in(params) ? KeyHeads.QUESTION.project(first, params) : first);
     }
   }
 
@@ -468,7 +495,12 @@ public final class SceneHost implements HostModel {
     int i = layers.indexOf(layer);
     if (i < 0) {
       throw new IllegalArgumentException(
-          "layer '" + layer + "' is not a layer of " + name() + "; its layers are " + layers
+          "layer '"
+              + layer
+              + "' is not a layer of "
+              + name()
+              + "; its layers are "
+              + layers
               + "; pick one of them");
     }
     return i;
@@ -495,7 +527,8 @@ public final class SceneHost implements HostModel {
   private NDArray embed(List<Input> inputs, NDManager m) {
     if (inputs == null || inputs.isEmpty()) {
       throw new IllegalArgumentException(
-          "a forward pass needs at least one input; got " + (inputs == null ? "null" : "none")
+          "a forward pass needs at least one input; got "
+              + (inputs == null ? "null" : "none")
               + "; pass one (image, question) per query");
     }
     int batch = inputs.size();
@@ -533,15 +566,16 @@ public final class SceneHost implements HostModel {
       vis = vis.mul(img).add(none.mul(p("embed.noimage")));
     }
     NDArray words =
-        Embedding.embedding(m.create(ids, new Shape(batch, q)), p("embed.words"), SparseFormat.DENSE)
+        Embedding.embedding(
+                m.create(ids, new Shape(batch, q)), p("embed.words"), SparseFormat.DENSE)
             .head();
     // Early fusion: the mean question word, projected, is added to the answer and visual tokens,
     // so that "is this token the red object?" is a per-token computation from the first block on
     // instead of an attention route the host would need many more steps to learn.
     NDArray real = m.create(present, new Shape(batch, q, 1));
     NDArray mean = words.mul(real).sum(new int[] {1}).div(real.sum(new int[] {1}));
-    NDArray fuse = Linear.linear(mean, p("embed.fuse.w"), p("embed.fuse.b")).head()
-        .reshape(batch, 1, d);
+    NDArray fuse =
+        Linear.linear(mean, p("embed.fuse.w"), p("embed.fuse.b")).head().reshape(batch, 1, d);
     NDArray cls = fuse.add(p("embed.answer"));
     vis = vis.add(fuse);
     return NDArrays.concat(new NDList(cls, vis, words), 1).add(p("embed.position"));
@@ -557,9 +591,11 @@ public final class SceneHost implements HostModel {
     int dh = d / heads;
     Shape norm = new Shape(d);
     NDArray h = LayerNorm.layerNorm(x, norm, p(b + "ln1.g"), p(b + "ln1.b"), LN_EPS).head();
-    NDArray qkv = Linear.linear(h, p(b + "qkv.w"), p(b + "qkv.b")).head()
-        .reshape(batch, t, 3, heads, dh)
-        .transpose(2, 0, 3, 1, 4);
+    NDArray qkv =
+        Linear.linear(h, p(b + "qkv.w"), p(b + "qkv.b"))
+            .head()
+            .reshape(batch, t, 3, heads, dh)
+            .transpose(2, 0, 3, 1, 4);
     NDArray q = qkv.get(0);
     NDArray k = qkv.get(1);
     NDArray v = qkv.get(2);
@@ -573,8 +609,10 @@ public final class SceneHost implements HostModel {
 
   private NDArray head(NDArray x) {
     NDArray first = x.get(":, 0, :");
-    NDArray h = LayerNorm.layerNorm(first, new Shape(config.hidden()), p("head.ln.g"),
-        p("head.ln.b"), LN_EPS).head();
+    NDArray h =
+        LayerNorm.layerNorm(
+                first, new Shape(config.hidden()), p("head.ln.g"), p("head.ln.b"), LN_EPS)
+            .head();
     return Linear.linear(h, p("head.w"), p("head.b")).head();
   }
 
@@ -585,7 +623,16 @@ public final class SceneHost implements HostModel {
 
   @Override
   public String toString() {
-    return "SceneHost{" + config + ", data=" + dataVersion + ", words=" + tokenizer.words().size()
-        + ", answers=" + answers.size() + ", layers=" + layers + "}";
+    return "SceneHost{"
+        + config
+        + ", data="
+        + dataVersion
+        + ", words="
+        + tokenizer.words().size()
+        + ", answers="
+        + answers.size()
+        + ", layers="
+        + layers
+        + "}";
   }
 }

@@ -2,8 +2,8 @@ package io.editdb.model;
 
 /**
  * Scene hosts that need no trained weights, for tests and demonstrations in other modules: the
- * host's forward pass, layers, keys and experts work exactly as in a trained one, only its
- * answers are those of random weights.
+ * host's forward pass, layers, keys and experts work exactly as in a trained one, only its answers
+ * are those of random weights.
  */
 public final class SceneHosts {
   private SceneHosts() {}

@@ -15,17 +15,17 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Drawn scenes and the questions asked about them: the data EditDB's own host model is trained
- * on and edits are measured with. Deterministic: a (seed, split, index, variant) always gives the
- * same pixels, question and answer.
+ * Drawn scenes and the questions asked about them: the data EditDB's own host model is trained on
+ * and edits are measured with. Deterministic: a (seed, split, index, variant) always gives the same
+ * pixels, question and answer.
  *
- * <p>Three kinds of sample: an entity's logo ({@value #ENTITY_COUNT} made-up companies, each with
- * a name, country, founding decade and product), a scene of one to four objects (shape, colour,
- * size, side; questions about count, colour, shape, size and side), and text-only questions with
- * no image (capitals, continents, colour mixing, small sums), which an edit of the visual layer
- * must leave alone. Every question type has training phrasings and held-out phrasings ({@link
- * Phrasing}); an image rephrase is {@link #redraw} of the same content with a new pose, scale,
- * colour jitter, background and noise.
+ * <p>Three kinds of sample: an entity's logo ({@value #ENTITY_COUNT} made-up companies, each with a
+ * name, country, founding decade and product), a scene of one to four objects (shape, colour, size,
+ * side; questions about count, colour, shape, size and side), and text-only questions with no image
+ * (capitals, continents, colour mixing, small sums), which an edit of the visual layer must leave
+ * alone. Every question type has training phrasings and held-out phrasings ({@link Phrasing}); an
+ * image rephrase is {@link #redraw} of the same content with a new pose, scale, colour jitter,
+ * background and noise.
  *
  * <pre>{@code
  * Scenes scenes = Scenes.standard();
@@ -74,12 +74,18 @@ public final class Scenes {
     "fi", "ga", "lu", "mar", "no", "pex", "sol", "tri", "vi", "xa", "yo", "zu", "kor", "li"
   };
   private static final QuestionType[] ENTITY_TYPES = {
-    QuestionType.ENTITY_NAME, QuestionType.ENTITY_COUNTRY,
-    QuestionType.ENTITY_DECADE, QuestionType.ENTITY_PRODUCT, QuestionType.LOGO_SHAPE
+    QuestionType.ENTITY_NAME,
+    QuestionType.ENTITY_COUNTRY,
+    QuestionType.ENTITY_DECADE,
+    QuestionType.ENTITY_PRODUCT,
+    QuestionType.LOGO_SHAPE
   };
   private static final QuestionType[] OBJECT_TYPES = {
-    QuestionType.COUNT, QuestionType.COLOUR_OF_SHAPE, QuestionType.SHAPE_OF_COLOUR,
-    QuestionType.SIZE_OF_COLOUR, QuestionType.SIDE_OF_COLOUR
+    QuestionType.COUNT,
+    QuestionType.COLOUR_OF_SHAPE,
+    QuestionType.SHAPE_OF_COLOUR,
+    QuestionType.SIZE_OF_COLOUR,
+    QuestionType.SIDE_OF_COLOUR
   };
   private static final QuestionType[] TEXT_TYPES = {
     QuestionType.CAPITAL, QuestionType.CONTINENT, QuestionType.COLOUR_MIX, QuestionType.SUM
@@ -124,7 +130,9 @@ public final class Scenes {
     return STANDARD;
   }
 
-  /** Other entities and other drawings; a host trained on the standard scenes will not know them. */
+  /**
+   * Other entities and other drawings; a host trained on the standard scenes will not know them.
+   */
   public static Scenes withSeed(long seed) {
     return seed == DEFAULT_SEED ? STANDARD : new Scenes(seed);
   }
@@ -168,8 +176,8 @@ public final class Scenes {
   }
 
   /**
-   * The answers a question of {@code type} can have, in a fixed order: what a counterfactual
-   * edit's target is drawn from.
+   * The answers a question of {@code type} can have, in a fixed order: what a counterfactual edit's
+   * target is drawn from.
    */
   public List<String> answersOf(QuestionType type) {
     if (type == null) {
@@ -206,7 +214,10 @@ public final class Scenes {
   public Sample sample(Split split, long index, Kind kind, Phrasing phrasing, int variant) {
     if (split == null || phrasing == null) {
       throw new IllegalArgumentException(
-          "a sample needs a split and a phrasing; got split=" + split + ", phrasing=" + phrasing
+          "a sample needs a split and a phrasing; got split="
+              + split
+              + ", phrasing="
+              + phrasing
               + "; pass e.g. Split.TEST and Phrasing.TRAIN (kind may be null for the mix)");
     }
     checkIndex(index, variant);
@@ -223,7 +234,10 @@ public final class Scenes {
   public Sample rephrase(Sample s, Phrasing phrasing, int template) {
     if (s == null || phrasing == null) {
       throw new IllegalArgumentException(
-          "rephrase needs a sample and a phrasing; got sample=" + s + ", phrasing=" + phrasing
+          "rephrase needs a sample and a phrasing; got sample="
+              + s
+              + ", phrasing="
+              + phrasing
               + "; pass both");
     }
     int n = s.type().templates(phrasing).size();
@@ -263,13 +277,16 @@ public final class Scenes {
     return new Random(mix(mix(seed, split.ordinal() + 1L), index));
   }
 
-  private Sample build(Split split, long index, Kind forced, Phrasing phrasing, int template,
-      int variant) {
+  private Sample build(
+      Split split, long index, Kind forced, Phrasing phrasing, int template, int variant) {
     Random r = contentRandom(split, index);
     int roll = r.nextInt(100); // drawn even when the kind is forced, so the rest stays aligned
     int templatePick = r.nextInt(1 << 16);
-    Kind kind = forced != null ? forced : roll < 50 ? Kind.ENTITY : roll < 92 ? Kind.OBJECTS : Kind.TEXT;
-    Random draw = new Random(mix(mix(seed ^ 0x5EED5EEDL, split.ordinal() + 1L), index * 1_000_003L + variant));
+    Kind kind =
+        forced != null ? forced : roll < 50 ? Kind.ENTITY : roll < 92 ? Kind.OBJECTS : Kind.TEXT;
+    Random draw =
+        new Random(
+            mix(mix(seed ^ 0x5EED5EEDL, split.ordinal() + 1L), index * 1_000_003L + variant));
     Map<String, String> slots = new HashMap<>();
     List<DrawnObject> boxes = new ArrayList<>();
     QuestionType type;
@@ -280,13 +297,14 @@ public final class Scenes {
       case ENTITY -> {
         Entity e = entities.get(r.nextInt(entities.size()));
         type = ENTITY_TYPES[r.nextInt(ENTITY_TYPES.length)];
-        answer = switch (type) {
-          case ENTITY_NAME -> e.name();
-          case ENTITY_COUNTRY -> e.country();
-          case ENTITY_DECADE -> e.decade();
-          case LOGO_SHAPE -> SceneGenerator.LOGO_SHAPE_NAMES[e.logoShape()];
-          default -> e.product();
-        };
+        answer =
+            switch (type) {
+              case ENTITY_NAME -> e.name();
+              case ENTITY_COUNTRY -> e.country();
+              case ENTITY_DECADE -> e.decade();
+              case LOGO_SHAPE -> SceneGenerator.LOGO_SHAPE_NAMES[e.logoShape()];
+              default -> e.product();
+            };
         entityId = e.id();
         image = generator.drawEntity(e, draw, boxes);
       }
@@ -296,13 +314,14 @@ public final class Scenes {
         ObjectSpec t = specs.get(0);
         slots.put("shape", SceneGenerator.OBJECT_SHAPES[t.shape()]);
         slots.put("colour", SceneGenerator.OBJECT_COLOURS[t.colour()]);
-        answer = switch (type) {
-          case COUNT -> NUMBERS[specs.size()];
-          case COLOUR_OF_SHAPE -> SceneGenerator.OBJECT_COLOURS[t.colour()];
-          case SHAPE_OF_COLOUR -> SceneGenerator.OBJECT_SHAPES[t.shape()];
-          case SIZE_OF_COLOUR -> SceneGenerator.SIZES[t.size()];
-          default -> t.left() ? "left" : "right";
-        };
+        answer =
+            switch (type) {
+              case COUNT -> NUMBERS[specs.size()];
+              case COLOUR_OF_SHAPE -> SceneGenerator.OBJECT_COLOURS[t.colour()];
+              case SHAPE_OF_COLOUR -> SceneGenerator.OBJECT_SHAPES[t.shape()];
+              case SIZE_OF_COLOUR -> SceneGenerator.SIZES[t.size()];
+              default -> t.left() ? "left" : "right";
+            };
         while (image == null) { // a pose without room is drawn again from the same stream
           boxes.clear();
           image = generator.drawObjects(specs, draw, boxes);
@@ -316,25 +335,28 @@ public final class Scenes {
         int b = r.nextInt(5);
         String[] m = MIXES[r.nextInt(MIXES.length)];
         boolean swap = r.nextBoolean();
-        answer = switch (type) {
-          case CAPITAL -> CAPITALS[c];
-          case CONTINENT -> CONTINENTS[c];
-          case COLOUR_MIX -> {
-            slots.put("a", swap ? m[1] : m[0]);
-            slots.put("b", swap ? m[0] : m[1]);
-            yield m[2];
-          }
-          default -> {
-            slots.put("a", NUMBERS[a]);
-            slots.put("b", NUMBERS[b]);
-            yield NUMBERS[a + b];
-          }
-        };
+        answer =
+            switch (type) {
+              case CAPITAL -> CAPITALS[c];
+              case CONTINENT -> CONTINENTS[c];
+              case COLOUR_MIX -> {
+                slots.put("a", swap ? m[1] : m[0]);
+                slots.put("b", swap ? m[0] : m[1]);
+                yield m[2];
+              }
+              default -> {
+                slots.put("a", NUMBERS[a]);
+                slots.put("b", NUMBERS[b]);
+                yield NUMBERS[a + b];
+              }
+            };
       }
     }
     List<String> templates = type.templates(phrasing);
-    String question = fill(templates.get(template >= 0 ? template : templatePick % templates.size()), slots);
-    return new Sample(split, index, variant, type, phrasing, question, answer, image, entityId, boxes);
+    String question =
+        fill(templates.get(template >= 0 ? template : templatePick % templates.size()), slots);
+    return new Sample(
+        split, index, variant, type, phrasing, question, answer, image, entityId, boxes);
   }
 
   /**
@@ -354,8 +376,9 @@ public final class Scenes {
       if (i > 0) {
         shape = r.nextInt(SceneGenerator.OBJECT_SHAPES.length);
         if (type == QuestionType.COLOUR_OF_SHAPE && shape == targetShape) {
-          shape = (shape + 1 + r.nextInt(SceneGenerator.OBJECT_SHAPES.length - 1))
-              % SceneGenerator.OBJECT_SHAPES.length;
+          shape =
+              (shape + 1 + r.nextInt(SceneGenerator.OBJECT_SHAPES.length - 1))
+                  % SceneGenerator.OBJECT_SHAPES.length;
         }
       }
       int size = r.nextInt(2);
@@ -438,9 +461,17 @@ public final class Scenes {
         name = b.toString();
       } while (!names.add(name));
       int[] look = looks.get(i);
-      out.add(new Entity(i, name, COUNTRIES[country[look[0]][look[2]]],
-          DECADES[decade[look[1]][look[3]]], PRODUCTS[product[look[0]][look[1]]],
-          look[0], look[1], look[2], look[3] == 1));
+      out.add(
+          new Entity(
+              i,
+              name,
+              COUNTRIES[country[look[0]][look[2]]],
+              DECADES[decade[look[1]][look[3]]],
+              PRODUCTS[product[look[0]][look[1]]],
+              look[0],
+              look[1],
+              look[2],
+              look[3] == 1));
     }
     return List.copyOf(out);
   }
@@ -461,9 +492,21 @@ public final class Scenes {
 
   @Override
   public String toString() {
-    return "Scenes{" + DATA_VERSION + ", seed=" + seed + ", image=" + IMAGE_SIZE + "x" + IMAGE_SIZE
-        + ", entities=" + entities.size() + ", answers=" + answers.size() + ", words="
-        + words.size() + ", mix=50% entity/42% objects/8% text}";
+    return "Scenes{"
+        + DATA_VERSION
+        + ", seed="
+        + seed
+        + ", image="
+        + IMAGE_SIZE
+        + "x"
+        + IMAGE_SIZE
+        + ", entities="
+        + entities.size()
+        + ", answers="
+        + answers.size()
+        + ", words="
+        + words.size()
+        + ", mix=50% entity/42% objects/8% text}";
   }
 
   /** SplitMix64 of a combination, so nearby seeds and indices give unrelated streams. */

@@ -40,15 +40,23 @@ final class WordTokenizer {
     String[] parts = question.trim().toLowerCase(java.util.Locale.ROOT).split("\\s+");
     if (parts.length > length) {
       throw new IllegalArgumentException(
-          "a question may have at most " + length + " words; got " + parts.length + " in '"
-              + question + "'; ask it in fewer words");
+          "a question may have at most "
+              + length
+              + " words; got "
+              + parts.length
+              + " in '"
+              + question
+              + "'; ask it in fewer words");
     }
     int[] out = new int[length];
     for (int i = 0; i < parts.length; i++) {
       Integer id = ids.get(parts[i]);
       if (id == null) {
         throw new IllegalArgumentException(
-            "question word '" + parts[i] + "' is not in the host's vocabulary of " + words.size()
+            "question word '"
+                + parts[i]
+                + "' is not in the host's vocabulary of "
+                + words.size()
                 + " words; rephrase with words from Scenes.questionWords()");
       }
       out[i] = id;

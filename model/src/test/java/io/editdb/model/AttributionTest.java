@@ -48,8 +48,8 @@ class AttributionTest {
     positive.sort((x, y) -> Float.compare(ig[y], ig[x]));
     assertTrue(positive.size() >= 4, "positive visual tokens: " + positive);
     int[] top3 = r.top(3);
-    assertArrayEquals(positive.subList(0, 3).stream().mapToInt(Integer::intValue).sorted()
-        .toArray(), top3);
+    assertArrayEquals(
+        positive.subList(0, 3).stream().mapToInt(Integer::intValue).sorted().toArray(), top3);
     assertArrayEquals(top3, r.regionOrNone(new io.editdb.query.HostBinding.Region.Top(3)));
     assertEquals(positive.size(), r.top(99).length, "no more than the positive ones");
     int[] half = r.mass(0.5);
@@ -61,7 +61,8 @@ class AttributionTest {
       smallest = Math.min(smallest, ig[t]);
     }
     withoutSmallest = covered - smallest;
-    assertTrue(covered >= 0.5 * total && withoutSmallest < 0.5 * total,
+    assertTrue(
+        covered >= 0.5 * total && withoutSmallest < 0.5 * total,
         "the fewest tokens carrying half: " + java.util.Arrays.toString(half));
     assertEquals(positive.size(), r.mass(1.0).length);
 
@@ -81,17 +82,21 @@ class AttributionTest {
     double worst = 0;
     double worstCoarse = 0;
     for (int i = 0; i < 3; i++) {
-      Sample s = SCENES.sample(Split.TEST, i, i % 2 == 0 ? Kind.OBJECTS : Kind.ENTITY,
-          Phrasing.TRAIN, 0);
+      Sample s =
+          SCENES.sample(Split.TEST, i, i % 2 == 0 ? Kind.OBJECTS : Kind.ENTITY, Phrasing.TRAIN, 0);
       for (String layer : host.layers()) {
         Attribution.Result r = a.attribute(HostModel.Input.of(s), s.answer(), layer);
         worst = Math.max(worst, r.relativeCompletenessGap());
-        worstCoarse = Math.max(worstCoarse,
-            coarse.attribute(HostModel.Input.of(s), s.answer(), layer).relativeCompletenessGap());
+        worstCoarse =
+            Math.max(
+                worstCoarse,
+                coarse
+                    .attribute(HostModel.Input.of(s), s.answer(), layer)
+                    .relativeCompletenessGap());
       }
     }
-    System.out.printf("AttributionTest - completeness gap: 64 steps %.4f, 1 step %.4f%n", worst,
-        worstCoarse);
+    System.out.printf(
+        "AttributionTest - completeness gap: 64 steps %.4f, 1 step %.4f%n", worst, worstCoarse);
     assertTrue(worst < 0.02, "64-step gap " + worst);
     // The rule is doing the work: one interval is far off, so the check above could fail.
     assertTrue(worstCoarse > 5 * worst, "1-step gap " + worstCoarse + " vs " + worst);
@@ -102,20 +107,26 @@ class AttributionTest {
     Attribution a = new Attribution(host, Attribution.Options.defaults());
     long t0 = System.nanoTime();
     Attribution.Localisation loc = a.localisation(host, SCENES, 6, 2);
-    System.out.printf("AttributionTest - localisation over %d samples in %.1fs:%n", loc.samples(),
-        (System.nanoTime() - t0) / 1e9);
+    System.out.printf(
+        "AttributionTest - localisation over %d samples in %.1fs:%n",
+        loc.samples(), (System.nanoTime() - t0) / 1e9);
     for (int l = 0; l < loc.layers().size(); l++) {
-      System.out.printf("  %s ig %.3f noise %.3f random %.3f visualShare %.3f%n",
-          loc.layers().get(l), loc.integratedGradients()[l], loc.noise()[l], loc.random()[l],
+      System.out.printf(
+          "  %s ig %.3f noise %.3f random %.3f visualShare %.3f%n",
+          loc.layers().get(l),
+          loc.integratedGradients()[l],
+          loc.noise()[l],
+          loc.random()[l],
           loc.visualShare()[l]);
     }
-    System.out.printf("  gap %.4f, %.1f ms per attribution%n", loc.completenessGap(),
-        loc.millisPerAttribution());
+    System.out.printf(
+        "  gap %.4f, %.1f ms per attribution%n", loc.completenessGap(), loc.millisPerAttribution());
     // Measured on 12 samples (6 ENTITY, 6 OBJECTS), k=2: at blocks.0 noise 0.625, IG 0.625,
     // random 0.370. Asserted with a margin of about half the gap.
     assertEquals(12, loc.samples());
     assertTrue(loc.noise()[0] > loc.random()[0] + 0.12, "noise " + loc.noise()[0]);
-    assertTrue(loc.integratedGradients()[0] > loc.random()[0] + 0.12,
+    assertTrue(
+        loc.integratedGradients()[0] > loc.random()[0] + 0.12,
         "ig " + loc.integratedGradients()[0]);
     assertTrue(loc.completenessGap() < 0.02, "gap " + loc.completenessGap());
     // The head reads the answer from position 0 only, so after the last block no visual token
@@ -139,14 +150,17 @@ class AttributionTest {
   @Test
   void sameSeedSameScores() {
     Sample s = SCENES.sample(Split.TEST, 1, Kind.OBJECTS, Phrasing.TRAIN, 0);
-    Attribution.Result x = new Attribution(host, Attribution.Options.defaults())
-        .attribute(HostModel.Input.of(s), s.answer(), "blocks.1");
-    Attribution.Result y = new Attribution(host, Attribution.Options.defaults())
-        .attribute(HostModel.Input.of(s), s.answer(), "blocks.1");
+    Attribution.Result x =
+        new Attribution(host, Attribution.Options.defaults())
+            .attribute(HostModel.Input.of(s), s.answer(), "blocks.1");
+    Attribution.Result y =
+        new Attribution(host, Attribution.Options.defaults())
+            .attribute(HostModel.Input.of(s), s.answer(), "blocks.1");
     assertArrayEquals(x.noise(), y.noise());
     assertArrayEquals(x.integratedGradients(), y.integratedGradients());
-    Attribution.Result z = new Attribution(host, Attribution.Options.defaults().withSeed(2))
-        .attribute(HostModel.Input.of(s), s.answer(), "blocks.1");
+    Attribution.Result z =
+        new Attribution(host, Attribution.Options.defaults().withSeed(2))
+            .attribute(HostModel.Input.of(s), s.answer(), "blocks.1");
     assertTrue(!java.util.Arrays.equals(x.noise(), z.noise()), "another seed, other noise");
   }
 
@@ -160,17 +174,21 @@ class AttributionTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> a.attribute(in, s.answer(), "blocks.9"));
     assertTrue(e.getMessage().contains("blocks.9"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> a.attribute(in, "zebra-xyz", "blocks.0"));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> a.attribute(in, "zebra-xyz", "blocks.0"));
     assertTrue(e.getMessage().contains("zebra-xyz"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> a.attribute(null, s.answer(), "blocks.0"));
     assertThrows(IllegalArgumentException.class, () -> a.attribute(in, null, "blocks.0"));
     assertThrows(IllegalArgumentException.class, () -> a.attribute(in, s.answer(), null));
-    e = assertThrows(IllegalArgumentException.class,
-        () -> Attribution.Options.defaults().withSteps(0));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Attribution.Options.defaults().withSteps(0));
     assertTrue(e.getMessage().contains("steps=0"), e.getMessage());
     assertEquals(1, Attribution.Options.defaults().withSteps(1).steps()); // just inside
-    assertThrows(IllegalArgumentException.class, () -> new Attribution(null,
-        Attribution.Options.defaults()));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new Attribution(null, Attribution.Options.defaults()));
     Attribution.Result after = a.attribute(in, s.answer(), "blocks.0");
     assertArrayEquals(before.integratedGradients(), after.integratedGradients());
     assertArrayEquals(before.noise(), after.noise());

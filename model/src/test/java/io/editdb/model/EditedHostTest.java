@@ -16,11 +16,11 @@ import io.editdb.query.TextEncoder;
 import io.editdb.store.EditStore;
 import io.editdb.store.ExpertKind;
 import io.editdb.store.Layer;
+import io.editdb.store.LayerOption;
 import io.editdb.store.NewEdit;
 import io.editdb.store.StoreConfig;
 import io.editdb.store.StoreSession;
 import io.editdb.store.WeightDtype;
-import io.editdb.store.LayerOption;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -30,9 +30,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The edit hook on a real (untrained, small) host, a real in-memory store, the real router,
- * applier and text encoder: no edit routed means the base logits bit for bit; a fitted expert
- * flips its own sample, a paraphrase and a redrawing, and nothing else; a rollback undoes it.
+ * The edit hook on a real (untrained, small) host, a real in-memory store, the real router, applier
+ * and text encoder: no edit routed means the base logits bit for bit; a fitted expert flips its own
+ * sample, a paraphrase and a redrawing, and nothing else; a rollback undoes it.
  */
 class EditedHostTest {
   private static final Scenes SCENES = Scenes.standard();
@@ -48,9 +48,19 @@ class EditedHostTest {
     host = SceneHost.initialize(new HostConfig(32, 3, 2, 64, 12), SCENES, 7);
     store = EditStore.open(StoreConfig.inMemory("edited-host-test"));
     for (ExpertKind kind : ExpertKind.values()) {
-      store.createLayer(Layer.builder(layerOf(kind), host.name(), MODULE, host.hiddenSize(),
-          host.hiddenSize(), host.visualKeyDim(), TextEncoder.DIMENSION)
-          .opt(LayerOption.EXPERT_KIND, kind).opt(LayerOption.VISUAL_THRESHOLD, THRESHOLD).build(), "test");
+      store.createLayer(
+          Layer.builder(
+                  layerOf(kind),
+                  host.name(),
+                  MODULE,
+                  host.hiddenSize(),
+                  host.hiddenSize(),
+                  host.visualKeyDim(),
+                  TextEncoder.DIMENSION)
+              .opt(LayerOption.EXPERT_KIND, kind)
+              .opt(LayerOption.VISUAL_THRESHOLD, THRESHOLD)
+              .build(),
+          "test");
     }
     layer = store.layer(layerOf(ExpertKind.LIVEEDIT));
     router = new Router(store);
@@ -61,8 +71,8 @@ class EditedHostTest {
   static final double THRESHOLD = 0.85;
 
   /**
-   * An untrained host's logits span about one unit (a layer-normed token times a 0.02-scale
-   * head), so the margin is small; locality is left to the router, as the test checks.
+   * An untrained host's logits span about one unit (a layer-normed token times a 0.02-scale head),
+   * so the margin is small; locality is left to the router, as the test checks.
    */
   static final FitExpertMaker.Options UNTRAINED_FIT =
       new FitExpertMaker.Options(4, ExpertKind.LIVEEDIT, 1f, 1f, 0.3f, 300, 0.05f, 0f, 1);
@@ -101,8 +111,13 @@ class EditedHostTest {
     Sample redrawn = SCENES.redraw(s, 1);
     Sample unrelated = SCENES.sample(Split.TEST, 40, Kind.OBJECTS, Phrasing.TRAIN, 0);
     Sample text = SCENES.sample(Split.TEST, 41, Kind.TEXT, Phrasing.TRAIN, 0);
-    List<HostModel.Input> probes = List.of(HostModel.Input.of(s), HostModel.Input.of(paraphrase),
-        HostModel.Input.of(redrawn), HostModel.Input.of(unrelated), HostModel.Input.of(text));
+    List<HostModel.Input> probes =
+        List.of(
+            HostModel.Input.of(s),
+            HostModel.Input.of(paraphrase),
+            HostModel.Input.of(redrawn),
+            HostModel.Input.of(unrelated),
+            HostModel.Input.of(text));
     float[] k = host.visualKey(s.image());
     assertTrue(dot(k, host.visualKey(redrawn.image())) > THRESHOLD, "the redrawing passes");
     assertTrue(dot(k, host.visualKey(unrelated.image())) < THRESHOLD, "the unrelated image not");
@@ -113,9 +128,14 @@ class EditedHostTest {
     FitExpertMaker fit = new FitExpertMaker(host, MODULE, UNTRAINED_FIT.withKind(kind));
     FitExpertMaker.Fit f = fit.fit(HostModel.Input.of(s), target, List.of());
     assertTrue(f.reached(), "fit must reach its target: " + f);
-    long id = store.insert(NewEdit.builder(layer.name(), s.question(), target)
-        .visualKey(k).textKey(TextEncoder.shared().encode(s.question()))
-        .weights(f.a(), f.b(), f.rank(), f.alpha(), WeightDtype.F32).build(), "test");
+    long id =
+        store.insert(
+            NewEdit.builder(layer.name(), s.question(), target)
+                .visualKey(k)
+                .textKey(TextEncoder.shared().encode(s.question()))
+                .weights(f.a(), f.b(), f.rank(), f.alpha(), WeightDtype.F32)
+                .build(),
+            "test");
 
     List<EditedHost.Answer> after = edited(layer).answer(probes, null);
     for (int i = 0; i < 3; i++) {
@@ -137,16 +157,19 @@ class EditedHostTest {
       assertArrayEquals(before.get(i).logits(), rolledBack.get(i).logits(), "probe " + i);
       assertEquals(List.of(), rolledBack.get(i).routed());
     }
-    assertEquals(target, edited(layer).answer(probes.subList(0, 1), edited).get(0).answer(),
+    assertEquals(
+        target,
+        edited(layer).answer(probes.subList(0, 1), edited).get(0).answer(),
         "at the edit's version the edit still answers");
   }
 
   @Test
   void withNothingRoutedTheLogitsAreTheBaseModelsBitForBit() {
-    List<HostModel.Input> in = List.of(
-        HostModel.Input.of(SCENES.sample(Split.TEST, 7, Kind.OBJECTS, Phrasing.TRAIN, 0)),
-        HostModel.Input.of(SCENES.sample(Split.TEST, 8, Kind.ENTITY, Phrasing.HELD_OUT, 0)),
-        HostModel.Input.of(SCENES.sample(Split.TEST, 9, Kind.TEXT, Phrasing.TRAIN, 0)));
+    List<HostModel.Input> in =
+        List.of(
+            HostModel.Input.of(SCENES.sample(Split.TEST, 7, Kind.OBJECTS, Phrasing.TRAIN, 0)),
+            HostModel.Input.of(SCENES.sample(Split.TEST, 8, Kind.ENTITY, Phrasing.HELD_OUT, 0)),
+            HostModel.Input.of(SCENES.sample(Split.TEST, 9, Kind.TEXT, Phrasing.TRAIN, 0)));
     float[] plain = plainLogits(in);
     int w = SCENES.answers().size();
     List<EditedHost.Answer> out = edited().answer(in, 0L);
@@ -158,8 +181,8 @@ class EditedHostTest {
   }
 
   /**
-   * A text-only question on a visual layer is keyed with the host's no-image key and searched
-   * (so a visual layer's T-Loc can fail); a text-only layer routes by the question alone.
+   * A text-only question on a visual layer is keyed with the host's no-image key and searched (so a
+   * visual layer's T-Loc can fail); a text-only layer routes by the question alone.
    */
   @Test
   void aTextOnlyQuestionIsSearchedOnVisualAndTextOnlyLayers() {
@@ -168,23 +191,43 @@ class EditedHostTest {
     float[] noImage = host.visualKey(null);
     assertEquals(host.visualKeyDim(), noImage.length);
     assertEquals(1.0, dot(noImage, noImage), 1e-4, "unit length");
-    assertTrue(dot(noImage, host.visualKey(pictured.image())) < THRESHOLD,
+    assertTrue(
+        dot(noImage, host.visualKey(pictured.image())) < THRESHOLD,
         "a picture does not pass for no picture");
-    Layer textOnly = Layer.builder("scenes_text_only", host.name(), MODULE, host.hiddenSize(),
-        host.hiddenSize(), 0, TextEncoder.DIMENSION).opt(LayerOption.EXPERT_KIND, ExpertKind.LIVEEDIT).build();
+    Layer textOnly =
+        Layer.builder(
+                "scenes_text_only",
+                host.name(),
+                MODULE,
+                host.hiddenSize(),
+                host.hiddenSize(),
+                0,
+                TextEncoder.DIMENSION)
+            .opt(LayerOption.EXPERT_KIND, ExpertKind.LIVEEDIT)
+            .build();
     store.createLayer(textOnly, "test");
     for (Layer on : List.of(layer, store.layer(textOnly.name()))) {
-      String target = SCENES.answers().get(
-          (SCENES.answerId(edited(on).answer(List.of(HostModel.Input.of(text)), null).get(0)
-              .answer()) + 1) % SCENES.answers().size());
-      FitExpertMaker.Fit f = new FitExpertMaker(host, MODULE, UNTRAINED_FIT)
-          .fit(HostModel.Input.of(text), target, List.of());
-      NewEdit.Builder b = NewEdit.builder(on.name(), text.question(), target)
-          .textKey(TextEncoder.shared().encode(text.question()))
-          .weights(f.a(), f.b(), f.rank(), f.alpha(), WeightDtype.F32);
+      String target =
+          SCENES
+              .answers()
+              .get(
+                  (SCENES.answerId(
+                              edited(on)
+                                  .answer(List.of(HostModel.Input.of(text)), null)
+                                  .get(0)
+                                  .answer())
+                          + 1)
+                      % SCENES.answers().size());
+      FitExpertMaker.Fit f =
+          new FitExpertMaker(host, MODULE, UNTRAINED_FIT)
+              .fit(HostModel.Input.of(text), target, List.of());
+      NewEdit.Builder b =
+          NewEdit.builder(on.name(), text.question(), target)
+              .textKey(TextEncoder.shared().encode(text.question()))
+              .weights(f.a(), f.b(), f.rank(), f.alpha(), WeightDtype.F32);
       long id = store.insert((on.hasVisual() ? b.visualKey(noImage) : b).build(), "test");
-      List<EditedHost.Answer> after = edited(on).answer(
-          List.of(HostModel.Input.of(text), HostModel.Input.of(pictured)), null);
+      List<EditedHost.Answer> after =
+          edited(on).answer(List.of(HostModel.Input.of(text), HostModel.Input.of(pictured)), null);
       assertEquals(id, after.get(0).routed().get(0).editId(), on.name());
       assertEquals(target, after.get(0).answer(), on.name());
       if (on.hasVisual()) {
@@ -200,12 +243,16 @@ class EditedHostTest {
   @Test
   void aLayerThatDoesNotFitTheHostIsRefused() {
     Layer wrong = Layer.builder("other", host.name(), "blocks.9", 32, 32, 32, 384).build();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new EditedHost(host, wrong, router, applier, TextEncoder.shared()));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new EditedHost(host, wrong, router, applier, TextEncoder.shared()));
     assertTrue(e.getMessage().contains("blocks.9"), e.getMessage());
     Layer narrow = Layer.builder("other", host.name(), MODULE, 16, 16, 32, 384).build();
-    e = assertThrows(IllegalArgumentException.class,
-        () -> new EditedHost(host, narrow, router, applier, TextEncoder.shared()));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new EditedHost(host, narrow, router, applier, TextEncoder.shared()));
     assertTrue(e.getMessage().contains("d_in 16"), e.getMessage());
     assertNotEquals(null, edited().toString());
   }

@@ -56,8 +56,9 @@ class FitExpertMakerTest {
         String target = choices.get((choices.indexOf(s.answer()) + 1 + i) % choices.size());
         assertNotEquals(s.answer(), target);
         FitExpertMaker.Fit fit = maker.fit(HostModel.Input.of(s), target, locality);
-        System.out.printf("FitExpertMakerTest - %s %s -> %s: %s in %d steps, %.3fs%n", kind,
-            before, target, fit.reached(), fit.steps(), fit.seconds());
+        System.out.printf(
+            "FitExpertMakerTest - %s %s -> %s: %s in %d steps, %.3fs%n",
+            kind, before, target, fit.reached(), fit.steps(), fit.seconds());
         assertTrue(fit.reached(), kind + " fit did not reach " + target + ": " + fit.margin());
         assertEquals(locality.size(), fit.localityKept());
         // Applied as serving applies it: the edit flips, the unrelated inputs do not.
@@ -84,7 +85,8 @@ class FitExpertMakerTest {
 
   /**
    * Fit sees one drawing and one phrasing; the expert should still carry the new fact to a held-out
-   * paraphrase and to another drawing of the same logo (LiveEdit's T-Gen and M-Gen, without routing).
+   * paraphrase and to another drawing of the same logo (LiveEdit's T-Gen and M-Gen, without
+   * routing).
    */
   @Test
   void aFittedExpertCarriesToParaphrasesAndRedrawings() {
@@ -101,24 +103,29 @@ class FitExpertMakerTest {
       List<String> choices = answersOfType(s);
       String target = choices.get((choices.indexOf(s.answer()) + 1) % choices.size());
       FitExpertMaker.Fit fit = maker.fit(HostModel.Input.of(s), target, locality);
-      List<HostModel.Input> probes = List.of(
-          HostModel.Input.of(SCENES.rephrase(s, Phrasing.HELD_OUT, 0)),
-          HostModel.Input.of(SCENES.redraw(s, 3)));
+      List<HostModel.Input> probes =
+          List.of(
+              HostModel.Input.of(SCENES.rephrase(s, Phrasing.HELD_OUT, 0)),
+              HostModel.Input.of(SCENES.redraw(s, 3)));
       try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
           ExpertApplier applier =
               ExpertApplier.create(ApplierConfig.defaults(), id -> fit.weights(id))) {
-        List<List<ExpertApplier.Routed>> routed = List.of(
-            List.of(new ExpertApplier.Routed(1, 1f)), List.of(new ExpertApplier.Routed(1, 1f)));
-        long[] after = host.continueFrom(LAYER,
-            applier.apply(host.hiddenAt(LAYER, probes, m), routed, null)).argMax(1).toLongArray();
+        List<List<ExpertApplier.Routed>> routed =
+            List.of(
+                List.of(new ExpertApplier.Routed(1, 1f)), List.of(new ExpertApplier.Routed(1, 1f)));
+        long[] after =
+            host.continueFrom(LAYER, applier.apply(host.hiddenAt(LAYER, probes, m), routed, null))
+                .argMax(1)
+                .toLongArray();
         int t = host.answers().indexOf(target);
         paraphrases += after[0] == t ? 1 : 0;
         redraws += after[1] == t ? 1 : 0;
       }
       edits++;
     }
-    System.out.printf("FitExpertMakerTest - of %d edits: paraphrase %d, redraw %d%n", edits,
-        paraphrases, redraws);
+    System.out.printf(
+        "FitExpertMakerTest - of %d edits: paraphrase %d, redraw %d%n",
+        edits, paraphrases, redraws);
     assertTrue(paraphrases >= edits / 2, paraphrases + " of " + edits + " paraphrases flipped");
     assertTrue(redraws >= edits / 2, redraws + " of " + edits + " redraws flipped");
   }
@@ -126,9 +133,13 @@ class FitExpertMakerTest {
   @Test
   void toStringShowsTheWholeConfiguration() {
     FitExpertMaker maker = new FitExpertMaker(host, LAYER, FitExpertMaker.Options.defaults());
-    assertEquals("FitExpertMaker{host=editdb-" + Scenes.DATA_VERSION + ", layer=blocks.2,"
-        + " Options[rank=4, kind=LIVEEDIT, alpha=1.0, gate=1.0, margin=2.0, maxSteps=300,"
-        + " learningRate=0.01, localityWeight=1.0, seed=1]}", maker.toString());
+    assertEquals(
+        "FitExpertMaker{host=editdb-"
+            + Scenes.DATA_VERSION
+            + ", layer=blocks.2,"
+            + " Options[rank=4, kind=LIVEEDIT, alpha=1.0, gate=1.0, margin=2.0, maxSteps=300,"
+            + " learningRate=0.01, localityWeight=1.0, seed=1]}",
+        maker.toString());
   }
 
   private static List<String> answersOfType(Sample s) {
@@ -137,12 +148,13 @@ class FitExpertMakerTest {
       return List.of(SceneGenerator.LOGO_SHAPE_NAMES);
     }
     for (Entity e : SCENES.entities()) {
-      String a = switch (s.type()) {
-        case ENTITY_NAME -> e.name();
-        case ENTITY_COUNTRY -> e.country();
-        case ENTITY_DECADE -> e.decade();
-        default -> e.product();
-      };
+      String a =
+          switch (s.type()) {
+            case ENTITY_NAME -> e.name();
+            case ENTITY_COUNTRY -> e.country();
+            case ENTITY_DECADE -> e.decade();
+            default -> e.product();
+          };
       if (!out.contains(a)) {
         out.add(a);
       }
@@ -151,8 +163,8 @@ class FitExpertMakerTest {
   }
 
   /**
-   * A fit under a token mask (VisEdit's region) learns through those positions alone: applied
-   * by the serving applier with the mask it was fitted under it flips the answer and leaves every
+   * A fit under a token mask (VisEdit's region) learns through those positions alone: applied by
+   * the serving applier with the mask it was fitted under it flips the answer and leaves every
    * other position of the hidden states bit for bit; and a bad mask is refused.
    */
   @Test
@@ -162,8 +174,10 @@ class FitExpertMakerTest {
     HostModel.Input in = HostModel.Input.of(s);
     List<String> choices = answersOfType(s);
     String target = choices.get((choices.indexOf(host.answer(in)) + 1) % choices.size());
-    int[] region = new Attribution(host, Attribution.Options.defaults())
-        .attribute(in, host.answer(in), module).top(4);
+    int[] region =
+        new Attribution(host, Attribution.Options.defaults())
+            .attribute(in, host.answer(in), module)
+            .top(4);
     FitExpertMaker maker = new FitExpertMaker(host, module, FitExpertMaker.Options.defaults());
     FitExpertMaker.Fit fit = maker.fit(in, target, List.of(), null, region);
     assertTrue(fit.reached(), "masked fit did not reach " + target + ": " + fit.margin());
@@ -173,26 +187,42 @@ class FitExpertMakerTest {
             ExpertApplier.create(ApplierConfig.defaults(), id -> fit.weights(id))) {
       NDArray h = host.hiddenAt(module, List.of(in), m);
       NDArray edited = applier.apply(h, List.of(List.of(new ExpertApplier.Routed(9, 1f))), null);
-      assertEquals(target, host.answers().get((int) host.continueFrom(module, edited)
-          .argMax(1).getLong(0)));
+      assertEquals(
+          target, host.answers().get((int) host.continueFrom(module, edited).argMax(1).getLong(0)));
       float[] before = h.toFloatArray();
       float[] after = edited.toFloatArray();
       int d = host.hiddenSize();
       for (int t = 0; t < host.sequenceLength(); t++) {
         boolean inRegion = java.util.Arrays.binarySearch(region, t) >= 0;
-        boolean same = java.util.Arrays.equals(before, t * d, (t + 1) * d, after, t * d,
-            (t + 1) * d);
-        assertEquals(!inRegion, same, "position " + t + (inRegion ? " is in" : " is outside")
-            + " the region " + java.util.Arrays.toString(region));
+        boolean same =
+            java.util.Arrays.equals(before, t * d, (t + 1) * d, after, t * d, (t + 1) * d);
+        assertEquals(
+            !inRegion,
+            same,
+            "position "
+                + t
+                + (inRegion ? " is in" : " is outside")
+                + " the region "
+                + java.util.Arrays.toString(region));
       }
       // The same expert without its mask is another function: the mask is part of the edit.
-      NDArray everywhere = applier.apply(h, List.of(List.of(new ExpertApplier.Routed(9, 1f,
-          java.util.stream.IntStream.range(0, host.sequenceLength()).toArray()))), null);
-      assertNotEquals(java.util.Arrays.toString(after),
-          java.util.Arrays.toString(everywhere.toFloatArray()));
+      NDArray everywhere =
+          applier.apply(
+              h,
+              List.of(
+                  List.of(
+                      new ExpertApplier.Routed(
+                          9,
+                          1f,
+                          java.util.stream.IntStream.range(0, host.sequenceLength()).toArray()))),
+              null);
+      assertNotEquals(
+          java.util.Arrays.toString(after), java.util.Arrays.toString(everywhere.toFloatArray()));
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> maker.fit(in, target, List.of(), null, new int[] {host.sequenceLength()}));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> maker.fit(in, target, List.of(), null, new int[] {host.sequenceLength()}));
     assertTrue(e.getMessage().contains(Integer.toString(host.sequenceLength())), e.getMessage());
   }
 
@@ -200,14 +230,17 @@ class FitExpertMakerTest {
   void badRequestsAreRefused() {
     FitExpertMaker maker = new FitExpertMaker(host, LAYER, FitExpertMaker.Options.defaults());
     HostModel.Input in = HostModel.Input.of(SCENES.sample(Split.TEST, 0));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> maker.fit(in, "banana", List.of()));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> maker.fit(in, "banana", List.of()));
     assertTrue(e.getMessage().contains("banana"));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new FitExpertMaker(host, "blocks.7", FitExpertMaker.Options.defaults()));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new FitExpertMaker.Options(0, ExpertKind.LORA, 1, 1, 1, 10, 0.01f, 1, 1));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new FitExpertMaker.Options(4, ExpertKind.LORA, 1, 1.5f, 1, 10, 0.01f, 1, 1));
   }
 }

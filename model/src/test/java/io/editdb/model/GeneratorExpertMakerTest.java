@@ -76,15 +76,15 @@ class GeneratorExpertMakerTest {
   }
 
   /**
-   * Test edits the generator never trained on, each expert applied alone with gate 1 through
-   * {@code ExpertApplier}: the target becomes the answer. The shipped generator scored 1.0 on the
-   * first 200 test edits (see generator-v1.json); chance is one in the type's answers.
+   * Test edits the generator never trained on, each expert applied alone with gate 1 through {@code
+   * ExpertApplier}: the target becomes the answer. The shipped generator scored 1.0 on the first
+   * 200 test edits (see generator-v1.json); chance is one in the type's answers.
    */
   @Test
   void theShippedGeneratorFlipsTestEdits() {
     List<GeneratorTrainer.Edit> edits = GeneratorTrainer.testEdits(host, SCENES, 12, 2026);
-    GeneratorTrainer.Quality q = GeneratorTrainer.measure("generator", host, "blocks.2", SCENES,
-        edits, 30, gen::make);
+    GeneratorTrainer.Quality q =
+        GeneratorTrainer.measure("generator", host, "blocks.2", SCENES, edits, 30, gen::make);
     System.out.println("GeneratorExpertMakerTest - " + q);
     assertTrue(q.success() >= 0.9, "edit success " + q.success());
     assertTrue(q.locality() >= 0.9, "locality " + q.locality());
@@ -102,11 +102,14 @@ class GeneratorExpertMakerTest {
     assertEquals(2f * gen.options().alpha(), gen.make(edit(0), "japan", 1, 0.5f).alpha());
     e = assertThrows(IllegalArgumentException.class, () -> gen.make(null, "japan"));
     assertTrue(e.getMessage().contains("input"), e.getMessage());
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new GeneratorExpertMaker.Options("blocks.2", ExpertKind.LORA, 0, 1, 64));
-    assertThrows(IllegalArgumentException.class,
-        () -> GeneratorExpertMaker.initialize(host, new GeneratorExpertMaker.Options("blocks.7",
-            ExpertKind.LORA, 4, 1, 64), 1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            GeneratorExpertMaker.initialize(
+                host, new GeneratorExpertMaker.Options("blocks.7", ExpertKind.LORA, 4, 1, 64), 1));
   }
 
   @Test
@@ -114,22 +117,28 @@ class GeneratorExpertMakerTest {
     new GeneratorExpertMaker.Options("blocks.2", ExpertKind.LORA, 1, 1, 8);
     new GeneratorExpertMaker.Options("blocks.2", ExpertKind.LORA, 64, 1, 4096);
     for (int rank : new int[] {0, 65}) {
-      assertThrows(IllegalArgumentException.class,
+      assertThrows(
+          IllegalArgumentException.class,
           () -> new GeneratorExpertMaker.Options("blocks.2", ExpertKind.LORA, rank, 1, 64));
     }
     for (int width : new int[] {7, 4097}) {
-      assertThrows(IllegalArgumentException.class,
+      assertThrows(
+          IllegalArgumentException.class,
           () -> new GeneratorExpertMaker.Options("blocks.2", ExpertKind.LORA, 4, 1, width));
     }
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new GeneratorExpertMaker.Options("blocks.2", ExpertKind.LORA, 4, 0, 64));
     GeneratorExpertMaker.Options g = GeneratorExpertMaker.Options.defaults();
     new GeneratorTrainer.Options(g, 1, 2, 1, 1e-3f, 0, 1, 1);
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new GeneratorTrainer.Options(g, 1, 1, 0, 1e-3f, 0, 1, 1));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new GeneratorTrainer.Options(g, 1, 2, 2, 1e-3f, 0, 1, 1));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new GeneratorTrainer.Options(g, 0, 2, 1, 1e-3f, 0, 1, 1));
   }
 
@@ -139,8 +148,10 @@ class GeneratorExpertMakerTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     gen.save(out);
     try (SceneHost other = SceneHost.initialize(HostConfig.DEFAULT, Scenes.withSeed(99), 1)) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> GeneratorExpertMaker.load(other, new ByteArrayInputStream(out.toByteArray())));
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> GeneratorExpertMaker.load(other, new ByteArrayInputStream(out.toByteArray())));
       assertTrue(e.getMessage().contains("train a generator for this host"), e.getMessage());
     }
   }
@@ -156,21 +167,26 @@ class GeneratorExpertMakerTest {
     }
     byte[] damaged = file.clone();
     damaged[damaged.length / 2] ^= 1;
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> GeneratorExpertMaker.load(host, new ByteArrayInputStream(damaged)));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> GeneratorExpertMaker.load(host, new ByteArrayInputStream(damaged)));
     assertTrue(e.getMessage().contains("checksum"), e.getMessage());
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> GeneratorExpertMaker.load(host, new ByteArrayInputStream(new byte[64])));
   }
 
   /** A short run from scratch: the training code still learns. */
   @Test
   void trainingLowersTheLoss() {
-    GeneratorTrainer.Options o = new GeneratorTrainer.Options(
-        GeneratorExpertMaker.Options.defaults(), 40, 16, 4, 1e-3f, 3f, 7, 60);
+    GeneratorTrainer.Options o =
+        new GeneratorTrainer.Options(
+            GeneratorExpertMaker.Options.defaults(), 40, 16, 4, 1e-3f, 3f, 7, 60);
     GeneratorTrainer.Result r = GeneratorTrainer.train(host, o, SCENES, line -> {});
     try (GeneratorExpertMaker g = r.generator()) {
-      System.out.printf("GeneratorExpertMakerTest - 40 steps: loss %.3f -> %.3f in %.1fs%n",
+      System.out.printf(
+          "GeneratorExpertMakerTest - 40 steps: loss %.3f -> %.3f in %.1fs%n",
           r.firstLoss(), r.lastLoss(), r.seconds());
       assertEquals(40, r.steps());
       assertTrue(r.lastLoss() < r.firstLoss() / 2, r.firstLoss() + " -> " + r.lastLoss());
@@ -179,8 +195,11 @@ class GeneratorExpertMakerTest {
 
   @Test
   void toStringShowsTheWholeConfiguration() {
-    assertEquals("GeneratorExpertMaker{host=editdb-" + Scenes.DATA_VERSION + ", Options[layer="
-        + "blocks.2, kind=LIVEEDIT, rank=4, alpha=1.0, width=256], d=64, answers=377}",
+    assertEquals(
+        "GeneratorExpertMaker{host=editdb-"
+            + Scenes.DATA_VERSION
+            + ", Options[layer="
+            + "blocks.2, kind=LIVEEDIT, rank=4, alpha=1.0, width=256], d=64, answers=377}",
         gen.toString());
   }
 }

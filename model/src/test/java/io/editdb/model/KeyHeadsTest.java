@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The key heads: the shipped ones tell another drawing from other content, and a question from
- * other questions, far better than the host's plain representations; short training runs learn;
- * the heads key edits without changing a single answer; they survive the weights file.
+ * other questions, far better than the host's plain representations; short training runs learn; the
+ * heads key edits without changing a single answer; they survive the weights file.
  */
 class KeyHeadsTest {
   private static final Scenes SCENES = Scenes.standard();
@@ -31,9 +31,11 @@ class KeyHeadsTest {
       // passing 0.8: 6.2% -> 0.06%; here (200 pictures) 0.775 -> 0.97
       assertTrue(head.nearest() >= 0.9, "redrawing nearest its original: " + head.nearest());
       assertTrue(head.nearest() > mean.nearest() + 0.1, head.nearest() + " vs " + mean.nearest());
-      assertTrue(head.othersPass()[0] < mean.othersPass()[0] / 5,
+      assertTrue(
+          head.othersPass()[0] < mean.othersPass()[0] / 5,
           head.othersPass()[0] + " vs " + mean.othersPass()[0]);
-      assertTrue(head.redrawPasses()[0] >= 0.9, "redrawings pass at 0.8: " + head.redrawPasses()[0]);
+      assertTrue(
+          head.redrawPasses()[0] >= 0.9, "redrawings pass at 0.8: " + head.redrawPasses()[0]);
     }
   }
 
@@ -56,11 +58,12 @@ class KeyHeadsTest {
   void shortRunsLearnAndTheHeadsChangeNoAnswer() throws Exception {
     try (SceneHost host = SceneHost.load();
         NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-      List<HostModel.Input> in = List.of(
-          HostModel.Input.of(SCENES.sample(Split.TEST, 1)),
-          HostModel.Input.of(SCENES.sample(Split.TEST, 2)),
-          HostModel.Input.of(SCENES.sample(Split.TEST, 3, QuestionType.Kind.TEXT,
-              Phrasing.TRAIN, 0)));
+      List<HostModel.Input> in =
+          List.of(
+              HostModel.Input.of(SCENES.sample(Split.TEST, 1)),
+              HostModel.Input.of(SCENES.sample(Split.TEST, 2)),
+              HostModel.Input.of(
+                  SCENES.sample(Split.TEST, 3, QuestionType.Kind.TEXT, Phrasing.TRAIN, 0)));
       float[] before = host.logits(in, m).toFloatArray();
       host.removeHead(KeyHeads.VISUAL);
       host.removeHead(KeyHeads.QUESTION);

@@ -22,8 +22,8 @@ class LocalHostsTest {
   @Test
   void theServiceLoaderFindsRegisteredHostsByName() {
     try (SceneHost host = SceneHosts.untrained(new HostConfig(16, 1, 2, 16, 12), 3)) {
-      LocalHosts.register("local-hosts-test", host, Scenes.IMAGE_SIZE,
-          FitExpertMaker.Options.defaults());
+      LocalHosts.register(
+          "local-hosts-test", host, Scenes.IMAGE_SIZE, FitExpertMaker.Options.defaults());
       try {
         assertTrue(HostBindings.all().stream().anyMatch(b -> b instanceof LocalHosts));
         HostBinding.Host h = HostBindings.find("local-hosts-test");
@@ -36,16 +36,19 @@ class LocalHostsTest {
         assertEquals(List.of("FIT"), h.makers());
         assertEquals(Scenes.IMAGE_SIZE, h.imageSize());
         assertSame(h, new LocalHosts().open("local-hosts-test"));
-        assertTrue(new LocalHosts().hosts().containsAll(
-            List.of("local-hosts-test", LocalHosts.SHIPPED)));
+        assertTrue(
+            new LocalHosts().hosts().containsAll(List.of("local-hosts-test", LocalHosts.SHIPPED)));
       } finally {
         LocalHosts.unregister("local-hosts-test");
       }
       assertNull(new LocalHosts().open("local-hosts-test"));
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> LocalHosts.register(" ", host, 32, FitExpertMaker.Options.defaults()));
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> LocalHosts.register(" ", host, 32, FitExpertMaker.Options.defaults()));
       assertTrue(e.getMessage().contains("name= "), e.getMessage());
-      assertThrows(IllegalArgumentException.class,
+      assertThrows(
+          IllegalArgumentException.class,
           () -> LocalHosts.register("x", host, 0, FitExpertMaker.Options.defaults()));
     }
   }

@@ -105,11 +105,14 @@ class SceneHostTest {
             List.of(List.of(new ExpertApplier.Routed(1, 1f)), List.of());
         float[] out = host.continueFrom("blocks.1", applier.apply(h, routed, null)).toFloatArray();
         int n = SCENES.answers().size();
-        assertFalse(java.util.Arrays.equals(
-            java.util.Arrays.copyOfRange(plain, 0, n), java.util.Arrays.copyOfRange(out, 0, n)),
+        assertFalse(
+            java.util.Arrays.equals(
+                java.util.Arrays.copyOfRange(plain, 0, n), java.util.Arrays.copyOfRange(out, 0, n)),
             kind + ": the routed query's logits must move");
-        assertArrayEquals(java.util.Arrays.copyOfRange(plain, n, 2 * n),
-            java.util.Arrays.copyOfRange(out, n, 2 * n), kind + ": the other query must not");
+        assertArrayEquals(
+            java.util.Arrays.copyOfRange(plain, n, 2 * n),
+            java.util.Arrays.copyOfRange(out, n, 2 * n),
+            kind + ": the other query must not");
       }
     }
   }
@@ -159,23 +162,34 @@ class SceneHostTest {
     }
     byte[] bad = out.toByteArray();
     bad[bad.length / 2] ^= 1;
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> SceneHost.load(new ByteArrayInputStream(bad)).close());
     byte[] future = out.toByteArray();
     future[11] = 2; // format version 2, after the 8-byte magic
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SceneHost.load(new ByteArrayInputStream(future)).close());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> SceneHost.load(new ByteArrayInputStream(future)).close());
     assertTrue(e.getMessage().contains("format must be 1; got 2"), e.getMessage());
     byte[] notOurs = "PNG not weights".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> SceneHost.load(new ByteArrayInputStream(notOurs)).close());
   }
 
   @Test
   void toStringShowsTheWholeConfiguration() {
-    assertEquals("SceneHost{HostConfig[hidden=32, layers=3, heads=2, mlp=64, questionTokens=12],"
-        + " data=" + Scenes.DATA_VERSION + ", words=" + SCENES.questionWords().size() + ", answers="
-        + SCENES.answers().size() + ", layers=[blocks.0, blocks.1, blocks.2]}", host.toString());
+    assertEquals(
+        "SceneHost{HostConfig[hidden=32, layers=3, heads=2, mlp=64, questionTokens=12],"
+            + " data="
+            + Scenes.DATA_VERSION
+            + ", words="
+            + SCENES.questionWords().size()
+            + ", answers="
+            + SCENES.answers().size()
+            + ", layers=[blocks.0, blocks.1, blocks.2]}",
+        host.toString());
     boolean[] vis = host.visualPositions();
     assertEquals(host.sequenceLength(), vis.length);
     assertFalse(vis[0]);
@@ -190,21 +204,31 @@ class SceneHostTest {
     try (NDManager m = manager.newSubManager()) {
       assertRefused(() -> host.hiddenAt("blocks.9", ok, m), "blocks.9");
       assertRefused(() -> host.continueFrom("layer", host.hiddenAt("blocks.0", ok, m)), "layer");
-      assertRefused(() -> host.logits(List.of(new HostModel.Input(img, "how many zebras")), m),
-          "zebras");
-      assertRefused(() -> host.logits(List.of(new HostModel.Input(img,
-          "how many objects are there in the picture on the left or the right")), m), "at most");
+      assertRefused(
+          () -> host.logits(List.of(new HostModel.Input(img, "how many zebras")), m), "zebras");
+      assertRefused(
+          () ->
+              host.logits(
+                  List.of(
+                      new HostModel.Input(
+                          img,
+                          "how many objects are there in the picture on the left or the right")),
+                  m),
+          "at most");
       assertRefused(() -> host.logits(List.of(new HostModel.Input(img, " ")), m), "question");
       String twelve = "is the red object on the left or the right of picture";
       assertEquals(12, twelve.split(" ").length);
       host.logits(List.of(new HostModel.Input(img, twelve)), m); // exactly the limit
-      assertRefused(() -> host.logits(List.of(new HostModel.Input(img, twelve + " there")), m),
-          "at most 12");
+      assertRefused(
+          () -> host.logits(List.of(new HostModel.Input(img, twelve + " there")), m), "at most 12");
       assertRefused(() -> host.logits(List.of(), m), "at least one");
       BufferedImage big = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
-      assertRefused(() -> host.logits(List.of(new HostModel.Input(big, "how many objects are"
-          + " there")), m), "64x64");
-      assertRefused(() -> host.continueFrom("blocks.0", m.zeros(new Shape(1, 5, 32))), "(1, 5, 32)");
+      assertRefused(
+          () ->
+              host.logits(List.of(new HostModel.Input(big, "how many objects are" + " there")), m),
+          "64x64");
+      assertRefused(
+          () -> host.continueFrom("blocks.0", m.zeros(new Shape(1, 5, 32))), "(1, 5, 32)");
     }
     assertRefused(() -> new HostConfig(30, 2, 4, 64, 12), "heads");
     assertRefused(() -> new HostConfig(7, 1, 1, 64, 12), "hidden=7");

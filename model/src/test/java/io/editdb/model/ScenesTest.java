@@ -47,7 +47,8 @@ class ScenesTest {
         Sample s = scenes.sample(split, i, Kind.OBJECTS, Phrasing.TRAIN, 0);
         int hash = Arrays.hashCode(Scenes.pixels(s.image()));
         String before = seen.putIfAbsent(hash, split + "/" + i);
-        assertTrue(before == null || before.startsWith(split.name()),
+        assertTrue(
+            before == null || before.startsWith(split.name()),
             split + "/" + i + " draws the same pixels as " + before);
       }
     }
@@ -130,7 +131,8 @@ class ScenesTest {
     }
     assertEquals(EnumSet.allOf(QuestionType.class), types);
     assertEquals(Scenes.ENTITY_COUNT, scenes.entities().size());
-    assertEquals(Scenes.ENTITY_COUNT, scenes.entities().stream().map(Entity::name).distinct().count());
+    assertEquals(
+        Scenes.ENTITY_COUNT, scenes.entities().stream().map(Entity::name).distinct().count());
   }
 
   @Test
@@ -160,8 +162,12 @@ class ScenesTest {
     Sample s = scenes.sample(Split.TEST, 1, Kind.ENTITY, Phrasing.TRAIN, 0);
     byte[] png = Scenes.png(s.image());
     assertArrayEquals(Scenes.pixels(s.image()), Scenes.pixels(Scenes.readPng(png)));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Scenes.readPng("GIF89a not a png".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Scenes.readPng(
+                    "GIF89a not a png".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
     assertTrue(e.getMessage().contains("PNG"), e.getMessage());
     byte[] truncated = Arrays.copyOf(png, 20);
     assertThrows(IllegalArgumentException.class, () -> Scenes.readPng(truncated));
@@ -179,8 +185,11 @@ class ScenesTest {
 
   @Test
   void toStringShowsTheWholeConfiguration() {
-    assertEquals("Scenes{scenes-v2, seed=14, image=32x32, entities=300, answers=377, words="
-        + scenes.questionWords().size() + ", mix=50% entity/42% objects/8% text}", scenes.toString());
+    assertEquals(
+        "Scenes{scenes-v2, seed=14, image=32x32, entities=300, answers=377, words="
+            + scenes.questionWords().size()
+            + ", mix=50% entity/42% objects/8% text}",
+        scenes.toString());
   }
 
   @Test
@@ -188,16 +197,18 @@ class ScenesTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> scenes.answerId("banana"));
     assertTrue(e.getMessage().contains("banana"));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> scenes.sample(Split.TEST, -1, null, Phrasing.TRAIN, 0));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> scenes.sample(Split.TEST, 0, null, Phrasing.TRAIN, -1));
     scenes.sample(Split.TEST, 0, null, Phrasing.TRAIN, 0); // the first index and drawing
-    assertThrows(IllegalArgumentException.class,
-        () -> scenes.sample(null, 0, null, Phrasing.TRAIN, 0));
-    assertThrows(IllegalArgumentException.class,
-        () -> scenes.sample(Split.TEST, 0, null, null, 0));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class, () -> scenes.sample(null, 0, null, Phrasing.TRAIN, 0));
+    assertThrows(IllegalArgumentException.class, () -> scenes.sample(Split.TEST, 0, null, null, 0));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> Scenes.pixels(new BufferedImage(31, 32, BufferedImage.TYPE_INT_RGB)));
     Sample s = scenes.sample(Split.TEST, 3);
     assertThrows(IllegalArgumentException.class, () -> scenes.rephrase(s, Phrasing.HELD_OUT, 2));

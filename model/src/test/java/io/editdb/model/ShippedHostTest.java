@@ -42,7 +42,8 @@ class ShippedHostTest {
     HostTrainer.Evaluation e =
         HostTrainer.evaluate(host, SCENES, Split.TEST, Phrasing.HELD_OUT, null, 600);
     System.out.println("ShippedHostTest - held-out phrasings " + e.accuracy() + " " + e.byType());
-    assertTrue(e.accuracy() >= 0.85, "held-out phrasing accuracy " + e.accuracy() + " " + e.byType());
+    assertTrue(
+        e.accuracy() >= 0.85, "held-out phrasing accuracy " + e.accuracy() + " " + e.byType());
   }
 
   @Test

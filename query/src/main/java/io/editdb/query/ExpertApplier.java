@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * of A gives u = 0 (and relu(0) = 0), and a zero gate scales it away anyway. When the queries of a
  * batch share experts, each distinct expert is stacked once instead and the two products run over
  * all of them for every query, with zero gates where a query did not route an expert (see {@link
- * ApplierConfig.Layout}; chosen per call and kind by estimated cost). On a GPU the gather is
- * one concatenation; on a CPU the experts are copied into a buffer kept between calls (one per
+ * ApplierConfig.Layout}; chosen per call and kind by estimated cost). On a GPU the gather is one
+ * concatenation; on a CPU the experts are copied into a buffer kept between calls (one per
  * concurrent call, as large as the largest batch it served), because paging in fresh memory for the
  * stacked weights on every call costs more there than the arithmetic.
  *
@@ -178,7 +178,8 @@ public final class ExpertApplier implements AutoCloseable {
       int dIn,
       List<List<Routed>> routedPerQuery,
       boolean[][] masks) {
-    return arrayCall(hidden, batch, tokens, dIn, routedPerQuery, masks, fresh(routedPerQuery, true));
+    return arrayCall(
+        hidden, batch, tokens, dIn, routedPerQuery, masks, fresh(routedPerQuery, true));
   }
 
   /**
@@ -251,8 +252,10 @@ public final class ExpertApplier implements AutoCloseable {
       NDManager m = manager.newSubManager();
       try {
         ExpertMath.checkMasks(routed, entries, tokens);
-        this.positional = routed.stream().flatMap(List::stream)
-            .anyMatch(x -> ExpertMath.mask(x, entries) != null);
+        this.positional =
+            routed.stream()
+                .flatMap(List::stream)
+                .anyMatch(x -> ExpertMath.mask(x, entries) != null);
         this.cover = ExpertMath.coverage(routed, entries, tokens);
         // Each call reads the stacked weights but copies nothing: only reading costs.
         for (ExpertMath.Stack s :
@@ -305,15 +308,17 @@ public final class ExpertApplier implements AutoCloseable {
         ensureOpen(); // again: a close may have come since the call began
         long t = h.getShape().get(1);
         if (positional && t != tokens) {
-          throw new IllegalArgumentException("this routing was prepared for " + tokens
-              + " positions per query and some of its experts act only on some of them; got "
-              + t + " positions; prepare it for the sequences it is applied to");
+          throw new IllegalArgumentException(
+              "this routing was prepared for "
+                  + tokens
+                  + " positions per query and some of its experts act only on some of them; got "
+                  + t
+                  + " positions; prepare it for the sequences it is applied to");
         }
         use = ExpertMath.narrow(tmp, use, cover, batch(), tokens);
         NDArray delta = null;
         for (Stacked s : stacks) {
-          NDArray kindDelta =
-              ExpertMath.products(tmp, h, s.kind(), s.a(), s.bt(), s.scale());
+          NDArray kindDelta = ExpertMath.products(tmp, h, s.kind(), s.a(), s.bt(), s.scale());
           delta = delta == null ? kindDelta : delta.add(kindDelta);
         }
         return ExpertMath.select(h, use, delta);
@@ -325,8 +330,15 @@ public final class ExpertApplier implements AutoCloseable {
     private void checkBatch(long batch, long d) {
       if (batch != batch() || d != width) {
         throw new IllegalArgumentException(
-            "hidden states must be [" + batch() + ", tokens, " + width + "] for this prepared"
-                + " routing; got batch " + batch + ", width " + d
+            "hidden states must be ["
+                + batch()
+                + ", tokens, "
+                + width
+                + "] for this prepared"
+                + " routing; got batch "
+                + batch
+                + ", width "
+                + d
                 + "; prepare a routing for this batch");
       }
     }
@@ -361,8 +373,9 @@ public final class ExpertApplier implements AutoCloseable {
       Map<Long, ExpertCache.Entry> entries = cache.acquire(distinctIds(routed), loader, d);
       try {
         ExpertMath.checkMasks(routed, entries, tokens);
-        NDArray where = ExpertMath.narrow(tmp, use,
-            ExpertMath.coverage(routed, entries, tokens), routed.size(), tokens);
+        NDArray where =
+            ExpertMath.narrow(
+                tmp, use, ExpertMath.coverage(routed, entries, tokens), routed.size(), tokens);
         return fused
             ? fused(tmp, h, where, routed, entries)
             : ExpertMath.loop(tmp, h, where, routed, entries);

@@ -36,7 +36,11 @@ final class ExpertMath {
    * with {@code scaleTokens} 1 when no expert of the stack has a token mask, else the tokens per
    * query, and zero at the positions outside a masked expert's mask.
    */
-  record Stack(ExpertKind kind, int width, List<List<ExpertCache.Entry>> groups, float[] scale,
+  record Stack(
+      ExpertKind kind,
+      int width,
+      List<List<ExpertCache.Entry>> groups,
+      float[] scale,
       int scaleTokens) {
     int batch() {
       return scale.length / (width * scaleTokens);
@@ -84,8 +88,8 @@ final class ExpertMath {
    * Per query, {@code batch x W} weight rows are stacked and each query multiplies only its own;
    * shared, each of the {@code R} distinct rows is stacked once but every query multiplies all of
    * them. Shared wins when queries share experts and few tokens are edited. {@code rowCost}: what
-   * stacking and reading one row costs ({@link #COPY_COST} per call, or {@link #READ_COST} when
-   * the stack is prepared once for many calls).
+   * stacking and reading one row costs ({@link #COPY_COST} per call, or {@link #READ_COST} when the
+   * stack is prepared once for many calls).
    */
   static boolean preferShared(
       int batch, int tokens, long perQueryWidth, long sharedWidth, double rowCost) {
@@ -196,8 +200,8 @@ final class ExpertMath {
   }
 
   /**
-   * Refuses an expert whose token mask names a position the hidden states do not have: its edit
-   * was made for longer sequences (another model, or a decode step of one token).
+   * Refuses an expert whose token mask names a position the hidden states do not have: its edit was
+   * made for longer sequences (another model, or a decode step of one token).
    */
   static void checkMasks(
       List<List<Routed>> routed, Map<Long, ExpertCache.Entry> entries, int tokens) {
@@ -205,10 +209,16 @@ final class ExpertMath {
       for (Routed x : list) {
         int[] m = mask(x, entries);
         if (m != null && m.length > 0 && m[m.length - 1] >= tokens) {
-          throw new IllegalArgumentException("edit " + x.editId() + " acts only on token"
-              + " positions " + java.util.Arrays.toString(m) + " but the hidden states have "
-              + tokens + " positions per query; apply it to the sequences its mask was made"
-              + " for, or insert the edit again without token_mask");
+          throw new IllegalArgumentException(
+              "edit "
+                  + x.editId()
+                  + " acts only on token"
+                  + " positions "
+                  + java.util.Arrays.toString(m)
+                  + " but the hidden states have "
+                  + tokens
+                  + " positions per query; apply it to the sequences its mask was made"
+                  + " for, or insert the edit again without token_mask");
         }
       }
     }
@@ -220,10 +230,10 @@ final class ExpertMath {
   }
 
   /**
-   * Per query and position, whether some routed expert acts there: [batch, tokens, 1] boolean,
-   * or null when every query's experts together cover every position (no expert masked, or the
-   * masks of a query's experts cover its whole sequence). Positions no expert covers are returned
-   * bit for bit, as unrouted queries are.
+   * Per query and position, whether some routed expert acts there: [batch, tokens, 1] boolean, or
+   * null when every query's experts together cover every position (no expert masked, or the masks
+   * of a query's experts cover its whole sequence). Positions no expert covers are returned bit for
+   * bit, as unrouted queries are.
    */
   static boolean[] coverage(
       List<List<Routed>> routed, Map<Long, ExpertCache.Entry> entries, int tokens) {
@@ -319,9 +329,7 @@ final class ExpertMath {
     return NDArrays.stack(outs);
   }
 
-  /**
-   * {@code use} narrowed to the positions some expert covers ({@link #coverage}; null: all).
-   */
+  /** {@code use} narrowed to the positions some expert covers ({@link #coverage}; null: all). */
   static NDArray narrow(NDManager tmp, NDArray use, boolean[] cover, int batch, int tokens) {
     if (cover == null) {
       return use;

@@ -13,8 +13,8 @@ import java.util.List;
  *
  * <p>A layer bound to a host ({@code CREATE LAYER l (HOST 'editdb-scenes-v2', MODULE 'blocks.2',
  * MAKER FIT)}) takes its shapes from {@link Host}, computes an edit's keys and expert from an
- * image, a prompt and a target ({@link Host#makeEdit}), and answers questions at a version with
- * the routed experts applied ({@link Host#ask}).
+ * image, a prompt and a target ({@link Host#makeEdit}), and answers questions at a version with the
+ * routed experts applied ({@link Host#ask}).
  */
 public interface HostBinding {
 
@@ -25,8 +25,8 @@ public interface HostBinding {
    * The host of that name, or null when this binding does not serve it. Opening may load weights;
    * implementations share one open host per name.
    *
-   * @throws IllegalStateException when the binding serves the name but cannot open it (the
-   *     message says why and how to fix it)
+   * @throws IllegalStateException when the binding serves the name but cannot open it (the message
+   *     says why and how to fix it)
    */
   Host open(String name);
 
@@ -113,8 +113,8 @@ public interface HostBinding {
   }
 
   /**
-   * What a maker made for one edit: its keys and its expert (a: rank x d_in, b: d_out x rank),
-   * and the positions it acts on (null: every position).
+   * What a maker made for one edit: its keys and its expert (a: rank x d_in, b: d_out x rank), and
+   * the positions it acts on (null: every position).
    */
   record MadeEdit(
       float[] visualKey,
@@ -190,19 +190,27 @@ public interface HostBinding {
       } catch (NumberFormatException e) {
         // reported below
       }
-      throw new IllegalArgumentException("token_mask '" + text + "' is not a region; give"
-          + " positions (ARRAY[1, 2, 5]), 'VISUAL', 'TOP k' (k >= 1 tokens by attribution) or"
-          + " 'MASS p' (0 < p <= 1 of the attribution)");
+      throw new IllegalArgumentException(
+          "token_mask '"
+              + text
+              + "' is not a region; give"
+              + " positions (ARRAY[1, 2, 5]), 'VISUAL', 'TOP k' (k >= 1 tokens by attribution) or"
+              + " 'MASS p' (0 < p <= 1 of the attribution)");
     }
   }
 
   /**
    * One row of an attribution map: a token position at a module, its integrated-gradients and
-   * noise-perturbation scores, whether it is a visual token and, for a visual token, its box in
-   * the image's pixels (x, y, width, height; null otherwise).
+   * noise-perturbation scores, whether it is a visual token and, for a visual token, its box in the
+   * image's pixels (x, y, width, height; null otherwise).
    */
-  record Attributed(String module, int token, boolean visual, float integratedGradients,
-      float noise, int[] box) {}
+  record Attributed(
+      String module,
+      int token,
+      boolean visual,
+      float integratedGradients,
+      float noise,
+      int[] box) {}
 
   /** One question: an image as PNG bytes (null for none) and its text. */
   record Question(byte[] png, String text) {}
@@ -212,6 +220,10 @@ public interface HostBinding {
    * probability, the edits routed to it (gate descending), and the token positions their experts
    * acted on (empty when nothing was routed).
    */
-  record Asked(String baseAnswer, String answer, float probability, List<RoutedEdit> routed,
+  record Asked(
+      String baseAnswer,
+      String answer,
+      float probability,
+      List<RoutedEdit> routed,
       int[] touched) {}
 }

@@ -39,8 +39,7 @@ public final class HostBindings {
   /**
    * The host of that name.
    *
-   * @throws StoreException NO_HOST when no binding serves the name, or one does but cannot open
-   *     it
+   * @throws StoreException NO_HOST when no binding serves the name, or one does but cannot open it
    */
   public static HostBinding.Host find(String name) {
     List<String> known = new ArrayList<>();

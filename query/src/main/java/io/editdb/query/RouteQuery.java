@@ -1,9 +1,9 @@
 package io.editdb.query;
 
 /**
- * One routing request: a layer, the query's visual key (null for a text-only query), its text
- * key, optionally a version (null = latest) and a per-query visual threshold (null = the
- * layer's; LiveEdit computes one per query from a learned sentinel key).
+ * One routing request: a layer, the query's visual key (null for a text-only query), its text key,
+ * optionally a version (null = latest) and a per-query visual threshold (null = the layer's;
+ * LiveEdit computes one per query from a learned sentinel key).
  */
 public record RouteQuery(
     String layer, float[] visualKey, float[] textKey, Long version, Double visualThreshold) {

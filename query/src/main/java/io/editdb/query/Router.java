@@ -23,10 +23,9 @@ import java.util.Locale;
  *       search, or an exact scan below {@link RouterConfig#exactBelow()} edits. On a text-only
  *       layer (visual_dim 0) the text key does this step, with the same threshold and scale. A
  *       query without a visual key on a visual layer gets no candidates.
- *   <li>Soft routing: s_e = text_scale * similarity (minus visual_weight times how far the
- *       visual score is behind the best candidate's, on a layer that sets it); gates by the
- *       layer's {@link GateMode}; gates
- *       below min_gate dropped; at most top_k kept (0 = all).
+ *   <li>Soft routing: s_e = text_scale * similarity (minus visual_weight times how far the visual
+ *       score is behind the best candidate's, on a layer that sets it); gates by the layer's {@link
+ *       GateMode}; gates below min_gate dropped; at most top_k kept (0 = all).
  * </ol>
  *
  * <pre>{@code
@@ -92,12 +91,13 @@ public final class Router {
   }
 
   /**
-   * Every candidate considered, kept ones first by gate descending, then the dropped ones by
-   * visual score, each with why it was kept or dropped.
+   * Every candidate considered, kept ones first by gate descending, then the dropped ones by visual
+   * score, each with why it was kept or dropped.
    */
   public List<Candidate> explain(RouteQuery q) {
     if (q == null || q.layer() == null) {
-      throw new StoreException(StoreException.Kind.UNKNOWN_LAYER,
+      throw new StoreException(
+          StoreException.Kind.UNKNOWN_LAYER,
           "a route query needs a layer; layer=null. Name the layer to route on");
     }
     Layer layer = store.layer(q.layer());
@@ -114,9 +114,14 @@ public final class Router {
       primary = q.visualKey();
     } else {
       if (q.visualKey() != null && q.visualKey().length > 0) {
-        throw new StoreException(INVALID_VALUE, "layer " + layer.name() + " is text-only"
-            + " (visual_dim 0) but the query has a visual key of " + q.visualKey().length
-            + " floats; leave the visual key out");
+        throw new StoreException(
+            INVALID_VALUE,
+            "layer "
+                + layer.name()
+                + " is text-only"
+                + " (visual_dim 0) but the query has a visual key of "
+                + q.visualKey().length
+                + " floats; leave the visual key out");
       }
       primary = q.textKey();
     }
@@ -147,9 +152,10 @@ public final class Router {
       if (visual >= threshold && passed.size() < layer.maxCandidates()) {
         passed.add(h);
       } else {
-        String why = visual < threshold
-            ? fmt("visual %.4f < threshold %.4f", visual, threshold)
-            : "beyond max_candidates " + layer.maxCandidates();
+        String why =
+            visual < threshold
+                ? fmt("visual %.4f < threshold %.4f", visual, threshold)
+                : "beyond max_candidates " + layer.maxCandidates();
         dropped.add(new Candidate(h.editId(), visual, false, text, 0f, false, why));
       }
     }
@@ -163,18 +169,27 @@ public final class Router {
     }
     double[] s = new double[passed.size()];
     for (int i = 0; i < s.length; i++) {
-      s[i] = tScale * passed.get(i).text()
-          - layer.visualWeight() * (closest - vScale * passed.get(i).primary());
+      s[i] =
+          tScale * passed.get(i).text()
+              - layer.visualWeight() * (closest - vScale * passed.get(i).primary());
     }
     double[] gates = gates(layer, s);
     List<Candidate> scored = new ArrayList<>(s.length);
     for (int i = 0; i < s.length; i++) {
       KeyHit h = passed.get(i);
-      scored.add(new Candidate(h.editId(), (float) (vScale * h.primary()), true, (float) s[i],
-          (float) gates[i], true, "kept"));
+      scored.add(
+          new Candidate(
+              h.editId(),
+              (float) (vScale * h.primary()),
+              true,
+              (float) s[i],
+              (float) gates[i],
+              true,
+              "kept"));
     }
-    scored.sort(Comparator.comparingDouble((Candidate c) -> -c.gate())
-        .thenComparingLong(Candidate::editId));
+    scored.sort(
+        Comparator.comparingDouble((Candidate c) -> -c.gate())
+            .thenComparingLong(Candidate::editId));
     List<Candidate> out = new ArrayList<>(hits.size());
     int kept = 0;
     for (Candidate c : scored) {
@@ -188,8 +203,8 @@ public final class Router {
         kept++;
         out.add(c);
       } else {
-        out.add(new Candidate(c.editId(), c.visualScore(), true, c.textScore(), c.gate(), false,
-            why));
+        out.add(
+            new Candidate(c.editId(), c.visualScore(), true, c.textScore(), c.gate(), false, why));
       }
     }
     // kept first (by gate), then the rest in the order decided
@@ -244,24 +259,37 @@ public final class Router {
 
   private static void checkKey(String what, float[] key, int dim, Layer layer) {
     if (key == null) {
-      throw new StoreException(INVALID_VALUE, what + " is required; " + what + "=null. Encode"
-          + " the query text (EMBED_TEXT) and pass it");
+      throw new StoreException(
+          INVALID_VALUE,
+          what
+              + " is required; "
+              + what
+              + "=null. Encode"
+              + " the query text (EMBED_TEXT) and pass it");
     }
     if (key.length != dim) {
-      throw new StoreException(INVALID_VALUE, what + " has " + key.length + " floats but layer "
-          + layer.name() + " expects " + dim + "; give a key of that length");
+      throw new StoreException(
+          INVALID_VALUE,
+          what
+              + " has "
+              + key.length
+              + " floats but layer "
+              + layer.name()
+              + " expects "
+              + dim
+              + "; give a key of that length");
     }
     double norm = 0;
     for (int i = 0; i < key.length; i++) {
       if (!Float.isFinite(key[i])) {
-        throw new StoreException(INVALID_VALUE, what + " must hold finite numbers; " + what + "["
-            + i + "]=" + key[i]);
+        throw new StoreException(
+            INVALID_VALUE, what + " must hold finite numbers; " + what + "[" + i + "]=" + key[i]);
       }
       norm += key[i] * key[i];
     }
     if (norm == 0) {
-      throw new StoreException(INVALID_VALUE, what + " must not be all zeros; a zero key"
-          + " matches nothing");
+      throw new StoreException(
+          INVALID_VALUE, what + " must not be all zeros; a zero key" + " matches nothing");
     }
   }
 

@@ -106,27 +106,38 @@ class ExpertApplierTest {
     // Every layout, each gathered both ways (reused buffers on a CPU, one concatenation on a GPU).
     for (ApplierConfig.Layout layout : ApplierConfig.Layout.values()) {
       for (boolean reuse : new boolean[] {true, false}) {
-        checkLayout(hidden, batch, tokens, d, routed, masks, want, store, layout, reuse,
+        checkLayout(
+            hidden,
+            batch,
+            tokens,
+            d,
+            routed,
+            masks,
+            want,
+            store,
+            layout,
+            reuse,
             kind + " masks=" + withMasks);
       }
     }
   }
 
-  private static void checkLayout(float[] hidden, int batch, int tokens, int d,
-      List<List<Routed>> routed, boolean[][] masks, double[] want, StubLoader store,
-      ApplierConfig.Layout layout, boolean reuse, String label) {
+  private static void checkLayout(
+      float[] hidden,
+      int batch,
+      int tokens,
+      int d,
+      List<List<Routed>> routed,
+      boolean[][] masks,
+      double[] want,
+      StubLoader store,
+      ApplierConfig.Layout layout,
+      boolean reuse,
+      String label) {
     ApplierConfig config = ApplierConfig.defaults().optLayout(layout);
     try (ExpertApplier applier = ExpertApplier.create(config, store, reuse)) {
       String what =
-          label
-              + " layout="
-              + layout
-              + " reuse="
-              + reuse
-              + " seed="
-              + SEED
-              + " routed="
-              + routed;
+          label + " layout=" + layout + " reuse=" + reuse + " seed=" + SEED + " routed=" + routed;
       for (int round = 0; round < 2; round++) { // the second round reuses a dirty buffer
         float[] fused = applier.apply(hidden, batch, tokens, d, routed, masks);
         float[] loop = applier.applyLoop(hidden, batch, tokens, d, routed, masks);
@@ -172,9 +183,12 @@ class ExpertApplierTest {
       for (int tokens : new int[] {1, 16, 576}) {
         for (int w : new int[] {1, 16, 64}) {
           // Every query routed the same experts: sharing copies batch times less, same arithmetic.
-          assertTrue(ExpertMath.preferShared(batch, tokens, w, w, ExpertMath.COPY_COST), batch + "/" + tokens + "/" + w);
+          assertTrue(
+              ExpertMath.preferShared(batch, tokens, w, w, ExpertMath.COPY_COST),
+              batch + "/" + tokens + "/" + w);
           // No expert shared: sharing copies as much and multiplies batch times more.
-          assertTrue(!ExpertMath.preferShared(batch, tokens, w, (long) batch * w, ExpertMath.COPY_COST));
+          assertTrue(
+              !ExpertMath.preferShared(batch, tokens, w, (long) batch * w, ExpertMath.COPY_COST));
         }
       }
     }
@@ -590,8 +604,10 @@ class ExpertApplierTest {
 
       ExpertApplier.Prepared prepared = applier.prepare(routed, d, 1);
       float[] hidden = randomHidden(rnd, 2 * d);
-      e = assertThrows(IllegalArgumentException.class,
-          () -> prepared.apply(randomHidden(rnd, 3 * d), 1, null));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> prepared.apply(randomHidden(rnd, 3 * d), 1, null));
       assertTrue(e.getMessage().contains("hidden states must have"), e.getMessage());
       NDArray wrongBatch = caller.create(randomHidden(rnd, 3 * d), new Shape(3, 1, d));
       e = assertThrows(IllegalArgumentException.class, () -> prepared.apply(wrongBatch, null));

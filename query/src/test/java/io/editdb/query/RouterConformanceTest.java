@@ -9,6 +9,7 @@ import io.editdb.store.EditRecord;
 import io.editdb.store.EditStore;
 import io.editdb.store.GateMode;
 import io.editdb.store.Layer;
+import io.editdb.store.LayerOption;
 import io.editdb.store.NewEdit;
 import io.editdb.store.SearchMode;
 import io.editdb.store.Similarity;
@@ -16,7 +17,6 @@ import io.editdb.store.StoreConfig;
 import io.editdb.store.StoreException;
 import io.editdb.store.StoreSession;
 import io.editdb.store.WeightDtype;
-import io.editdb.store.LayerOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -59,8 +59,9 @@ abstract class RouterConformanceTest {
     float[] v = new float[n];
     double norm = 0;
     for (int i = 0; i < n; i++) {
-      v[i] = (float) ((around == null ? 0 : around[i]) + (around == null ? 1 : noise)
-          * r.nextGaussian());
+      v[i] =
+          (float)
+              ((around == null ? 0 : around[i]) + (around == null ? 1 : noise) * r.nextGaussian());
       norm += v[i] * v[i];
     }
     for (int i = 0; i < n; i++) {
@@ -70,9 +71,18 @@ abstract class RouterConformanceTest {
   }
 
   Layer layer(String name, GateMode gate, int visualDim) {
-    return store.createLayer(Layer.builder(name, "m", "x", 4, 4, visualDim, TXT)
-        .opt(LayerOption.GATE, gate).opt(LayerOption.VISUAL_THRESHOLD, 0.7).opt(LayerOption.MAX_CANDIDATES, 8).opt(LayerOption.TOP_K, 3).opt(LayerOption.MIN_GATE, 0.02)
-        .opt(LayerOption.TEXT_SCALE, 5).opt(LayerOption.NULL_LOGIT, 2).opt(LayerOption.TEMPERATURE, 0.7).build(), "admin");
+    return store.createLayer(
+        Layer.builder(name, "m", "x", 4, 4, visualDim, TXT)
+            .opt(LayerOption.GATE, gate)
+            .opt(LayerOption.VISUAL_THRESHOLD, 0.7)
+            .opt(LayerOption.MAX_CANDIDATES, 8)
+            .opt(LayerOption.TOP_K, 3)
+            .opt(LayerOption.MIN_GATE, 0.02)
+            .opt(LayerOption.TEXT_SCALE, 5)
+            .opt(LayerOption.NULL_LOGIT, 2)
+            .opt(LayerOption.TEMPERATURE, 0.7)
+            .build(),
+        "admin");
   }
 
   List<Long> fill(String layer, int n, boolean visual) {
@@ -80,11 +90,14 @@ abstract class RouterConformanceTest {
     try (StoreSession s = store.openSession("u")) {
       for (int i = 0; i < n; i++) {
         float[] c = centres.get(r.nextInt(centres.size()));
-        ids.add(s.insert(NewEdit.builder(layer, "q" + i, "a")
-            .visualKey(visual ? unit(r, VIS, c, 0.15) : null)
-            .textKey(unit(r, TXT, null, 0))
-            .weights(new float[] {1, 2, 3, 4}, new float[] {1, 0, 0, 1}, 1, 1f, WeightDtype.F32)
-            .build()));
+        ids.add(
+            s.insert(
+                NewEdit.builder(layer, "q" + i, "a")
+                    .visualKey(visual ? unit(r, VIS, c, 0.15) : null)
+                    .textKey(unit(r, TXT, null, 0))
+                    .weights(
+                        new float[] {1, 2, 3, 4}, new float[] {1, 0, 0, 1}, 1, 1f, WeightDtype.F32)
+                    .build()));
       }
       s.commit();
     }
@@ -99,12 +112,13 @@ abstract class RouterConformanceTest {
     List<double[]> passed = new ArrayList<>(); // {id, visualScore, textScore}
     for (long id : store.activeEditIds(l.name(), version)) {
       EditRecord e = store.edit(id);
-      double vs = l.visualScale() * (l.hasVisual()
-          ? sim(l.visualSimilarity(), vq, e.visualKey()) : sim(l.textSimilarity(), tq,
-              e.textKey()));
+      double vs =
+          l.visualScale()
+              * (l.hasVisual()
+                  ? sim(l.visualSimilarity(), vq, e.visualKey())
+                  : sim(l.textSimilarity(), tq, e.textKey()));
       if (vs >= threshold) {
-        passed.add(new double[] {id, vs, l.textScale() * sim(l.textSimilarity(), tq,
-            e.textKey())});
+        passed.add(new double[] {id, vs, l.textScale() * sim(l.textSimilarity(), tq, e.textKey())});
       }
     }
     passed.sort(Comparator.comparingDouble((double[] a) -> -a[1]));
@@ -120,9 +134,10 @@ abstract class RouterConformanceTest {
     }
     List<RoutedEdit> out = new ArrayList<>();
     for (double[] p : passed) {
-      double g = l.gate() == GateMode.LIVEEDIT
-          ? Math.exp(p[2]) / z / (1 + Math.exp(-p[2]))
-          : Math.exp(p[2] / l.temperature()) / z;
+      double g =
+          l.gate() == GateMode.LIVEEDIT
+              ? Math.exp(p[2]) / z / (1 + Math.exp(-p[2]))
+              : Math.exp(p[2] / l.temperature()) / z;
       if (g >= l.minGate()) {
         out.add(new RoutedEdit((long) p[0], (float) p[1], (float) p[2], (float) g));
       }
@@ -144,8 +159,10 @@ abstract class RouterConformanceTest {
   }
 
   void assertSame(List<RoutedEdit> want, List<RoutedEdit> got) {
-    assertEquals(want.stream().map(RoutedEdit::editId).toList(),
-        got.stream().map(RoutedEdit::editId).toList(), "seed " + seed);
+    assertEquals(
+        want.stream().map(RoutedEdit::editId).toList(),
+        got.stream().map(RoutedEdit::editId).toList(),
+        "seed " + seed);
     for (int i = 0; i < want.size(); i++) {
       assertEquals(want.get(i).gate(), got.get(i).gate(), 1e-5, "gate, seed " + seed);
       assertEquals(want.get(i).visualScore(), got.get(i).visualScore(), 1e-5, "seed " + seed);
@@ -184,25 +201,36 @@ abstract class RouterConformanceTest {
       s.commit();
     }
     assertSame(atV1, router.route(RouteQuery.of("l", vq, tq).atVersion(v1)));
-    assertSame(reference(l, vq, tq, store.latestVersion(), 0.5),
+    assertSame(
+        reference(l, vq, tq, store.latestVersion(), 0.5),
         router.route(RouteQuery.of("l", vq, tq).withThreshold(0.5)));
-    assertSame(reference(l, vq, tq, v1, 0.9),
+    assertSame(
+        reference(l, vq, tq, v1, 0.9),
         router.route(RouteQuery.of("l", vq, tq).atVersion(v1).withThreshold(0.9)));
   }
 
   @Test
   void textOnlyLayerAndTextOnlyQuery() {
-    Layer txt = store.createLayer(Layer.builder("txt", "m", "x", 4, 4, 0, TXT)
-        .opt(LayerOption.VISUAL_THRESHOLD, 0.3).opt(LayerOption.MAX_CANDIDATES, 8).opt(LayerOption.TOP_K, 0).build(), "admin");
+    Layer txt =
+        store.createLayer(
+            Layer.builder("txt", "m", "x", 4, 4, 0, TXT)
+                .opt(LayerOption.VISUAL_THRESHOLD, 0.3)
+                .opt(LayerOption.MAX_CANDIDATES, 8)
+                .opt(LayerOption.TOP_K, 0)
+                .build(),
+            "admin");
     fill("txt", 150, false);
     for (int q = 0; q < 20; q++) {
       float[] tq = unit(r, TXT, null, 0);
-      assertSame(reference(txt, null, tq, store.latestVersion(), 0.3),
+      assertSame(
+          reference(txt, null, tq, store.latestVersion(), 0.3),
           router.route(RouteQuery.of("txt", null, tq)));
     }
     Layer vis = layer("vis", GateMode.LIVEEDIT, VIS);
     fill("vis", 20, true);
-    assertEquals(List.of(), router.route(RouteQuery.of("vis", null, unit(r, TXT, null, 0))),
+    assertEquals(
+        List.of(),
+        router.route(RouteQuery.of("vis", null, unit(r, TXT, null, 0))),
         "a query without a visual key on a visual layer is left unedited");
   }
 
@@ -218,7 +246,8 @@ abstract class RouterConformanceTest {
     for (Candidate c : all) {
       if (!c.passedFilter()) {
         assertFalse(c.kept());
-        assertTrue(c.visualScore() < l.visualThreshold() || c.why().contains("max_candidates"),
+        assertTrue(
+            c.visualScore() < l.visualThreshold() || c.why().contains("max_candidates"),
             c.toString());
       } else if (!c.kept()) {
         assertTrue(c.why().contains("min_gate") || c.why().contains("top_k"), c.why());
@@ -233,20 +262,25 @@ abstract class RouterConformanceTest {
     fill("l", 5, true);
     float[] tq = unit(r, TXT, null, 0);
     float[] vq = unit(r, VIS, null, 0);
-    assertKind(StoreException.Kind.INVALID_VALUE,
+    assertKind(
+        StoreException.Kind.INVALID_VALUE,
         () -> router.route(RouteQuery.of("l", new float[VIS + 1], tq)));
-    assertKind(StoreException.Kind.INVALID_VALUE,
+    assertKind(
+        StoreException.Kind.INVALID_VALUE,
         () -> router.route(RouteQuery.of("l", vq, new float[TXT - 1])));
     float[] nan = vq.clone();
     nan[0] = Float.NaN;
     assertKind(StoreException.Kind.INVALID_VALUE, () -> router.route(RouteQuery.of("l", nan, tq)));
-    assertKind(StoreException.Kind.INVALID_VALUE,
+    assertKind(
+        StoreException.Kind.INVALID_VALUE,
         () -> router.route(RouteQuery.of("l", new float[VIS], tq)));
-    assertKind(StoreException.Kind.UNKNOWN_LAYER,
-        () -> router.route(RouteQuery.of("nope", vq, tq)));
-    assertKind(StoreException.Kind.UNKNOWN_VERSION,
+    assertKind(
+        StoreException.Kind.UNKNOWN_LAYER, () -> router.route(RouteQuery.of("nope", vq, tq)));
+    assertKind(
+        StoreException.Kind.UNKNOWN_VERSION,
         () -> router.route(RouteQuery.of("l", vq, tq).atVersion(store.latestVersion() + 1)));
-    assertKind(StoreException.Kind.INVALID_VALUE,
+    assertKind(
+        StoreException.Kind.INVALID_VALUE,
         () -> router.route(RouteQuery.of("l", vq, tq).withThreshold(Double.NaN)));
   }
 

@@ -39,16 +39,16 @@ class TokenMaskTest {
     for (int q = 0; q < batch; q++) {
       List<Routed> list = new ArrayList<>();
       for (int e = 0, n = 1 + rnd.nextInt(3); e < n; e++) {
-        ExpertWeights w = randomExpert(rnd, next++, ExpertKind.values()[rnd.nextInt(2)],
-            1 + rnd.nextInt(6), D);
+        ExpertWeights w =
+            randomExpert(rnd, next++, ExpertKind.values()[rnd.nextInt(2)], 1 + rnd.nextInt(6), D);
         if (rnd.nextBoolean()) {
           w = w.withTokenMask(randomRegion(rnd));
         }
         int[] here = switch (rnd.nextInt(4)) { // this query's own region, overriding the mask
-          case 0 -> randomRegion(rnd);
-          case 1 -> new int[0]; // attribution found nothing here: the expert acts nowhere
-          default -> null;
-        };
+              case 0 -> randomRegion(rnd);
+              case 1 -> new int[0]; // attribution found nothing here: the expert acts nowhere
+              default -> null;
+            };
         list.add(new Routed(store.add(w).editId(), 0.2f + rnd.nextFloat(), here));
       }
       if (q == 2 && !list.isEmpty()) { // one expert shared by two queries
@@ -90,7 +90,8 @@ class TokenMaskTest {
           assertTrue(relativeError(fused, want, hidden) < 1e-4, "fused, " + what);
           assertTrue(relativeError(loop, want, hidden) < 1e-4, "loop, " + what);
           try (ExpertApplier.Prepared p = applier.prepare(routed, D, TOKENS)) {
-            assertTrue(relativeError(p.apply(hidden, TOKENS, null), want, hidden) < 1e-4,
+            assertTrue(
+                relativeError(p.apply(hidden, TOKENS, null), want, hidden) < 1e-4,
                 "prepared, " + what);
           }
           assertUncoveredUnchanged(hidden, fused, routed, store);
@@ -107,13 +108,15 @@ class TokenMaskTest {
       for (int t = 0; t < TOKENS; t++) {
         boolean covered = false;
         for (Routed r : routed.get(q)) {
-          int[] m = r.positions() != null ? r.positions()
-              : store.experts.get(r.editId()).tokenMask();
+          int[] m =
+              r.positions() != null ? r.positions() : store.experts.get(r.editId()).tokenMask();
           covered |= m == null || java.util.Arrays.binarySearch(m, t) >= 0;
         }
         int at = (q * TOKENS + t) * D;
         for (int k = 0; k < D && !covered; k++) {
-          assertEquals(Float.floatToRawIntBits(hidden[at + k]), Float.floatToRawIntBits(out[at + k]),
+          assertEquals(
+              Float.floatToRawIntBits(hidden[at + k]),
+              Float.floatToRawIntBits(out[at + k]),
               "query " + q + " token " + t + " is covered by no expert but changed");
         }
       }
@@ -139,8 +142,10 @@ class TokenMaskTest {
           ExpertApplier b = ExpertApplier.create(ApplierConfig.defaults(), masked)) {
         float[] want = a.apply(hidden, 2, TOKENS, D, routed, null);
         assertArrayEquals(want, b.apply(hidden, 2, TOKENS, D, routed, null), kind + " fused");
-        assertArrayEquals(a.applyLoop(hidden, 2, TOKENS, D, routed, null),
-            b.applyLoop(hidden, 2, TOKENS, D, routed, null), kind + " loop");
+        assertArrayEquals(
+            a.applyLoop(hidden, 2, TOKENS, D, routed, null),
+            b.applyLoop(hidden, 2, TOKENS, D, routed, null),
+            kind + " loop");
         assertFalse(java.util.Arrays.equals(want, hidden), "the expert must change something");
       }
     }
@@ -176,8 +181,8 @@ class TokenMaskTest {
     assertTrue(twice.getMessage().contains("twice"), twice.getMessage());
     assertArrayEquals(new int[] {1, 3, 6}, w.withTokenMask(new int[] {6, 1, 3}).tokenMask());
 
-    IllegalArgumentException routedTwice = assertThrows(IllegalArgumentException.class,
-        () -> new Routed(5, 1f, new int[] {3, 3}));
+    IllegalArgumentException routedTwice =
+        assertThrows(IllegalArgumentException.class, () -> new Routed(5, 1f, new int[] {3, 3}));
     assertTrue(routedTwice.getMessage().contains("twice"), routedTwice.getMessage());
 
     // A mask made for longer sequences: refused when applied, the input untouched.
@@ -187,9 +192,12 @@ class TokenMaskTest {
     float[] hidden = randomHidden(rnd, TOKENS * D);
     float[] copy = hidden.clone();
     try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store)) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> applier.apply(hidden, 1, TOKENS, D, routed, null));
-      assertTrue(e.getMessage().contains("edit 5") && e.getMessage().contains(TOKENS + " positions"),
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> applier.apply(hidden, 1, TOKENS, D, routed, null));
+      assertTrue(
+          e.getMessage().contains("edit 5") && e.getMessage().contains(TOKENS + " positions"),
           e.getMessage());
       assertThrows(IllegalArgumentException.class, () -> applier.prepare(routed, D, TOKENS));
       assertArrayEquals(copy, hidden);
@@ -197,8 +205,9 @@ class TokenMaskTest {
       float[] longer = randomHidden(rnd, (TOKENS + 1) * D);
       try (ExpertApplier.Prepared p = applier.prepare(routed, D, TOKENS + 1)) {
         p.apply(longer, TOKENS + 1, null);
-        IllegalArgumentException step = assertThrows(IllegalArgumentException.class,
-            () -> p.apply(randomHidden(rnd, D), 1, null));
+        IllegalArgumentException step =
+            assertThrows(
+                IllegalArgumentException.class, () -> p.apply(randomHidden(rnd, D), 1, null));
         assertTrue(step.getMessage().contains("prepared for " + (TOKENS + 1)), step.getMessage());
       }
     }

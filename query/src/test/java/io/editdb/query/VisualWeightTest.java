@@ -6,19 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.editdb.store.KeyHit;
 import io.editdb.store.Layer;
-import io.editdb.store.StoreException;
 import io.editdb.store.LayerOption;
+import io.editdb.store.StoreException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * visual_weight: of candidates asked the same question, the closest picture takes the gate;
- * the closest candidate's own logit, and so a lone candidate's gate, is what the text gives.
+ * visual_weight: of candidates asked the same question, the closest picture takes the gate; the
+ * closest candidate's own logit, and so a lone candidate's gate, is what the text gives.
  */
 class VisualWeightTest {
 
   private static Layer layer(double visualWeight) {
-    return Layer.builder("l", "m", "x", 4, 4, 8, 8).opt(LayerOption.VISUAL_WEIGHT, visualWeight).build();
+    return Layer.builder("l", "m", "x", 4, 4, 8, 8)
+        .opt(LayerOption.VISUAL_WEIGHT, visualWeight)
+        .build();
   }
 
   private static double gateOf(List<Candidate> cs, long id) {
@@ -39,16 +41,18 @@ class VisualWeightTest {
   @Test
   void aLoneCandidateKeepsTheGateItsTextGives() {
     List<KeyHit> one = List.of(new KeyHit(7, 0.85f, 0.4f));
-    assertEquals(gateOf(Router.decide(layer(0), one, 0.8), 7),
-        gateOf(Router.decide(layer(100), one, 0.8), 7), 1e-9);
+    assertEquals(
+        gateOf(Router.decide(layer(0), one, 0.8), 7),
+        gateOf(Router.decide(layer(100), one, 0.8), 7),
+        1e-9);
   }
 
   @Test
   void aNegativeOrInfiniteWeightIsRefused() {
     for (double w : new double[] {-1, Double.NaN, Double.POSITIVE_INFINITY}) {
       StoreException e = assertThrows(StoreException.class, () -> layer(w));
-      assertTrue(e.getMessage().contains("visual_weight must be a finite number >= 0"),
-          e.getMessage());
+      assertTrue(
+          e.getMessage().contains("visual_weight must be a finite number >= 0"), e.getMessage());
     }
   }
 }

@@ -40,8 +40,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A store of model edits: H2 is the truth (layers, edits, keys, weights, versions, history);
- * Lucene is a derived HNSW index of the keys, caught up from H2 on open and after every commit.
+ * A store of model edits: H2 is the truth (layers, edits, keys, weights, versions, history); Lucene
+ * is a derived HNSW index of the keys, caught up from H2 on open and after every commit.
  *
  * <pre>{@code
  * try (EditStore store = EditStore.open(StoreConfig.directory(Path.of("edits")))) {
@@ -54,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * Thread-safe. Many threads read while one transaction writes; writers take the single writer
- * slot in turn, so versions are dense and in commit order.
+ * Thread-safe. Many threads read while one transaction writes; writers take the single writer slot
+ * in turn, so versions are dense and in commit order.
  */
 public final class EditStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EditStore.class);
@@ -93,8 +93,14 @@ public final class EditStore implements AutoCloseable {
       try {
         Files.createDirectories(config.directory());
       } catch (IOException e) {
-        throw new StoreException(UNAVAILABLE, "cannot create store directory "
-            + config.directory() + ": " + e.getMessage() + ". Check the path and its rights", e);
+        throw new StoreException(
+            UNAVAILABLE,
+            "cannot create store directory "
+                + config.directory()
+                + ": "
+                + e.getMessage()
+                + ". Check the path and its rights",
+            e);
       }
     }
     probe(config);
@@ -130,8 +136,8 @@ public final class EditStore implements AutoCloseable {
   }
 
   /**
-   * One plain connection before the pool exists: a store another process holds is refused at
-   * once, instead of after the pool's connection timeout.
+   * One plain connection before the pool exists: a store another process holds is refused at once,
+   * instead of after the pool's connection timeout.
    */
   private static void probe(StoreConfig config) {
     try (Connection c = java.sql.DriverManager.getConnection(config.h2Url(), "sa", "")) {
@@ -139,12 +145,16 @@ public final class EditStore implements AutoCloseable {
     } catch (SQLException e) {
       if (e.getErrorCode() == ErrorCode.DATABASE_ALREADY_OPEN_1
           || String.valueOf(e.getMessage()).contains("already in use")) {
-        throw new StoreException(UNAVAILABLE, "store " + config.location()
-            + " is in use by another process; one process opens a store at a time. Close the"
-            + " other process or connect to it through its driver", e);
+        throw new StoreException(
+            UNAVAILABLE,
+            "store "
+                + config.location()
+                + " is in use by another process; one process opens a store at a time. Close the"
+                + " other process or connect to it through its driver",
+            e);
       }
-      throw new StoreException(UNAVAILABLE, "cannot open store " + config.location() + ": "
-          + e.getMessage(), e);
+      throw new StoreException(
+          UNAVAILABLE, "cannot open store " + config.location() + ": " + e.getMessage(), e);
     }
   }
 
@@ -152,14 +162,24 @@ public final class EditStore implements AutoCloseable {
     // V4 creates the role users with this password; H2Roles replaces it before anyone logs in.
     byte[] secret = new byte[32];
     new java.security.SecureRandom().nextBytes(secret);
-    Flyway flyway = Flyway.configure().dataSource(pool).locations(MIGRATIONS)
-        .placeholders(Map.of("role_password", java.util.HexFormat.of().formatHex(secret)))
-        .ignoreMigrationPatterns("*:missing").load();
+    Flyway flyway =
+        Flyway.configure()
+            .dataSource(pool)
+            .locations(MIGRATIONS)
+            .placeholders(Map.of("role_password", java.util.HexFormat.of().formatHex(secret)))
+            .ignoreMigrationPatterns("*:missing")
+            .load();
     for (MigrationInfo info : flyway.info().all()) {
       if (info.getState().name().startsWith("FUTURE")) {
-        throw new StoreException(UNAVAILABLE, "store " + config.location()
-            + " has schema version " + info.getVersion() + " but this EditDB knows up to "
-            + latestKnownMigration(flyway) + "; open it with a newer EditDB");
+        throw new StoreException(
+            UNAVAILABLE,
+            "store "
+                + config.location()
+                + " has schema version "
+                + info.getVersion()
+                + " but this EditDB knows up to "
+                + latestKnownMigration(flyway)
+                + "; open it with a newer EditDB");
       }
     }
     flyway.migrate();
@@ -169,16 +189,18 @@ public final class EditStore implements AutoCloseable {
     return Stream.of(flyway.info().all())
         .filter(i -> !i.getState().name().startsWith("FUTURE"))
         .map(i -> String.valueOf(i.getVersion()))
-        .reduce((a, b) -> b).orElse("none");
+        .reduce((a, b) -> b)
+        .orElse("none");
   }
 
   private void loadState() {
-    try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = pool.getConnection();
+        Statement st = c.createStatement()) {
       latestVersion = single(st, "SELECT COALESCE(MAX(version), 0) FROM versions");
       nextEditId = single(st, "SELECT COALESCE(MAX(id), 0) FROM edits") + 1;
       nextLayerId = (int) single(st, "SELECT COALESCE(MAX(id), 0) FROM layers") + 1;
-      try (ResultSet rs = st.executeQuery(
-          "SELECT seq, hash FROM edit_history ORDER BY seq DESC LIMIT 1")) {
+      try (ResultSet rs =
+          st.executeQuery("SELECT seq, hash FROM edit_history ORDER BY seq DESC LIMIT 1")) {
         lastSeq = rs.next() ? rs.getLong(1) : 0;
         lastHash = lastSeq == 0 ? HistoryChain.GENESIS : rs.getString(2);
       }
@@ -222,8 +244,12 @@ public final class EditStore implements AutoCloseable {
         idx = new KeyIndex(newDirectory(), config);
         idx.checkIntegrity(); // a corrupt segment throws here and is rebuilt below
         if (idx.watermark() > latestVersion) {
-          problem = "index is ahead of the store (version " + idx.watermark() + " > "
-              + latestVersion + ")";
+          problem =
+              "index is ahead of the store (version "
+                  + idx.watermark()
+                  + " > "
+                  + latestVersion
+                  + ")";
         } else {
           idx.catchUp(c, latestVersion, layersById::get, true);
           long expected = spansUpTo(c, latestVersion);
@@ -302,9 +328,9 @@ public final class EditStore implements AutoCloseable {
   }
 
   /**
-   * Waits until the index's background segment merges are done and searchable; returns the
-   * number of index segments then. The store routes meanwhile, only slower (each segment is one
-   * more graph to walk); benchmarks and maintenance windows call this.
+   * Waits until the index's background segment merges are done and searchable; returns the number
+   * of index segments then. The store routes meanwhile, only slower (each segment is one more graph
+   * to walk); benchmarks and maintenance windows call this.
    */
   public int awaitIndexMerges() {
     try {
@@ -348,9 +374,13 @@ public final class EditStore implements AutoCloseable {
     checkOpen();
     try {
       if (!writer.tryAcquire(config.writeLockTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new StoreException(WRITE_LOCK_TIMEOUT, "another transaction held the writer slot"
-            + " for more than " + config.writeLockTimeout() + "; one transaction writes at a"
-            + " time. Commit or roll back the other transaction, or retry");
+        throw new StoreException(
+            WRITE_LOCK_TIMEOUT,
+            "another transaction held the writer slot"
+                + " for more than "
+                + config.writeLockTimeout()
+                + "; one transaction writes at a"
+                + " time. Commit or roll back the other transaction, or retry");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -363,11 +393,11 @@ public final class EditStore implements AutoCloseable {
   }
 
   /**
-   * Called by a session after its H2 commit, still holding the writer slot. The version becomes
-   * the latest only once the index has applied it: a reader that takes the latest version and
-   * routes at it must find that version in the index, not the one before. The index reads the
-   * version through the session's own connection: when open sessions hold every pooled
-   * connection, waiting for another one would stall the commit and every writer behind it.
+   * Called by a session after its H2 commit, still holding the writer slot. The version becomes the
+   * latest only once the index has applied it: a reader that takes the latest version and routes at
+   * it must find that version in the index, not the one before. The index reads the version through
+   * the session's own connection: when open sessions hold every pooled connection, waiting for
+   * another one would stall the commit and every writer behind it.
    */
   void published(Connection session, long version, List<Layer> newLayers) {
     for (Layer l : newLayers) {
@@ -385,14 +415,22 @@ public final class EditStore implements AutoCloseable {
       index.catchUp(c, version, layersById::get, false);
       index.maybeCommit(config.indexCommitEveryVersions(), false);
     } catch (IOException | SQLException | RuntimeException e) {
-      LOG.error("{} - version {} is committed in H2 but the index could not apply it ({});"
-          + " rebuilding", config.location(), version, e.toString());
+      LOG.error(
+          "{} - version {} is committed in H2 but the index could not apply it ({});"
+              + " rebuilding",
+          config.location(),
+          version,
+          e.toString());
       try {
         index.abandon();
         index = rebuild(c, version);
       } catch (SQLException | RuntimeException e2) {
-        throw new IllegalStateException("version " + version + " is durable in H2 but the index"
-            + " could not be rebuilt; reopen the store to retry", e2);
+        throw new IllegalStateException(
+            "version "
+                + version
+                + " is durable in H2 but the index"
+                + " could not be rebuilt; reopen the store to retry",
+            e2);
       }
     }
   }
@@ -418,8 +456,8 @@ public final class EditStore implements AutoCloseable {
   }
 
   /**
-   * Waits, at most the write lock timeout, until the version being committed is announced;
-   * returns the latest version then.
+   * Waits, at most the write lock timeout, until the version being committed is announced; returns
+   * the latest version then.
    */
   private long awaitAnnounced(long v) {
     long deadline = System.nanoTime() + config.writeLockTimeout().toNanos();
@@ -462,20 +500,34 @@ public final class EditStore implements AutoCloseable {
       latest = awaitAnnounced(v);
     }
     if (v < 0 || v > latest) {
-      throw new StoreException(UNKNOWN_VERSION, "version " + v + " does not exist; versions run"
-          + " from 0 (empty) to " + latest + ". Use a version in that range");
+      throw new StoreException(
+          UNKNOWN_VERSION,
+          "version "
+              + v
+              + " does not exist; versions run"
+              + " from 0 (empty) to "
+              + latest
+              + ". Use a version in that range");
     }
     return v;
   }
 
   public Optional<Layer> findLayer(String name) {
-    return name == null ? Optional.empty()
+    return name == null
+        ? Optional.empty()
         : Optional.ofNullable(layersByName.get(name.toUpperCase(java.util.Locale.ROOT)));
   }
 
   public Layer layer(String name) {
-    return findLayer(name).orElseThrow(() -> new StoreException(UNKNOWN_LAYER, "layer " + name
-        + " does not exist; create it first with CREATE LAYER, or pick one of " + layerNames()));
+    return findLayer(name)
+        .orElseThrow(
+            () ->
+                new StoreException(
+                    UNKNOWN_LAYER,
+                    "layer "
+                        + name
+                        + " does not exist; create it first with CREATE LAYER, or pick one of "
+                        + layerNames()));
   }
 
   Layer layerById(int id) {
@@ -523,8 +575,8 @@ public final class EditStore implements AutoCloseable {
   }
 
   static StoreException unknownEdit(long id) {
-    return new StoreException(UNKNOWN_EDIT, "edit " + id + " does not exist; look its id up in"
-        + " the edits table");
+    return new StoreException(
+        UNKNOWN_EDIT, "edit " + id + " does not exist; look its id up in" + " the edits table");
   }
 
   /** Ids of the edits active at the version, of one layer or (layer null) of all, ascending. */
@@ -544,21 +596,29 @@ public final class EditStore implements AutoCloseable {
   public ExpertWeights weights(long editId) {
     EditRecord e = edit(editId);
     Layer l = layer(e.layer());
-    return new ExpertWeights(editId, l.expertKind(), e.rank(), l.dIn(), l.dOut(), e.alpha(),
-        VectorCodec.decode(e.expertA()), VectorCodec.decode(e.expertB()), e.tokenMask());
+    return new ExpertWeights(
+        editId,
+        l.expertKind(),
+        e.rank(),
+        l.dIn(),
+        l.dOut(),
+        e.alpha(),
+        VectorCodec.decode(e.expertA()),
+        VectorCodec.decode(e.expertB()),
+        e.tokenMask());
   }
 
   /**
    * The k edits of the layer active at the version whose primary key (visual, or text on a
-   * text-only layer) is most similar to {@code primary}, best first, with raw similarities on
-   * the primary and the text key ({@code text} may be null: text similarity is then NaN).
+   * text-only layer) is most similar to {@code primary}, best first, with raw similarities on the
+   * primary and the text key ({@code text} may be null: text similarity is then NaN).
    */
-  public List<KeyHit> searchKeys(Layer layer, float[] primary, float[] text, int k, long version,
-      SearchMode mode) {
+  public List<KeyHit> searchKeys(
+      Layer layer, float[] primary, float[] text, int k, long version, SearchMode mode) {
     checkVersion(version);
     if (k < 1 || k > Layer.MAX_CANDIDATES) {
-      throw new StoreException(INVALID_VALUE, "k must be between 1 and " + Layer.MAX_CANDIDATES
-          + "; k=" + k);
+      throw new StoreException(
+          INVALID_VALUE, "k must be between 1 and " + Layer.MAX_CANDIDATES + "; k=" + k);
     }
     try {
       return index.search(layer, primary, text, k, version, mode);
@@ -578,8 +638,8 @@ public final class EditStore implements AutoCloseable {
   }
 
   /**
-   * Checks the hash chain and every row's content hash, and replays the history and the user
-   * chain against the tables they describe.
+   * Checks the hash chain and every row's content hash, and replays the history and the user chain
+   * against the tables they describe.
    */
   public HistoryCheck verifyHistory() {
     try (Connection c = pool.getConnection()) {
@@ -619,18 +679,19 @@ public final class EditStore implements AutoCloseable {
   }
 
   static OffsetDateTime now() {
-    return OffsetDateTime.now(java.time.ZoneOffset.UTC).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+    return OffsetDateTime.now(java.time.ZoneOffset.UTC)
+        .truncatedTo(java.time.temporal.ChronoUnit.MICROS);
   }
 
   StoreException sqlFailure(String what, SQLException e) {
-    return new StoreException(UNAVAILABLE, config.location() + " - " + what + " failed: "
-        + e.getMessage(), e);
+    return new StoreException(
+        UNAVAILABLE, config.location() + " - " + what + " failed: " + e.getMessage(), e);
   }
 
   private void checkOpen() {
     if (closed) {
-      throw new StoreException(UNAVAILABLE, "store " + config.location() + " is closed; open it"
-          + " again");
+      throw new StoreException(
+          UNAVAILABLE, "store " + config.location() + " is closed; open it" + " again");
     }
   }
 
@@ -651,7 +712,8 @@ public final class EditStore implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     if (!got) {
-      LOG.warn("{} - closing while a transaction still holds the writer slot; it is lost",
+      LOG.warn(
+          "{} - closing while a transaction still holds the writer slot; it is lost",
           config.location());
     }
     try {
@@ -674,7 +736,8 @@ public final class EditStore implements AutoCloseable {
     }
     if (config.inMemory()) {
       // An in-memory database outlives its connections (DB_CLOSE_DELAY=-1) until told otherwise.
-      try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+      try (Connection c = pool.getConnection();
+          Statement st = c.createStatement()) {
         st.execute("SET DB_CLOSE_DELAY 0");
       } catch (SQLException e) {
         LOG.debug("{} - close: {}", config.location(), e.toString());

@@ -29,40 +29,65 @@ final class EditValidator {
     if (e.queryRegion() != null) {
       TokenMasks.checkRegion(e.queryRegion());
       if (e.tokenMask() == null) {
-        throw bad("an edit with query_region '" + e.queryRegion() + "' needs the token_mask its"
-            + " expert was fitted under (the region the rule chose on the edit's picture); give"
-            + " both, or insert with the image so the host chooses them");
+        throw bad(
+            "an edit with query_region '"
+                + e.queryRegion()
+                + "' needs the token_mask its"
+                + " expert was fitted under (the region the rule chose on the edit's picture); give"
+                + " both, or insert with the image so the host chooses them");
       }
     }
     if (layer.hasVisual()) {
       if (e.visualKey() == null) {
-        throw bad("visual_key is required on layer " + layer.name() + " (visual_dim "
-            + layer.visualDim() + "); visual_key=null. Give the image's key");
+        throw bad(
+            "visual_key is required on layer "
+                + layer.name()
+                + " (visual_dim "
+                + layer.visualDim()
+                + "); visual_key=null. Give the image's key");
       }
       key("visual_key", e.visualKey(), layer.visualDim(), layer, layer.visualSimilarity());
     } else if (e.visualKey() != null && e.visualKey().length > 0) {
-      throw bad("visual_key must be absent on text-only layer " + layer.name()
-          + " (visual_dim 0); it has " + e.visualKey().length + " floats. Leave it out");
+      throw bad(
+          "visual_key must be absent on text-only layer "
+              + layer.name()
+              + " (visual_dim 0); it has "
+              + e.visualKey().length
+              + " floats. Leave it out");
     }
     if (e.textKey() == null) {
-      throw bad("text_key is required; text_key=null. Give it, or leave the column out in SQL to"
-          + " compute it from the prompt");
+      throw bad(
+          "text_key is required; text_key=null. Give it, or leave the column out in SQL to"
+              + " compute it from the prompt");
     }
     key("text_key", e.textKey(), layer.textDim(), layer, layer.textSimilarity());
     if (e.rank() < 1 || e.rank() > layer.maxRank()) {
-      throw bad("rank must be between 1 and the layer's max_rank " + layer.maxRank()
-          + "; rank=" + e.rank() + ". Use a smaller rank or a layer with a larger MAX_RANK");
+      throw bad(
+          "rank must be between 1 and the layer's max_rank "
+              + layer.maxRank()
+              + "; rank="
+              + e.rank()
+              + ". Use a smaller rank or a layer with a larger MAX_RANK");
     }
     if (!Float.isFinite(e.alpha())) {
       throw bad("alpha must be a finite number; alpha=" + e.alpha());
     }
-    weights("expert_a", e.expertA(), (long) e.rank() * layer.dIn(), "rank x d_in = " + e.rank()
-        + " x " + layer.dIn());
-    weights("expert_b", e.expertB(), (long) layer.dOut() * e.rank(), "d_out x rank = "
-        + layer.dOut() + " x " + e.rank());
+    weights(
+        "expert_a",
+        e.expertA(),
+        (long) e.rank() * layer.dIn(),
+        "rank x d_in = " + e.rank() + " x " + layer.dIn());
+    weights(
+        "expert_b",
+        e.expertB(),
+        (long) layer.dOut() * e.rank(),
+        "d_out x rank = " + layer.dOut() + " x " + e.rank());
     if (VectorCodec.dtype(e.expertA()) != VectorCodec.dtype(e.expertB())) {
-      throw bad("expert_a and expert_b must have the same dtype; they are "
-          + VectorCodec.dtype(e.expertA()) + " and " + VectorCodec.dtype(e.expertB()));
+      throw bad(
+          "expert_a and expert_b must have the same dtype; they are "
+              + VectorCodec.dtype(e.expertA())
+              + " and "
+              + VectorCodec.dtype(e.expertB()));
     }
   }
 
@@ -97,21 +122,33 @@ final class EditValidator {
     }
     for (int i = 0; i < v.length(); i++) {
       char c = v.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < v.length()
+      if (Character.isHighSurrogate(c)
+          && i + 1 < v.length()
           && Character.isLowSurrogate(v.charAt(i + 1))) {
         i++;
       } else if (Character.isSurrogate(c)) {
-        throw bad(what + " must be well-formed UTF-16; it has an unpaired surrogate U+"
-            + Integer.toHexString(c).toUpperCase(Locale.ROOT) + " at index " + i
-            + ". Pair it or remove it");
+        throw bad(
+            what
+                + " must be well-formed UTF-16; it has an unpaired surrogate U+"
+                + Integer.toHexString(c).toUpperCase(Locale.ROOT)
+                + " at index "
+                + i
+                + ". Pair it or remove it");
       }
     }
   }
 
   private static void key(String what, float[] k, int dim, Layer layer, Similarity sim) {
     if (k.length != dim) {
-      throw bad(what + " has " + k.length + " floats but layer " + layer.name() + " expects "
-          + dim + "; give a key of that length");
+      throw bad(
+          what
+              + " has "
+              + k.length
+              + " floats but layer "
+              + layer.name()
+              + " expects "
+              + dim
+              + "; give a key of that length");
     }
     double norm2 = 0;
     for (int i = 0; i < k.length; i++) {
@@ -127,13 +164,23 @@ final class EditValidator {
     // length underflows to 0 or overflows there cannot be indexed, and would fail every commit.
     // The bounds leave room for the index summing in another order.
     if (norm2 < Float.MIN_NORMAL || norm2 > Float.MAX_VALUE / 2) {
-      throw bad(what + " has length " + Math.sqrt(norm2) + "; its squared length must be between "
-          + Float.MIN_NORMAL + " and " + Float.MAX_VALUE / 2 + " for the index's 32-bit floats."
-          + " Scale the key (e.g. to length 1)");
+      throw bad(
+          what
+              + " has length "
+              + Math.sqrt(norm2)
+              + "; its squared length must be between "
+              + Float.MIN_NORMAL
+              + " and "
+              + Float.MAX_VALUE / 2
+              + " for the index's 32-bit floats."
+              + " Scale the key (e.g. to length 1)");
     }
     if (sim == Similarity.DOT && Math.abs(Math.sqrt(norm2) - 1) > UNIT_TOLERANCE) {
-      throw bad(what + " must have length 1 on a DOT layer; its length is " + Math.sqrt(norm2)
-          + ". Normalise it, or use COSINE");
+      throw bad(
+          what
+              + " must have length 1 on a DOT layer; its length is "
+              + Math.sqrt(norm2)
+              + ". Normalise it, or use COSINE");
     }
   }
 
@@ -142,8 +189,8 @@ final class EditValidator {
       throw bad(what + " is required; " + what + "=null");
     }
     if (!VectorCodec.isVector(blob)) {
-      throw bad(what + " is not an EditDB vector blob; pass floats, or bytes made by"
-          + " VectorCodec");
+      throw bad(
+          what + " is not an EditDB vector blob; pass floats, or bytes made by" + " VectorCodec");
     }
     float[] v;
     try {
@@ -152,13 +199,29 @@ final class EditValidator {
       throw bad(what + ": " + e.getMessage());
     }
     if (v.length != expected) {
-      throw bad(what + " has " + v.length + " floats but must have " + shape + " = " + expected
-          + "; flatten it row-major with that shape");
+      throw bad(
+          what
+              + " has "
+              + v.length
+              + " floats but must have "
+              + shape
+              + " = "
+              + expected
+              + "; flatten it row-major with that shape");
     }
     for (int i = 0; i < v.length; i++) {
       if (!Float.isFinite(v[i])) {
-        throw bad(what + " must hold finite numbers; " + what + "[" + i + "]=" + v[i]
-            + " (after conversion from " + VectorCodec.dtype(blob) + ")");
+        throw bad(
+            what
+                + " must hold finite numbers; "
+                + what
+                + "["
+                + i
+                + "]="
+                + v[i]
+                + " (after conversion from "
+                + VectorCodec.dtype(blob)
+                + ")");
       }
     }
   }

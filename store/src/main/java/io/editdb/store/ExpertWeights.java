@@ -3,14 +3,13 @@ package io.editdb.store;
 import java.util.Arrays;
 
 /**
- * The weights of one edit's expert, decoded to f32 for computation, and the token positions it
- * acts on.
+ * The weights of one edit's expert, decoded to f32 for computation, and the token positions it acts
+ * on.
  *
  * <p>{@code a} is rank x dIn and {@code b} is dOut x rank, both flattened row-major. The stored
  * dtype (f32, f16, bf16) is kept in H2; this view is what the applier multiplies with. {@code
- * tokenMask} is null when the expert edits every position of a query (LiveEdit), else the
- * positions it edits, ascending and distinct (a VisEdit region, e.g. the visual tokens an answer
- * rests on).
+ * tokenMask} is null when the expert edits every position of a query (LiveEdit), else the positions
+ * it edits, ascending and distinct (a VisEdit region, e.g. the visual tokens an answer rests on).
  */
 public record ExpertWeights(
     long editId,
@@ -40,7 +39,13 @@ public record ExpertWeights(
 
   /** An expert that edits every position. */
   public ExpertWeights(
-      long editId, ExpertKind kind, int rank, int dIn, int dOut, float alpha, float[] a,
+      long editId,
+      ExpertKind kind,
+      int rank,
+      int dIn,
+      int dOut,
+      float alpha,
+      float[] a,
       float[] b) {
     this(editId, kind, rank, dIn, dOut, alpha, a, b, null);
   }
@@ -57,8 +62,20 @@ public record ExpertWeights(
 
   @Override
   public String toString() {
-    return "ExpertWeights{edit=" + editId + ", " + kind + ", rank " + rank + ", " + dIn + "->"
-        + dOut + ", alpha " + alpha + ", tokens "
-        + (tokenMask == null ? "all" : Arrays.toString(tokenMask)) + "}";
+    return "ExpertWeights{edit="
+        + editId
+        + ", "
+        + kind
+        + ", rank "
+        + rank
+        + ", "
+        + dIn
+        + "->"
+        + dOut
+        + ", alpha "
+        + alpha
+        + ", tokens "
+        + (tokenMask == null ? "all" : Arrays.toString(tokenMask))
+        + "}";
   }
 }

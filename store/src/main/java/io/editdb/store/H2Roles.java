@@ -14,8 +14,8 @@ import org.h2.api.ErrorCode;
 
 /**
  * The H2 users that EditDB users' SQL runs as: one per {@link Role}, created with their grants by
- * migration V4 ({@code EDITDB_AUDITOR}, {@code EDITDB_EDITOR}, {@code EDITDB_ADMIN}). None is an
- * H2 administrator, so H2 itself refuses them file functions, {@code LINK_SCHEMA}, {@code CREATE
+ * migration V4 ({@code EDITDB_AUDITOR}, {@code EDITDB_EDITOR}, {@code EDITDB_ADMIN}). None is an H2
+ * administrator, so H2 itself refuses them file functions, {@code LINK_SCHEMA}, {@code CREATE
  * ALIAS}, settings and every base table; this class only logs them in.
  *
  * <p>Their passwords are 256 random bits, set anew at every open of the store by its internal
@@ -40,7 +40,8 @@ final class H2Roles {
     this.owner = owner;
     this.url = userUrl;
     ensureWorkSchema();
-    try (Connection c = owner.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = owner.getConnection();
+        Statement st = c.createStatement()) {
       for (Role r : Role.values()) {
         byte[] secret = new byte[32];
         RANDOM.nextBytes(secret);
@@ -52,17 +53,18 @@ final class H2Roles {
   }
 
   /**
-   * Schema APP belongs to the administrators' H2 user, so an administrator may drop it (with
-   * their tables, as DROP TABLE could); the store then makes it again, empty, with its grants.
+   * Schema APP belongs to the administrators' H2 user, so an administrator may drop it (with their
+   * tables, as DROP TABLE could); the store then makes it again, empty, with its grants.
    */
   private synchronized void ensureWorkSchema() throws SQLException {
-    try (Connection c = owner.getConnection(); Statement st = c.createStatement()) {
-      st.execute("CREATE SCHEMA IF NOT EXISTS " + WORK_SCHEMA + " AUTHORIZATION "
-          + h2User(Role.ADMIN));
+    try (Connection c = owner.getConnection();
+        Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE SCHEMA IF NOT EXISTS " + WORK_SCHEMA + " AUTHORIZATION " + h2User(Role.ADMIN));
       st.execute("GRANT SELECT ON SCHEMA " + WORK_SCHEMA + " TO " + h2User(Role.AUDITOR));
       for (Role r : new Role[] {Role.EDITOR, Role.ADMIN}) {
-        st.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON SCHEMA " + WORK_SCHEMA + " TO "
-            + h2User(r));
+        st.execute(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON SCHEMA " + WORK_SCHEMA + " TO " + h2User(r));
       }
     }
   }
@@ -72,11 +74,11 @@ final class H2Roles {
   }
 
   /**
-   * A new connection with only {@code role}'s rights: it reads EditDB's relations through the
-   * views of schema {@value #VIEW_SCHEMA}, and ordinary tables live in {@value #WORK_SCHEMA}. The
-   * default schema is {@value #VIEW_SCHEMA}: H2 looks a name up in the default schema before the
-   * search path, so a table {@code APP.edits} of an administrator's can never stand in for
-   * EditDB's {@code edits} in another user's query; new tables are named {@code APP.name}.
+   * A new connection with only {@code role}'s rights: it reads EditDB's relations through the views
+   * of schema {@value #VIEW_SCHEMA}, and ordinary tables live in {@value #WORK_SCHEMA}. The default
+   * schema is {@value #VIEW_SCHEMA}: H2 looks a name up in the default schema before the search
+   * path, so a table {@code APP.edits} of an administrator's can never stand in for EditDB's {@code
+   * edits} in another user's query; new tables are named {@code APP.name}.
    */
   Connection connect(Role role) throws SQLException {
     Connection c = DriverManager.getConnection(url, h2User(role), passwords.get(role));

@@ -10,12 +10,12 @@ import java.util.HexFormat;
 
 /**
  * The hash chain of {@code edit_history}. Each row's {@code hash} is the hex SHA-256 of, in this
- * order and each as a 4-byte big-endian length followed by its UTF-8 bytes (a null as length
- * -1): prev_hash, seq, version, edit_id, layer, action, actor, at (epoch microseconds), reason,
- * content_hash. The first row's prev_hash is 64 zeros. {@code content_hash} covers what the row
- * is about: an edit's full content for INSERT, the layer definition for CREATE_LAYER, the edit id
- * for ROLLBACK and RESTORE. Changing any byte of a row, or of the edit or layer it covers, breaks
- * the chain from that row on.
+ * order and each as a 4-byte big-endian length followed by its UTF-8 bytes (a null as length -1):
+ * prev_hash, seq, version, edit_id, layer, action, actor, at (epoch microseconds), reason,
+ * content_hash. The first row's prev_hash is 64 zeros. {@code content_hash} covers what the row is
+ * about: an edit's full content for INSERT, the layer definition for CREATE_LAYER, the edit id for
+ * ROLLBACK and RESTORE. Changing any byte of a row, or of the edit or layer it covers, breaks the
+ * chain from that row on.
  */
 final class HistoryChain {
   static final String GENESIS = "0".repeat(64);
@@ -35,7 +35,8 @@ final class HistoryChain {
       md.update(ByteBuffer.allocate(4).putInt(-1).array());
       return this;
     }
-    byte[] b = value instanceof byte[] bytes ? bytes : canonical(value).getBytes(StandardCharsets.UTF_8);
+    byte[] b =
+        value instanceof byte[] bytes ? bytes : canonical(value).getBytes(StandardCharsets.UTF_8);
     md.update(ByteBuffer.allocate(4).putInt(b.length).array());
     md.update(b);
     return this;
@@ -58,21 +59,48 @@ final class HistoryChain {
     return v.toString();
   }
 
-  static String rowHash(String prevHash, long seq, long version, Long editId, String layer,
-      String action, String actor, OffsetDateTime at, String reason, String contentHash) {
-    return new HistoryChain().add(prevHash).add(seq).add(version).add(editId).add(layer)
-        .add(action).add(actor).add(at).add(reason).add(contentHash).hex();
+  static String rowHash(
+      String prevHash,
+      long seq,
+      long version,
+      Long editId,
+      String layer,
+      String action,
+      String actor,
+      OffsetDateTime at,
+      String reason,
+      String contentHash) {
+    return new HistoryChain()
+        .add(prevHash)
+        .add(seq)
+        .add(version)
+        .add(editId)
+        .add(layer)
+        .add(action)
+        .add(actor)
+        .add(at)
+        .add(reason)
+        .add(contentHash)
+        .hex();
   }
 
   /**
-   * The layer's content hash. Host and maker (schema version 5) are hashed after the rest, and
-   * only when one of them is set, so a layer without them, and every layer of a store written
-   * before version 5, keeps the hash it had; options added after version 1 (visual_weight,
-   * version 6) the same way, each only when it is not its default ({@link LayerOption}).
+   * The layer's content hash. Host and maker (schema version 5) are hashed after the rest, and only
+   * when one of them is set, so a layer without them, and every layer of a store written before
+   * version 5, keeps the hash it had; options added after version 1 (visual_weight, version 6) the
+   * same way, each only when it is not its default ({@link LayerOption}).
    */
   static String layerHash(Layer l) {
-    HistoryChain c = new HistoryChain().add(l.id()).add(l.name()).add(l.model()).add(l.module())
-        .add(l.dIn()).add(l.dOut()).add(l.visualDim()).add(l.textDim());
+    HistoryChain c =
+        new HistoryChain()
+            .add(l.id())
+            .add(l.name())
+            .add(l.model())
+            .add(l.module())
+            .add(l.dIn())
+            .add(l.dOut())
+            .add(l.visualDim())
+            .add(l.textDim());
     for (LayerOption o : LayerOption.values()) {
       if (!o.hashedWhenSet()) {
         c.add(l.option(o));
@@ -90,13 +118,43 @@ final class HistoryChain {
     return c.hex();
   }
 
-  static String editHash(long id, String layer, String prompt, String target, String imageRef,
-      byte[] visual, byte[] text, byte[] a, byte[] b, String dtype, int rank, float alpha,
-      String author, String reason, long createdVersion, OffsetDateTime createdAt,
-      int[] tokenMask, String queryRegion) {
-    HistoryChain c = new HistoryChain().add(id).add(layer).add(prompt).add(target).add(imageRef)
-        .add(visual).add(text).add(a).add(b).add(dtype).add(rank).add(alpha).add(author)
-        .add(reason).add(createdVersion).add(createdAt);
+  static String editHash(
+      long id,
+      String layer,
+      String prompt,
+      String target,
+      String imageRef,
+      byte[] visual,
+      byte[] text,
+      byte[] a,
+      byte[] b,
+      String dtype,
+      int rank,
+      float alpha,
+      String author,
+      String reason,
+      long createdVersion,
+      OffsetDateTime createdAt,
+      int[] tokenMask,
+      String queryRegion) {
+    HistoryChain c =
+        new HistoryChain()
+            .add(id)
+            .add(layer)
+            .add(prompt)
+            .add(target)
+            .add(imageRef)
+            .add(visual)
+            .add(text)
+            .add(a)
+            .add(b)
+            .add(dtype)
+            .add(rank)
+            .add(alpha)
+            .add(author)
+            .add(reason)
+            .add(createdVersion)
+            .add(createdAt);
     if (tokenMask != null) { // schema version 7, hashed only when set, as visual_weight
       c.add("token_mask").add(java.util.Arrays.toString(tokenMask));
     }

@@ -107,8 +107,9 @@ final class HistoryReplay {
   HistoryCheck compare(Connection c, long checked) throws SQLException {
     try (Statement st = c.createStatement()) {
       st.setFetchSize(1000);
-      try (ResultSet rs = st.executeQuery("SELECT id, status, created_version, retired_version"
-          + " FROM edits ORDER BY id")) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT id, status, created_version, retired_version" + " FROM edits ORDER BY id")) {
         int seen = 0;
         while (rs.next()) {
           long id = rs.getLong(1);
@@ -121,27 +122,48 @@ final class HistoryReplay {
           long retired = rs.getLong(4);
           Long retiredVersion = rs.wasNull() ? null : retired;
           if (!status.equals(rs.getString(2))) {
-            return bad(checked, e.lastSeq, "edit " + id + " has status " + rs.getString(2)
-                + " but its history makes it " + status);
+            return bad(
+                checked,
+                e.lastSeq,
+                "edit "
+                    + id
+                    + " has status "
+                    + rs.getString(2)
+                    + " but its history makes it "
+                    + status);
           }
           if (e.createdVersion != rs.getLong(3)
               || !Objects.equals(e.retiredVersion, retiredVersion)) {
-            return bad(checked, e.lastSeq, "edit " + id + " has created/retired version "
-                + rs.getLong(3) + "/" + retiredVersion + " but its history says "
-                + e.createdVersion + "/" + e.retiredVersion);
+            return bad(
+                checked,
+                e.lastSeq,
+                "edit "
+                    + id
+                    + " has created/retired version "
+                    + rs.getLong(3)
+                    + "/"
+                    + retiredVersion
+                    + " but its history says "
+                    + e.createdVersion
+                    + "/"
+                    + e.retiredVersion);
           }
         }
         if (seen != edits.size()) {
-          return bad(checked, null, "the history inserts " + edits.size()
-              + " edits but the edits table holds " + seen);
+          return bad(
+              checked,
+              null,
+              "the history inserts " + edits.size() + " edits but the edits table holds " + seen);
         }
       }
       String spans = compareSpans(st);
       if (spans != null) {
         return bad(checked, null, spans);
       }
-      try (ResultSet rs = st.executeQuery("SELECT version, actor, edits_added, edits_retired,"
-          + " edits_restored, layers_created FROM versions ORDER BY version")) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT version, actor, edits_added, edits_retired,"
+                  + " edits_restored, layers_created FROM versions ORDER BY version")) {
         int seen = 0;
         while (rs.next()) {
           long version = rs.getLong(1);
@@ -151,20 +173,52 @@ final class HistoryReplay {
           }
           seen++;
           if (!v.actor.equals(rs.getString(2))) {
-            return bad(checked, v.firstSeq, "version " + version + " has actor "
-                + rs.getString(2) + " but its history rows are by " + v.actor);
+            return bad(
+                checked,
+                v.firstSeq,
+                "version "
+                    + version
+                    + " has actor "
+                    + rs.getString(2)
+                    + " but its history rows are by "
+                    + v.actor);
           }
-          if (v.added != rs.getInt(3) || v.retired != rs.getInt(4) || v.restored != rs.getInt(5)
+          if (v.added != rs.getInt(3)
+              || v.retired != rs.getInt(4)
+              || v.restored != rs.getInt(5)
               || v.layers != rs.getInt(6)) {
-            return bad(checked, v.firstSeq, "version " + version + " counts added/retired/"
-                + "restored/layers " + rs.getInt(3) + "/" + rs.getInt(4) + "/" + rs.getInt(5)
-                + "/" + rs.getInt(6) + " but its history has " + v.added + "/" + v.retired
-                + "/" + v.restored + "/" + v.layers);
+            return bad(
+                checked,
+                v.firstSeq,
+                "version "
+                    + version
+                    + " counts added/retired/"
+                    + "restored/layers "
+                    + rs.getInt(3)
+                    + "/"
+                    + rs.getInt(4)
+                    + "/"
+                    + rs.getInt(5)
+                    + "/"
+                    + rs.getInt(6)
+                    + " but its history has "
+                    + v.added
+                    + "/"
+                    + v.retired
+                    + "/"
+                    + v.restored
+                    + "/"
+                    + v.layers);
           }
         }
         if (seen != versions.size()) {
-          return bad(checked, null, "the history has " + versions.size()
-              + " versions but the versions table holds " + seen);
+          return bad(
+              checked,
+              null,
+              "the history has "
+                  + versions.size()
+                  + " versions but the versions table holds "
+                  + seen);
         }
       }
     }
@@ -173,14 +227,17 @@ final class HistoryReplay {
 
   private String compareSpans(Statement st) throws SQLException {
     Map<Long, List<long[]>> stored = new HashMap<>();
-    try (ResultSet rs = st.executeQuery("SELECT edit_id, from_version, to_version FROM edit_spans"
-        + " ORDER BY edit_id, from_version")) {
+    try (ResultSet rs =
+        st.executeQuery(
+            "SELECT edit_id, from_version, to_version FROM edit_spans"
+                + " ORDER BY edit_id, from_version")) {
       while (rs.next()) {
         long to = rs.getLong(3);
         if (rs.wasNull()) {
           to = -1;
         }
-        stored.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>())
+        stored
+            .computeIfAbsent(rs.getLong(1), k -> new ArrayList<>())
             .add(new long[] {rs.getLong(2), to});
       }
     }
@@ -192,7 +249,11 @@ final class HistoryReplay {
         same = have.get(i)[0] == want.get(i)[0] && have.get(i)[1] == want.get(i)[1];
       }
       if (!same) {
-        return "edit " + e.getKey() + " has spans " + spans(have) + " but its history makes "
+        return "edit "
+            + e.getKey()
+            + " has spans "
+            + spans(have)
+            + " but its history makes "
             + spans(want);
       }
     }
@@ -207,7 +268,9 @@ final class HistoryReplay {
   private static String spans(List<long[]> s) {
     StringBuilder b = new StringBuilder("[");
     for (long[] x : s) {
-      b.append(b.length() > 1 ? ", " : "").append(x[0]).append("..")
+      b.append(b.length() > 1 ? ", " : "")
+          .append(x[0])
+          .append("..")
           .append(x[1] < 0 ? "" : Long.toString(x[1]));
     }
     return b.append(']').toString();

@@ -42,10 +42,10 @@ import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.ConstantScoreQuery;
 import org.apache.lucene.search.IndexSearcher;
-import org.apache.lucene.search.Query;
-import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.LRUQueryCache;
+import org.apache.lucene.search.Query;
 import org.apache.lucene.search.QueryCachingPolicy;
+import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.SearcherFactory;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
@@ -55,8 +55,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The derived Lucene index of the keys: one document per activity span of an edit (an insert or
- * a restore opens a span, a rollback closes it). Fields:
+ * The derived Lucene index of the keys: one document per activity span of an edit (an insert or a
+ * restore opens a span, a rollback closes it). Fields:
  *
  * <ul>
  *   <li>{@code span}: keyword "editId:fromVersion", the document's identity (idempotent updates)
@@ -65,12 +65,12 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code to}: updatable doc value, the version that closed it ({@link Long#MAX_VALUE} while
  *       open); a rollback updates this value and never re-indexes the vectors
  *   <li>{@code v<layerId>}, {@code t<layerId>}: vector fields of the visual and text keys; HNSW,
- *       except the text key of a layer with visual keys, which is only read, never searched, and
- *       is stored flat ({@link FlatFormat}; segments written before that keep their graph)
+ *       except the text key of a layer with visual keys, which is only read, never searched, and is
+ *       stored flat ({@link FlatFormat}; segments written before that keep their graph)
  * </ul>
  *
- * The commit user data key {@value #WATERMARK} holds the highest version the commit reflects.
- * Not thread-safe for writes: the store calls the write methods under its writer lock. Reads are
+ * The commit user data key {@value #WATERMARK} holds the highest version the commit reflects. Not
+ * thread-safe for writes: the store calls the write methods under its writer lock. Reads are
  * thread-safe: each search uses one searcher, which knows the version it reflects.
  */
 final class KeyIndex implements Closeable {
@@ -81,23 +81,31 @@ final class KeyIndex implements Closeable {
   private static final String LAYER = "layer";
   private static final String FROM = "from";
   private static final String TO = "to";
+
   /** Each segment holds at least this many times the documents of all smaller ones. */
   static final int MERGE_FANOUT = 10;
+
   private static final KnnVectorsFormat FLAT = new FlatFormat();
 
   private final Directory directory;
   private final IndexWriter writer;
   private final SearcherManager searchers;
+
   /** Searches other segments' graphs while a query's own thread searches one; null on 1 core. */
   private final ThreadPoolExecutor leafPool = leafPool();
+
   /** Held while changes are applied, so a merge's reader refresh never shows half a version. */
   private final ReentrantLock applying = new ReentrantLock();
+
   private volatile boolean mergedSinceRefresh;
+
   /** Ids of the layers with visual keys: their text keys are stored without a graph. */
   private final Set<Integer> visualLayers = ConcurrentHashMap.newKeySet();
+
   private final String location;
   private volatile long applied;
   private long committed;
+
   /** Per segment reader and layer name: the spans open at the latest version. */
   private final Map<IndexReader.CacheKey, Map<String, Spans>> latestSpans =
       new ConcurrentHashMap<>();
@@ -118,8 +126,9 @@ final class KeyIndex implements Closeable {
                   @Override
                   public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
                     return field.startsWith("t")
-                        && visualLayers.contains(Integer.parseInt(field.substring(1)))
-                        ? FLAT : format;
+                            && visualLayers.contains(Integer.parseInt(field.substring(1)))
+                        ? FLAT
+                        : format;
                   }
                 });
     IndexWriter w = new IndexWriter(directory, iwc);
@@ -156,12 +165,18 @@ final class KeyIndex implements Closeable {
       return null;
     }
     AtomicInteger made = new AtomicInteger();
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), r -> {
-          Thread t = new Thread(r, "editdb-leaf-search-" + made.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            threads,
+            threads,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "editdb-leaf-search-" + made.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     pool.allowCoreThreadTimeOut(true);
     return pool;
   }
@@ -191,10 +206,10 @@ final class KeyIndex implements Closeable {
   }
 
   /**
-   * Reads every byte of every segment against its checksum. Opening an index checks only
-   * headers and footers, so a flipped byte inside a segment's vectors or doc values would
-   * otherwise be served (wrong scores, a rolled-back span read as open) until a rebuild. Costs
-   * one sequential read of the index, once per open.
+   * Reads every byte of every segment against its checksum. Opening an index checks only headers
+   * and footers, so a flipped byte inside a segment's vectors or doc values would otherwise be
+   * served (wrong scores, a rolled-back span read as open) until a rebuild. Costs one sequential
+   * read of the index, once per open.
    */
   void checkIntegrity() throws IOException {
     IndexSearcher s = searchers.acquire();
@@ -236,17 +251,21 @@ final class KeyIndex implements Closeable {
     if (upTo <= from) {
       return;
     }
-    int added = SpanChanges.read(c, from, upTo,
-        (editId, fromV, to, layerId, visual, text) -> {
-          Layer layer = layers.apply(layerId);
-          if (layer.hasVisual()) {
-            visualLayers.add(layer.id());
-          }
-          writer.updateDocument(spanTerm(editId, fromV),
-              document(layer, editId, fromV, to, visual, text));
-        },
-        (editId, fromV, toV) -> writer.updateNumericDocValue(spanTerm(editId, fromV), TO, toV),
-        progress ? "rebuilding index " + location : null);
+    int added =
+        SpanChanges.read(
+            c,
+            from,
+            upTo,
+            (editId, fromV, to, layerId, visual, text) -> {
+              Layer layer = layers.apply(layerId);
+              if (layer.hasVisual()) {
+                visualLayers.add(layer.id());
+              }
+              writer.updateDocument(
+                  spanTerm(editId, fromV), document(layer, editId, fromV, to, visual, text));
+            },
+            (editId, fromV, toV) -> writer.updateNumericDocValue(spanTerm(editId, fromV), TO, toV),
+            progress ? "rebuilding index " + location : null);
     applied = upTo;
     mergedSinceRefresh = false;
     searchers.maybeRefreshBlocking();
@@ -258,8 +277,8 @@ final class KeyIndex implements Closeable {
       searchers.release(current);
     }
     if (added > 10_000) {
-      LOG.info("{} - index caught up from version {} to {} ({} spans)", location, from, upTo,
-          added);
+      LOG.info(
+          "{} - index caught up from version {} to {} ({} spans)", location, from, upTo, added);
     }
   }
 
@@ -286,11 +305,15 @@ final class KeyIndex implements Closeable {
     d.add(new LongPoint(FROM, from));
     d.add(new NumericDocValuesField(TO, to));
     if (visual != null && layer.hasVisual()) {
-      d.add(new KnnFloatVectorField(visualField(layer), layer.visualSimilarity().indexed(visual),
-          layer.visualSimilarity().lucene));
+      d.add(
+          new KnnFloatVectorField(
+              visualField(layer),
+              layer.visualSimilarity().indexed(visual),
+              layer.visualSimilarity().lucene));
     }
-    d.add(new KnnFloatVectorField(textField(layer), layer.textSimilarity().indexed(text),
-        layer.textSimilarity().lucene));
+    d.add(
+        new KnnFloatVectorField(
+            textField(layer), layer.textSimilarity().indexed(text), layer.textSimilarity().lucene));
     return d;
   }
 
@@ -314,8 +337,7 @@ final class KeyIndex implements Closeable {
       b.add(NumericDocValuesField.newSlowExactQuery(TO, Long.MAX_VALUE), Occur.FILTER);
     } else {
       b.add(LongPoint.newRangeQuery(FROM, Long.MIN_VALUE, version), Occur.FILTER);
-      b.add(NumericDocValuesField.newSlowRangeQuery(TO, version + 1, Long.MAX_VALUE),
-          Occur.FILTER);
+      b.add(NumericDocValuesField.newSlowRangeQuery(TO, version + 1, Long.MAX_VALUE), Occur.FILTER);
     }
     return new ConstantScoreQuery(b.build());
   }
@@ -341,12 +363,12 @@ final class KeyIndex implements Closeable {
   }
 
   /**
-   * Waits until the background merges are done and searchable; returns the number of segments
-   * then (benchmarks and maintenance: a store serves meanwhile, only slower).
+   * Waits until the background merges are done and searchable; returns the number of segments then
+   * (benchmarks and maintenance: a store serves meanwhile, only slower).
    */
   int awaitMerges() throws IOException {
-    ConcurrentMergeScheduler cms = (ConcurrentMergeScheduler) writer.getConfig()
-        .getMergeScheduler();
+    ConcurrentMergeScheduler cms =
+        (ConcurrentMergeScheduler) writer.getConfig().getMergeScheduler();
     do {
       writer.maybeMerge();
       cms.sync();
@@ -378,18 +400,19 @@ final class KeyIndex implements Closeable {
   }
 
   /**
-   * The k edits of the layer, active at the version, most similar to the primary query (visual
-   * key, or text key on a text-only layer), best first, with raw similarities.
+   * The k edits of the layer, active at the version, most similar to the primary query (visual key,
+   * or text key on a text-only layer), best first, with raw similarities.
    *
-   * <p>Segment by segment: a segment with at most {@link #EXACT_LEAF} active spans is scanned
-   * (on a graph that small HNSW visits about as many nodes, and the scan is exact), a larger one
-   * is searched through its HNSW graph, falling back to the scan when the graph search would
-   * visit more nodes than the segment has active spans (Lucene's own rule). The set of active
-   * spans of a segment at the latest version is computed once per segment reader and reused, so
-   * a query pays no pass over the filter.
+   * <p>Segment by segment: a segment with at most {@link #EXACT_LEAF} active spans is scanned (on a
+   * graph that small HNSW visits about as many nodes, and the scan is exact), a larger one is
+   * searched through its HNSW graph, falling back to the scan when the graph search would visit
+   * more nodes than the segment has active spans (Lucene's own rule). The set of active spans of a
+   * segment at the latest version is computed once per segment reader and reused, so a query pays
+   * no pass over the filter.
    */
-  List<KeyHit> search(Layer layer, float[] primary, float[] text, int k, long version,
-      SearchMode mode) throws IOException {
+  List<KeyHit> search(
+      Layer layer, float[] primary, float[] text, int k, long version, SearchMode mode)
+      throws IOException {
     boolean visual = layer.hasVisual();
     Similarity primarySim = visual ? layer.visualSimilarity() : layer.textSimilarity();
     String primaryField = visual ? visualField(layer) : textField(layer);
@@ -399,9 +422,11 @@ final class KeyIndex implements Closeable {
     try {
       boolean latest = isLatest(s, version);
       List<LeafReaderContext> leaves = s.getIndexReader().leaves();
-      Weight pastFilter = latest ? null
-          : s.createWeight(s.rewrite(filter(layer, version, false)),
-              ScoreMode.COMPLETE_NO_SCORES, 1f);
+      Weight pastFilter =
+          latest
+              ? null
+              : s.createWeight(
+                  s.rewrite(filter(layer, version, false)), ScoreMode.COMPLETE_NO_SCORES, 1f);
       TopHits top = new TopHits(k);
       record Graph(LeafReaderContext leaf, Spans spans, FloatVectorValues values) {}
       List<Graph> graphLeaves = new ArrayList<>();
@@ -420,11 +445,16 @@ final class KeyIndex implements Closeable {
           graphLeaves.add(new Graph(leaf, spans, values));
         }
       }
-      List<FutureTask<TopHits>> graphs = graphLeaves.stream() // largest first: the caller's own
-          .sorted(Comparator.comparingInt((Graph g) -> -g.spans().count()))
-          .map(g -> new FutureTask<>(
-              () -> SegmentSearch.graphSearch(g.leaf(), g.spans(), g.values(), primaryField, pq, k)))
-          .toList();
+      List<FutureTask<TopHits>> graphs =
+          graphLeaves.stream() // largest first: the caller's own
+              .sorted(Comparator.comparingInt((Graph g) -> -g.spans().count()))
+              .map(
+                  g ->
+                      new FutureTask<>(
+                          () ->
+                              SegmentSearch.graphSearch(
+                                  g.leaf(), g.spans(), g.values(), primaryField, pq, k)))
+              .toList();
       searchAll(graphs, top);
       return SegmentSearch.hits(leaves, top, tq, textField(layer));
     } finally {
@@ -433,9 +463,9 @@ final class KeyIndex implements Closeable {
   }
 
   /**
-   * Runs the graph searches of a query's segments, in parallel when there are several: all but
-   * the first go to the leaf pool, the caller runs the first and then any the pool has not
-   * started yet (a task runs once, whoever gets to it), so a busy pool never makes a query wait.
+   * Runs the graph searches of a query's segments, in parallel when there are several: all but the
+   * first go to the leaf pool, the caller runs the first and then any the pool has not started yet
+   * (a task runs once, whoever gets to it), so a busy pool never makes a query wait.
    */
   private void searchAll(List<FutureTask<TopHits>> graphs, TopHits top) throws IOException {
     if (leafPool != null) {
@@ -487,20 +517,25 @@ final class KeyIndex implements Closeable {
   private boolean isLatest(IndexSearcher s, long version) {
     long upTo = ((VersionedSearcher) s).upTo;
     if (version > upTo) {
-      throw new IllegalStateException("index " + location + " reflects version " + upTo
-          + " but version " + version + " was asked for; the store announces a version only"
-          + " after its index has applied it");
+      throw new IllegalStateException(
+          "index "
+              + location
+              + " reflects version "
+              + upTo
+              + " but version "
+              + version
+              + " was asked for; the store announces a version only"
+              + " after its index has applied it");
     }
     return version == upTo;
   }
 
   /**
-   * The spans of the layer open at the latest version in one segment, cached per segment reader:
-   * a new reader of the segment (after a rollback updated its {@code to} values, or a deletion)
-   * has a new cache key, and a closed reader's entry is dropped.
+   * The spans of the layer open at the latest version in one segment, cached per segment reader: a
+   * new reader of the segment (after a rollback updated its {@code to} values, or a deletion) has a
+   * new cache key, and a closed reader's entry is dropped.
    */
-  private Spans openSpans(IndexSearcher s, LeafReaderContext leaf, Layer layer)
-      throws IOException {
+  private Spans openSpans(IndexSearcher s, LeafReaderContext leaf, Layer layer) throws IOException {
     IndexReader.CacheHelper helper = leaf.reader().getReaderCacheHelper();
     if (helper == null) {
       return Spans.of(leaf, openFilter(s, layer));
@@ -518,7 +553,8 @@ final class KeyIndex implements Closeable {
     Spans spans = perLayer.get(layer.name());
     if (spans == null) {
       spans = Spans.of(leaf, openFilter(s, layer));
-      if (spans.bits() != null && leaf.reader().getLiveDocs() == null
+      if (spans.bits() != null
+          && leaf.reader().getLiveDocs() == null
           && spans.count() == leaf.reader().docFreq(new Term(LAYER, layer.name()))) {
         spans = new Spans(spans.count(), null); // every span of the layer here is open
       }
@@ -528,8 +564,8 @@ final class KeyIndex implements Closeable {
   }
 
   private static Weight openFilter(IndexSearcher s, Layer layer) throws IOException {
-    return s.createWeight(s.rewrite(filter(layer, Long.MAX_VALUE, true)),
-        ScoreMode.COMPLETE_NO_SCORES, 1f);
+    return s.createWeight(
+        s.rewrite(filter(layer, Long.MAX_VALUE, true)), ScoreMode.COMPLETE_NO_SCORES, 1f);
   }
 
   @Override
@@ -582,8 +618,8 @@ final class KeyIndex implements Closeable {
   }
 
   /**
-   * Lucene's merge scheduler, unthrottled (a merge here is bound by graph building, not disk,
-   * and routing is slow until it ends), refreshing the searchers after each merge.
+   * Lucene's merge scheduler, unthrottled (a merge here is bound by graph building, not disk, and
+   * routing is slow until it ends), refreshing the searchers after each merge.
    */
   private final class RefreshingMergeScheduler extends ConcurrentMergeScheduler {
     RefreshingMergeScheduler() {
@@ -603,9 +639,9 @@ final class KeyIndex implements Closeable {
    * Versioned searchers whose filter cache takes every segment and every filter. Lucene's default
    * skips segments under 10,000 documents and filters used only a few times; here the same "layer,
    * active at v" filter repeats on every query, so computing it once per reader (a rollback's
-   * doc-value update makes a new reader, hence a fresh entry) removes a linear pass per query.
-   * A new searcher is made on open and by the refresh at the end of a catch-up, after
-   * {@link #applied} has been set to the version its reader holds.
+   * doc-value update makes a new reader, hence a fresh entry) removes a linear pass per query. A
+   * new searcher is made on open and by the refresh at the end of a catch-up, after {@link
+   * #applied} has been set to the version its reader holds.
    */
   private final class VersionedSearcherFactory extends SearcherFactory {
     private final LRUQueryCache cache = new LRUQueryCache(256, 64L << 20, leaf -> true, 1f);

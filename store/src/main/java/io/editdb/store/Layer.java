@@ -32,8 +32,8 @@ import java.util.regex.Pattern;
  * <p>{@code visual_weight} (default 0, schema version 6) takes from each candidate's gate logit how
  * far its visual score is behind the best candidate's: s = text_scale * text - visual_weight *
  * (best visual - visual). At 0 the gates come from the text alone, as in LiveEdit; above it, of
- * candidates asked the same question the one whose picture is closest wins, while the closest
- * one's logit is what its text gives.
+ * candidates asked the same question the one whose picture is closest wins, while the closest one's
+ * logit is what its text gives.
  */
 public record Layer(
     int id,
@@ -51,10 +51,13 @@ public record Layer(
 
   /** Largest key dimension (LiveEdit's 4 slots of 1024). */
   public static final int MAX_KEY_DIM = 4096;
+
   /** Largest hidden width. */
   public static final int MAX_WIDTH = 65536;
+
   /** Largest rank of an expert. */
   public static final int MAX_RANK = 1024;
+
   /** Largest max_candidates and top_k. */
   public static final int MAX_CANDIDATES = 1024;
 
@@ -75,26 +78,65 @@ public record Layer(
     return options.get(o);
   }
 
-  public ExpertKind expertKind() { return (ExpertKind) options.get(LayerOption.EXPERT_KIND); }
-  public int maxRank() { return (Integer) options.get(LayerOption.MAX_RANK); }
+  public ExpertKind expertKind() {
+    return (ExpertKind) options.get(LayerOption.EXPERT_KIND);
+  }
+
+  public int maxRank() {
+    return (Integer) options.get(LayerOption.MAX_RANK);
+  }
+
   public Similarity visualSimilarity() {
     return (Similarity) options.get(LayerOption.VISUAL_SIMILARITY);
   }
-  public double visualScale() { return (Double) options.get(LayerOption.VISUAL_SCALE); }
-  public double visualThreshold() { return (Double) options.get(LayerOption.VISUAL_THRESHOLD); }
-  public int maxCandidates() { return (Integer) options.get(LayerOption.MAX_CANDIDATES); }
+
+  public double visualScale() {
+    return (Double) options.get(LayerOption.VISUAL_SCALE);
+  }
+
+  public double visualThreshold() {
+    return (Double) options.get(LayerOption.VISUAL_THRESHOLD);
+  }
+
+  public int maxCandidates() {
+    return (Integer) options.get(LayerOption.MAX_CANDIDATES);
+  }
+
   public Similarity textSimilarity() {
     return (Similarity) options.get(LayerOption.TEXT_SIMILARITY);
   }
-  public double textScale() { return (Double) options.get(LayerOption.TEXT_SCALE); }
-  public GateMode gate() { return (GateMode) options.get(LayerOption.GATE); }
-  public double temperature() { return (Double) options.get(LayerOption.TEMPERATURE); }
-  public double nullLogit() { return (Double) options.get(LayerOption.NULL_LOGIT); }
-  public double minGate() { return (Double) options.get(LayerOption.MIN_GATE); }
-  public int topK() { return (Integer) options.get(LayerOption.TOP_K); }
-  public double visualWeight() { return (Double) options.get(LayerOption.VISUAL_WEIGHT); }
 
-  /** The similarity of the hard filter: the visual key's, or the text key's on a text-only layer. */
+  public double textScale() {
+    return (Double) options.get(LayerOption.TEXT_SCALE);
+  }
+
+  public GateMode gate() {
+    return (GateMode) options.get(LayerOption.GATE);
+  }
+
+  public double temperature() {
+    return (Double) options.get(LayerOption.TEMPERATURE);
+  }
+
+  public double nullLogit() {
+    return (Double) options.get(LayerOption.NULL_LOGIT);
+  }
+
+  public double minGate() {
+    return (Double) options.get(LayerOption.MIN_GATE);
+  }
+
+  public int topK() {
+    return (Integer) options.get(LayerOption.TOP_K);
+  }
+
+  public double visualWeight() {
+    return (Double) options.get(LayerOption.VISUAL_WEIGHT);
+  }
+
+  /**
+   * The similarity of the hard filter: the visual key's, or the text key's on a text-only layer.
+   */
   public Similarity filterSimilarity() {
     return hasVisual() ? visualSimilarity() : textSimilarity();
   }
@@ -106,8 +148,8 @@ public record Layer(
 
   /** Layers are created by the store; this attaches the id and version it assigned. */
   Layer withIdentity(int newId, long version) {
-    return new Layer(newId, name, model, module, dIn, dOut, visualDim, textDim, version, host,
-        maker, options);
+    return new Layer(
+        newId, name, model, module, dIn, dOut, visualDim, textDim, version, host, maker, options);
   }
 
   /** True if the layer is bound to a host model. */
@@ -147,23 +189,31 @@ public record Layer(
       }
     }
 
-    /**
-     * Sets an option; an int is taken for a Double option. Checked in {@link #build()}.
-     */
+    /** Sets an option; an int is taken for a Double option. Checked in {@link #build()}. */
     public Builder opt(LayerOption o, Object v) {
-      options.put(o, v instanceof Integer i && o.type() == Double.class ? (Object) i.doubleValue()
-          : v);
+      options.put(
+          o, v instanceof Integer i && o.type() == Double.class ? (Object) i.doubleValue() : v);
       return this;
     }
 
-    public Builder optHost(String v) { host = v; return this; }
-    public Builder optMaker(String v) { maker = v; return this; }
+    public Builder optHost(String v) {
+      host = v;
+      return this;
+    }
+
+    public Builder optMaker(String v) {
+      maker = v;
+      return this;
+    }
 
     /** Validates every value (rule, value, fix in the message) and builds the layer. */
     public Layer build() {
       if (name == null || !NAME.matcher(name).matches()) {
-        throw bad("layer name must be a letter or '_' followed by up to 127 letters, digits or"
-            + " '_'; name=" + name + ". Choose a name like llava_l21");
+        throw bad(
+            "layer name must be a letter or '_' followed by up to 127 letters, digits or"
+                + " '_'; name="
+                + name
+                + ". Choose a name like llava_l21");
       }
       text("model", model);
       text("module", module);
@@ -174,34 +224,45 @@ public record Layer(
       for (LayerOption o : LayerOption.values()) {
         o.check(options.get(o));
       }
-      (visualDim == 0 ? (Similarity) options.get(LayerOption.TEXT_SIMILARITY)
-          : (Similarity) options.get(LayerOption.VISUAL_SIMILARITY))
+      (visualDim == 0
+              ? (Similarity) options.get(LayerOption.TEXT_SIMILARITY)
+              : (Similarity) options.get(LayerOption.VISUAL_SIMILARITY))
           .checkThreshold("visual_threshold", (Double) options.get(LayerOption.VISUAL_THRESHOLD));
       if (host != null) {
         text("host", host);
       }
       if (maker != null && (host == null || !MAKER.matcher(maker).matches())) {
-        throw bad(host == null
-            ? "maker needs a host to make experts with; maker=" + maker + ", host=null. Give"
-                + " HOST too, or leave MAKER out"
-            : "maker must be an upper-case word of up to 32 letters, digits or '_'; maker="
-                + maker + ". Use e.g. FIT");
+        throw bad(
+            host == null
+                ? "maker needs a host to make experts with; maker="
+                    + maker
+                    + ", host=null. Give"
+                    + " HOST too, or leave MAKER out"
+                : "maker must be an upper-case word of up to 32 letters, digits or '_'; maker="
+                    + maker
+                    + ". Use e.g. FIT");
       }
-      return new Layer(0, name, model, module, dIn, dOut, visualDim, textDim, 0, host, maker,
-          options);
+      return new Layer(
+          0, name, model, module, dIn, dOut, visualDim, textDim, 0, host, maker, options);
     }
 
     private static void text(String what, String v) {
       if (v == null || v.isBlank() || v.length() > 512) {
-        throw bad(what + " must be 1 to 512 characters; " + what + "=" + v
-            + ". Give the host model's name and module path");
+        throw bad(
+            what
+                + " must be 1 to 512 characters; "
+                + what
+                + "="
+                + v
+                + ". Give the host model's name and module path");
       }
     }
 
     private static void range(String what, int v, int lo, int hi) {
       if (v < lo || v > hi) {
-        throw bad(String.format(Locale.ROOT, "%s must be between %d and %d; %s=%d", what, lo, hi,
-            what, v));
+        throw bad(
+            String.format(
+                Locale.ROOT, "%s must be between %d and %d; %s=%d", what, lo, hi, what, v));
       }
     }
 

@@ -9,13 +9,13 @@ import java.util.Locale;
 /**
  * The routing and expert options of a layer, each declared once: its name in SQL ({@code CREATE
  * LAYER l (..., TOP_K 4)}, and the column of {@code layers}, lower case), its type, its default,
- * its rule, and where the history chain hashes it. The parser, the layer builder, the row
- * insert and read, and the layer hash all loop over this declaration; adding an option is one
- * constant here, one accessor on {@link Layer} and a migration that adds its column.
+ * its rule, and where the history chain hashes it. The parser, the layer builder, the row insert
+ * and read, and the layer hash all loop over this declaration; adding an option is one constant
+ * here, one accessor on {@link Layer} and a migration that adds its column.
  *
- * <p>Hashing: options of schema version 1 are hashed in declaration order among the layer's
- * fields; a later option is hashed after everything else, with its name, and only when it is not
- * its default, so layers written before it keep their hash ({@link HistoryChain#layerHash}).
+ * <p>Hashing: options of schema version 1 are hashed in declaration order among the layer's fields;
+ * a later option is hashed after everything else, with its name, and only when it is not its
+ * default, so layers written before it keep their hash ({@link HistoryChain#layerHash}).
  */
 public enum LayerOption {
   EXPERT_KIND(ExpertKind.LORA, 1, "one of LORA, LIVEEDIT"),
@@ -87,16 +87,18 @@ public enum LayerOption {
     if (v == null || !type().isInstance(v)) {
       throw bad(v);
     }
-    boolean ok = switch (this) {
-      case MAX_RANK -> within((Integer) v, 1, Layer.MAX_RANK);
-      case MAX_CANDIDATES -> within((Integer) v, 1, Layer.MAX_CANDIDATES);
-      case TOP_K -> within((Integer) v, 0, Layer.MAX_CANDIDATES);
-      case VISUAL_SCALE, TEXT_SCALE, TEMPERATURE -> (Double) v > 0 && Double.isFinite((Double) v);
-      case NULL_LOGIT, VISUAL_THRESHOLD -> Double.isFinite((Double) v);
-      case MIN_GATE -> (Double) v >= 0 && (Double) v < 1;
-      case VISUAL_WEIGHT -> (Double) v >= 0 && Double.isFinite((Double) v);
-      case EXPERT_KIND, VISUAL_SIMILARITY, TEXT_SIMILARITY, GATE -> true;
-    };
+    boolean ok =
+        switch (this) {
+          case MAX_RANK -> within((Integer) v, 1, Layer.MAX_RANK);
+          case MAX_CANDIDATES -> within((Integer) v, 1, Layer.MAX_CANDIDATES);
+          case TOP_K -> within((Integer) v, 0, Layer.MAX_CANDIDATES);
+          case VISUAL_SCALE, TEXT_SCALE, TEMPERATURE ->
+              (Double) v > 0 && Double.isFinite((Double) v);
+          case NULL_LOGIT, VISUAL_THRESHOLD -> Double.isFinite((Double) v);
+          case MIN_GATE -> (Double) v >= 0 && (Double) v < 1;
+          case VISUAL_WEIGHT -> (Double) v >= 0 && Double.isFinite((Double) v);
+          case EXPERT_KIND, VISUAL_SIMILARITY, TEXT_SIMILARITY, GATE -> true;
+        };
     if (!ok) {
       throw bad(v);
     }
@@ -108,8 +110,19 @@ public enum LayerOption {
   }
 
   private StoreException bad(Object v) {
-    return new StoreException(INVALID_VALUE, column() + " must be " + rule + "; " + column() + "="
-        + v + ". Give such a value, or leave " + name() + " out for " + defaultValue);
+    return new StoreException(
+        INVALID_VALUE,
+        column()
+            + " must be "
+            + rule
+            + "; "
+            + column()
+            + "="
+            + v
+            + ". Give such a value, or leave "
+            + name()
+            + " out for "
+            + defaultValue);
   }
 
   /** Its value in a row of {@code layers}. */

@@ -35,11 +35,22 @@ public record NewEdit(
   public static final int MAX_TEXT = 1 << 20;
 
   /** An edit that acts on every token position. */
-  public NewEdit(String layer, String prompt, String target, String imageRef, float[] visualKey,
-      float[] textKey, byte[] expertA, byte[] expertB, int rank, float alpha, String author,
+  public NewEdit(
+      String layer,
+      String prompt,
+      String target,
+      String imageRef,
+      float[] visualKey,
+      float[] textKey,
+      byte[] expertA,
+      byte[] expertB,
+      int rank,
+      float alpha,
+      String author,
       String reason) {
-    this(layer, prompt, target, imageRef, visualKey, textKey, expertA, expertB, rank, alpha,
-        author, reason, null, null);
+    this(
+        layer, prompt, target, imageRef, visualKey, textKey, expertA, expertB, rank, alpha, author,
+        reason, null, null);
   }
 
   public static Builder builder(String layer, String prompt, String target) {
@@ -69,26 +80,52 @@ public record NewEdit(
       this.target = target;
     }
 
-    public Builder imageRef(String v) { imageRef = v; return this; }
-    public Builder visualKey(float[] v) { visualKey = v; return this; }
-    public Builder textKey(float[] v) { textKey = v; return this; }
-    public Builder author(String v) { author = v; return this; }
-    public Builder reason(String v) { reason = v; return this; }
+    public Builder imageRef(String v) {
+      imageRef = v;
+      return this;
+    }
+
+    public Builder visualKey(float[] v) {
+      visualKey = v;
+      return this;
+    }
+
+    public Builder textKey(float[] v) {
+      textKey = v;
+      return this;
+    }
+
+    public Builder author(String v) {
+      author = v;
+      return this;
+    }
+
+    public Builder reason(String v) {
+      reason = v;
+      return this;
+    }
 
     /** The token positions the expert acts on ({@link TokenMasks}); null: every position. */
-    public Builder tokenMask(int[] v) { tokenMask = v; return this; }
+    public Builder tokenMask(int[] v) {
+      tokenMask = v;
+      return this;
+    }
 
     /**
      * The rule choosing the positions the expert acts on in each query ({@link
      * TokenMasks#checkRegion}), e.g. {@code TOP 4}; null: the token mask in every query.
      */
-    public Builder queryRegion(String v) { queryRegion = v; return this; }
+    public Builder queryRegion(String v) {
+      queryRegion = v;
+      return this;
+    }
 
     /** f32 weights converted to {@code dtype}; a is rank x d_in, b is d_out x rank, row-major. */
     public Builder weights(float[] a, float[] b, int rank, float alpha, WeightDtype dtype) {
       Objects.requireNonNull(a, "expert_a");
       Objects.requireNonNull(b, "expert_b");
-      return weightsEncoded(VectorCodec.encode(a, dtype), VectorCodec.encode(b, dtype), rank, alpha);
+      return weightsEncoded(
+          VectorCodec.encode(a, dtype), VectorCodec.encode(b, dtype), rank, alpha);
     }
 
     /** Weights already in {@link VectorCodec} form (e.g. bf16 straight from a model). */
@@ -101,8 +138,21 @@ public record NewEdit(
     }
 
     public NewEdit build() {
-      return new NewEdit(layer, prompt, target, imageRef, visualKey, textKey, expertA, expertB,
-          rank, alpha, author, reason, tokenMask, queryRegion);
+      return new NewEdit(
+          layer,
+          prompt,
+          target,
+          imageRef,
+          visualKey,
+          textKey,
+          expertA,
+          expertB,
+          rank,
+          alpha,
+          author,
+          reason,
+          tokenMask,
+          queryRegion);
     }
   }
 }

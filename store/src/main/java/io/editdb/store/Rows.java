@@ -19,10 +19,19 @@ final class Rows {
     for (LayerOption o : LayerOption.values()) {
       options.put(o, o.read(rs));
     }
-    return new Layer(rs.getInt("id"), rs.getString("name"), rs.getString("model"),
-        rs.getString("module"), rs.getInt("d_in"), rs.getInt("d_out"), rs.getInt("visual_dim"),
-        rs.getInt("text_dim"), rs.getLong("created_version"), rs.getString("host"),
-        rs.getString("maker"), options);
+    return new Layer(
+        rs.getInt("id"),
+        rs.getString("name"),
+        rs.getString("model"),
+        rs.getString("module"),
+        rs.getInt("d_in"),
+        rs.getInt("d_out"),
+        rs.getInt("visual_dim"),
+        rs.getInt("text_dim"),
+        rs.getLong("created_version"),
+        rs.getString("host"),
+        rs.getString("maker"),
+        options);
   }
 
   static Optional<EditRecord> edit(Connection c, long id) throws SQLException {
@@ -35,16 +44,29 @@ final class Rows {
         byte[] visual = rs.getBytes("visual_key");
         long retired = rs.getLong("retired_version");
         Long retiredVersion = rs.wasNull() ? null : retired;
-        return Optional.of(new EditRecord(id, rs.getString("layer"), rs.getString("prompt"),
-            rs.getString("target"), rs.getString("image_ref"),
-            visual == null ? null : VectorCodec.decode(visual),
-            VectorCodec.decode(rs.getBytes("text_key")), rs.getBytes("expert_a"),
-            rs.getBytes("expert_b"), WeightDtype.valueOf(rs.getString("weight_dtype")),
-            rs.getInt("rank"), rs.getFloat("alpha"), rs.getString("author"),
-            rs.getString("reason"), "ACTIVE".equals(rs.getString("status")),
-            rs.getLong("created_version"), rs.getObject("created_at", OffsetDateTime.class),
-            retiredVersion, rs.getObject("retired_at", OffsetDateTime.class),
-            tokenMask(rs), rs.getString("query_region")));
+        return Optional.of(
+            new EditRecord(
+                id,
+                rs.getString("layer"),
+                rs.getString("prompt"),
+                rs.getString("target"),
+                rs.getString("image_ref"),
+                visual == null ? null : VectorCodec.decode(visual),
+                VectorCodec.decode(rs.getBytes("text_key")),
+                rs.getBytes("expert_a"),
+                rs.getBytes("expert_b"),
+                WeightDtype.valueOf(rs.getString("weight_dtype")),
+                rs.getInt("rank"),
+                rs.getFloat("alpha"),
+                rs.getString("author"),
+                rs.getString("reason"),
+                "ACTIVE".equals(rs.getString("status")),
+                rs.getLong("created_version"),
+                rs.getObject("created_at", OffsetDateTime.class),
+                retiredVersion,
+                rs.getObject("retired_at", OffsetDateTime.class),
+                tokenMask(rs),
+                rs.getString("query_region")));
       }
     }
   }
@@ -54,9 +76,11 @@ final class Rows {
       "s.from_version <= ? AND (s.to_version IS NULL OR s.to_version > ?)";
 
   static List<Long> activeIds(Connection c, String layer, long version) throws SQLException {
-    String sql = "SELECT s.edit_id FROM edit_spans s JOIN edits e ON e.id = s.edit_id WHERE "
-        + ACTIVE_AT + (layer == null ? "" : " AND UPPER(e.layer) = UPPER(?)")
-        + " ORDER BY s.edit_id";
+    String sql =
+        "SELECT s.edit_id FROM edit_spans s JOIN edits e ON e.id = s.edit_id WHERE "
+            + ACTIVE_AT
+            + (layer == null ? "" : " AND UPPER(e.layer) = UPPER(?)")
+            + " ORDER BY s.edit_id";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setLong(1, version);
       ps.setLong(2, version);
@@ -85,9 +109,10 @@ final class Rows {
     HistoryReplay replay = new HistoryReplay();
     try (Statement st = c.createStatement()) {
       st.setFetchSize(1000);
-      try (ResultSet rs = st.executeQuery(
-          "SELECT seq, version, edit_id, layer, action, actor, at, reason, content_hash,"
-              + " prev_hash, hash FROM edit_history ORDER BY seq")) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT seq, version, edit_id, layer, action, actor, at, reason, content_hash,"
+                  + " prev_hash, hash FROM edit_history ORDER BY seq")) {
         while (rs.next()) {
           long seq = rs.getLong(1);
           long editIdRaw = rs.getLong(3);
@@ -100,13 +125,24 @@ final class Rows {
             problem = "sequence gap: expected seq " + expectedSeq + ", found " + seq;
           } else if (!prev.equals(rs.getString(10))) {
             problem = "prev_hash does not match the hash of the row before";
-          } else if (!HistoryChain.rowHash(prev, seq, rs.getLong(2), editId, layer, action,
-              rs.getString(6), rs.getObject(7, OffsetDateTime.class), rs.getString(8), content)
+          } else if (!HistoryChain.rowHash(
+                  prev,
+                  seq,
+                  rs.getLong(2),
+                  editId,
+                  layer,
+                  action,
+                  rs.getString(6),
+                  rs.getObject(7, OffsetDateTime.class),
+                  rs.getString(8),
+                  content)
               .equals(rs.getString(11))) {
             problem = "row content does not match its hash";
           } else if (!content.equals(contentHash(c, action, editId, layer))) {
-            problem = "the " + ("CREATE_LAYER".equals(action) ? "layer" : "edit")
-                + " this row covers was changed";
+            problem =
+                "the "
+                    + ("CREATE_LAYER".equals(action) ? "layer" : "edit")
+                    + " this row covers was changed";
           } else {
             problem = replay.apply(seq, rs.getLong(2), editId, action, rs.getString(6));
           }
@@ -166,12 +202,24 @@ final class Rows {
   }
 
   static String editHash(ResultSet rs) throws SQLException {
-    return HistoryChain.editHash(rs.getLong("id"), rs.getString("layer"), rs.getString("prompt"),
-        rs.getString("target"), rs.getString("image_ref"), rs.getBytes("visual_key"),
-        rs.getBytes("text_key"), rs.getBytes("expert_a"), rs.getBytes("expert_b"),
-        rs.getString("weight_dtype"), rs.getInt("rank"), rs.getFloat("alpha"),
-        rs.getString("author"), rs.getString("reason"), rs.getLong("created_version"),
-        rs.getObject("created_at", OffsetDateTime.class), tokenMask(rs),
+    return HistoryChain.editHash(
+        rs.getLong("id"),
+        rs.getString("layer"),
+        rs.getString("prompt"),
+        rs.getString("target"),
+        rs.getString("image_ref"),
+        rs.getBytes("visual_key"),
+        rs.getBytes("text_key"),
+        rs.getBytes("expert_a"),
+        rs.getBytes("expert_b"),
+        rs.getString("weight_dtype"),
+        rs.getInt("rank"),
+        rs.getFloat("alpha"),
+        rs.getString("author"),
+        rs.getString("reason"),
+        rs.getLong("created_version"),
+        rs.getObject("created_at", OffsetDateTime.class),
+        tokenMask(rs),
         rs.getString("query_region"));
   }
 }

@@ -26,9 +26,9 @@ import org.apache.lucene.util.VectorUtil;
 
 /**
  * The search algorithm of {@link KeyIndex} within one segment, with no state of its own: a
- * segment's active spans ({@link Spans}), the exact scan, the HNSW graph search with its beam
- * rule and exact rescoring, the k best hits ({@link TopHits}) and their text scores. {@link
- * KeyIndex} decides which segments to search how, and in which threads.
+ * segment's active spans ({@link Spans}), the exact scan, the HNSW graph search with its beam rule
+ * and exact rescoring, the k best hits ({@link TopHits}) and their text scores. {@link KeyIndex}
+ * decides which segments to search how, and in which threads.
  */
 final class SegmentSearch {
   private SegmentSearch() {}
@@ -41,14 +41,20 @@ final class SegmentSearch {
 
   /**
    * One segment's graph search for the k best, each hit rescored exactly; the scan when the graph
-   * search would visit more nodes than the segment has active spans (Lucene's own rule).
-   * {@code values} is read by this task alone (vector values are not thread-safe).
+   * search would visit more nodes than the segment has active spans (Lucene's own rule). {@code
+   * values} is read by this task alone (vector values are not thread-safe).
    */
-  static TopHits graphSearch(LeafReaderContext leaf, Spans spans,
-      FloatVectorValues values, String field, float[] pq, int k) throws IOException {
+  static TopHits graphSearch(
+      LeafReaderContext leaf,
+      Spans spans,
+      FloatVectorValues values,
+      String field,
+      float[] pq,
+      int k)
+      throws IOException {
     TopHits top = new TopHits(k);
-    KnnCollector c = new TopKnnCollector(beam(k, spans.count), spans.count,
-        KnnSearchStrategy.Hnsw.DEFAULT);
+    KnnCollector c =
+        new TopKnnCollector(beam(k, spans.count), spans.count, KnnSearchStrategy.Hnsw.DEFAULT);
     leaf.reader().searchNearestVectors(field, pq, c, spans.acceptDocs(leaf));
     if (c.earlyTerminated()) {
       scan(leaf, spans, values, pq, top);
@@ -63,17 +69,16 @@ final class SegmentSearch {
     return top;
   }
 
-
   /**
    * The graph search's beam (Lucene's k) for k results in a segment of {@code active} spans: k up
-   * to {@value #BEAM_BASE} spans, then growing with the square root of the size, because at a
-   * fixed beam HNSW recall falls as the graph grows. Measured on RoutingBench's keys (100 per
-   * cluster), hard-filter recall against the exact scan: 100,000 spans, beam 48: 0.9996; a
-   * 910,000-span segment (plus one of 90,000): beam 48: 0.89, 96: 0.96, 128: 0.993, 160: 0.997;
-   * a million keys in two segments of 500,000 ({@code editdb bench knn}): beam 48: 0.980, 96:
-   * 0.997. The rule gives 96 at 500,000 spans (the segment size limit) and 130 at 910,000. Each
-   * segment is searched with its own beam; Lucene's shared cross-segment bar
-   * (MultiLeafKnnCollector) measured the same recall and no faster here.
+   * to {@value #BEAM_BASE} spans, then growing with the square root of the size, because at a fixed
+   * beam HNSW recall falls as the graph grows. Measured on RoutingBench's keys (100 per cluster),
+   * hard-filter recall against the exact scan: 100,000 spans, beam 48: 0.9996; a 910,000-span
+   * segment (plus one of 90,000): beam 48: 0.89, 96: 0.96, 128: 0.993, 160: 0.997; a million keys
+   * in two segments of 500,000 ({@code editdb bench knn}): beam 48: 0.980, 96: 0.997. The rule
+   * gives 96 at 500,000 spans (the segment size limit) and 130 at 910,000. Each segment is searched
+   * with its own beam; Lucene's shared cross-segment bar (MultiLeafKnnCollector) measured the same
+   * recall and no faster here.
    */
   static int beam(int k, int active) {
     double grow = Math.sqrt(active / (double) BEAM_BASE);
@@ -81,8 +86,8 @@ final class SegmentSearch {
   }
 
   /** The kept documents scored on the text key too, leaf by leaf in doc order. */
-  static List<KeyHit> hits(List<LeafReaderContext> leaves, TopHits top, float[] tq,
-      String tf) throws IOException {
+  static List<KeyHit> hits(List<LeafReaderContext> leaves, TopHits top, float[] tq, String tf)
+      throws IOException {
     TopHits.Hit[] docs = top.byDoc();
     List<KeyHit> hits = new ArrayList<>(docs.length);
     int i = 0;
@@ -101,14 +106,15 @@ final class SegmentSearch {
         hits.add(new KeyHit(ids.longValue(), docs[i].sim(), t));
       }
     }
-    hits.sort(Comparator.comparingDouble((KeyHit h) -> -h.primary())
-        .thenComparingLong(KeyHit::editId));
+    hits.sort(
+        Comparator.comparingDouble((KeyHit h) -> -h.primary()).thenComparingLong(KeyHit::editId));
     return hits;
   }
 
   /** Raw similarity of one document's stored vector with an (indexed-form) query. */
-  private static float dot(FloatVectorValues values, KnnVectorValues.DocIndexIterator it, int doc,
-      float[] q) throws IOException {
+  private static float dot(
+      FloatVectorValues values, KnnVectorValues.DocIndexIterator it, int doc, float[] q)
+      throws IOException {
     if (it.docID() > doc || it.advance(doc) != doc) {
       throw new IllegalStateException("index document " + doc + " lacks a vector");
     }
@@ -116,8 +122,9 @@ final class SegmentSearch {
   }
 
   /** Linear scan of the leaf's active spans, offering each raw similarity to the top hits. */
-  static void scan(LeafReaderContext leaf, Spans spans, FloatVectorValues values,
-      float[] q, TopHits top) throws IOException {
+  static void scan(
+      LeafReaderContext leaf, Spans spans, FloatVectorValues values, float[] q, TopHits top)
+      throws IOException {
     Bits live = leaf.reader().getLiveDocs();
     KnnVectorValues.DocIndexIterator vit = values.iterator();
     if (spans.bits == null) {
@@ -137,10 +144,9 @@ final class SegmentSearch {
     }
   }
 
-
   /**
-   * A layer's active spans in one segment: their number and which they are ({@code bits} null
-   * when they are all the layer's live documents there, so a graph search needs no filter).
+   * A layer's active spans in one segment: their number and which they are ({@code bits} null when
+   * they are all the layer's live documents there, so a graph search needs no filter).
    */
   record Spans(int count, FixedBitSet bits) {
     static final Spans NONE = new Spans(0, null);

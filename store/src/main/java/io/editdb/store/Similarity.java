@@ -4,8 +4,8 @@ import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.util.VectorUtil;
 
 /**
- * How two keys are compared. Scores everywhere in EditDB are these raw values (a dot product or
- * a cosine), never Lucene's transformed [0, 1] scores.
+ * How two keys are compared. Scores everywhere in EditDB are these raw values (a dot product or a
+ * cosine), never Lucene's transformed [0, 1] scores.
  */
 public enum Similarity {
   /** Dot product of unit-length keys (the store refuses non-unit keys on such a layer). */
@@ -40,15 +40,23 @@ public enum Similarity {
   }
 
   /**
-   * Refuses a filter threshold this similarity cannot be compared with: cosine and the dot
-   * product of unit keys lie in [-1, 1], so a threshold outside passes every key or none.
+   * Refuses a filter threshold this similarity cannot be compared with: cosine and the dot product
+   * of unit keys lie in [-1, 1], so a threshold outside passes every key or none.
    */
   public void checkThreshold(String name, double t) {
     boolean bounded = this != MAX_INNER_PRODUCT;
     if (!Double.isFinite(t) || (bounded && (t < -1 || t > 1))) {
-      throw new StoreException(StoreException.Kind.INVALID_VALUE, name + " must be a finite"
-          + " number" + (bounded ? " in [-1, 1] for " + this + " similarity" : "") + "; " + name
-          + "=" + t + ". Use e.g. 0.8");
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE,
+          name
+              + " must be a finite"
+              + " number"
+              + (bounded ? " in [-1, 1] for " + this + " similarity" : "")
+              + "; "
+              + name
+              + "="
+              + t
+              + ". Use e.g. 0.8");
     }
   }
 

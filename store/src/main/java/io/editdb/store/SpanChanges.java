@@ -9,11 +9,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the truth says changed in the spans between two versions: the SQL over {@code
- * edit_spans}, {@code edits} and {@code layers} that {@link KeyIndex} catches up from. A span
- * opened in (from, upTo] comes with its edit's keys; a span opened earlier and closed in (from,
- * upTo] comes with its closing version. Long reads report progress to the SLF4J logger {@code
- * io.editdb.store.progress} at INFO (the command line shows it; library users configure it).
+ * What the truth says changed in the spans between two versions: the SQL over {@code edit_spans},
+ * {@code edits} and {@code layers} that {@link KeyIndex} catches up from. A span opened in (from,
+ * upTo] comes with its edit's keys; a span opened earlier and closed in (from, upTo] comes with its
+ * closing version. Long reads report progress to the SLF4J logger {@code io.editdb.store.progress}
+ * at INFO (the command line shows it; library users configure it).
  */
 final class SpanChanges {
   /** Progress of long index rebuilds. */
@@ -44,11 +44,12 @@ final class SpanChanges {
   static int read(Connection c, long from, long upTo, Opened opened, Closed closed, String what)
       throws SQLException, IOException {
     int added = 0;
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT s.edit_id, s.from_version, s.to_version, l.id, e.visual_key, e.text_key"
-            + " FROM edit_spans s JOIN edits e ON e.id = s.edit_id"
-            + " JOIN layers l ON l.name = e.layer"
-            + " WHERE s.from_version > ? AND s.from_version <= ? ORDER BY s.from_version")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT s.edit_id, s.from_version, s.to_version, l.id, e.visual_key, e.text_key"
+                + " FROM edit_spans s JOIN edits e ON e.id = s.edit_id"
+                + " JOIN layers l ON l.name = e.layer"
+                + " WHERE s.from_version > ? AND s.from_version <= ? ORDER BY s.from_version")) {
       ps.setLong(1, from);
       ps.setLong(2, upTo);
       ps.setFetchSize(1000);
@@ -59,7 +60,11 @@ final class SpanChanges {
           long toV = rs.getLong(3);
           long to = rs.wasNull() || toV > upTo ? Long.MAX_VALUE : toV;
           byte[] visual = rs.getBytes(5);
-          opened.accept(rs.getLong(1), rs.getLong(2), to, rs.getInt(4),
+          opened.accept(
+              rs.getLong(1),
+              rs.getLong(2),
+              to,
+              rs.getInt(4),
               visual == null ? null : VectorCodec.decode(visual),
               VectorCodec.decode(rs.getBytes(6)));
           added++;
@@ -70,9 +75,10 @@ final class SpanChanges {
         }
       }
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT edit_id, from_version, to_version FROM edit_spans"
-            + " WHERE from_version <= ? AND to_version > ? AND to_version <= ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT edit_id, from_version, to_version FROM edit_spans"
+                + " WHERE from_version <= ? AND to_version > ? AND to_version <= ?")) {
       ps.setLong(1, from);
       ps.setLong(2, from);
       ps.setLong(3, upTo);
@@ -86,8 +92,9 @@ final class SpanChanges {
   }
 
   private static long total(Connection c, long from, long upTo) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT COUNT(*) FROM edit_spans WHERE from_version > ? AND from_version <= ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT COUNT(*) FROM edit_spans WHERE from_version > ? AND from_version <= ?")) {
       ps.setLong(1, from);
       ps.setLong(2, upTo);
       try (ResultSet rs = ps.executeQuery()) {

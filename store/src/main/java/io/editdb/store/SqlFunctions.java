@@ -61,18 +61,22 @@ public final class SqlFunctions {
      * experts routed at the version (null: latest) applied.
      */
     default Asked ask(String layer, byte[] image, String question, Long version) {
-      throw new StoreException(UNAVAILABLE, "ASK needs a host binding, which the EditDB JDBC"
-          + " driver provides with module editdb-model on the class path");
+      throw new StoreException(
+          UNAVAILABLE,
+          "ASK needs a host binding, which the EditDB JDBC"
+              + " driver provides with module editdb-model on the class path");
     }
 
     /**
-     * The attribution map of {@code answer} (null: the host's own answer) for a question about
-     * an image, from the host of the layer: every token position at every module.
+     * The attribution map of {@code answer} (null: the host's own answer) for a question about an
+     * image, from the host of the layer: every token position at every module.
      */
-    default List<Attributed> attribution(String layer, byte[] image, String question,
-        String answer) {
-      throw new StoreException(UNAVAILABLE, "ATTRIBUTION needs a host binding, which the EditDB"
-          + " JDBC driver provides with module editdb-model on the class path");
+    default List<Attributed> attribution(
+        String layer, byte[] image, String question, String answer) {
+      throw new StoreException(
+          UNAVAILABLE,
+          "ATTRIBUTION needs a host binding, which the EditDB"
+              + " JDBC driver provides with module editdb-model on the class path");
     }
   }
 
@@ -80,15 +84,20 @@ public final class SqlFunctions {
    * One row of {@code ATTRIBUTION}: a module's token position, whether it is a visual token, its
    * integrated-gradients and noise scores, and a visual token's box in pixels (null otherwise).
    */
-  public record Attributed(String module, int token, boolean visual, float integratedGradients,
-      float noise, int[] box) {}
+  public record Attributed(
+      String module,
+      int token,
+      boolean visual,
+      float integratedGradients,
+      float noise,
+      int[] box) {}
 
   /**
    * The row of {@code ASK}: the base model's answer, the edited model's, its probability, the
    * routed edit ids (gate descending) and the token positions their experts acted on.
    */
-  public record Asked(String baseAnswer, String answer, float probability, List<Long> routed,
-      int[] touched) {}
+  public record Asked(
+      String baseAnswer, String answer, float probability, List<Long> routed, int[] touched) {}
 
   /** One row of {@code ROUTE}. Scores are raw similarities times the layer's scale. */
   public record Routed(long editId, float visualScore, float textScore, float gate) {}
@@ -284,8 +293,7 @@ public final class SqlFunctions {
 
   /** {@code ASK(layer, image, question, version)}: one row, what the model says at the version. */
   public static ResultSet ask(
-      Connection c, String layer, Value image, String question, Long version)
-      throws SQLException {
+      Connection c, String layer, Value image, String question, Long version) throws SQLException {
     SimpleResultSet rs = new SimpleResultSet();
     rs.addColumn("BASE_ANSWER", Types.VARCHAR, 1024, 0);
     rs.addColumn("ANSWER", Types.VARCHAR, 1024, 0);
@@ -296,8 +304,8 @@ public final class SqlFunctions {
       return rs;
     }
     if (question == null) {
-      throw new StoreException(INVALID_VALUE,
-          "ASK needs a question; question=null. Give the question as text");
+      throw new StoreException(
+          INVALID_VALUE, "ASK needs a question; question=null. Give the question as text");
     }
     Asked a = provider(c, "ASK").ask(layer, bytes(image, "image"), question, version);
     StringBuilder ids = new StringBuilder();
@@ -321,12 +329,11 @@ public final class SqlFunctions {
   }
 
   /**
-   * {@code ATTRIBUTION(layer, image, question, answer)}: one row per module and token position
-   * of the layer's host, with the attribution of {@code answer} to it.
+   * {@code ATTRIBUTION(layer, image, question, answer)}: one row per module and token position of
+   * the layer's host, with the attribution of {@code answer} to it.
    */
   public static ResultSet attribution(
-      Connection c, String layer, Value image, String question, String answer)
-      throws SQLException {
+      Connection c, String layer, Value image, String question, String answer) throws SQLException {
     SimpleResultSet rs = new SimpleResultSet();
     rs.addColumn("MODULE", Types.VARCHAR, 256, 0);
     rs.addColumn("TOKEN", Types.INTEGER, 10, 0);
@@ -341,18 +348,27 @@ public final class SqlFunctions {
       return rs;
     }
     if (question == null) {
-      throw new StoreException(INVALID_VALUE,
-          "ATTRIBUTION needs a question; question=null. Give the question as text");
+      throw new StoreException(
+          INVALID_VALUE, "ATTRIBUTION needs a question; question=null. Give the question as text");
     }
     byte[] png = bytes(image, "image");
     if (png == null) {
-      throw new StoreException(INVALID_VALUE, "ATTRIBUTION needs an image; image=null. Give the"
-          + " picture as PNG bytes: attribution says which of its tokens an answer rests on");
+      throw new StoreException(
+          INVALID_VALUE,
+          "ATTRIBUTION needs an image; image=null. Give the"
+              + " picture as PNG bytes: attribution says which of its tokens an answer rests on");
     }
     for (Attributed a : provider(c, "ATTRIBUTION").attribution(layer, png, question, answer)) {
       int[] b = a.box();
-      rs.addRow(a.module(), a.token(), a.visual(), a.integratedGradients(), a.noise(),
-          b == null ? null : b[0], b == null ? null : b[1], b == null ? null : b[2],
+      rs.addRow(
+          a.module(),
+          a.token(),
+          a.visual(),
+          a.integratedGradients(),
+          a.noise(),
+          b == null ? null : b[0],
+          b == null ? null : b[1],
+          b == null ? null : b[2],
           b == null ? null : b[3]);
     }
     return rs;
@@ -367,8 +383,12 @@ public final class SqlFunctions {
     if (type == Value.VARBINARY || type == Value.BINARY || type == Value.BLOB) {
       return v.getBytes();
     }
-    throw new StoreException(INVALID_VALUE, what + " must be binary (PNG bytes); it is "
-        + v.getType() + ". Bind a byte[] or pass X'89504E47...'");
+    throw new StoreException(
+        INVALID_VALUE,
+        what
+            + " must be binary (PNG bytes); it is "
+            + v.getType()
+            + ". Bind a byte[] or pass X'89504E47...'");
   }
 
   // ---- EMBED_TEXT ----

@@ -15,9 +15,9 @@ import java.util.Objects;
  */
 public final class StoreConfig {
   /**
-   * Lucene's beamWidth (candidates kept while inserting into the graph) is 100; 200 builds a
-   * better graph: {@code editdb bench routing 100000 300 hnsw=16,200} gave recall 0.9996 in two
-   * runs against 0.9894 to 0.9994 at 100 (same search time), for 25% more load time.
+   * Lucene's beamWidth (candidates kept while inserting into the graph) is 100; 200 builds a better
+   * graph: {@code editdb bench routing 100000 300 hnsw=16,200} gave recall 0.9996 in two runs
+   * against 0.9894 to 0.9994 at 100 (same search time), for 25% more load time.
    */
   static final int DEFAULT_HNSW_BEAM_WIDTH = 200;
 
@@ -33,8 +33,15 @@ public final class StoreConfig {
   private final int hnswBeamWidth;
   private final int segmentMaxSpans;
 
-  private StoreConfig(Path directory, String memoryName, int poolSize, Duration writeLockTimeout,
-      int indexCommitEveryVersions, int hnswMaxConn, int hnswBeamWidth, int segmentMaxSpans) {
+  private StoreConfig(
+      Path directory,
+      String memoryName,
+      int poolSize,
+      Duration writeLockTimeout,
+      int indexCommitEveryVersions,
+      int hnswMaxConn,
+      int hnswBeamWidth,
+      int segmentMaxSpans) {
     this.directory = directory;
     this.memoryName = memoryName;
     this.poolSize = poolSize;
@@ -51,46 +58,85 @@ public final class StoreConfig {
     Path abs = dir.toAbsolutePath().normalize();
     // The path becomes part of H2's URL, where ';' starts a setting (INIT=... runs SQL) and the
     // rest are H2's own URL syntax: refuse them rather than escape them.
-    String bad = abs.toString().chars().filter(ch -> ch == ';' || ch == '\\' || ch < 0x20)
-        .mapToObj(ch -> ch < 0x20 ? String.format("U+%04X", ch) : "'" + (char) ch + "'")
-        .findFirst().orElse(null);
+    String bad =
+        abs.toString()
+            .chars()
+            .filter(ch -> ch == ';' || ch == '\\' || ch < 0x20)
+            .mapToObj(ch -> ch < 0x20 ? String.format("U+%04X", ch) : "'" + (char) ch + "'")
+            .findFirst()
+            .orElse(null);
     if (bad != null) {
-      throw new StoreException(StoreException.Kind.INVALID_VALUE, "a store directory must not"
-          + " contain ';', '\\' or control characters (they would reach H2's URL); found " + bad
-          + " in " + dir + ". Choose a directory without them");
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE,
+          "a store directory must not"
+              + " contain ';', '\\' or control characters (they would reach H2's URL); found "
+              + bad
+              + " in "
+              + dir
+              + ". Choose a directory without them");
     }
-    return new StoreConfig(abs, null, 10, Duration.ofSeconds(30), 64,
-        16, DEFAULT_HNSW_BEAM_WIDTH, DEFAULT_SEGMENT_MAX_SPANS);
+    return new StoreConfig(
+        abs,
+        null,
+        10,
+        Duration.ofSeconds(30),
+        64,
+        16,
+        DEFAULT_HNSW_BEAM_WIDTH,
+        DEFAULT_SEGMENT_MAX_SPANS);
   }
 
   /** A store in memory, gone when closed. Names are per JVM. */
   public static StoreConfig inMemory(String name) {
     if (name == null || !name.matches("[A-Za-z0-9_.-]{1,128}")) {
-      throw new StoreException(StoreException.Kind.INVALID_VALUE,
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE,
           "in-memory store name must be 1 to 128 letters, digits, '_', '.' or '-'; name=" + name);
     }
-    return new StoreConfig(null, name, 10, Duration.ofSeconds(30), 64, 16,
-        DEFAULT_HNSW_BEAM_WIDTH, DEFAULT_SEGMENT_MAX_SPANS);
+    return new StoreConfig(
+        null,
+        name,
+        10,
+        Duration.ofSeconds(30),
+        64,
+        16,
+        DEFAULT_HNSW_BEAM_WIDTH,
+        DEFAULT_SEGMENT_MAX_SPANS);
   }
 
   /** H2 connections in the pool (readers and the one writer). */
   public StoreConfig optPoolSize(int n) {
     if (n < 2 || n > 256) {
-      throw new StoreException(StoreException.Kind.INVALID_VALUE,
-          "pool size must be between 2 and 256; poolSize=" + n);
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE, "pool size must be between 2 and 256; poolSize=" + n);
     }
-    return new StoreConfig(directory, memoryName, n, writeLockTimeout, indexCommitEveryVersions,
-        hnswMaxConn, hnswBeamWidth, segmentMaxSpans);
+    return new StoreConfig(
+        directory,
+        memoryName,
+        n,
+        writeLockTimeout,
+        indexCommitEveryVersions,
+        hnswMaxConn,
+        hnswBeamWidth,
+        segmentMaxSpans);
   }
 
   /** How long a transaction waits for the single writer slot before it is refused. */
   public StoreConfig optWriteLockTimeout(Duration d) {
     if (d == null || d.isNegative()) {
-      throw new StoreException(StoreException.Kind.INVALID_VALUE,
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE,
           "write lock timeout must be zero or positive; timeout=" + d);
     }
-    return new StoreConfig(directory, memoryName, poolSize, d, indexCommitEveryVersions,
-        hnswMaxConn, hnswBeamWidth, segmentMaxSpans);
+    return new StoreConfig(
+        directory,
+        memoryName,
+        poolSize,
+        d,
+        indexCommitEveryVersions,
+        hnswMaxConn,
+        hnswBeamWidth,
+        segmentMaxSpans);
   }
 
   /**
@@ -99,22 +145,40 @@ public final class StoreConfig {
    */
   public StoreConfig optIndexCommitEveryVersions(int n) {
     if (n < 1) {
-      throw new StoreException(StoreException.Kind.INVALID_VALUE,
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE,
           "index commit interval must be at least 1 version; n=" + n);
     }
-    return new StoreConfig(directory, memoryName, poolSize, writeLockTimeout, n, hnswMaxConn,
-        hnswBeamWidth, segmentMaxSpans);
+    return new StoreConfig(
+        directory,
+        memoryName,
+        poolSize,
+        writeLockTimeout,
+        n,
+        hnswMaxConn,
+        hnswBeamWidth,
+        segmentMaxSpans);
   }
 
   /** HNSW graph parameters (Lucene's maxConn and beamWidth; default 16 and 200). */
   public StoreConfig optHnsw(int maxConn, int beamWidth) {
     if (maxConn < 2 || maxConn > 512 || beamWidth < 2 || beamWidth > 3200) {
-      throw new StoreException(StoreException.Kind.INVALID_VALUE,
-          "HNSW maxConn must be in [2, 512] and beamWidth in [2, 3200]; maxConn=" + maxConn
-              + ", beamWidth=" + beamWidth);
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE,
+          "HNSW maxConn must be in [2, 512] and beamWidth in [2, 3200]; maxConn="
+              + maxConn
+              + ", beamWidth="
+              + beamWidth);
     }
-    return new StoreConfig(directory, memoryName, poolSize, writeLockTimeout,
-        indexCommitEveryVersions, maxConn, beamWidth, segmentMaxSpans);
+    return new StoreConfig(
+        directory,
+        memoryName,
+        poolSize,
+        writeLockTimeout,
+        indexCommitEveryVersions,
+        maxConn,
+        beamWidth,
+        segmentMaxSpans);
   }
 
   /**
@@ -124,11 +188,19 @@ public final class StoreConfig {
    */
   public StoreConfig optSegmentMaxSpans(int n) {
     if (n < 1_000) {
-      throw new StoreException(StoreException.Kind.INVALID_VALUE,
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE,
           "segment size limit must be at least 1,000 spans; segmentMaxSpans=" + n);
     }
-    return new StoreConfig(directory, memoryName, poolSize, writeLockTimeout,
-        indexCommitEveryVersions, hnswMaxConn, hnswBeamWidth, n);
+    return new StoreConfig(
+        directory,
+        memoryName,
+        poolSize,
+        writeLockTimeout,
+        indexCommitEveryVersions,
+        hnswMaxConn,
+        hnswBeamWidth,
+        n);
   }
 
   public boolean inMemory() {
@@ -169,27 +241,27 @@ public final class StoreConfig {
 
   /**
    * WRITE_DELAY=0: with H2's default (500 ms) a commit stays in memory until a background thread
-   * writes it, so a process killed in that window loses versions whose commit() had returned. At
-   * 0, H2 writes the commit's MVStore chunk before the commit returns, which survives a killed
-   * process (surviving a power cut would also need the OS to have flushed it to disk).
+   * writes it, so a process killed in that window loses versions whose commit() had returned. At 0,
+   * H2 writes the commit's MVStore chunk before the commit returns, which survives a killed process
+   * (surviving a power cut would also need the OS to have flushed it to disk).
    *
    * <p>MAX_COMPACT_TIME=0: H2 2.3.232 compacts the file for up to 200 ms when a database closes
    * (every store close, and the probe on every open), moving chunks inside the file; a process
    * killed during that close could reopen thousands of versions back (2 of about 90 such kills;
    * likely H2 issue 4247, whose close-order fix is in 2.4.240; 2.5.252 lost nothing in 95). Without
-   * it the file is not compacted: churn-heavy stores grow (9,000 small versions: 169 MB, 8 MB
-   * after a compacting close), insert-heavy ones do not (30,000 edits: 1.2 GB either way).
-   * Reconsider once H2 is 2.4.240 or newer.
+   * it the file is not compacted: churn-heavy stores grow (9,000 small versions: 169 MB, 8 MB after
+   * a compacting close), insert-heavy ones do not (30,000 edits: 1.2 GB either way). Reconsider
+   * once H2 is 2.4.240 or newer.
    *
    * <p>TRACE_LEVEL_FILE=0: H2 would write every failed statement, with its SQL text, to
-   * editdb.trace.db beside the store: a user's refused statement must leave no file, and the
-   * text of a statement is the user's, not the operator's log. Errors reach the caller as
-   * exceptions.
+   * editdb.trace.db beside the store: a user's refused statement must leave no file, and the text
+   * of a statement is the user's, not the operator's log. Errors reach the caller as exceptions.
    */
   String h2Url() {
     return inMemory()
         ? "jdbc:h2:mem:editdb_" + memoryName + ";DB_CLOSE_DELAY=-1"
-        : "jdbc:h2:file:" + directory.resolve("editdb")
+        : "jdbc:h2:file:"
+            + directory.resolve("editdb")
             + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;MAX_COMPACT_TIME=0;TRACE_LEVEL_FILE=0";
   }
 
@@ -210,9 +282,20 @@ public final class StoreConfig {
 
   @Override
   public String toString() {
-    return "StoreConfig{location=" + location() + ", poolSize=" + poolSize + ", writeLockTimeout="
-        + writeLockTimeout + ", indexCommitEveryVersions=" + indexCommitEveryVersions
-        + ", hnswMaxConn=" + hnswMaxConn + ", hnswBeamWidth=" + hnswBeamWidth
-        + ", segmentMaxSpans=" + segmentMaxSpans + "}";
+    return "StoreConfig{location="
+        + location()
+        + ", poolSize="
+        + poolSize
+        + ", writeLockTimeout="
+        + writeLockTimeout
+        + ", indexCommitEveryVersions="
+        + indexCommitEveryVersions
+        + ", hnswMaxConn="
+        + hnswMaxConn
+        + ", hnswBeamWidth="
+        + hnswBeamWidth
+        + ", segmentMaxSpans="
+        + segmentMaxSpans
+        + "}";
   }
 }

@@ -34,8 +34,8 @@ public class StoreException extends IllegalArgumentException {
     /** A user of that name exists already. */
     DUPLICATE_USER,
     /**
-     * The statement needs a host model, and the layer is bound to none, or no host binding on
-     * the class path serves its host (or cannot load it).
+     * The statement needs a host model, and the layer is bound to none, or no host binding on the
+     * class path serves its host (or cannot load it).
      */
     NO_HOST
   }

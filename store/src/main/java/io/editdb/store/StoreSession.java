@@ -1,7 +1,6 @@
 package io.editdb.store;
 
 import static io.editdb.store.StoreException.Kind.DUPLICATE_LAYER;
-import static io.editdb.store.StoreException.Kind.INVALID_VALUE;
 import static io.editdb.store.StoreException.Kind.UNKNOWN_LAYER;
 import static io.editdb.store.StoreException.Kind.WRONG_STATE;
 
@@ -125,80 +124,135 @@ public final class StoreSession implements AutoCloseable {
   // ---- writes ----
 
   public Layer createLayer(Layer spec) {
-    return write(() -> {
-      if (store.findLayer(spec.name()).isPresent()
-          || newLayers.stream().anyMatch(l -> l.name().equalsIgnoreCase(spec.name()))) {
-        throw new StoreException(DUPLICATE_LAYER, "layer " + spec.name() + " exists already;"
-            + " layer names are unique. Choose another name");
-      }
-      Layer l = spec.withIdentity(store.nextLayerId++, version);
-      List<String> columns = new ArrayList<>(List.of("id", "name", "model", "module", "d_in",
-          "d_out", "visual_dim", "text_dim", "created_version", "host", "maker"));
-      List<Object> values = new ArrayList<>(List.of(l.id(), l.name(), l.model(), l.module(),
-          l.dIn(), l.dOut(), l.visualDim(), l.textDim(), l.createdVersion()));
-      values.add(l.host()); // List.of takes no nulls
-      values.add(l.maker());
-      for (LayerOption o : LayerOption.values()) {
-        columns.add(o.column());
-        values.add(o.toColumn(l.option(o)));
-      }
-      try (PreparedStatement ps = sql.prepareStatement("INSERT INTO layers ("
-          + String.join(", ", columns) + ") VALUES (" + "?, ".repeat(columns.size() - 1) + "?)")) {
-        for (int i = 0; i < values.size(); i++) {
-          ps.setObject(i + 1, values.get(i));
-        }
-        ps.executeUpdate();
-      }
-      history(null, l.name(), "CREATE_LAYER", null, HistoryChain.layerHash(l));
-      newLayers.add(l);
-      return l;
-    });
+    return write(
+        () -> {
+          if (store.findLayer(spec.name()).isPresent()
+              || newLayers.stream().anyMatch(l -> l.name().equalsIgnoreCase(spec.name()))) {
+            throw new StoreException(
+                DUPLICATE_LAYER,
+                "layer "
+                    + spec.name()
+                    + " exists already;"
+                    + " layer names are unique. Choose another name");
+          }
+          Layer l = spec.withIdentity(store.nextLayerId++, version);
+          List<String> columns =
+              new ArrayList<>(
+                  List.of(
+                      "id",
+                      "name",
+                      "model",
+                      "module",
+                      "d_in",
+                      "d_out",
+                      "visual_dim",
+                      "text_dim",
+                      "created_version",
+                      "host",
+                      "maker"));
+          List<Object> values =
+              new ArrayList<>(
+                  List.of(
+                      l.id(),
+                      l.name(),
+                      l.model(),
+                      l.module(),
+                      l.dIn(),
+                      l.dOut(),
+                      l.visualDim(),
+                      l.textDim(),
+                      l.createdVersion()));
+          values.add(l.host()); // List.of takes no nulls
+          values.add(l.maker());
+          for (LayerOption o : LayerOption.values()) {
+            columns.add(o.column());
+            values.add(o.toColumn(l.option(o)));
+          }
+          try (PreparedStatement ps =
+              sql.prepareStatement(
+                  "INSERT INTO layers ("
+                      + String.join(", ", columns)
+                      + ") VALUES ("
+                      + "?, ".repeat(columns.size() - 1)
+                      + "?)")) {
+            for (int i = 0; i < values.size(); i++) {
+              ps.setObject(i + 1, values.get(i));
+            }
+            ps.executeUpdate();
+          }
+          history(null, l.name(), "CREATE_LAYER", null, HistoryChain.layerHash(l));
+          newLayers.add(l);
+          return l;
+        });
   }
 
   /** Inserts an edit; returns its id. Validates everything before writing anything. */
   public long insert(NewEdit e) {
     Layer layer = layerOrNull(e.layer());
     EditValidator.check(layer, e);
-    return write(() -> {
-      long id = store.nextEditId++;
-      String author = e.author() == null || e.author().isBlank() ? actor : e.author();
-      byte[] visual = e.visualKey() == null ? null : VectorCodec.encode(e.visualKey());
-      byte[] text = VectorCodec.encode(e.textKey());
-      String dtype = VectorCodec.dtype(e.expertA()).name();
-      int[] mask = e.tokenMask() == null ? null : TokenMasks.check(e.tokenMask());
-      try (PreparedStatement ps = sql.prepareStatement("INSERT INTO edits (id, layer, prompt,"
-          + " target, image_ref, visual_key, text_key, expert_a, expert_b, weight_dtype, rank,"
-          + " alpha, author, reason, status, created_version, created_at, token_mask,"
-          + " query_region) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'ACTIVE',?,?,?,?)")) {
-        ps.setLong(1, id);
-        ps.setString(2, layer.name());
-        ps.setString(3, e.prompt());
-        ps.setString(4, e.target());
-        ps.setString(5, e.imageRef());
-        ps.setBytes(6, visual);
-        ps.setBytes(7, text);
-        ps.setBytes(8, e.expertA());
-        ps.setBytes(9, e.expertB());
-        ps.setString(10, dtype);
-        ps.setInt(11, e.rank());
-        ps.setFloat(12, e.alpha());
-        ps.setString(13, author);
-        ps.setString(14, e.reason());
-        ps.setLong(15, version);
-        ps.setObject(16, at);
-        ps.setObject(17, mask == null ? null : java.util.Arrays.stream(mask).boxed()
-            .toArray(Integer[]::new));
-        ps.setString(18, e.queryRegion());
-        ps.executeUpdate();
-      }
-      openSpan(id);
-      String content = HistoryChain.editHash(id, layer.name(), e.prompt(), e.target(),
-          e.imageRef(), visual, text, e.expertA(), e.expertB(), dtype, e.rank(), e.alpha(),
-          author, e.reason(), version, at, mask, e.queryRegion());
-      history(id, layer.name(), "INSERT", e.reason(), content);
-      added++;
-      return id;
-    });
+    return write(
+        () -> {
+          long id = store.nextEditId++;
+          String author = e.author() == null || e.author().isBlank() ? actor : e.author();
+          byte[] visual = e.visualKey() == null ? null : VectorCodec.encode(e.visualKey());
+          byte[] text = VectorCodec.encode(e.textKey());
+          String dtype = VectorCodec.dtype(e.expertA()).name();
+          int[] mask = e.tokenMask() == null ? null : TokenMasks.check(e.tokenMask());
+          try (PreparedStatement ps =
+              sql.prepareStatement(
+                  "INSERT INTO edits (id, layer, prompt,"
+                      + " target, image_ref, visual_key, text_key, expert_a, expert_b, weight_dtype, rank,"
+                      + " alpha, author, reason, status, created_version, created_at, token_mask,"
+                      + " query_region) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'ACTIVE',?,?,?,?)")) {
+            ps.setLong(1, id);
+            ps.setString(2, layer.name());
+            ps.setString(3, e.prompt());
+            ps.setString(4, e.target());
+            ps.setString(5, e.imageRef());
+            ps.setBytes(6, visual);
+            ps.setBytes(7, text);
+            ps.setBytes(8, e.expertA());
+            ps.setBytes(9, e.expertB());
+            ps.setString(10, dtype);
+            ps.setInt(11, e.rank());
+            ps.setFloat(12, e.alpha());
+            ps.setString(13, author);
+            ps.setString(14, e.reason());
+            ps.setLong(15, version);
+            ps.setObject(16, at);
+            ps.setObject(
+                17,
+                mask == null
+                    ? null
+                    : java.util.Arrays.stream(mask).boxed().toArray(Integer[]::new));
+            ps.setString(18, e.queryRegion());
+            ps.executeUpdate();
+          }
+          openSpan(id);
+          String content =
+              HistoryChain.editHash(
+                  id,
+                  layer.name(),
+                  e.prompt(),
+                  e.target(),
+                  e.imageRef(),
+                  visual,
+                  text,
+                  e.expertA(),
+                  e.expertB(),
+                  dtype,
+                  e.rank(),
+                  e.alpha(),
+                  author,
+                  e.reason(),
+                  version,
+                  at,
+                  mask,
+                  e.queryRegion());
+          history(id, layer.name(), "INSERT", e.reason(), content);
+          added++;
+          return id;
+        });
   }
 
   /** Rolls back one active edit; returns 1. */
@@ -213,16 +267,23 @@ public final class StoreSession implements AutoCloseable {
     if (unique.isEmpty()) {
       return 0; // nothing to change: no transaction, no version
     }
-    return write(() -> {
-      for (long id : unique) {
-        if (!state(id)) {
-          throw new StoreException(WRONG_STATE, "edit " + id + " is already rolled back; only an"
-              + " active edit can be rolled back. Use RESTORE EDIT " + id + " to reactivate it");
-        }
-        retire(id, reason);
-      }
-      return unique.size();
-    });
+    return write(
+        () -> {
+          for (long id : unique) {
+            if (!state(id)) {
+              throw new StoreException(
+                  WRONG_STATE,
+                  "edit "
+                      + id
+                      + " is already rolled back; only an"
+                      + " active edit can be rolled back. Use RESTORE EDIT "
+                      + id
+                      + " to reactivate it");
+            }
+            retire(id, reason);
+          }
+          return unique.size();
+        });
   }
 
   /**
@@ -236,70 +297,79 @@ public final class StoreSession implements AutoCloseable {
 
   /**
    * Rolls back the active edits that {@code selector} picks, and picks them only once this
-   * transaction holds the writer slot, so that no other writer changes them between the choice
-   * and the rollback (a statement that names no edit must not fail because another transaction
-   * rolled back one it matched). Picked edits that are not active are left alone. Returns how
-   * many were rolled back.
+   * transaction holds the writer slot, so that no other writer changes them between the choice and
+   * the rollback (a statement that names no edit must not fail because another transaction rolled
+   * back one it matched). Picked edits that are not active are left alone. Returns how many were
+   * rolled back.
    */
   public int rollbackEditsWhere(EditSelector selector, String reason) {
     EditValidator.reason(reason);
-    return write(() -> {
-      int n = 0;
-      for (long id : new LinkedHashSet<>(selector.select())) {
-        if (state(id)) {
-          retire(id, reason);
-          n++;
-        }
-      }
-      return n;
-    });
+    return write(
+        () -> {
+          int n = 0;
+          for (long id : new LinkedHashSet<>(selector.select())) {
+            if (state(id)) {
+              retire(id, reason);
+              n++;
+            }
+          }
+          return n;
+        });
   }
 
   /** Restores one rolled-back edit; returns 1. */
   public int restoreEdit(long id, String reason) {
     EditValidator.reason(reason);
-    return write(() -> {
-      if (state(id)) {
-        throw new StoreException(WRONG_STATE, "edit " + id + " is active; only a rolled-back edit"
-            + " can be restored. Use ROLLBACK EDIT " + id + " to retire it");
-      }
-      restore(id, reason);
-      return 1;
-    });
+    return write(
+        () -> {
+          if (state(id)) {
+            throw new StoreException(
+                WRONG_STATE,
+                "edit "
+                    + id
+                    + " is active; only a rolled-back edit"
+                    + " can be restored. Use ROLLBACK EDIT "
+                    + id
+                    + " to retire it");
+          }
+          restore(id, reason);
+          return 1;
+        });
   }
 
   /**
-   * Makes the active set that of version {@code target}: retires what was added or restored
-   * after it, restores what was retired after it. Returns how many edits changed state.
+   * Makes the active set that of version {@code target}: retires what was added or restored after
+   * it, restores what was retired after it. Returns how many edits changed state.
    */
   public int rollbackToVersion(long target, String reason) {
     store.checkVersion(target);
     EditValidator.reason(reason);
-    return write(() -> {
-      Set<Long> wanted = new LinkedHashSet<>(Rows.activeIds(sql, null, target));
-      Set<Long> current = new LinkedHashSet<>(activeNow());
-      String why = reason == null ? "rollback to version " + target : reason;
-      int changed = 0;
-      for (long id : current) {
-        if (!wanted.contains(id)) {
-          retire(id, why);
-          changed++;
-        }
-      }
-      for (long id : wanted) {
-        if (!current.contains(id)) {
-          restore(id, why);
-          changed++;
-        }
-      }
-      return changed;
-    });
+    return write(
+        () -> {
+          Set<Long> wanted = new LinkedHashSet<>(Rows.activeIds(sql, null, target));
+          Set<Long> current = new LinkedHashSet<>(activeNow());
+          String why = reason == null ? "rollback to version " + target : reason;
+          int changed = 0;
+          for (long id : current) {
+            if (!wanted.contains(id)) {
+              retire(id, why);
+              changed++;
+            }
+          }
+          for (long id : wanted) {
+            if (!current.contains(id)) {
+              restore(id, why);
+              changed++;
+            }
+          }
+          return changed;
+        });
   }
 
   private List<Long> activeNow() throws SQLException {
     List<Long> ids = new ArrayList<>();
     try (PreparedStatement ps =
-        sql.prepareStatement("SELECT id FROM edits WHERE status = 'ACTIVE' ORDER BY id");
+            sql.prepareStatement("SELECT id FROM edits WHERE status = 'ACTIVE' ORDER BY id");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         ids.add(rs.getLong(1));
@@ -332,17 +402,25 @@ public final class StoreSession implements AutoCloseable {
   }
 
   private void retire(long id, String reason) throws SQLException {
-    exec("UPDATE edits SET status = 'ROLLED_BACK', retired_version = ?, retired_at = ?"
-        + " WHERE id = ?", version, at, id);
-    exec("UPDATE edit_spans SET to_version = ? WHERE edit_id = ? AND to_version IS NULL",
-        version, id);
+    exec(
+        "UPDATE edits SET status = 'ROLLED_BACK', retired_version = ?, retired_at = ?"
+            + " WHERE id = ?",
+        version,
+        at,
+        id);
+    exec(
+        "UPDATE edit_spans SET to_version = ? WHERE edit_id = ? AND to_version IS NULL",
+        version,
+        id);
     history(id, layerOf(id), "ROLLBACK", reason, HistoryChain.idHash(id));
     retired++;
   }
 
   private void restore(long id, String reason) throws SQLException {
-    exec("UPDATE edits SET status = 'ACTIVE', retired_version = NULL, retired_at = NULL"
-        + " WHERE id = ?", id);
+    exec(
+        "UPDATE edits SET status = 'ACTIVE', retired_version = NULL, retired_at = NULL"
+            + " WHERE id = ?",
+        id);
     openSpan(id);
     history(id, layerOf(id), "RESTORE", reason, HistoryChain.idHash(id));
     restored++;
@@ -350,18 +428,33 @@ public final class StoreSession implements AutoCloseable {
 
   /** Opens a span at this version (MERGE: a span retired in this same version reopens). */
   private void openSpan(long id) throws SQLException {
-    exec("MERGE INTO edit_spans (edit_id, from_version, to_version) KEY (edit_id, from_version)"
-        + " VALUES (?, ?, NULL)", id, version);
+    exec(
+        "MERGE INTO edit_spans (edit_id, from_version, to_version) KEY (edit_id, from_version)"
+            + " VALUES (?, ?, NULL)",
+        id,
+        version);
   }
 
   private void history(Long editId, String layer, String action, String reason, String content)
       throws SQLException {
     long seq = store.lastSeq + 1;
-    String hash = HistoryChain.rowHash(store.lastHash, seq, version, editId, layer, action, actor,
-        at, reason, content);
-    exec("INSERT INTO edit_history (seq, version, edit_id, layer, action, actor, at, reason,"
-        + " content_hash, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)", seq, version, editId,
-        layer, action, actor, at, reason, content, store.lastHash, hash);
+    String hash =
+        HistoryChain.rowHash(
+            store.lastHash, seq, version, editId, layer, action, actor, at, reason, content);
+    exec(
+        "INSERT INTO edit_history (seq, version, edit_id, layer, action, actor, at, reason,"
+            + " content_hash, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        seq,
+        version,
+        editId,
+        layer,
+        action,
+        actor,
+        at,
+        reason,
+        content,
+        store.lastHash,
+        hash);
     store.lastSeq = seq;
     store.lastHash = hash;
   }
@@ -377,8 +470,9 @@ public final class StoreSession implements AutoCloseable {
 
   private Layer layerOrNull(String name) {
     if (name == null) {
-      throw new StoreException(UNKNOWN_LAYER, "an edit needs a layer; layer=null. Name the layer"
-          + " the edit attaches to");
+      throw new StoreException(
+          UNKNOWN_LAYER,
+          "an edit needs a layer; layer=null. Name the layer" + " the edit attaches to");
     }
     return layer(name);
   }
@@ -390,9 +484,9 @@ public final class StoreSession implements AutoCloseable {
   }
 
   /**
-   * Runs one write inside the transaction (opening it, and taking the writer slot, if needed).
-   * If the write fails, a savepoint and the writer counters undo exactly it, so a refused
-   * statement changes nothing while the rest of the transaction stays.
+   * Runs one write inside the transaction (opening it, and taking the writer slot, if needed). If
+   * the write fails, a savepoint and the writer counters undo exactly it, so a refused statement
+   * changes nothing while the rest of the transaction stays.
    */
   private <T> T write(Work<T> work) {
     boolean opened = begin();
@@ -423,15 +517,29 @@ public final class StoreSession implements AutoCloseable {
   }
 
   /**
-   * The writer counters and this transaction's tallies at one moment. Only the holder of the
-   * writer slot moves the counters, so putting a mark back undoes exactly what came after it.
+   * The writer counters and this transaction's tallies at one moment. Only the holder of the writer
+   * slot moves the counters, so putting a mark back undoes exactly what came after it.
    */
-  private record Mark(long nextEditId, int nextLayerId, long lastSeq, String lastHash, int added,
-      int retired, int restored, int newLayers) {}
+  private record Mark(
+      long nextEditId,
+      int nextLayerId,
+      long lastSeq,
+      String lastHash,
+      int added,
+      int retired,
+      int restored,
+      int newLayers) {}
 
   private Mark mark() {
-    return new Mark(store.nextEditId, store.nextLayerId, store.lastSeq, store.lastHash, added,
-        retired, restored, newLayers.size());
+    return new Mark(
+        store.nextEditId,
+        store.nextLayerId,
+        store.lastSeq,
+        store.lastHash,
+        added,
+        retired,
+        restored,
+        newLayers.size());
   }
 
   private void reset(Mark m) {
@@ -459,8 +567,12 @@ public final class StoreSession implements AutoCloseable {
       atBegin = mark();
       version = store.latestVersion() + 1;
       at = EditStore.now();
-      exec("INSERT INTO versions (version, committed_at, actor, edits_added, edits_retired,"
-          + " edits_restored, layers_created) VALUES (?, ?, ?, 0, 0, 0, 0)", version, at, actor);
+      exec(
+          "INSERT INTO versions (version, committed_at, actor, edits_added, edits_retired,"
+              + " edits_restored, layers_created) VALUES (?, ?, ?, 0, 0, 0, 0)",
+          version,
+          at,
+          actor);
       return true;
     } catch (SQLException | RuntimeException e) {
       try {
@@ -469,15 +581,16 @@ public final class StoreSession implements AutoCloseable {
         // the original failure is what matters
       }
       end();
-      throw e instanceof SQLException se ? store.sqlFailure("starting a transaction", se)
+      throw e instanceof SQLException se
+          ? store.sqlFailure("starting a transaction", se)
           : (RuntimeException) e;
     }
   }
 
   /**
-   * Commits the open write transaction as one new version and makes it routable before
-   * returning; returns that version, or 0 if nothing was written (then it only commits the
-   * connection's own SQL work).
+   * Commits the open write transaction as one new version and makes it routable before returning;
+   * returns that version, or 0 if nothing was written (then it only commits the connection's own
+   * SQL work).
    */
   public long commit() {
     if (version == 0) {
@@ -505,9 +618,15 @@ public final class StoreSession implements AutoCloseable {
     long committed = version;
     try {
       at = EditStore.now();
-      exec("UPDATE versions SET committed_at = ?, edits_added = ?, edits_retired = ?,"
-          + " edits_restored = ?, layers_created = ? WHERE version = ?", at, added, retired,
-          restored, newLayers.size(), version);
+      exec(
+          "UPDATE versions SET committed_at = ?, edits_added = ?, edits_retired = ?,"
+              + " edits_restored = ?, layers_created = ? WHERE version = ?",
+          at,
+          added,
+          retired,
+          restored,
+          newLayers.size(),
+          version);
       store.committing(committed);
       sql.commit();
     } catch (SQLException e) {
@@ -574,7 +693,6 @@ public final class StoreSession implements AutoCloseable {
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "StoreSession{actor=%s, pendingVersion=%d}", actor,
-        version);
+    return String.format(Locale.ROOT, "StoreSession{actor=%s, pendingVersion=%d}", actor, version);
   }
 }

@@ -21,21 +21,30 @@ public final class TokenMasks {
    */
   public static int[] check(int[] positions) {
     if (positions.length == 0) {
-      throw new StoreException(StoreException.Kind.INVALID_VALUE, "token_mask is empty, so the"
-          + " edit would change nothing; name at least one position, or leave token_mask NULL"
-          + " to edit every position");
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE,
+          "token_mask is empty, so the"
+              + " edit would change nothing; name at least one position, or leave token_mask NULL"
+              + " to edit every position");
     }
     int[] sorted = positions.clone();
     Arrays.sort(sorted);
     for (int i = 0; i < sorted.length; i++) {
       if (sorted[i] < 0 || sorted[i] > MAX_POSITION) {
-        throw new StoreException(StoreException.Kind.INVALID_VALUE, "token_mask positions must"
-            + " be in [0, " + MAX_POSITION + "]; token_mask names " + sorted[i] + "; give"
-            + " positions of the query's sequence, counting from 0");
+        throw new StoreException(
+            StoreException.Kind.INVALID_VALUE,
+            "token_mask positions must"
+                + " be in [0, "
+                + MAX_POSITION
+                + "]; token_mask names "
+                + sorted[i]
+                + "; give"
+                + " positions of the query's sequence, counting from 0");
       }
       if (i > 0 && sorted[i] == sorted[i - 1]) {
-        throw new StoreException(StoreException.Kind.INVALID_VALUE, "token_mask names position "
-            + sorted[i] + " twice; name each position once");
+        throw new StoreException(
+            StoreException.Kind.INVALID_VALUE,
+            "token_mask names position " + sorted[i] + " twice; name each position once");
       }
     }
     return sorted;
@@ -50,7 +59,9 @@ public final class TokenMasks {
   public static String checkRegion(String rule) {
     String[] w = rule.split(" ", -1);
     try {
-      if (w.length == 2 && w[0].equals("TOP") && Integer.parseInt(w[1]) >= 1
+      if (w.length == 2
+          && w[0].equals("TOP")
+          && Integer.parseInt(w[1]) >= 1
           && Integer.parseInt(w[1]) <= MAX_POSITION + 1) {
         return rule;
       }
@@ -61,9 +72,13 @@ public final class TokenMasks {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new StoreException(StoreException.Kind.INVALID_VALUE, "query_region '" + rule + "' is"
-        + " not a rule; give 'TOP k' (the k visual tokens with the most attribution in each"
-        + " query) or 'MASS p' (0 < p <= 1 of it)");
+    throw new StoreException(
+        StoreException.Kind.INVALID_VALUE,
+        "query_region '"
+            + rule
+            + "' is"
+            + " not a rule; give 'TOP k' (the k visual tokens with the most attribution in each"
+            + " query) or 'MASS p' (0 < p <= 1 of it)");
   }
 
   /**
@@ -74,9 +89,18 @@ public final class TokenMasks {
   public static void checkWithin(int[] positions, int length, String what) {
     for (int p : positions) {
       if (p >= length) {
-        throw new StoreException(StoreException.Kind.INVALID_VALUE, "token_mask names position "
-            + p + " but " + what + " has " + length + " positions (0 to " + (length - 1)
-            + "); give positions below " + length);
+        throw new StoreException(
+            StoreException.Kind.INVALID_VALUE,
+            "token_mask names position "
+                + p
+                + " but "
+                + what
+                + " has "
+                + length
+                + " positions (0 to "
+                + (length - 1)
+                + "); give positions below "
+                + length);
       }
     }
   }

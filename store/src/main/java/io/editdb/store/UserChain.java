@@ -22,29 +22,44 @@ import java.util.Objects;
  * SHA-256 of the stored password hash, so a password changed in {@code users} behind the store's
  * back is caught without the history holding anything a password could be guessed from.
  *
- * <p>Actions: {@code BASELINE} (a user that existed before the chain did, written once when a
- * store made before V4 first opens), {@code CREATE}, {@code ROLE}, {@code PASSWORD}, {@code
- * DROP}. {@link #verify} replays the rows and compares the users they leave with the table.
+ * <p>Actions: {@code BASELINE} (a user that existed before the chain did, written once when a store
+ * made before V4 first opens), {@code CREATE}, {@code ROLE}, {@code PASSWORD}, {@code DROP}. {@link
+ * #verify} replays the rows and compares the users they leave with the table.
  */
 final class UserChain {
   private UserChain() {}
 
   /** One row to append; role and digest are null where the action does not set them. */
-  record Row(String action, String name, String role, String passwordDigest, String actor,
+  record Row(
+      String action,
+      String name,
+      String role,
+      String passwordDigest,
+      String actor,
       OffsetDateTime at) {}
 
   static String digest(String passwordHash) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(passwordHash.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256")
+                  .digest(passwordHash.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required by every Java platform", e);
     }
   }
 
   private static String hash(String prev, long seq, Row r) {
-    return new HistoryChain().add(prev).add(seq).add(r.action()).add(r.name()).add(r.role())
-        .add(r.passwordDigest()).add(r.actor()).add(r.at()).hex();
+    return new HistoryChain()
+        .add(prev)
+        .add(seq)
+        .add(r.action())
+        .add(r.name())
+        .add(r.role())
+        .add(r.passwordDigest())
+        .add(r.actor())
+        .add(r.at())
+        .hex();
   }
 
   /** Appends {@code row} on {@code c}, inside the caller's transaction. */
@@ -52,17 +67,28 @@ final class UserChain {
     long seq = 0;
     String prev = HistoryChain.GENESIS;
     try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(
-            "SELECT seq, hash FROM user_history ORDER BY seq DESC LIMIT 1")) {
+        ResultSet rs =
+            st.executeQuery("SELECT seq, hash FROM user_history ORDER BY seq DESC LIMIT 1")) {
       if (rs.next()) {
         seq = rs.getLong(1);
         prev = rs.getString(2);
       }
     }
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO user_history (seq, action, name,"
-        + " role, password_digest, actor, at, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)")) {
-      Object[] v = {seq + 1, row.action(), row.name(), row.role(), row.passwordDigest(),
-          row.actor(), row.at(), prev, hash(prev, seq + 1, row)};
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO user_history (seq, action, name,"
+                + " role, password_digest, actor, at, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)")) {
+      Object[] v = {
+        seq + 1,
+        row.action(),
+        row.name(),
+        row.role(),
+        row.passwordDigest(),
+        row.actor(),
+        row.at(),
+        prev,
+        hash(prev, seq + 1, row)
+      };
       for (int i = 0; i < v.length; i++) {
         ps.setObject(i + 1, v[i]);
       }
@@ -72,20 +98,28 @@ final class UserChain {
 
   /**
    * Checks the chain, replays it and compares the users it leaves (name, role, password digest)
-   * with the {@code users} table. {@code checked} is the count of edit history rows checked
-   * before, carried into the result.
+   * with the {@code users} table. {@code checked} is the count of edit history rows checked before,
+   * carried into the result.
    */
   static HistoryCheck verify(Connection c, long checked) throws SQLException {
     Map<String, String[]> replayed = new HashMap<>(); // name -> {role, digest}
     String prev = HistoryChain.GENESIS;
     long expected = 1;
     try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT seq, action, name, role, password_digest, actor,"
-            + " at, prev_hash, hash FROM user_history ORDER BY seq")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT seq, action, name, role, password_digest, actor,"
+                    + " at, prev_hash, hash FROM user_history ORDER BY seq")) {
       while (rs.next()) {
         long seq = rs.getLong(1);
-        Row r = new Row(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-            rs.getString(6), rs.getObject(7, OffsetDateTime.class));
+        Row r =
+            new Row(
+                rs.getString(2),
+                rs.getString(3),
+                rs.getString(4),
+                rs.getString(5),
+                rs.getString(6),
+                rs.getObject(7, OffsetDateTime.class));
         String problem = null;
         if (seq != expected) {
           problem = "sequence gap: expected seq " + expected + ", found " + seq;
@@ -97,8 +131,7 @@ final class UserChain {
           problem = replay(replayed, r);
         }
         if (problem != null) {
-          return new HistoryCheck(false, checked, null, "user_history seq " + seq + ": "
-              + problem);
+          return new HistoryCheck(false, checked, null, "user_history seq " + seq + ": " + problem);
         }
         prev = rs.getString(9);
         expected++;
@@ -112,22 +145,34 @@ final class UserChain {
         String[] want = replayed.get(name);
         seen++;
         if (want == null) {
-          return usersBad(checked, "user '" + name + "' is in users but user_history never"
-              + " created it");
+          return usersBad(
+              checked, "user '" + name + "' is in users but user_history never" + " created it");
         }
         if (!want[0].equals(rs.getString(2))) {
-          return usersBad(checked, "user '" + name + "' has role " + rs.getString(2)
-              + " but user_history gives " + want[0]);
+          return usersBad(
+              checked,
+              "user '"
+                  + name
+                  + "' has role "
+                  + rs.getString(2)
+                  + " but user_history gives "
+                  + want[0]);
         }
         if (!want[1].equals(digest(rs.getString(3)))) {
-          return usersBad(checked, "the password hash of user '" + name + "' is not the one"
-              + " user_history recorded");
+          return usersBad(
+              checked,
+              "the password hash of user '" + name + "' is not the one" + " user_history recorded");
         }
       }
     }
     if (seen != replayed.size()) {
-      return usersBad(checked, "user_history leaves " + replayed.size() + " users but the users"
-          + " table holds " + seen);
+      return usersBad(
+          checked,
+          "user_history leaves "
+              + replayed.size()
+              + " users but the users"
+              + " table holds "
+              + seen);
     }
     return new HistoryCheck(true, checked, null, null);
   }
@@ -139,8 +184,12 @@ final class UserChain {
         if (u != null) {
           return "user '" + r.name() + "' is created twice";
         }
-        users.put(r.name(), new String[] {Objects.requireNonNullElse(r.role(), "?"),
-            Objects.requireNonNullElse(r.passwordDigest(), "?")});
+        users.put(
+            r.name(),
+            new String[] {
+              Objects.requireNonNullElse(r.role(), "?"),
+              Objects.requireNonNullElse(r.passwordDigest(), "?")
+            });
         return null;
       }
       default -> {

@@ -83,19 +83,28 @@ public final class Users {
     if (roles.isEmpty()) {
       return;
     }
-    change("recording the users in user_history", c -> {
-      try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM user_history");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        if (rs.getLong(1) > 0) {
-          return;
-        }
-      }
-      for (String name : new java.util.TreeSet<>(roles.keySet())) {
-        UserChain.append(c, new UserChain.Row("BASELINE", name, roles.get(name).name(),
-            UserChain.digest(hashes.get(name)), "editdb", EditStore.now()));
-      }
-    });
+    change(
+        "recording the users in user_history",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM user_history");
+              ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            if (rs.getLong(1) > 0) {
+              return;
+            }
+          }
+          for (String name : new java.util.TreeSet<>(roles.keySet())) {
+            UserChain.append(
+                c,
+                new UserChain.Row(
+                    "BASELINE",
+                    name,
+                    roles.get(name).name(),
+                    UserChain.digest(hashes.get(name)),
+                    "editdb",
+                    EditStore.now()));
+          }
+        });
   }
 
   /** The name a connection acts as: {@link #ANONYMOUS} when it gave none. */
@@ -104,8 +113,8 @@ public final class Users {
   }
 
   /**
-   * Checks a user's password and returns the user's role. On a store without users, the first
-   * login creates that user as its {@link Role#ADMIN} with the password given.
+   * Checks a user's password and returns the user's role. On a store without users, the first login
+   * creates that user as its {@link Role#ADMIN} with the password given.
    *
    * @throws StoreException of kind AUTHENTICATION if the user is unknown or the password wrong (the
    *     message does not say which)
@@ -157,9 +166,15 @@ public final class Users {
     if (!name.equals(actorName(by))) {
       throw new StoreException(
           StoreException.Kind.NOT_ALLOWED,
-          actorName(by) + " may not set the password of '" + name + "'; users set only their own"
-              + " (ALTER USER " + actorName(by) + " SET PASSWORD ...). To reset it, DROP USER "
-              + name + " and CREATE USER it again");
+          actorName(by)
+              + " may not set the password of '"
+              + name
+              + "'; users set only their own"
+              + " (ALTER USER "
+              + actorName(by)
+              + " SET PASSWORD ...). To reset it, DROP USER "
+              + name
+              + " and CREATE USER it again");
     }
     String hash = hash(checkPassword(password == null ? "" : password));
     update(by, name, "password_hash", hash);
@@ -182,14 +197,16 @@ public final class Users {
   public synchronized void drop(String by, String user) {
     String name = existing(user);
     keepAnAdministrator(name, "dropping '" + name + "'");
-    change("dropping user " + name, c -> {
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM users WHERE name = ?")) {
-        ps.setString(1, name);
-        ps.executeUpdate();
-      }
-      UserChain.append(c, new UserChain.Row("DROP", name, null, null, actorName(by),
-          EditStore.now()));
-    });
+    change(
+        "dropping user " + name,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement("DELETE FROM users WHERE name = ?")) {
+            ps.setString(1, name);
+            ps.executeUpdate();
+          }
+          UserChain.append(
+              c, new UserChain.Row("DROP", name, null, null, actorName(by), EditStore.now()));
+        });
     roles.remove(name);
     hashes.remove(name);
     verified.remove(name);
@@ -268,21 +285,23 @@ public final class Users {
   private void insert(String by, String name, String pw, Role role) {
     String hash = hash(checkPassword(pw));
     OffsetDateTime now = EditStore.now();
-    change("creating user " + name, c -> {
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "INSERT INTO users (name, role, password_hash, created_at, created_by)"
-                  + " VALUES (?, ?, ?, ?, ?)")) {
-        ps.setString(1, name);
-        ps.setString(2, role.name());
-        ps.setString(3, hash);
-        ps.setObject(4, now);
-        ps.setString(5, by);
-        ps.executeUpdate();
-      }
-      UserChain.append(c, new UserChain.Row("CREATE", name, role.name(),
-          UserChain.digest(hash), by, now));
-    });
+    change(
+        "creating user " + name,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO users (name, role, password_hash, created_at, created_by)"
+                      + " VALUES (?, ?, ?, ?, ?)")) {
+            ps.setString(1, name);
+            ps.setString(2, role.name());
+            ps.setString(3, hash);
+            ps.setObject(4, now);
+            ps.setString(5, by);
+            ps.executeUpdate();
+          }
+          UserChain.append(
+              c, new UserChain.Row("CREATE", name, role.name(), UserChain.digest(hash), by, now));
+        });
     roles.put(name, role);
     hashes.put(name, hash);
   }
@@ -290,21 +309,30 @@ public final class Users {
   private void update(String by, String name, String column, String value) {
     OffsetDateTime now = EditStore.now();
     boolean role = column.equals("role");
-    change("changing user " + name, c -> {
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "UPDATE users SET "
-                  + column
-                  + " = ?, changed_at = ?, changed_by = ? WHERE name = ?")) {
-        ps.setString(1, value);
-        ps.setObject(2, now);
-        ps.setString(3, actorName(by));
-        ps.setString(4, name);
-        ps.executeUpdate();
-      }
-      UserChain.append(c, new UserChain.Row(role ? "ROLE" : "PASSWORD", name,
-          role ? value : null, role ? null : UserChain.digest(value), actorName(by), now));
-    });
+    change(
+        "changing user " + name,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE users SET "
+                      + column
+                      + " = ?, changed_at = ?, changed_by = ? WHERE name = ?")) {
+            ps.setString(1, value);
+            ps.setObject(2, now);
+            ps.setString(3, actorName(by));
+            ps.setString(4, name);
+            ps.executeUpdate();
+          }
+          UserChain.append(
+              c,
+              new UserChain.Row(
+                  role ? "ROLE" : "PASSWORD",
+                  name,
+                  role ? value : null,
+                  role ? null : UserChain.digest(value),
+                  actorName(by),
+                  now));
+        });
   }
 
   private interface Change {
@@ -349,8 +377,12 @@ public final class Users {
     if (parts.length != 4 || !parts[0].equals(SCHEME)) {
       throw new StoreException(
           StoreException.Kind.UNAVAILABLE,
-          "the password hash of user '" + name + "' has an unknown format; reset it with ALTER"
-              + " USER " + name + " PASSWORD '...'");
+          "the password hash of user '"
+              + name
+              + "' has an unknown format; reset it with ALTER"
+              + " USER "
+              + name
+              + " PASSWORD '...'");
     }
     Base64.Decoder b64 = Base64.getDecoder();
     byte[] expected = b64.decode(parts[3]);

@@ -89,8 +89,13 @@ public final class VectorCodec {
     int n = buf.getInt(8);
     if (blob.length != HEADER + (long) n * dtype.bytes) {
       throw new IllegalArgumentException(
-          "vector blob is truncated: header says " + n + " values of " + dtype + " but it has "
-              + (blob.length - HEADER) + " value bytes");
+          "vector blob is truncated: header says "
+              + n
+              + " values of "
+              + dtype
+              + " but it has "
+              + (blob.length - HEADER)
+              + " value bytes");
     }
     float[] out = new float[n];
     buf.position(HEADER);

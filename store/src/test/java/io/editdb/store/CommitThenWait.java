@@ -4,9 +4,9 @@ import java.nio.file.Path;
 import java.util.Random;
 
 /**
- * Run in a child JVM by {@link DurableCommitTest}: creates a layer and commits edits one by one
- * in the directory given, printing {@code COMMITTED <version>} as each commit() returns, then
- * waits to be killed.
+ * Run in a child JVM by {@link DurableCommitTest}: creates a layer and commits edits one by one in
+ * the directory given, printing {@code COMMITTED <version>} as each commit() returns, then waits to
+ * be killed.
  */
 public final class CommitThenWait {
   private CommitThenWait() {}

@@ -21,14 +21,22 @@ class DurableCommitTest {
   @Test
   void commitsSurviveASigkillRightAfterThem(@TempDir Path dir) throws Exception {
     int edits = 5;
-    Process p = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-        "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
-        CommitThenWait.class.getName(), dir.toString(), Long.toString(Fixtures.seed()),
-        Integer.toString(edits))
-        .redirectError(Redirect.DISCARD).start();
+    Process p =
+        new ProcessBuilder(
+                ProcessHandle.current().info().command().orElse("java"),
+                "--add-modules",
+                "jdk.incubator.vector",
+                "-cp",
+                System.getProperty("java.class.path"),
+                CommitThenWait.class.getName(),
+                dir.toString(),
+                Long.toString(Fixtures.seed()),
+                Integer.toString(edits))
+            .redirectError(Redirect.DISCARD)
+            .start();
     long printed = -1;
-    try (BufferedReader out = new BufferedReader(
-        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line; (line = out.readLine()) != null; ) {
         if (line.startsWith("COMMITTED ")) {
           printed = Long.parseLong(line.substring(10));

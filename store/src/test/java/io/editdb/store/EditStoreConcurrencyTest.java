@@ -25,9 +25,9 @@ class EditStoreConcurrencyTest {
   private final long seed = Fixtures.seed();
 
   /**
-   * A reader that takes the latest version and reads the index at it must see exactly that
-   * version: not the one before (the version was announced before the index had applied it),
-   * nor the one after (the index moved on between choosing the filter and searching).
+   * A reader that takes the latest version and reads the index at it must see exactly that version:
+   * not the one before (the version was announced before the index had applied it), nor the one
+   * after (the index moved on between choosing the filter and searching).
    */
   @Test
   void theIndexAtTheLatestVersionIsExactlyThatVersion() throws Exception {
@@ -39,15 +39,16 @@ class EditStoreConcurrencyTest {
   }
 
   /**
-   * A version that SQL shows in {@code versions} is committed: routing at it must work, even in
-   * the moment between the H2 commit and the index catching up.
+   * A version that SQL shows in {@code versions} is committed: routing at it must work, even in the
+   * moment between the H2 commit and the index catching up.
    */
   @Test
   void aVersionThatSqlShowsCanBeRoutedAt() throws Exception {
     try (EditStore s = EditStore.open(Fixtures.mem())) {
       Layer layer = s.createLayer(Fixtures.layer("l1").build(), "admin");
       Random r = new Random(seed + 1);
-      try (Connection c = s.readConnection(); Statement st = c.createStatement()) {
+      try (Connection c = s.readConnection();
+          Statement st = c.createStatement()) {
         race(
             s,
             () -> {
@@ -63,8 +64,8 @@ class EditStoreConcurrencyTest {
   }
 
   /**
-   * Every pooled connection held by an open session (a JDBC connection holds one for its life)
-   * must not stop a commit: the index catch-up after it needs no connection of its own.
+   * Every pooled connection held by an open session (a JDBC connection holds one for its life) must
+   * not stop a commit: the index catch-up after it needs no connection of its own.
    */
   @Test
   void aCommitNeedsNoSecondConnectionFromAFullPool() {
@@ -107,8 +108,8 @@ class EditStoreConcurrencyTest {
 
   /**
    * One writer commits small transactions (inserts, and rollbacks that keep at most nine edits
-   * active) for a few seconds while one reader repeats {@code check}; fails with the first
-   * failure of either.
+   * active) for a few seconds while one reader repeats {@code check}; fails with the first failure
+   * of either.
    */
   private void race(EditStore s, Check check) throws Exception {
     ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();

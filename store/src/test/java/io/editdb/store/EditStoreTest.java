@@ -39,9 +39,16 @@ class EditStoreTest {
     try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
       s.createLayer(Fixtures.layer("l1").build(), "admin");
       for (WeightDtype dt : WeightDtype.values()) {
-        ids.put(dt, s.insert(Fixtures.edit(r, "l1", 3).weights(a, b, 3, 0.75f, dt)
-            .imageRef("img/ü.jpg").author("ana").reason("it's \"wrong\"; DROP TABLE x").build(),
-            "ana"));
+        ids.put(
+            dt,
+            s.insert(
+                Fixtures.edit(r, "l1", 3)
+                    .weights(a, b, 3, 0.75f, dt)
+                    .imageRef("img/ü.jpg")
+                    .author("ana")
+                    .reason("it's \"wrong\"; DROP TABLE x")
+                    .build(),
+                "ana"));
       }
     }
     try (EditStore s = EditStore.open(StoreConfig.directory(dir))) { // reopened from disk
@@ -81,8 +88,7 @@ class EditStoreTest {
     }
     assertFalse(Files.exists(dir.resolve("editdb.trace.db")), "H2 traced an error at close");
     // H2 holds a lock on its file while the database is open; one JVM cannot lock it twice.
-    try (FileChannel ch =
-            FileChannel.open(dir.resolve("editdb.mv.db"), StandardOpenOption.WRITE);
+    try (FileChannel ch = FileChannel.open(dir.resolve("editdb.mv.db"), StandardOpenOption.WRITE);
         FileLock lock = ch.tryLock()) {
       assertNotNull(lock, "the database file is still locked after close");
     }
@@ -107,20 +113,22 @@ class EditStoreTest {
       List<Future<List<Long>>> futures = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         long threadSeed = r.nextLong();
-        futures.add(pool.submit(() -> {
-          Random tr = new Random(threadSeed);
-          List<Long> versions = new ArrayList<>();
-          for (int i = 0; i < 15; i++) {
-            try (StoreSession ss = s.openSession("w")) {
-              ss.insert(Fixtures.edit(tr, "l1", 2).build());
-              if (i % 3 == 0) {
-                ss.insert(Fixtures.edit(tr, "l1", 1).build());
-              }
-              versions.add(ss.commit());
-            }
-          }
-          return versions;
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  Random tr = new Random(threadSeed);
+                  List<Long> versions = new ArrayList<>();
+                  for (int i = 0; i < 15; i++) {
+                    try (StoreSession ss = s.openSession("w")) {
+                      ss.insert(Fixtures.edit(tr, "l1", 2).build());
+                      if (i % 3 == 0) {
+                        ss.insert(Fixtures.edit(tr, "l1", 1).build());
+                      }
+                      versions.add(ss.commit());
+                    }
+                  }
+                  return versions;
+                }));
       }
       List<Long> all = new ArrayList<>();
       for (Future<List<Long>> f : futures) {
@@ -135,9 +143,12 @@ class EditStoreTest {
       for (int i = 0; i < all.size(); i++) {
         assertEquals(i + 2, all.get(i), "dense after the layer's version 1; seed " + seed);
       }
-      try (Connection c = s.readConnection(); Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT COUNT(*), MIN(version), MAX(version),"
-              + " SUM(edits_added) FROM versions")) {
+      try (Connection c = s.readConnection();
+          Statement st = c.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT COUNT(*), MIN(version), MAX(version),"
+                      + " SUM(edits_added) FROM versions")) {
         rs.next();
         assertEquals(61, rs.getLong(1));
         assertEquals(1, rs.getLong(2));
@@ -174,8 +185,11 @@ class EditStoreTest {
       Layer l = s.layer("l1");
       for (long v = 1; v <= 5; v++) {
         for (SearchMode m : SearchMode.values()) {
-          List<Long> found = s.searchKeys(l, Fixtures.unit(r, Fixtures.VIS), null, 10, v, m)
-              .stream().map(KeyHit::editId).sorted().toList();
+          List<Long> found =
+              s.searchKeys(l, Fixtures.unit(r, Fixtures.VIS), null, 10, v, m).stream()
+                  .map(KeyHit::editId)
+                  .sorted()
+                  .toList();
           assertEquals(s.activeEditIds("l1", v), found, "version " + v + " " + m);
         }
       }
@@ -240,7 +254,8 @@ class EditStoreTest {
       s.createLayer(Fixtures.layer("l1").build(), "admin");
       try (StoreSession ss = s.openSession("u")) {
         long a = ss.insert(Fixtures.edit(r, "l1", 1).build());
-        assertThrows(StoreException.class,
+        assertThrows(
+            StoreException.class,
             () -> ss.insert(Fixtures.edit(r, "l1", 1).textKey(new float[2]).build()));
         assertThrows(StoreException.class, () -> ss.rollbackEdit(999, "x"));
         long b = ss.insert(Fixtures.edit(r, "l1", 1).build());
@@ -265,13 +280,15 @@ class EditStoreTest {
       HistoryCheck ok = s.verifyHistory();
       assertTrue(ok.ok(), ok.toString());
       assertEquals(4, ok.checked());
-      try (Connection c = s.readConnection(); Statement st = c.createStatement()) {
+      try (Connection c = s.readConnection();
+          Statement st = c.createStatement()) {
         st.executeUpdate("UPDATE edit_history SET reason = 'innocent' WHERE seq = 4");
       }
       HistoryCheck bad = s.verifyHistory();
       assertFalse(bad.ok());
       assertEquals(4L, bad.firstBadSeq());
-      try (Connection c = s.readConnection(); Statement st = c.createStatement()) {
+      try (Connection c = s.readConnection();
+          Statement st = c.createStatement()) {
         st.executeUpdate("UPDATE edit_history SET reason = 'bad' WHERE seq = 4");
         assertTrue(s.verifyHistory().ok(), "restoring the row restores the chain");
         st.executeUpdate("UPDATE edits SET target = 'forged' WHERE id = " + id);
@@ -286,8 +303,9 @@ class EditStoreTest {
   void layerNamesAreUniqueCaseInsensitively() {
     try (EditStore s = EditStore.open(Fixtures.mem())) {
       s.createLayer(Fixtures.layer("l1").build(), "admin");
-      StoreException e = assertThrows(StoreException.class,
-          () -> s.createLayer(Fixtures.layer("L1").build(), "admin"));
+      StoreException e =
+          assertThrows(
+              StoreException.class, () -> s.createLayer(Fixtures.layer("L1").build(), "admin"));
       assertEquals(StoreException.Kind.DUPLICATE_LAYER, e.kind());
       assertEquals(1, s.latestVersion());
       assertEquals(1, s.layers().size());
@@ -298,20 +316,23 @@ class EditStoreTest {
   void storeWithANewerSchemaIsRefusedAndLeftAlone(@TempDir Path dir) throws Exception {
     try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
       s.createLayer(Fixtures.layer("l1").build(), "admin");
-      try (Connection c = s.readConnection(); Statement st = c.createStatement()) {
-        st.executeUpdate("INSERT INTO \"flyway_schema_history\" (\"installed_rank\","
-            + " \"version\", \"description\", \"type\", \"script\", \"checksum\","
-            + " \"installed_by\", \"installed_on\", \"execution_time\", \"success\")"
-            + " VALUES (99, '99', 'future', 'SQL', 'V99__future.sql', 0, 'sa',"
-            + " CURRENT_TIMESTAMP, 0, TRUE)");
+      try (Connection c = s.readConnection();
+          Statement st = c.createStatement()) {
+        st.executeUpdate(
+            "INSERT INTO \"flyway_schema_history\" (\"installed_rank\","
+                + " \"version\", \"description\", \"type\", \"script\", \"checksum\","
+                + " \"installed_by\", \"installed_on\", \"execution_time\", \"success\")"
+                + " VALUES (99, '99', 'future', 'SQL', 'V99__future.sql', 0, 'sa',"
+                + " CURRENT_TIMESTAMP, 0, TRUE)");
       }
     }
-    StoreException e = assertThrows(StoreException.class,
-        () -> EditStore.open(StoreConfig.directory(dir)));
+    StoreException e =
+        assertThrows(StoreException.class, () -> EditStore.open(StoreConfig.directory(dir)));
     assertEquals(StoreException.Kind.UNAVAILABLE, e.kind());
     assertTrue(e.getMessage().contains("99"), e.getMessage());
-    try (Connection c = java.sql.DriverManager.getConnection(
-            "jdbc:h2:file:" + dir.resolve("editdb"), "sa", "");
+    try (Connection c =
+            java.sql.DriverManager.getConnection(
+                "jdbc:h2:file:" + dir.resolve("editdb"), "sa", "");
         Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM layers")) {
       rs.next();

@@ -22,7 +22,8 @@ final class Fixtures {
   }
 
   static Layer.Builder layer(String name) {
-    return Layer.builder(name, "tiny-vlm", "model.layers.1", D, D, VIS, TXT).opt(LayerOption.MAX_RANK, 4);
+    return Layer.builder(name, "tiny-vlm", "model.layers.1", D, D, VIS, TXT)
+        .opt(LayerOption.MAX_RANK, 4);
   }
 
   static float[] unit(Random r, int n) {

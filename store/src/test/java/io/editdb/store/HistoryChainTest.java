@@ -15,7 +15,8 @@ class HistoryChainTest {
   }
 
   /** Computed by the code of version 4 of the schema, before host and maker existed. */
-  private static final String V4_HASH = "f5442401772ea5818051855b421763f0879dee1d57f5ab9e1533cf668f9a11cd";
+  private static final String V4_HASH =
+      "f5442401772ea5818051855b421763f0879dee1d57f5ab9e1533cf668f9a11cd";
 
   @Test
   void aLayerWithoutHostHashesAsBeforeHostsExisted() {
@@ -24,11 +25,14 @@ class HistoryChainTest {
 
   @Test
   void hostAndMakerAreCovered() {
-    String bound = HistoryChain.layerHash(
-        fixed().optHost("editdb-scenes-v2").optMaker("FIT").build().withIdentity(3, 7));
+    String bound =
+        HistoryChain.layerHash(
+            fixed().optHost("editdb-scenes-v2").optMaker("FIT").build().withIdentity(3, 7));
     assertNotEquals(V4_HASH, bound);
-    assertNotEquals(bound, HistoryChain.layerHash(
-        fixed().optHost("editdb-scenes-v3").optMaker("FIT").build().withIdentity(3, 7)));
+    assertNotEquals(
+        bound,
+        HistoryChain.layerHash(
+            fixed().optHost("editdb-scenes-v3").optMaker("FIT").build().withIdentity(3, 7)));
     assertTrue(bound.matches("[0-9a-f]{64}"));
   }
 
@@ -36,15 +40,17 @@ class HistoryChainTest {
   void aBoundLayerIsStoredReadBackAndVerifiesBesideAnOldStyleOne() throws Exception {
     try (EditStore s = EditStore.open(Fixtures.mem())) {
       s.createLayer(Fixtures.layer("plain").build(), "ana");
-      Layer bound = s.createLayer(
-          Fixtures.layer("bound").optHost("editdb-scenes-v2").optMaker("FIT").build(), "ana");
+      Layer bound =
+          s.createLayer(
+              Fixtures.layer("bound").optHost("editdb-scenes-v2").optMaker("FIT").build(), "ana");
       assertEquals("editdb-scenes-v2", bound.host());
       assertEquals("FIT", bound.maker());
       assertEquals(null, s.layer("plain").host());
       assertTrue(s.verifyHistory().ok(), s.verifyHistory().toString());
       try (java.sql.Connection c = s.connectAs(Role.AUDITOR);
-          java.sql.ResultSet rs = c.createStatement()
-              .executeQuery("SELECT host, maker FROM layers WHERE name = 'bound'")) {
+          java.sql.ResultSet rs =
+              c.createStatement()
+                  .executeQuery("SELECT host, maker FROM layers WHERE name = 'bound'")) {
         assertTrue(rs.next(), "the view shows the new columns");
         assertEquals("editdb-scenes-v2", rs.getString(1));
         assertEquals("FIT", rs.getString(2));
@@ -54,11 +60,13 @@ class HistoryChainTest {
 
   @Test
   void aMakerWithoutHostIsRefused() {
-    StoreException e = org.junit.jupiter.api.Assertions.assertThrows(StoreException.class,
-        () -> fixed().optMaker("FIT").build());
+    StoreException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            StoreException.class, () -> fixed().optMaker("FIT").build());
     assertTrue(e.getMessage().contains("HOST"), e.getMessage());
-    e = org.junit.jupiter.api.Assertions.assertThrows(StoreException.class,
-        () -> fixed().optHost("h").optMaker("fit").build());
+    e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            StoreException.class, () -> fixed().optHost("h").optMaker("fit").build());
     assertTrue(e.getMessage().contains("maker=fit"), e.getMessage());
   }
 }

@@ -14,10 +14,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * VERIFY HISTORY's replay: the state the history implies must be the state the tables hold, and
- * the users the user chain implies must be the users table. Each case changes state behind the
- * store's back with its own (all-powerful) H2 connection, touching no history row, and must be
- * reported with a problem naming what disagrees.
+ * VERIFY HISTORY's replay: the state the history implies must be the state the tables hold, and the
+ * users the user chain implies must be the users table. Each case changes state behind the store's
+ * back with its own (all-powerful) H2 connection, touching no history row, and must be reported
+ * with a problem naming what disagrees.
  */
 class HistoryReplayTest {
   private final long seed = Fixtures.seed();
@@ -68,7 +68,8 @@ class HistoryReplayTest {
       HistoryCheck before = s.verifyHistory();
       assertTrue(before.ok(), before + " (seed " + seed + ")");
       assertEquals(4, before.checked());
-      try (Connection c = s.readConnection(); Statement st = c.createStatement()) {
+      try (Connection c = s.readConnection();
+          Statement st = c.createStatement()) {
         for (String part : sql.split(";")) {
           st.executeUpdate(part);
         }
@@ -83,23 +84,27 @@ class HistoryReplayTest {
   @ParameterizedTest
   @EnumSource(Role.class)
   void aRoleConnectionHasOnlyItsGrants(Role role) throws SQLException {
-    try (EditStore s = populated(); Connection c = s.connectAs(role)) {
+    try (EditStore s = populated();
+        Connection c = s.connectAs(role)) {
       try (Statement st = c.createStatement()) {
         // the views read what the tables hold
         var rs = st.executeQuery("SELECT COUNT(*) FROM edits");
         rs.next();
         assertEquals(2, rs.getInt(1));
-        for (String attack : new String[] {
-            "SELECT * FROM PUBLIC.edits",
-            "UPDATE edits SET status = 'ACTIVE'",
-            "DELETE FROM PUBLIC.edit_history",
-            "SELECT FILE_READ('/etc/hostname', NULL)",
-            "CALL CSVWRITE('/tmp/editdb-never.csv', 'SELECT 1')",
-            "SET MODE MSSQLServer",
-            "CREATE ALIAS X FOR 'java.lang.System.exit'",
-            "SELECT password_hash FROM PUBLIC.users"}) {
+        for (String attack :
+            new String[] {
+              "SELECT * FROM PUBLIC.edits",
+              "UPDATE edits SET status = 'ACTIVE'",
+              "DELETE FROM PUBLIC.edit_history",
+              "SELECT FILE_READ('/etc/hostname', NULL)",
+              "CALL CSVWRITE('/tmp/editdb-never.csv', 'SELECT 1')",
+              "SET MODE MSSQLServer",
+              "CREATE ALIAS X FOR 'java.lang.System.exit'",
+              "SELECT password_hash FROM PUBLIC.users"
+            }) {
           SQLException e = assertThrows(SQLException.class, () -> st.execute(attack), attack);
-          assertTrue(e.getErrorCode() == 90096 || e.getErrorCode() == 90040,
+          assertTrue(
+              e.getErrorCode() == 90096 || e.getErrorCode() == 90040,
               attack + " as " + role + ": " + e.getMessage());
         }
         // only administrators define ordinary tables; editors write their rows

@@ -51,8 +51,11 @@ class IndexRecoveryTest {
     for (long v = 0; v <= s.latestVersion(); v++) {
       List<Long> truth = s.activeEditIds("l1", v);
       for (SearchMode m : SearchMode.values()) {
-        List<Long> found = s.searchKeys(l, Fixtures.unit(r, Fixtures.VIS), null, 1024, v, m)
-            .stream().map(KeyHit::editId).sorted().toList();
+        List<Long> found =
+            s.searchKeys(l, Fixtures.unit(r, Fixtures.VIS), null, 1024, v, m).stream()
+                .map(KeyHit::editId)
+                .sorted()
+                .toList();
         assertEquals(truth, found, "version " + v + " mode " + m + " seed " + seed);
       }
     }
@@ -96,8 +99,7 @@ class IndexRecoveryTest {
       populate(s, 40);
     }
     try (Stream<Path> files = Files.list(dir.resolve("index"))) {
-      for (Path f : files.filter(p -> !p.getFileName().toString().equals("write.lock"))
-          .toList()) {
+      for (Path f : files.filter(p -> !p.getFileName().toString().equals("write.lock")).toList()) {
         byte[] b = Files.readAllBytes(f);
         for (int i = 0; i < b.length; i += 7) {
           b[i] ^= 0x5a;
@@ -125,8 +127,11 @@ class IndexRecoveryTest {
     Path index = dir.resolve("index");
     Path largest;
     try (Directory d = FSDirectory.open(index)) {
-      largest = SegmentInfos.readLatestCommit(d).files(false).stream().map(index::resolve)
-          .max(Comparator.comparingLong(IndexRecoveryTest::size)).orElseThrow();
+      largest =
+          SegmentInfos.readLatestCommit(d).files(false).stream()
+              .map(index::resolve)
+              .max(Comparator.comparingLong(IndexRecoveryTest::size))
+              .orElseThrow();
     }
     byte[] b = Files.readAllBytes(largest);
     b[b.length / 2] ^= 0x40;

@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Key searches on segments big enough for the graph (more than {@link KeyIndex#EXACT_LEAF} spans
- * each), with another layer's spans in the same segments, before and after rollbacks, at the
- * latest and at a past version: the exact scan equals a brute-force reference, and HNSW finds
- * only active edits of the layer, with high recall.
+ * each), with another layer's spans in the same segments, before and after rollbacks, at the latest
+ * and at a past version: the exact scan equals a brute-force reference, and HNSW finds only active
+ * edits of the layer, with high recall.
  */
 class KeyIndexTest {
   private static final int K = 48;
@@ -33,8 +33,9 @@ class KeyIndexTest {
   /** A text-only layer searches its text keys' graph (visual layers store text keys flat). */
   @Test
   void textOnlyLayerSearchesItsTextGraph() {
-    run(Layer.builder("big", "tiny-lm", "model.layers.1", Fixtures.D, Fixtures.D, 0,
-        Fixtures.TXT).opt(LayerOption.MAX_RANK, 4));
+    run(
+        Layer.builder("big", "tiny-lm", "model.layers.1", Fixtures.D, Fixtures.D, 0, Fixtures.TXT)
+            .opt(LayerOption.MAX_RANK, 4));
   }
 
   @Test
@@ -80,21 +81,28 @@ class KeyIndexTest {
       for (List<KeyHit> hits : alone) {
         fromSecond += (int) hits.stream().filter(h -> second.contains(h.editId())).count();
       }
-      assertTrue(fromSecond > 0 && fromSecond < qs.length * K, fromSecond
-          + " of the hits from the smaller segment; both segments should contribute, seed " + seed);
-      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors
-          .newFixedThreadPool(4);
+      assertTrue(
+          fromSecond > 0 && fromSecond < qs.length * K,
+          fromSecond
+              + " of the hits from the smaller segment; both segments should contribute, seed "
+              + seed);
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(4);
       try {
         List<java.util.concurrent.Future<Integer>> runs = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
-          runs.add(pool.submit(() -> {
-            int same = 0;
-            for (int i = 0; i < qs.length; i++) {
-              same += s.searchKeys(l, qs[i], null, K, v, SearchMode.HNSW).equals(alone.get(i))
-                  ? 1 : 0;
-            }
-            return same;
-          }));
+          runs.add(
+              pool.submit(
+                  () -> {
+                    int same = 0;
+                    for (int i = 0; i < qs.length; i++) {
+                      same +=
+                          s.searchKeys(l, qs[i], null, K, v, SearchMode.HNSW).equals(alone.get(i))
+                              ? 1
+                              : 0;
+                    }
+                    return same;
+                  }));
         }
         for (java.util.concurrent.Future<Integer> run : runs) {
           assertEquals(qs.length, run.get(), "searches differing from a serial run, seed " + seed);
@@ -148,10 +156,13 @@ class KeyIndexTest {
     long wanted = 0;
     for (int q = 0; q < 40; q++) {
       float[] query = Fixtures.unit(r, l.hasVisual() ? Fixtures.VIS : Fixtures.TXT);
-      List<Long> truth = alive.stream()
-          .sorted(Comparator.comparingDouble((Long id) -> -dot(keys.get(id), query))
-              .thenComparingLong(id -> id))
-          .limit(K).toList();
+      List<Long> truth =
+          alive.stream()
+              .sorted(
+                  Comparator.comparingDouble((Long id) -> -dot(keys.get(id), query))
+                      .thenComparingLong(id -> id))
+              .limit(K)
+              .toList();
       List<KeyHit> exact = s.searchKeys(l, query, null, K, version, SearchMode.EXACT);
       assertEquals(truth.size(), exact.size(), "seed " + seed);
       for (int i = 0; i < exact.size(); i++) { // by score: float rounding may swap near-ties
@@ -171,8 +182,8 @@ class KeyIndexTest {
       found += hnsw.size();
     }
     double recall = (double) found / wanted;
-    assertTrue(recall >= 0.95, "HNSW recall " + recall + " at version " + version + ", seed "
-        + seed);
+    assertTrue(
+        recall >= 0.95, "HNSW recall " + recall + " at version " + version + ", seed " + seed);
   }
 
   private static Set<Long> ids(List<KeyHit> hits) {

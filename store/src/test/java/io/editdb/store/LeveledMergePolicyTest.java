@@ -10,8 +10,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * After merges settle, segment sizes grow by at least the fanout, so n spans sit in at most
- * 1 + log(n) / log(fanout + 1) segments, however they were committed; searches see every span.
+ * After merges settle, segment sizes grow by at least the fanout, so n spans sit in at most 1 +
+ * log(n) / log(fanout + 1) segments, however they were committed; searches see every span.
  */
 class LeveledMergePolicyTest {
   private final long seed = Fixtures.seed();
@@ -35,22 +35,31 @@ class LeveledMergePolicyTest {
       }
       int segments = s.awaitIndexMerges();
       int bound = 1 + (int) Math.floor(Math.log(n) / Math.log(KeyIndex.MERGE_FANOUT + 1));
-      assertTrue(segments <= bound, segments + " segments for " + n + " spans; at most " + bound
-          + " expected, seed " + seed);
+      assertTrue(
+          segments <= bound,
+          segments + " segments for " + n + " spans; at most " + bound + " expected, seed " + seed);
       Layer l = s.layer("l");
       assertEquals(n, s.activeCount(l, s.latestVersion()));
       for (SearchMode m : SearchMode.values()) {
-        assertEquals(Math.min(n, Layer.MAX_CANDIDATES), s.searchKeys(l,
-            Fixtures.unit(r, Fixtures.VIS), null, Layer.MAX_CANDIDATES, s.latestVersion(), m)
-            .size(), "mode " + m + ", seed " + seed);
+        assertEquals(
+            Math.min(n, Layer.MAX_CANDIDATES),
+            s.searchKeys(
+                    l,
+                    Fixtures.unit(r, Fixtures.VIS),
+                    null,
+                    Layer.MAX_CANDIDATES,
+                    s.latestVersion(),
+                    m)
+                .size(),
+            "mode " + m + ", seed " + seed);
       }
     }
   }
 
   /**
-   * With a segment limit of 1,000 spans every commit of 1,000 is full as soon as it is flushed:
-   * ten commits stay ten segments (without the limit they merge into at most four), and both
-   * search modes still see every span.
+   * With a segment limit of 1,000 spans every commit of 1,000 is full as soon as it is flushed: ten
+   * commits stay ten segments (without the limit they merge into at most four), and both search
+   * modes still see every span.
    */
   @Test
   void fullSegmentsStopGrowing() {
@@ -85,7 +94,8 @@ class LeveledMergePolicyTest {
     assertThrows(IllegalArgumentException.class, () -> new LeveledMergePolicy(1, 1_000));
     assertThrows(IllegalArgumentException.class, () -> new LeveledMergePolicy(2, 0));
     assertThrows(StoreException.class, () -> Fixtures.mem().optSegmentMaxSpans(999));
-    assertEquals("LeveledMergePolicy{fanout=2, maxSegmentDocs=1000}",
+    assertEquals(
+        "LeveledMergePolicy{fanout=2, maxSegmentDocs=1000}",
         new LeveledMergePolicy(2, 1_000).toString());
   }
 }

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 
 class UsersTest {
   @TempDir Path dir;
@@ -32,7 +32,8 @@ class UsersTest {
           StoreException.Kind.INVALID_VALUE,
           () -> users.create("ana", "pw-over", "p".repeat(Users.MAX_PASSWORD + 1), Role.EDITOR));
       for (String bad : new String[] {"", " ", "tab\tname", "nul\0", " lead", "trail "}) {
-        assertKind(StoreException.Kind.INVALID_VALUE, () -> users.create("ana", bad, "", Role.EDITOR));
+        assertKind(
+            StoreException.Kind.INVALID_VALUE, () -> users.create("ana", bad, "", Role.EDITOR));
       }
       assertKind(StoreException.Kind.INVALID_VALUE, () -> users.create("ana", "x", "", null));
       assertEquals(Role.EDITOR, users.login("pw-max", "p".repeat(Users.MAX_PASSWORD)));

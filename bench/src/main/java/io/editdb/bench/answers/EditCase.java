@@ -17,8 +17,8 @@ import java.util.Set;
 
 /**
  * One counterfactual edit of a drawn scene and the probes that measure it: the LiveEdit paper's
- * five (Rel, T-Gen, M-Gen, T-Loc, M-Loc) and two harder locality probes that share the edit's
- * image or its question, so that routing which keys on one of the two alone fails them.
+ * five (Rel, T-Gen, M-Gen, T-Loc, M-Loc) and two harder locality probes that share the edit's image
+ * or its question, so that routing which keys on one of the two alone fails them.
  *
  * @param edit the sample edited (its image and its training-phrasing question)
  * @param target the new answer: of the question's type, not the host's own answer
@@ -60,8 +60,8 @@ record EditCase(Sample edit, String target, List<Probe> probes) {
    * T-Loc's), at most one edit per (entity, question type) so that no two edits contradict each
    * other, each with a target drawn with {@code seed}. Locality probes come from indices no edit
    * uses; their expected answers are the unedited host's; none asks a fact that any edit of the
-   * list changes (a company's country asked on another drawing of it is generality, not
-   * locality: the edit should change it).
+   * list changes (a company's country asked on another drawing of it is generality, not locality:
+   * the edit should change it).
    */
   static List<EditCase> build(Scenes scenes, HostModel host, Split split, int n, long seed) {
     Random rnd = new Random(seed);
@@ -87,14 +87,16 @@ record EditCase(Sample edit, String target, List<Probe> probes) {
         other = scenes.sample(split, far++, s.type().kind(), Phrasing.TRAIN, 0);
       }
       int heldOut = s.type().templates(Phrasing.HELD_OUT).size();
-      inputs.add(new HostModel.Input[] {
-          HostModel.Input.of(s),
-          HostModel.Input.of(scenes.rephrase(s, Phrasing.HELD_OUT, rnd.nextInt(heldOut))),
-          HostModel.Input.of(scenes.redraw(s, 1)),
-          HostModel.Input.of(tloc),
-          HostModel.Input.of(mloc),
-          new HostModel.Input(s.image(), otherQuestion(s, seen)),
-          new HostModel.Input(other.image(), s.question())});
+      inputs.add(
+          new HostModel.Input[] {
+            HostModel.Input.of(s),
+            HostModel.Input.of(scenes.rephrase(s, Phrasing.HELD_OUT, rnd.nextInt(heldOut))),
+            HostModel.Input.of(scenes.redraw(s, 1)),
+            HostModel.Input.of(tloc),
+            HostModel.Input.of(mloc),
+            new HostModel.Input(s.image(), otherQuestion(s, seen)),
+            new HostModel.Input(other.image(), s.question())
+          });
     }
     // The unedited host's answers: the edit's (a target must differ) and the locality probes'.
     List<HostModel.Input> flat = new ArrayList<>();
@@ -112,8 +114,11 @@ record EditCase(Sample edit, String target, List<Probe> probes) {
       } while (target.equals(before));
       List<Probe> probes = new ArrayList<>(per);
       for (ProbeKind k : ProbeKind.values()) {
-        probes.add(new Probe(k, inputs.get(c)[k.ordinal()],
-            k.wantsTarget ? target : base.get(c * per + k.ordinal())));
+        probes.add(
+            new Probe(
+                k,
+                inputs.get(c)[k.ordinal()],
+                k.wantsTarget ? target : base.get(c * per + k.ordinal())));
       }
       out.add(new EditCase(s, target, probes));
     }
@@ -135,18 +140,19 @@ record EditCase(Sample edit, String target, List<Probe> probes) {
   }
 
   /**
-   * The fact a question type asks about a sample: (type, entity) for a drawn company, (type,
-   * scene) for a scene of objects; one edit per fact.
+   * The fact a question type asks about a sample: (type, entity) for a drawn company, (type, scene)
+   * for a scene of objects; one edit per fact.
    */
   static String fact(QuestionType type, Sample s) {
-    return type + "/" + (s.entityId() >= 0 ? "entity" + s.entityId()
-        : s.split() + "/scene" + s.index());
+    return type
+        + "/"
+        + (s.entityId() >= 0 ? "entity" + s.entityId() : s.split() + "/scene" + s.index());
   }
 
   /**
-   * Another question about the same picture: the next question type of the same kind whose fact
-   * no edit changes, in its first training phrasing, about the first object drawn (the one the
-   * edit asks about); when every type's fact is edited, a question of the other kind.
+   * Another question about the same picture: the next question type of the same kind whose fact no
+   * edit changes, in its first training phrasing, about the first object drawn (the one the edit
+   * asks about); when every type's fact is edited, a question of the other kind.
    */
   static String otherQuestion(Sample s, Set<String> edited) {
     List<QuestionType> same = new ArrayList<>();
@@ -163,8 +169,10 @@ record EditCase(Sample edit, String target, List<Probe> probes) {
       }
     }
     if (next == null) {
-      next = s.type().kind() == QuestionType.Kind.ENTITY ? QuestionType.COUNT
-          : QuestionType.LOGO_SHAPE;
+      next =
+          s.type().kind() == QuestionType.Kind.ENTITY
+              ? QuestionType.COUNT
+              : QuestionType.LOGO_SHAPE;
     }
     String q = next.templates(Phrasing.TRAIN).get(0);
     if (!s.objects().isEmpty()) {

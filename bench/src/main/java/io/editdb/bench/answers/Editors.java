@@ -11,11 +11,11 @@ import io.editdb.query.ApplierConfig;
 import io.editdb.query.ExpertApplier;
 import io.editdb.query.Router;
 import io.editdb.query.RouterConfig;
-import io.editdb.store.SearchMode;
 import io.editdb.query.TextEncoder;
 import io.editdb.store.EditStore;
 import io.editdb.store.ExpertKind;
 import io.editdb.store.ExpertWeights;
+import io.editdb.store.SearchMode;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -80,12 +80,20 @@ final class Editors {
      * @param textDim the layer's text key width
      * @param regionColumn {@code token_mask} or {@code query_region}
      * @param tokenMask the value of {@code regionColumn} for each edit made from its image
-     *     (positions or a region such as {@code 'TOP 4'}), or null to leave the column out
-     *     (every position)
+     *     (positions or a region such as {@code 'TOP 4'}), or null to leave the column out (every
+     *     position)
      */
-    StoreEditor(Path dir, String ddl, String layer, HostModel host,
-        GeneratorExpertMaker explicitMaker, int textDim, SearchMode mode, String regionColumn,
-        java.util.function.Function<EditCase, Object> tokenMask) throws SQLException {
+    StoreEditor(
+        Path dir,
+        String ddl,
+        String layer,
+        HostModel host,
+        GeneratorExpertMaker explicitMaker,
+        int textDim,
+        SearchMode mode,
+        String regionColumn,
+        java.util.function.Function<EditCase, Object> tokenMask)
+        throws SQLException {
       this.connection = DriverManager.getConnection("jdbc:editdb:" + dir, "bench", "");
       try (Statement st = connection.createStatement()) {
         st.execute(ddl);
@@ -114,16 +122,20 @@ final class Editors {
     @Override
     public long edit(EditCase c) throws SQLException {
       boolean hostKey = textDim == host.questionKeyDim();
-      String sql = explicitMaker == null
-          ? tokenMask == null
-              ? "INSERT INTO edits (layer, prompt, target, image) VALUES (?, ?, ?, ?)"
-              : "INSERT INTO edits (layer, prompt, target, image, " + regionColumn
-                  + ") VALUES (?, ?, ?, ?, ?)"
-          : "INSERT INTO edits (layer, prompt, target, image_ref, expert_a, expert_b, rank,"
-              + " alpha" + (hostKey ? ", text_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                  : ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-      try (PreparedStatement ps = connection.prepareStatement(sql,
-          Statement.RETURN_GENERATED_KEYS)) {
+      String sql =
+          explicitMaker == null
+              ? tokenMask == null
+                  ? "INSERT INTO edits (layer, prompt, target, image) VALUES (?, ?, ?, ?)"
+                  : "INSERT INTO edits (layer, prompt, target, image, "
+                      + regionColumn
+                      + ") VALUES (?, ?, ?, ?, ?)"
+              : "INSERT INTO edits (layer, prompt, target, image_ref, expert_a, expert_b, rank,"
+                  + " alpha"
+                  + (hostKey
+                      ? ", text_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                      : ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      try (PreparedStatement ps =
+          connection.prepareStatement(sql, Statement.RETURN_GENERATED_KEYS)) {
         ps.setString(1, layer);
         ps.setString(2, c.edit().question());
         ps.setString(3, c.target());
@@ -166,15 +178,26 @@ final class Editors {
 
     @Override
     public List<Answered> ask(List<HostModel.Input> inputs, Double threshold) {
-      EditedHost edited = asked.computeIfAbsent(mode, m -> new EditedHost(host,
-          store.layer(layer), new Router(store, RouterConfig.DEFAULT.withForcedMode(m)), applier,
-          TextEncoder.shared()));
+      EditedHost edited =
+          asked.computeIfAbsent(
+              mode,
+              m ->
+                  new EditedHost(
+                      host,
+                      store.layer(layer),
+                      new Router(store, RouterConfig.DEFAULT.withForcedMode(m)),
+                      applier,
+                      TextEncoder.shared()));
       List<Answered> out = new ArrayList<>(inputs.size());
       for (int from = 0; from < inputs.size(); from += 128) {
-        for (EditedHost.Answer a : edited.answer(
-            inputs.subList(from, Math.min(inputs.size(), from + 128)), null, threshold)) {
-          out.add(new Answered(a.answer(),
-              a.routed().isEmpty() ? -1 : a.routed().get(0).editId(), !a.routed().isEmpty()));
+        for (EditedHost.Answer a :
+            edited.answer(
+                inputs.subList(from, Math.min(inputs.size(), from + 128)), null, threshold)) {
+          out.add(
+              new Answered(
+                  a.answer(),
+                  a.routed().isEmpty() ? -1 : a.routed().get(0).editId(),
+                  !a.routed().isEmpty()));
         }
       }
       return out;
@@ -206,8 +229,8 @@ final class Editors {
     private FitExpertMaker.Fit tuned;
     private long nextId = 1;
 
-    private UnroutedEditor(HostModel host, GeneratorExpertMaker generator,
-        FitExpertMaker fineTune) {
+    private UnroutedEditor(
+        HostModel host, GeneratorExpertMaker generator, FitExpertMaker fineTune) {
       this.host = host;
       this.generator = generator;
       this.fineTune = fineTune;
@@ -226,8 +249,8 @@ final class Editors {
      */
     static UnroutedEditor fineTuning(HostModel host, int steps) {
       int d = host.hiddenSize();
-      FitExpertMaker.Options o = new FitExpertMaker.Options(d, ExpertKind.LORA, 1f, 1f, 1f,
-          steps, 0.003f, 0f, 1);
+      FitExpertMaker.Options o =
+          new FitExpertMaker.Options(d, ExpertKind.LORA, 1f, 1f, 1f, steps, 0.003f, 0f, 1);
       return new UnroutedEditor(host, null, new FitExpertMaker(host, MODULE, o));
     }
 
@@ -247,8 +270,8 @@ final class Editors {
 
     @Override
     public List<Answered> ask(List<HostModel.Input> inputs, Double threshold) {
-      List<ExpertApplier.Routed> all = experts.keySet().stream().sorted()
-          .map(id -> new ExpertApplier.Routed(id, 1f)).toList();
+      List<ExpertApplier.Routed> all =
+          experts.keySet().stream().sorted().map(id -> new ExpertApplier.Routed(id, 1f)).toList();
       List<Answered> out = new ArrayList<>(inputs.size());
       for (int from = 0; from < inputs.size(); from += 128) {
         List<HostModel.Input> batch = inputs.subList(from, Math.min(inputs.size(), from + 128));

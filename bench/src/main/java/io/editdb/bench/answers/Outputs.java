@@ -21,9 +21,16 @@ import javax.imageio.ImageIO;
 
 /** The benchmark's files: results.csv, sweep.csv, results.md and answers.png. */
 final class Outputs {
-  private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xff7f0e),
-      new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd), new Color(0x8c564b),
-      new Color(0xe377c2), new Color(0x7f7f7f)};
+  private static final Color[] COLORS = {
+    new Color(0x1f77b4),
+    new Color(0xff7f0e),
+    new Color(0x2ca02c),
+    new Color(0xd62728),
+    new Color(0x9467bd),
+    new Color(0x8c564b),
+    new Color(0xe377c2),
+    new Color(0x7f7f7f)
+  };
   private static final int PW = 380;
   private static final int PH = 300;
 
@@ -40,21 +47,40 @@ final class Outputs {
     StringBuilder sb = new StringBuilder("split,method,setting,router,edits");
     for (ProbeKind k : ProbeKind.values()) {
       String c = k.name().toLowerCase(Locale.ROOT);
-      sb.append(',').append(c).append(',').append(c).append("_lo,").append(c).append("_hi,")
-          .append(c).append("_routed");
+      sb.append(',')
+          .append(c)
+          .append(',')
+          .append(c)
+          .append("_lo,")
+          .append(c)
+          .append("_hi,")
+          .append(c)
+          .append("_routed");
     }
     sb.append(",ms_per_edit,ms_per_query\n");
     for (Row r : rows) {
       if (!r.split().equals(split)) {
         continue;
       }
-      sb.append(r.split()).append(",\"").append(r.method()).append("\",\"")
-          .append(r.setting()).append("\",").append(r.router())
-          .append(',').append(r.edits());
+      sb.append(r.split())
+          .append(",\"")
+          .append(r.method())
+          .append("\",\"")
+          .append(r.setting())
+          .append("\",")
+          .append(r.router())
+          .append(',')
+          .append(r.edits());
       for (ProbeKind k : ProbeKind.values()) {
         Cell a = r.answers()[k.ordinal()];
-        sb.append(String.format(Locale.ROOT, ",%.4f,%.4f,%.4f,%.4f", a.rate(), a.lo(), a.hi(),
-            r.routing()[k.ordinal()].rate()));
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                ",%.4f,%.4f,%.4f,%.4f",
+                a.rate(),
+                a.lo(),
+                a.hi(),
+                r.routing()[k.ordinal()].rate()));
       }
       sb.append(String.format(Locale.ROOT, ",%.2f,%.3f%n", r.msPerEdit(), r.msPerQuery()));
     }
@@ -73,9 +99,15 @@ final class Outputs {
       if (!r.split().equals("test") || (r.edits() != edits && r.edits() != 1000)) {
         continue;
       }
-      sb.append("| ").append(r.method()).append(" | ").append(r.setting()).append(" | ")
-          .append(r.router()).append(" | ")
-          .append(r.edits()).append(" |");
+      sb.append("| ")
+          .append(r.method())
+          .append(" | ")
+          .append(r.setting())
+          .append(" | ")
+          .append(r.router())
+          .append(" | ")
+          .append(r.edits())
+          .append(" |");
       for (ProbeKind k : ProbeKind.values()) {
         Cell a = r.answers()[k.ordinal()];
         Cell t = r.routing()[k.ordinal()];
@@ -87,9 +119,10 @@ final class Outputs {
       }
       sb.append(String.format(Locale.ROOT, " %.1f |%n", r.msPerEdit()));
     }
-    sb.append("\nEach cell: answer accuracy, its bootstrap 95% interval, and in parentheses the"
-        + " routing-level figure (the edit's own expert routed first for Rel/T-Gen/M-Gen;"
-        + " nothing routed for the locality probes).\n");
+    sb.append(
+        "\nEach cell: answer accuracy, its bootstrap 95% interval, and in parentheses the"
+            + " routing-level figure (the edit's own expert routed first for Rel/T-Gen/M-Gen;"
+            + " nothing routed for the locality probes).\n");
     return sb.toString();
   }
 
@@ -104,16 +137,21 @@ final class Outputs {
     int cols = 4;
     int panels = ProbeKind.values().length;
     int legendH = 22 * lines.size() + 20;
-    BufferedImage img = new BufferedImage(cols * PW, 60 + ((panels + cols - 1) / cols) * PH
-        + legendH, BufferedImage.TYPE_INT_RGB);
+    BufferedImage img =
+        new BufferedImage(
+            cols * PW,
+            60 + ((panels + cols - 1) / cols) * PH + legendH,
+            BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, img.getWidth(), img.getHeight());
     g.setColor(Color.BLACK);
     g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-    g.drawString("Edited host's answers after n sequential edits (test split; bars: bootstrap 95%"
-        + " intervals)", 20, 30);
+    g.drawString(
+        "Edited host's answers after n sequential edits (test split; bars: bootstrap 95%"
+            + " intervals)",
+        20, 30);
     double maxLog = Math.log10(Math.max(10, edits));
     for (ProbeKind k : ProbeKind.values()) {
       int px = (k.ordinal() % cols) * PW;
@@ -124,8 +162,8 @@ final class Outputs {
       int h = PH - 70;
       g.setColor(Color.BLACK);
       g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
-      g.drawString(k.label + (k.wantsTarget ? " (gives the target)" : " (answer kept)"), x0,
-          py + 20);
+      g.drawString(
+          k.label + (k.wantsTarget ? " (gives the target)" : " (answer kept)"), x0, py + 20);
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
       g.drawRect(x0, y0 - h, w, h);
       for (int t = 0; t <= 4; t++) {

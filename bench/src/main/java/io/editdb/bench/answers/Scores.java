@@ -5,9 +5,8 @@ import java.util.Arrays;
 import java.util.Random;
 
 /**
- * Pass rates of the probes of the first k edits, with percentile bootstrap 95% intervals over
- * edits (one resample of the edits serves every probe kind, as the probes of an edit belong
- * together).
+ * Pass rates of the probes of the first k edits, with percentile bootstrap 95% intervals over edits
+ * (one resample of the edits serves every probe kind, as the probes of an edit belong together).
  */
 final class Scores {
   private Scores() {}
@@ -55,8 +54,11 @@ final class Scores {
         hits += p ? 1 : 0;
       }
       Arrays.sort(boot[k]);
-      out[k] = new Cell(hits / (double) n, boot[k][(int) Math.floor(0.025 * (resamples - 1))],
-          boot[k][(int) Math.ceil(0.975 * (resamples - 1))]);
+      out[k] =
+          new Cell(
+              hits / (double) n,
+              boot[k][(int) Math.floor(0.025 * (resamples - 1))],
+              boot[k][(int) Math.ceil(0.975 * (resamples - 1))]);
     }
     return out;
   }

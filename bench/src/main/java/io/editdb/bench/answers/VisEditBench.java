@@ -10,7 +10,6 @@ import io.editdb.model.Sample;
 import io.editdb.model.SceneHost;
 import io.editdb.model.Scenes;
 import io.editdb.model.Split;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -22,16 +21,15 @@ import java.util.function.Function;
 
 /**
  * The VisEdit benchmark (issue 15): the answer-level lifelong benchmark's splits, probes and
- * intervals, with every edit an expert at {@link #MODULE} fitted from its picture, and five ways
- * of choosing the token positions it acts on, each learned under: every position (LiveEdit), the
+ * intervals, with every edit an expert at {@link #MODULE} fitted from its picture, and five ways of
+ * choosing the token positions it acts on, each learned under: every position (LiveEdit), the
  * visual tokens only, the top-k visual tokens by integrated gradients of the host's own answer
- * chosen again in each query the edit is routed to ({@code query_region 'TOP k'}, VisEdit; k
- * chosen on validation), the same top-k fixed once on the edit's own picture ({@code token_mask
- * 'TOP k'}), and k visual tokens drawn at random (the control: the same size without
- * attribution). Routing is the answer-level
- * benchmark's best family (SOFTMAX gates, null_logit 12, threshold 0.8, visual_weight 30). Also
- * reported: how often the attribution mask's tokens lie inside the asked object's box, against
- * the random mask's.
+ * chosen again in each query the edit is routed to ({@code query_region 'TOP k'}, VisEdit; k chosen
+ * on validation), the same top-k fixed once on the edit's own picture ({@code token_mask 'TOP k'}),
+ * and k visual tokens drawn at random (the control: the same size without attribution). Routing is
+ * the answer-level benchmark's best family (SOFTMAX gates, null_logit 12, threshold 0.8,
+ * visual_weight 30). Also reported: how often the attribution mask's tokens lie inside the asked
+ * object's box, against the random mask's.
  *
  * <pre>
  * ./editdb bench visedit [--edits 1000] [--validation 150] [--k 2,4,8] [--out target/visedit]
@@ -39,10 +37,10 @@ import java.util.function.Function;
  */
 public final class VisEditBench {
   /**
-   * The module every arm edits. Attribution finds visual tokens carrying the answer at blocks.0
-   * and blocks.1 and none after the last block (blocks.2, where the answer-level benchmark
-   * edits): the scene host's head reads position 0 only, so a region of visual tokens there
-   * would change nothing.
+   * The module every arm edits. Attribution finds visual tokens carrying the answer at blocks.0 and
+   * blocks.1 and none after the last block (blocks.2, where the answer-level benchmark edits): the
+   * scene host's head reads position 0 only, so a region of visual tokens there would change
+   * nothing.
    */
   static final String MODULE = "blocks.1";
 
@@ -60,8 +58,8 @@ public final class VisEditBench {
   private final int[] ks;
   private final Scenes scenes = Scenes.standard();
 
-  VisEditBench(AnswerBench.Options options, int[] ks, SceneHost host,
-      GeneratorExpertMaker generator) {
+  VisEditBench(
+      AnswerBench.Options options, int[] ks, SceneHost host, GeneratorExpertMaker generator) {
     this.bench = new AnswerBench(options, host, generator);
     this.host = host;
     this.options = options;
@@ -70,7 +68,8 @@ public final class VisEditBench {
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-      System.out.println("""
+      System.out.println(
+          """
           editdb bench visedit [--edits 1000] [--validation 150] [--k 2,4,8] [--bootstrap 1000]
                                [--out target/visedit] [--quick]
               VisEdit on the answers of EditDB's own host: sequential edits fitted at blocks.1
@@ -101,8 +100,14 @@ public final class VisEditBench {
         default -> rest.add(args[i]);
       }
     }
-    rest.addAll(List.of("--edits", Integer.toString(edits), "--validation",
-        Integer.toString(validation), "--out", out.toString()));
+    rest.addAll(
+        List.of(
+            "--edits",
+            Integer.toString(edits),
+            "--validation",
+            Integer.toString(validation),
+            "--out",
+            out.toString()));
     AnswerBench.Options o = AnswerBench.Options.parse(rest.toArray(String[]::new));
     try (SceneHost host = SceneHost.load();
         GeneratorExpertMaker generator = GeneratorExpertMaker.load(host)) {
@@ -112,30 +117,38 @@ public final class VisEditBench {
 
   static int[] parseKs(String v) {
     try {
-      int[] ks = java.util.Arrays.stream(v.split(",")).mapToInt(s -> Integer.parseInt(s.trim()))
-          .toArray();
+      int[] ks =
+          java.util.Arrays.stream(v.split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
       if (ks.length > 0 && java.util.Arrays.stream(ks).allMatch(k -> k >= 1 && k <= 16)) {
         return ks;
       }
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new IllegalArgumentException("--k takes token counts in [1, 16], comma-separated;"
-        + " got '" + v + "'; e.g. --k 2,4,8");
+    throw new IllegalArgumentException(
+        "--k takes token counts in [1, 16], comma-separated;" + " got '" + v + "'; e.g. --k 2,4,8");
   }
 
   /** Runs the sweep of k and the four arms; writes the outputs; returns the test rows. */
   List<Row> run() throws Exception {
     long start = System.nanoTime();
     Files.createDirectories(options.out());
-    System.out.printf(Locale.ROOT, "VisEdit benchmark: %d test edits, %d validation edits, fit"
-        + " at %s, %s%n", options.edits(), options.validation(), MODULE, ROUTING.label());
+    System.out.printf(
+        Locale.ROOT,
+        "VisEdit benchmark: %d test edits, %d validation edits, fit" + " at %s, %s%n",
+        options.edits(),
+        options.validation(),
+        MODULE,
+        ROUTING.label());
     List<EditCase> validation =
         EditCase.build(scenes, host, Split.VALIDATION, options.validation(), SEED);
     int best = ks[0];
     double bestScore = -1;
-    System.out.printf(Locale.ROOT, "%nValidation sweep of k (%d edits, all inserted; chosen by"
-        + " the mean pass rate of the seven probes):%n", validation.size());
+    System.out.printf(
+        Locale.ROOT,
+        "%nValidation sweep of k (%d edits, all inserted; chosen by"
+            + " the mean pass rate of the seven probes):%n",
+        validation.size());
     for (int k : ks) {
       Path dir = bench.freshDir("visedit-sweep");
       try (StoreEditor e =
@@ -159,24 +172,33 @@ public final class VisEditBench {
     System.out.printf(Locale.ROOT, "  chosen: k = %d (validation score %.3f)%n", k, bestScore);
     List<EditCase> test = EditCase.build(scenes, host, Split.TEST, options.edits(), SEED + 1);
     System.out.printf(Locale.ROOT, "%nTest split, %d edits:%n", test.size());
-    List<Arm> arms = List.of(
-        new Arm("every token (LiveEdit)", "token_mask", c -> null),
-        new Arm("visual tokens only", "token_mask", c -> "VISUAL"),
-        new Arm("attribution top-" + k + ", each query's own (VisEdit)", "query_region",
-            c -> "TOP " + k),
-        new Arm("attribution top-" + k + ", fixed on the edit's picture", "token_mask",
-            c -> "TOP " + k),
-        new Arm("random " + k + " visual tokens (control)", "token_mask",
-            c -> randomVisual(c, k)));
+    List<Arm> arms =
+        List.of(
+            new Arm("every token (LiveEdit)", "token_mask", c -> null),
+            new Arm("visual tokens only", "token_mask", c -> "VISUAL"),
+            new Arm(
+                "attribution top-" + k + ", each query's own (VisEdit)",
+                "query_region",
+                c -> "TOP " + k),
+            new Arm(
+                "attribution top-" + k + ", fixed on the edit's picture",
+                "token_mask",
+                c -> "TOP " + k),
+            new Arm(
+                "random " + k + " visual tokens (control)", "token_mask", c -> randomVisual(c, k)));
     List<int[]> attributed = new ArrayList<>();
     for (Arm arm : arms) {
       Path dir = bench.freshDir("visedit-test");
       try (StoreEditor e = bench.editor(dir, ROUTING, "FIT", MODULE, arm.column(), arm.value())) {
-        List<Long> ids = bench.sequential(arm.method(), ROUTING.label(), "exact", e, test,
-            List.of());
+        List<Long> ids =
+            bench.sequential(arm.method(), ROUTING.label(), "exact", e, test, List.of());
         if (e.refused() > 0) {
-          System.out.printf(Locale.ROOT, "  (%s: the fit refused %d of %d edits; their probes"
-              + " count as failed)%n", arm.method(), e.refused(), test.size());
+          System.out.printf(
+              Locale.ROOT,
+              "  (%s: the fit refused %d of %d edits; their probes" + " count as failed)%n",
+              arm.method(),
+              e.refused(),
+              test.size());
         }
         if (arm.column().equals("query_region")) {
           for (long id : ids) {
@@ -192,8 +214,11 @@ public final class VisEditBench {
     System.out.print(localisation);
     Files.writeString(options.out().resolve("localisation.csv"), localisation);
     Outputs.write(options.out(), bench.rows(), test.size());
-    System.out.printf(Locale.ROOT, "%nWrote results.csv, results.md, answers.png and"
-        + " localisation.csv to %s in %.1f min%n", options.out().toAbsolutePath(),
+    System.out.printf(
+        Locale.ROOT,
+        "%nWrote results.csv, results.md, answers.png and"
+            + " localisation.csv to %s in %.1f min%n",
+        options.out().toAbsolutePath(),
         (System.nanoTime() - start) / 60e9);
     return bench.rows();
   }
@@ -211,8 +236,8 @@ public final class VisEditBench {
 
   /**
    * Share of mask tokens inside the box of the object the question asks about (the logo, or the
-   * first drawn object; counting questions skipped), for the attribution masks the store kept
-   * and for the random masks, as CSV.
+   * first drawn object; counting questions skipped), for the attribution masks the store kept and
+   * for the random masks, as CSV.
    */
   private String localisation(List<EditCase> test, List<int[]> attributed, int k) {
     double inAttr = 0;
@@ -235,9 +260,18 @@ public final class VisEditBench {
       covered += c / 16.0;
       n++;
     }
-    return String.format(Locale.ROOT, "mask,edits,share_inside_asked_object%n"
-        + "attribution top-%d,%d,%.3f%nrandom %d,%d,%.3f%n(box covers on average),%d,%.3f%n",
-        k, n, inAttr / n, k, n, inRandom / n, n, covered / n);
+    return String.format(
+        Locale.ROOT,
+        "mask,edits,share_inside_asked_object%n"
+            + "attribution top-%d,%d,%.3f%nrandom %d,%d,%.3f%n(box covers on average),%d,%.3f%n",
+        k,
+        n,
+        inAttr / n,
+        k,
+        n,
+        inRandom / n,
+        n,
+        covered / n);
   }
 
   private static double share(int[] mask, boolean[] inside) {

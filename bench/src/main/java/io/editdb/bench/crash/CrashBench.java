@@ -32,8 +32,9 @@ public final class CrashBench {
         case "--dir" -> dir = Path.of(args[++i]);
         case "--verbose" -> verbose = true;
         case "--help", "-h" -> {
-          System.out.println("editdb bench crash [kills=300] [--per-store 15] [--seed S]"
-              + " [--dir target/crashbench] [--verbose]");
+          System.out.println(
+              "editdb bench crash [kills=300] [--per-store 15] [--seed S]"
+                  + " [--dir target/crashbench] [--verbose]");
           return;
         }
         default -> kills = Integer.parseInt(args[i]);
@@ -41,8 +42,14 @@ public final class CrashBench {
     }
     StoreBench.deleteTree(dir);
     Files.createDirectories(dir);
-    System.out.printf(Locale.ROOT, "crash bench: %d kills, %d per store, seed %d (replay:"
-        + " --seed %d), stores in %s%n", kills, perStore, seed, seed, dir.toAbsolutePath());
+    System.out.printf(
+        Locale.ROOT,
+        "crash bench: %d kills, %d per store, seed %d (replay:" + " --seed %d), stores in %s%n",
+        kills,
+        perStore,
+        seed,
+        seed,
+        dir.toAbsolutePath());
     PrintStream log = verbose ? System.out : new PrintStream(PrintStream.nullOutputStream());
     long t0 = System.nanoTime();
     CrashHarness.Tally total = runStores(dir, seed, kills, perStore, log, System.out);
@@ -59,8 +66,9 @@ public final class CrashBench {
    * Runs {@code kills} kills over stores of {@code perStore} kills each (every other store with
    * index damage); the store seeds come from {@code seed}. Shared with the test.
    */
-  static CrashHarness.Tally runStores(Path dir, long seed, int kills, int perStore,
-      PrintStream log, PrintStream progress) throws IOException, InterruptedException {
+  static CrashHarness.Tally runStores(
+      Path dir, long seed, int kills, int perStore, PrintStream log, PrintStream progress)
+      throws IOException, InterruptedException {
     Random seeds = new Random(seed);
     List<CrashHarness.Tally> tallies = new ArrayList<>();
     int store = 0;
@@ -68,17 +76,41 @@ public final class CrashBench {
       boolean damage = store % 2 == 1;
       long storeSeed = seeds.nextLong();
       Path storeDir = dir.resolve("store-" + store + (damage ? "-damaged" : ""));
-      CrashHarness.Tally t = new CrashHarness(storeDir, storeSeed,
-          new CrashHarness.Options(Math.min(perStore, left), damage), log).run();
+      CrashHarness.Tally t =
+          new CrashHarness(
+                  storeDir,
+                  storeSeed,
+                  new CrashHarness.Options(Math.min(perStore, left), damage),
+                  log)
+              .run();
       tallies.add(t);
-      progress.printf(Locale.ROOT, "  %-18s seed %20d: %3d kills, %4d versions, %2d checks,"
-          + " %2d damages, %2d rebuilds, %d failures%n", storeDir.getFileName(), storeSeed,
-          t.kills(), t.versions(), t.checks(), t.damages(), t.rebuilds(), t.failures().size());
+      progress.printf(
+          Locale.ROOT,
+          "  %-18s seed %20d: %3d kills, %4d versions, %2d checks,"
+              + " %2d damages, %2d rebuilds, %d failures%n",
+          storeDir.getFileName(),
+          storeSeed,
+          t.kills(),
+          t.versions(),
+          t.checks(),
+          t.damages(),
+          t.rebuilds(),
+          t.failures().size());
     }
     CrashHarness.Tally total = CrashHarness.Tally.sum(tallies);
     if (!total.failures().isEmpty()) {
-      total.failures().add("replay: -Deditdb.crash.seed=" + seed + " (CrashSafetyTest) or"
-          + " editdb bench crash " + kills + " --per-store " + perStore + " --seed " + seed);
+      total
+          .failures()
+          .add(
+              "replay: -Deditdb.crash.seed="
+                  + seed
+                  + " (CrashSafetyTest) or"
+                  + " editdb bench crash "
+                  + kills
+                  + " --per-store "
+                  + perStore
+                  + " --seed "
+                  + seed);
     }
     return total;
   }

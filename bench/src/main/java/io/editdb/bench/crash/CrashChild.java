@@ -21,8 +21,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The process the crash harness kills: writes edits to a store through the JDBC driver, as fast
- * as it can and forever, and tells its parent on stdout what every version contains. Each line is
+ * The process the crash harness kills: writes edits to a store through the JDBC driver, as fast as
+ * it can and forever, and tells its parent on stdout what every version contains. Each line is
  * flushed before the next step, so whatever the parent reads is what the child had seen when it
  * died (a pipe keeps what was written to it after the writer is killed).
  *
@@ -63,8 +63,8 @@ public final class CrashChild {
     this.url = "jdbc:editdb:" + dir;
     this.random = new Random(seed);
     this.run = run;
-    this.out = new PrintStream(new FileOutputStream(FileDescriptor.out), false,
-        StandardCharsets.UTF_8);
+    this.out =
+        new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
   }
 
   public static void main(String[] args) throws Exception {
@@ -87,8 +87,8 @@ public final class CrashChild {
   }
 
   /**
-   * The parent holds our stdin open and never writes to it: end of input means the parent is
-   * gone (a test run cut short), and a writer that loops forever must not outlive it.
+   * The parent holds our stdin open and never writes to it: end of input means the parent is gone
+   * (a test run cut short), and a writer that loops forever must not outlive it.
    */
   private static void haltWhenParentGoes() {
     try {
@@ -329,8 +329,11 @@ public final class CrashChild {
   /** After commit() returned (and the caller updated its sets): reports the version. */
   private void committed(long v, Map<String, Long> ids) {
     if (store.latestVersion() != v) {
-      throw new IllegalStateException("commit returned but the store's latest version is "
-          + store.latestVersion() + ", not " + v);
+      throw new IllegalStateException(
+          "commit returned but the store's latest version is "
+              + store.latestVersion()
+              + ", not "
+              + v);
     }
     StringBuilder line = new StringBuilder("COMMITTED ").append(v);
     ids.forEach((tag, id) -> line.append(' ').append(tag).append('=').append(id));
@@ -355,8 +358,7 @@ public final class CrashChild {
 
   private static void check(int expected, int actual, String what) {
     if (expected != actual) {
-      throw new IllegalStateException(what + " changed " + actual + " rows, expected "
-          + expected);
+      throw new IllegalStateException(what + " changed " + actual + " rows, expected " + expected);
     }
   }
 }

@@ -6,13 +6,13 @@ import java.sql.SQLException;
 import java.util.SplittableRandom;
 
 /**
- * The layer and the edits of the crash workload. Everything an edit carries (prompt, keys,
- * weights) is derived from its tag alone, so the checker recomputes what the child inserted
- * without the child having to print it.
+ * The layer and the edits of the crash workload. Everything an edit carries (prompt, keys, weights)
+ * is derived from its tag alone, so the checker recomputes what the child inserted without the
+ * child having to print it.
  *
- * <p>Keys are gaussian in 64 (visual) and 16 (text) dimensions: two independent keys have a
- * cosine of about N(0, 1/64), so the 0.9 visual threshold lets each edit's own key through (cosine
- * 1) and practically never another edit's (7 standard deviations).
+ * <p>Keys are gaussian in 64 (visual) and 16 (text) dimensions: two independent keys have a cosine
+ * of about N(0, 1/64), so the 0.9 visual threshold lets each edit's own key through (cosine 1) and
+ * practically never another edit's (7 standard deviations).
  */
 final class CrashData {
   static final String LAYER = "crash";

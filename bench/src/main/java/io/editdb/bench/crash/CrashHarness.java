@@ -28,9 +28,9 @@ import java.util.concurrent.TimeUnit;
  * write for a random while (sometimes killing it before it has even opened the store, that is
  * during recovery), kills it with SIGKILL and reads what it printed into the {@link
  * ExpectedHistory}. After some kills (always after the last) this process opens the store and
- * checks it ({@link StoreChecker}); after the others the next child opens the crashed store
- * itself, so recovery of a recovery is exercised too. With damage on, the Lucene index is damaged
- * ({@link IndexDamage}) before some opens.
+ * checks it ({@link StoreChecker}); after the others the next child opens the crashed store itself,
+ * so recovery of a recovery is exercised too. With damage on, the Lucene index is damaged ({@link
+ * IndexDamage}) before some opens.
  *
  * <p>Everything random comes from the seed: a failure names it, and the same seed replays the same
  * decisions (the moments of the kills, and so what was in flight, still depend on timing).
@@ -46,15 +46,36 @@ public final class CrashHarness {
   }
 
   /** What happened on one store (or, summed, on several). */
-  public record Tally(int stores, int failedStores, int kills, int killsWhileOpening,
-      int inFlightDurable, int inFlightAbsent, int checks, int versions, int versionsChecked,
-      int damages, int rebuilds, List<String> failures) {
+  public record Tally(
+      int stores,
+      int failedStores,
+      int kills,
+      int killsWhileOpening,
+      int inFlightDurable,
+      int inFlightAbsent,
+      int checks,
+      int versions,
+      int versionsChecked,
+      int damages,
+      int rebuilds,
+      List<String> failures) {
     static Tally sum(List<Tally> ts) {
       List<String> f = new ArrayList<>();
       int[] s = new int[11];
       for (Tally t : ts) {
-        int[] v = {t.stores, t.failedStores, t.kills, t.killsWhileOpening, t.inFlightDurable,
-            t.inFlightAbsent, t.checks, t.versions, t.versionsChecked, t.damages, t.rebuilds};
+        int[] v = {
+          t.stores,
+          t.failedStores,
+          t.kills,
+          t.killsWhileOpening,
+          t.inFlightDurable,
+          t.inFlightAbsent,
+          t.checks,
+          t.versions,
+          t.versionsChecked,
+          t.damages,
+          t.rebuilds
+        };
         for (int i = 0; i < s.length; i++) {
           s[i] += v[i];
         }
@@ -65,12 +86,20 @@ public final class CrashHarness {
   }
 
   /** JVM flags the child needs (those of the launcher and of surefire), and a small heap. */
-  private static final List<String> CHILD_JVM_FLAGS = List.of("--add-modules",
-      "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true",
-      "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-      "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+  private static final List<String> CHILD_JVM_FLAGS =
+      List.of(
+          "--add-modules",
+          "jdk.incubator.vector",
+          "--enable-native-access=ALL-UNNAMED",
+          "-Dai.djl.offline=true",
+          "-Xmx256m",
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+
   private static final int SIGKILL_STATUS = 128 + 9;
   private static final long READY_TIMEOUT_MS = 120_000;
+
   /** How long a child writes after opening, at most, before it is killed. */
   private static final int WRITE_WINDOW_MS = 1500;
 
@@ -105,13 +134,17 @@ public final class CrashHarness {
     List<String> failures = new ArrayList<>();
     int k = 1;
     for (; k <= options.kills() && failures.isEmpty(); k++) {
-      String where = String.format(Locale.ROOT, "%s kill %d/%d (seed %d)", dir.getFileName(), k,
-          options.kills(), seed);
+      String where =
+          String.format(
+              Locale.ROOT, "%s kill %d/%d (seed %d)", dir.getFileName(), k, options.kills(), seed);
       if (options.damage() && random.nextInt(100) < 30) {
         String d = damage();
         damages += d == null ? 0 : 1;
-        log.println(stamp() + where + ": before the child, index "
-            + (d == null ? "not damaged (no files yet)" : d));
+        log.println(
+            stamp()
+                + where
+                + ": before the child, index "
+                + (d == null ? "not damaged (no files yet)" : d));
       }
       Kill kill = runAndKill("r" + k, where);
       killsWhileOpening += kill.beforeReady ? 1 : 0;
@@ -120,9 +153,16 @@ public final class CrashHarness {
       }
       failures.addAll(kill.problems);
       failures.addAll(expected.takeProblems());
-      log.println(stamp() + where + ": killed " + (kill.beforeReady ? "while opening" : "after "
-          + kill.afterReadyMs + " ms of writes") + ", printed up to version "
-          + expected.latest() + (expected.inDoubt() ? " (one in flight)" : ""));
+      log.println(
+          stamp()
+              + where
+              + ": killed "
+              + (kill.beforeReady
+                  ? "while opening"
+                  : "after " + kill.afterReadyMs + " ms of writes")
+              + ", printed up to version "
+              + expected.latest()
+              + (expected.inDoubt() ? " (one in flight)" : ""));
       boolean last = k == options.kills();
       if (failures.isEmpty() && (last || random.nextBoolean())) {
         String damage = "";
@@ -138,20 +178,44 @@ public final class CrashHarness {
         versionsChecked += r.versionsChecked();
         rebuilds += r.rebuilt() ? 1 : 0;
         failures.addAll(r.problems());
-        log.println(stamp() + where + ": checked at version " + r.latest() + " in " + checkMs
-            + " ms" + damage
-            + (r.rebuilt() ? ", index rebuilt" : "") + (r.problems().isEmpty() ? ": ok"
-            : ": " + r.problems().size() + " problem(s)"));
+        log.println(
+            stamp()
+                + where
+                + ": checked at version "
+                + r.latest()
+                + " in "
+                + checkMs
+                + " ms"
+                + damage
+                + (r.rebuilt() ? ", index rebuilt" : "")
+                + (r.problems().isEmpty() ? ": ok" : ": " + r.problems().size() + " problem(s)"));
       }
     }
     if (!failures.isEmpty()) {
-      failures.add(dir.getFileName() + ": stopped after kill " + (k - 1) + " (store seed "
-          + seed + "); children's stderr in " + childLog + "; last versions "
-          + expected.tail());
+      failures.add(
+          dir.getFileName()
+              + ": stopped after kill "
+              + (k - 1)
+              + " (store seed "
+              + seed
+              + "); children's stderr in "
+              + childLog
+              + "; last versions "
+              + expected.tail());
     }
-    return new Tally(1, failures.isEmpty() ? 0 : 1, k - 1, killsWhileOpening,
-        expected.adoptedInFlight(), expected.droppedInFlight(), checks, (int) expected.latest(),
-        versionsChecked, damages, rebuilds, failures);
+    return new Tally(
+        1,
+        failures.isEmpty() ? 0 : 1,
+        k - 1,
+        killsWhileOpening,
+        expected.adoptedInFlight(),
+        expected.droppedInFlight(),
+        checks,
+        (int) expected.latest(),
+        versionsChecked,
+        damages,
+        rebuilds,
+        failures);
   }
 
   private String stamp() {
@@ -164,19 +228,28 @@ public final class CrashHarness {
     return d.apply(dir.resolve("index"), random);
   }
 
-  private record Kill(List<String> lines, boolean beforeReady, long afterReadyMs,
-      List<String> problems) {}
+  private record Kill(
+      List<String> lines, boolean beforeReady, long afterReadyMs, List<String> problems) {}
 
   private Kill runAndKill(String run, String where) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     cmd.addAll(CHILD_JVM_FLAGS);
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
-        CrashChild.class.getName(), dir.toString(), Long.toString(random.nextLong()), run));
-    Files.writeString(childLog, "---- " + where + "\n", StandardCharsets.UTF_8,
-        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-    Process p = new ProcessBuilder(cmd).redirectError(Redirect.appendTo(childLog.toFile()))
-        .start();
+    cmd.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            CrashChild.class.getName(),
+            dir.toString(),
+            Long.toString(random.nextLong()),
+            run));
+    Files.writeString(
+        childLog,
+        "---- " + where + "\n",
+        StandardCharsets.UTF_8,
+        java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.APPEND);
+    Process p = new ProcessBuilder(cmd).redirectError(Redirect.appendTo(childLog.toFile())).start();
     long started = System.nanoTime();
     Lines lines = new Lines(p.getInputStream());
     // One kill in five lands before the child has opened the store: in H2's recovery, the
@@ -189,8 +262,14 @@ public final class CrashHarness {
     } else {
       long readyAt = lines.awaitReady(READY_TIMEOUT_MS);
       if (readyAt < 0) {
-        problems.add(where + ": child did not open the store within " + READY_TIMEOUT_MS
-            + " ms (alive: " + p.isAlive() + "); see " + childLog);
+        problems.add(
+            where
+                + ": child did not open the store within "
+                + READY_TIMEOUT_MS
+                + " ms (alive: "
+                + p.isAlive()
+                + "); see "
+                + childLog);
       } else {
         startupMs = (readyAt - started) / 1_000_000;
         afterReady = random.nextInt(WRITE_WINDOW_MS);
@@ -205,11 +284,20 @@ public final class CrashHarness {
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       problems.add(where + ": child still alive 60 s after SIGKILL");
     } else if (wasAlive && p.exitValue() != SIGKILL_STATUS) {
-      problems.add(where + ": child ended with status " + p.exitValue() + ", not "
-          + SIGKILL_STATUS + " (SIGKILL)");
+      problems.add(
+          where
+              + ": child ended with status "
+              + p.exitValue()
+              + ", not "
+              + SIGKILL_STATUS
+              + " (SIGKILL)");
     } else if (!wasAlive) {
-      problems.add(where + ": child ended by itself with status " + p.exitValue()
-          + " before the kill; see " + childLog);
+      problems.add(
+          where
+              + ": child ended by itself with status "
+              + p.exitValue()
+              + " before the kill; see "
+              + childLog);
     }
     lines.join();
     return new Kill(lines.all(), early && lines.readyAt() < 0, afterReady, problems);
@@ -230,8 +318,8 @@ public final class CrashHarness {
 
     @Override
     public void run() {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(in,
-          StandardCharsets.UTF_8))) {
+      try (BufferedReader r =
+          new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
           synchronized (this) {
             if (line.startsWith("READY") && readyAt < 0) {

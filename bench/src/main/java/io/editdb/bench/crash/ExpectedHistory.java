@@ -12,9 +12,9 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * What one store must contain, built only from what its children printed (see {@link
- * CrashChild}): every committed version with its operations, the active set after each, and the
- * tags that were tried but never committed.
+ * What one store must contain, built only from what its children printed (see {@link CrashChild}):
+ * every committed version with its operations, the active set after each, and the tags that were
+ * tried but never committed.
  *
  * <p>At most one version is in doubt at a time: the one announced by PENDING whose COMMITTED line
  * never came because the child died. The next look at the store settles it ({@link #settle}):
@@ -36,7 +36,7 @@ final class ExpectedHistory {
           case 'I' -> rows.add("INSERT:" + ids.get(op.substring(2)));
           case 'R' -> rows.add("ROLLBACK:" + op.substring(2));
           case 'S' -> rows.add("RESTORE:" + op.substring(2));
-          default -> { } // T: a marker, its effects are the R and S that follow
+          default -> {} // T: a marker, its effects are the R and S that follow
         }
       }
       Collections.sort(rows);
@@ -69,21 +69,31 @@ final class ExpectedHistory {
       case "TRY" -> tried.add(w[1]);
       case "PENDING" -> {
         if (pendingOps != null) {
-          problems.add(who + ": PENDING " + w[1] + " while version " + pendingNumber
-              + " is still pending");
+          problems.add(
+              who + ": PENDING " + w[1] + " while version " + pendingNumber + " is still pending");
         }
         pendingNumber = Long.parseLong(w[1]);
         pendingOps = List.of(w).subList(2, w.length);
         if (pendingNumber != latest() + 1) {
-          problems.add(who + ": child announced version " + pendingNumber + " but the last"
-              + " committed one is " + latest());
+          problems.add(
+              who
+                  + ": child announced version "
+                  + pendingNumber
+                  + " but the last"
+                  + " committed one is "
+                  + latest());
         }
       }
       case "COMMITTED" -> {
         long v = Long.parseLong(w[1]);
         if (pendingOps == null || v != pendingNumber) {
-          problems.add(who + ": COMMITTED " + v + " without a matching PENDING (pending "
-              + pendingNumber + ")");
+          problems.add(
+              who
+                  + ": COMMITTED "
+                  + v
+                  + " without a matching PENDING (pending "
+                  + pendingNumber
+                  + ")");
           return;
         }
         Map<String, Long> ids = new LinkedHashMap<>();
@@ -101,9 +111,9 @@ final class ExpectedHistory {
         }
         settle(Long.parseLong(w[1]), ids, who + " on open");
       }
-      case "ABORTED", "REOPEN" -> { }
+      case "ABORTED", "REOPEN" -> {}
       case "ERROR" -> problems.add(who + ": child failed: " + line);
-      default -> { } // not the protocol (a library printing to stdout)
+      default -> {} // not the protocol (a library printing to stdout)
     }
   }
 
@@ -128,8 +138,16 @@ final class ExpectedHistory {
         if (op.startsWith("I:")) {
           Long id = idsOfLatest.get(op.substring(2));
           if (id == null) {
-            problems.add(who + ": PARTIAL VERSION " + latest + ": it exists but lacks the insert"
-                + " of " + op.substring(2) + " announced for it (" + pendingOps + ")");
+            problems.add(
+                who
+                    + ": PARTIAL VERSION "
+                    + latest
+                    + ": it exists but lacks the insert"
+                    + " of "
+                    + op.substring(2)
+                    + " announced for it ("
+                    + pendingOps
+                    + ")");
             pendingOps = null;
             diverged = true;
             return;
@@ -139,14 +157,24 @@ final class ExpectedHistory {
       }
       adopt(ids, who);
     } else if (latest < last) {
-      problems.add(who + ": LOST COMMIT: the child saw commit() return for versions up to "
-          + last + " but the store's latest version is " + latest);
+      problems.add(
+          who
+              + ": LOST COMMIT: the child saw commit() return for versions up to "
+              + last
+              + " but the store's latest version is "
+              + latest);
       pendingOps = null;
       diverged = true;
     } else {
-      problems.add(who + ": PHANTOM VERSION: the store's latest version is " + latest
-          + " but the child committed up to " + last + (pendingOps == null ? " with none pending"
-          : " and announced only " + pendingNumber));
+      problems.add(
+          who
+              + ": PHANTOM VERSION: the store's latest version is "
+              + latest
+              + " but the child committed up to "
+              + last
+              + (pendingOps == null
+                  ? " with none pending"
+                  : " and announced only " + pendingNumber));
       pendingOps = null;
       diverged = true;
     }
@@ -161,8 +189,15 @@ final class ExpectedHistory {
         case 'I' -> {
           Long id = ids.get(arg);
           if (id == null || tagsById.containsKey(id)) {
-            problems.add(who + ": insert " + arg + " of version " + pendingNumber + " has id "
-                + id + ", missing or already used");
+            problems.add(
+                who
+                    + ": insert "
+                    + arg
+                    + " of version "
+                    + pendingNumber
+                    + " has id "
+                    + id
+                    + ", missing or already used");
             continue;
           }
           idsByTag.put(arg, id);
@@ -172,18 +207,28 @@ final class ExpectedHistory {
         }
         case 'R' -> {
           if (!active.remove(Long.parseLong(arg))) {
-            problems.add(who + ": version " + pendingNumber + " rolls back " + arg
-                + ", which is not active");
+            problems.add(
+                who
+                    + ": version "
+                    + pendingNumber
+                    + " rolls back "
+                    + arg
+                    + ", which is not active");
           }
         }
         case 'S' -> {
           long id = Long.parseLong(arg);
           if (!tagsById.containsKey(id) || !active.add(id)) {
-            problems.add(who + ": version " + pendingNumber + " restores " + arg
-                + ", which is not a rolled-back edit");
+            problems.add(
+                who
+                    + ": version "
+                    + pendingNumber
+                    + " restores "
+                    + arg
+                    + ", which is not a rolled-back edit");
           }
         }
-        default -> { } // L, T
+        default -> {} // L, T
       }
     }
     Version v = new Version(pendingNumber, List.copyOf(pendingOps), Map.copyOf(ids));
@@ -191,9 +236,16 @@ final class ExpectedHistory {
     activeAfter.add(Collections.unmodifiableSet(active));
     for (String op : pendingOps) {
       if (op.startsWith("T:") && !active.equals(activeAt(Long.parseLong(op.substring(2))))) {
-        problems.add(who + ": version " + v.number() + " rolls back to version "
-            + op.substring(2) + " but its active set " + active + " is not that version's "
-            + activeAt(Long.parseLong(op.substring(2))));
+        problems.add(
+            who
+                + ": version "
+                + v.number()
+                + " rolls back to version "
+                + op.substring(2)
+                + " but its active set "
+                + active
+                + " is not that version's "
+                + activeAt(Long.parseLong(op.substring(2))));
       }
     }
     pendingOps = null;

@@ -20,8 +20,8 @@ import org.apache.lucene.store.FSDirectory;
 
 /**
  * Damage done to a store's Lucene index between runs ({@code <store>/index}, see EditStore): the
- * index is derived from H2, so whatever happens to it the store must open, rebuild or catch up,
- * and route exactly what H2 says is active.
+ * index is derived from H2, so whatever happens to it the store must open, rebuild or catch up, and
+ * route exactly what H2 says is active.
  */
 enum IndexDamage {
   /** The whole index directory is gone. */
@@ -85,8 +85,8 @@ enum IndexDamage {
           Path p = nonEmpty.get(r.nextInt(nonEmpty.size()));
           long size = Files.size(p);
           int flips = 1 + r.nextInt(8);
-          try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ,
-              StandardOpenOption.WRITE)) {
+          try (FileChannel ch =
+              FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             for (int i = 0; i < flips; i++) {
               long at = r.nextLong(size);
               ByteBuffer b = ByteBuffer.allocate(1);
@@ -102,8 +102,9 @@ enum IndexDamage {
           long gen = 0;
           for (Path p : files) {
             if (isCommit(p)) {
-              gen = Math.max(gen, SegmentInfos.generationFromSegmentsFileName(
-                  p.getFileName().toString()));
+              gen =
+                  Math.max(
+                      gen, SegmentInfos.generationFromSegmentsFileName(p.getFileName().toString()));
             }
           }
           byte[] junk = new byte[64 + r.nextInt(512)];
@@ -139,8 +140,10 @@ enum IndexDamage {
     }
     try (Stream<Path> s = Files.list(index)) {
       // write.lock is an OS lock, not data: damaging it tests nothing.
-      return new ArrayList<>(s.filter(p -> !p.getFileName().toString().equals("write.lock"))
-          .sorted(Comparator.comparing(Path::toString)).toList());
+      return new ArrayList<>(
+          s.filter(p -> !p.getFileName().toString().equals("write.lock"))
+              .sorted(Comparator.comparing(Path::toString))
+              .toList());
     }
   }
 
@@ -159,8 +162,13 @@ enum IndexDamage {
     }
     try (Directory d = FSDirectory.open(index)) {
       SegmentInfos infos = SegmentInfos.readLatestCommit(d);
-      return "gen=" + infos.getGeneration() + " version=" + infos.getVersion() + " data="
-          + infos.getUserData() + " time="
+      return "gen="
+          + infos.getGeneration()
+          + " version="
+          + infos.getVersion()
+          + " data="
+          + infos.getUserData()
+          + " time="
           + Files.getLastModifiedTime(index.resolve(infos.getSegmentsFileName())).toMillis();
     } catch (IOException | RuntimeException e) {
       return "unreadable";

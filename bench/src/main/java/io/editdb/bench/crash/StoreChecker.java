@@ -27,15 +27,15 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Opens a killed store in this process (through the driver, as a user would) and checks it
- * against what its children printed:
+ * Opens a killed store in this process (through the driver, as a user would) and checks it against
+ * what its children printed:
  *
  * <ul>
  *   <li>the version in doubt, if any, is there complete or not at all; nothing else is beyond the
  *       last printed version, and nothing printed is missing;
  *   <li>{@code versions} is dense (1..latest) and each row counts exactly its operations;
- *   <li>{@code edit_history} holds, per version, exactly its operations, and {@code VERIFY
- *       HISTORY} accepts the chain;
+ *   <li>{@code edit_history} holds, per version, exactly its operations, and {@code VERIFY HISTORY}
+ *       accepts the chain;
  *   <li>{@code edits} holds exactly the committed inserts, with the keys and weights the child
  *       sent, the status and retired version the operations imply, and no uncommitted edit;
  *   <li>{@code EDITS_AT(v)} is the expected active set (versions new since the last check, and a
@@ -51,6 +51,7 @@ final class StoreChecker {
 
   private static final int SAMPLED_OLD_VERSIONS = 25;
   private static final int SAMPLED_ROUTED_TAGS = 40;
+
   /** A broken store breaks many checks at once; the first ones tell the story. */
   private static final int MAX_PROBLEMS = 20;
 
@@ -76,7 +77,8 @@ final class StoreChecker {
       long latest = store.latestVersion();
       Map<Long, EditRow> rows = editRows(c);
       Map<String, Long> idsOfLatest = new HashMap<>();
-      rows.values().stream().filter(e -> e.created == latest)
+      rows.values().stream()
+          .filter(e -> e.created == latest)
           .forEach(e -> idsOfLatest.put(e.tag, e.id));
       expected.settle(latest, idsOfLatest, who);
       problems.addAll(expected.takeProblems());
@@ -96,13 +98,20 @@ final class StoreChecker {
   private static Map<Long, EditRow> editRows(Connection c) throws SQLException {
     Map<Long, EditRow> rows = new TreeMap<>();
     try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(
-            "SELECT id, prompt, status, created_version, retired_version FROM edits")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT id, prompt, status, created_version, retired_version FROM edits")) {
       while (rs.next()) {
         long retired = rs.getLong(5);
         Long r = rs.wasNull() ? null : retired;
-        rows.put(rs.getLong(1), new EditRow(rs.getLong(1), CrashData.tagOf(rs.getString(2)),
-            rs.getString(3), rs.getLong(4), r));
+        rows.put(
+            rs.getLong(1),
+            new EditRow(
+                rs.getLong(1),
+                CrashData.tagOf(rs.getString(2)),
+                rs.getString(3),
+                rs.getLong(4),
+                r));
       }
     }
     return rows;
@@ -148,8 +157,10 @@ final class StoreChecker {
     private void versionsTable() throws SQLException {
       long n = 0;
       try (Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT version, edits_added, edits_retired,"
-              + " edits_restored, layers_created FROM versions ORDER BY version")) {
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT version, edits_added, edits_retired,"
+                      + " edits_restored, layers_created FROM versions ORDER BY version")) {
         while (rs.next()) {
           long v = rs.getLong(1);
           if (v != ++n) {
@@ -164,9 +175,15 @@ final class StoreChecker {
           int[] got = {rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getInt(5)};
           int[] want = {e.count('I'), e.count('R'), e.count('S'), e.count('L')};
           if (!Arrays.equals(got, want)) {
-            fail("version " + v + " counts (added, retired, restored, layers) "
-                + Arrays.toString(got) + " but its operations " + e.ops() + " make "
-                + Arrays.toString(want));
+            fail(
+                "version "
+                    + v
+                    + " counts (added, retired, restored, layers) "
+                    + Arrays.toString(got)
+                    + " but its operations "
+                    + e.ops()
+                    + " make "
+                    + Arrays.toString(want));
           }
         }
       }
@@ -179,11 +196,12 @@ final class StoreChecker {
       Map<Long, List<String>> byVersion = new TreeMap<>();
       long rowCount = 0;
       try (Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery(
-              "SELECT version, action, edit_id FROM edit_history ORDER BY seq")) {
+          ResultSet rs =
+              st.executeQuery("SELECT version, action, edit_id FROM edit_history ORDER BY seq")) {
         while (rs.next()) {
           rowCount++;
-          byVersion.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>())
+          byVersion
+              .computeIfAbsent(rs.getLong(1), k -> new ArrayList<>())
               .add(rs.getString(2) + ":" + rs.getObject(3));
         }
       }
@@ -192,18 +210,35 @@ final class StoreChecker {
         got.sort(null);
         List<String> want = expected.version(v).historyRows();
         if (!got.equals(want)) {
-          fail("edit_history of version " + v + " is " + got + " but the child committed "
-              + expected.version(v).ops() + " = " + want);
+          fail(
+              "edit_history of version "
+                  + v
+                  + " is "
+                  + got
+                  + " but the child committed "
+                  + expected.version(v).ops()
+                  + " = "
+                  + want);
         }
       }
-      byVersion.keySet().stream().filter(v -> v < 1 || v > latest)
+      byVersion.keySet().stream()
+          .filter(v -> v < 1 || v > latest)
           .forEach(v -> fail("edit_history has rows of version " + v + " beyond the latest"));
-      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("VERIFY HISTORY")) {
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("VERIFY HISTORY")) {
         rs.next();
         if (!rs.getBoolean("ok") || rs.getLong("checked") != rowCount) {
-          fail("VERIFY HISTORY: ok=" + rs.getBoolean("ok") + " checked=" + rs.getLong("checked")
-              + " of " + rowCount + " rows, first bad seq " + rs.getObject("first_bad_seq") + ": "
-              + rs.getString("problem"));
+          fail(
+              "VERIFY HISTORY: ok="
+                  + rs.getBoolean("ok")
+                  + " checked="
+                  + rs.getLong("checked")
+                  + " of "
+                  + rowCount
+                  + " rows, first bad seq "
+                  + rs.getObject("first_bad_seq")
+                  + ": "
+                  + rs.getString("problem"));
         }
       }
     }
@@ -214,8 +249,13 @@ final class StoreChecker {
       for (EditRow row : rows.values()) {
         Long id = committed.get(row.tag);
         if (id == null) {
-          fail("UNCOMMITTED EDIT STORED: edit " + row.id + " (tag " + row.tag + ") was never"
-              + " committed");
+          fail(
+              "UNCOMMITTED EDIT STORED: edit "
+                  + row.id
+                  + " (tag "
+                  + row.tag
+                  + ") was never"
+                  + " committed");
         } else if (id != row.id) {
           fail("edit " + row.tag + " has id " + row.id + " but its commit returned id " + id);
         }
@@ -224,17 +264,36 @@ final class StoreChecker {
         long id = e.getValue();
         EditRow row = rows.get(id);
         if (row == null || !e.getKey().equals(row.tag)) {
-          fail("LOST EDIT: " + e.getKey() + " (id " + id + ", committed in version "
-              + expected.insertedAt(id) + ") is not in edits");
+          fail(
+              "LOST EDIT: "
+                  + e.getKey()
+                  + " (id "
+                  + id
+                  + ", committed in version "
+                  + expected.insertedAt(id)
+                  + ") is not in edits");
           continue;
         }
         String status = activeNow.contains(id) ? "ACTIVE" : "ROLLED_BACK";
         Long retired = expected.retiredVersion(id);
-        if (!status.equals(row.status) || row.created != expected.insertedAt(id)
+        if (!status.equals(row.status)
+            || row.created != expected.insertedAt(id)
             || !java.util.Objects.equals(retired, row.retired)) {
-          fail("edit " + id + " is " + row.status + " created " + row.created + " retired "
-              + row.retired + " but should be " + status + " created "
-              + expected.insertedAt(id) + " retired " + retired);
+          fail(
+              "edit "
+                  + id
+                  + " is "
+                  + row.status
+                  + " created "
+                  + row.created
+                  + " retired "
+                  + row.retired
+                  + " but should be "
+                  + status
+                  + " created "
+                  + expected.insertedAt(id)
+                  + " retired "
+                  + retired);
         }
         String tag = e.getKey();
         EditRecord r = store.edit(id);
@@ -244,8 +303,13 @@ final class StoreChecker {
             || !Arrays.equals(w.a(), CrashData.expertA(tag))
             || !Arrays.equals(w.b(), CrashData.expertB(tag))
             || !CrashData.target(tag).equals(r.target())) {
-          fail("edit " + id + " (" + tag + ") does not hold the keys, weights and target its"
-              + " insert sent");
+          fail(
+              "edit "
+                  + id
+                  + " ("
+                  + tag
+                  + ") does not hold the keys, weights and target its"
+                  + " insert sent");
         }
       }
     }
@@ -271,8 +335,13 @@ final class StoreChecker {
             }
           }
           if (!got.equals(expected.activeAt(v))) {
-            fail("EDITS_AT(" + v + ") is " + got + " but the committed operations make "
-                + expected.activeAt(v));
+            fail(
+                "EDITS_AT("
+                    + v
+                    + ") is "
+                    + got
+                    + " but the committed operations make "
+                    + expected.activeAt(v));
           }
         }
       }
@@ -290,15 +359,13 @@ final class StoreChecker {
       Set<Long> activeNow = expected.activeAt(latest);
       int counted = store.activeCount(store.layer(CrashData.LAYER), latest);
       if (counted != activeNow.size()) {
-        fail("INDEX DISAGREES: it counts " + counted + " active edits, H2 has "
-            + activeNow.size());
+        fail("INDEX DISAGREES: it counts " + counted + " active edits, H2 has " + activeNow.size());
       }
       Router hnsw = new Router(store, RouterConfig.DEFAULT.withForcedMode(SearchMode.HNSW));
       List<String> tags = new ArrayList<>(expected.committedTags().keySet());
       List<String> ghosts = expected.ghosts();
       try (PreparedStatement now = c.prepareStatement("SELECT edit_id FROM ROUTE(?, ?, ?)");
-          PreparedStatement then =
-              c.prepareStatement("SELECT edit_id FROM ROUTE(?, ?, ?, ?)")) {
+          PreparedStatement then = c.prepareStatement("SELECT edit_id FROM ROUTE(?, ?, ?, ?)")) {
         for (String tag : tags) {
           routeOwnKeys(now, hnsw, tag, null);
         }
@@ -316,10 +383,10 @@ final class StoreChecker {
     }
 
     /**
-     * Routes with the edit's own keys: the result must be the edit alone when it is active at
-     * the version, and empty otherwise. Keys of different tags are 7 standard deviations below
-     * the threshold apart, so any other hit is the index returning something H2 does not have
-     * active there (a rolled-back edit, an uncommitted one, or an id under the wrong keys).
+     * Routes with the edit's own keys: the result must be the edit alone when it is active at the
+     * version, and empty otherwise. Keys of different tags are 7 standard deviations below the
+     * threshold apart, so any other hit is the index returning something H2 does not have active
+     * there (a rolled-back edit, an uncommitted one, or an id under the wrong keys).
      */
     private void routeOwnKeys(PreparedStatement ps, Router hnsw, String tag, Long version)
         throws SQLException {
@@ -337,8 +404,8 @@ final class StoreChecker {
           exact.add(rs.getLong(1));
         }
       }
-      RouteQuery q = RouteQuery.of(CrashData.LAYER, CrashData.visualKey(tag),
-          CrashData.textKey(tag));
+      RouteQuery q =
+          RouteQuery.of(CrashData.LAYER, CrashData.visualKey(tag), CrashData.textKey(tag));
       Set<Long> approx = new TreeSet<>();
       for (RoutedEdit r : hnsw.route(version == null ? q : q.atVersion(version))) {
         approx.add(r.editId());
@@ -347,12 +414,27 @@ final class StoreChecker {
       for (Set<Long> got : List.of(exact, approx)) {
         if (!got.equals(want)) {
           String mode = got == exact ? "ROUTE (exact scan)" : "HNSW router";
-          String what = !got.containsAll(want) ? "ACTIVE EDIT NOT ROUTED: "
-              : id == null ? "ROUTED AN UNCOMMITTED EDIT'S KEYS: "
-              : want.isEmpty() ? "ROUTED AN EDIT NOT ACTIVE THERE (rolled back, or later): "
-              : "ROUTED ANOTHER EDIT WITH THESE KEYS: ";
-          fail(what + mode + " at version " + v + " with the keys of " + tag + " (edit " + id
-              + ") returned " + got + ", expected " + want);
+          String what =
+              !got.containsAll(want)
+                  ? "ACTIVE EDIT NOT ROUTED: "
+                  : id == null
+                      ? "ROUTED AN UNCOMMITTED EDIT'S KEYS: "
+                      : want.isEmpty()
+                          ? "ROUTED AN EDIT NOT ACTIVE THERE (rolled back, or later): "
+                          : "ROUTED ANOTHER EDIT WITH THESE KEYS: ";
+          fail(
+              what
+                  + mode
+                  + " at version "
+                  + v
+                  + " with the keys of "
+                  + tag
+                  + " (edit "
+                  + id
+                  + ") returned "
+                  + got
+                  + ", expected "
+                  + want);
         }
       }
     }

@@ -20,30 +20,36 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
- * PNG charts in plain Java2D (headless): success rate per metric against the number of edits,
- * one panel per layer configuration; and routing latency against the number of edits, one
- * panel per router. The x axis is logarithmic because the checkpoints are (1, 10, 100, 1000).
+ * PNG charts in plain Java2D (headless): success rate per metric against the number of edits, one
+ * panel per layer configuration; and routing latency against the number of edits, one panel per
+ * router. The x axis is logarithmic because the checkpoints are (1, 10, 100, 1000).
  */
 public final class Charts {
-  private static final Color[] METRIC_COLORS = {new Color(0x1f77b4), new Color(0xff7f0e),
-      new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd)};
-  private static final Color[] CONFIG_COLORS = {new Color(0x1f77b4), new Color(0xd62728),
-      new Color(0x2ca02c), new Color(0x9467bd)};
+  private static final Color[] METRIC_COLORS = {
+    new Color(0x1f77b4),
+    new Color(0xff7f0e),
+    new Color(0x2ca02c),
+    new Color(0xd62728),
+    new Color(0x9467bd)
+  };
+  private static final Color[] CONFIG_COLORS = {
+    new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd)
+  };
   private static final int PW = 470;
   private static final int PH = 340;
   private static final Stroke SOLID = new BasicStroke(2.2f);
-  private static final Stroke DASHED = new BasicStroke(2.2f, BasicStroke.CAP_BUTT,
-      BasicStroke.JOIN_MITER, 10f, new float[] {8f, 5f}, 0f);
+  private static final Stroke DASHED =
+      new BasicStroke(
+          2.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 5f}, 0f);
 
   private Charts() {}
 
   /** A line: its label, colour, style and points. */
-  record Series(String label, Color color, boolean dashed, int dodge, double[] xs,
-      double[] ys) {}
+  record Series(String label, Color color, boolean dashed, int dodge, double[] xs, double[] ys) {}
 
   /**
-   * metrics.png: one panel per configuration, layer kinds in rows, gate mode x router in
-   * columns. Markers of the metrics are nudged sideways so that equal values stay visible.
+   * metrics.png: one panel per configuration, layer kinds in rows, gate mode x router in columns.
+   * Markers of the metrics are nudged sideways so that equal values stay visible.
    */
   public static void metrics(Path file, List<Row> rows, String title, String note, int maxN)
       throws IOException {
@@ -66,17 +72,30 @@ public final class Charts {
         List<Series> series = new ArrayList<>();
         for (Metric m : Metric.values()) {
           if (m.appliesTo(cfg.kind())) {
-            series.add(new Series(m.label(), METRIC_COLORS[m.ordinal()], false,
-                (m.ordinal() - 2) * 4, xs(rs), rs.stream().mapToDouble(r -> r.rates()[
-                    m.ordinal()]).toArray()));
+            series.add(
+                new Series(
+                    m.label(),
+                    METRIC_COLORS[m.ordinal()],
+                    false,
+                    (m.ordinal() - 2) * 4,
+                    xs(rs),
+                    rs.stream().mapToDouble(r -> r.rates()[m.ordinal()]).toArray()));
           }
         }
         int row = cfg.kind().ordinal();
         int col = slot[row]++;
-        panel(g, col * PW, 70 + row * PH, cfg.label() + ", " + router
-            + (cfg.kind().visual() ? "" : "  (M-Gen n/a)"),
-            rs.isEmpty() ? "" : rs.get(0).setting().label(), series, yMin, 1.0, false,
-            "success rate", maxN);
+        panel(
+            g,
+            col * PW,
+            70 + row * PH,
+            cfg.label() + ", " + router + (cfg.kind().visual() ? "" : "  (M-Gen n/a)"),
+            rs.isEmpty() ? "" : rs.get(0).setting().label(),
+            series,
+            yMin,
+            1.0,
+            false,
+            "success rate",
+            maxN);
       }
     }
     int ly = 70 + LayerKind.values().length * PH + 24;
@@ -110,13 +129,35 @@ public final class Charts {
       List<Series> series = new ArrayList<>();
       for (int i = 0; i < configs.size(); i++) {
         List<Row> rs = select(rows, configs.get(i), router);
-        series.add(new Series(configs.get(i).label(), CONFIG_COLORS[i], false, (i - 2) * 3,
-            xs(rs), rs.stream().mapToDouble(Row::medianMs).toArray()));
-        series.add(new Series(configs.get(i).label(), CONFIG_COLORS[i], true, (i - 2) * 3,
-            xs(rs), rs.stream().mapToDouble(Row::p99Ms).toArray()));
+        series.add(
+            new Series(
+                configs.get(i).label(),
+                CONFIG_COLORS[i],
+                false,
+                (i - 2) * 3,
+                xs(rs),
+                rs.stream().mapToDouble(Row::medianMs).toArray()));
+        series.add(
+            new Series(
+                configs.get(i).label(),
+                CONFIG_COLORS[i],
+                true,
+                (i - 2) * 3,
+                xs(rs),
+                rs.stream().mapToDouble(Row::p99Ms).toArray()));
       }
-      panel(g, p * PW, 70, router + " router", "routing latency per query, ms (log scale)",
-          series, yMin, yMax, true, "ms", maxN);
+      panel(
+          g,
+          p * PW,
+          70,
+          router + " router",
+          "routing latency per query, ms (log scale)",
+          series,
+          yMin,
+          yMax,
+          true,
+          "ms",
+          maxN);
     }
     int ly = 70 + PH + 20;
     int x = 80;
@@ -143,8 +184,8 @@ public final class Charts {
   private static Graphics2D graphics(BufferedImage img) {
     Graphics2D g = img.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING,
-        RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setRenderingHint(
+        RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, img.getWidth(), img.getHeight());
     return g;
@@ -160,11 +201,21 @@ public final class Charts {
   }
 
   /**
-   * One chart: axes, grid, x on a log scale from 1 to maxN, y linear or (yLog) over whole
-   * decades, the series with markers.
+   * One chart: axes, grid, x on a log scale from 1 to maxN, y linear or (yLog) over whole decades,
+   * the series with markers.
    */
-  private static void panel(Graphics2D g, int ox, int oy, String title, String subtitle,
-      List<Series> series, double yMin, double yMax, boolean yLog, String yLabel, int maxN) {
+  private static void panel(
+      Graphics2D g,
+      int ox,
+      int oy,
+      String title,
+      String subtitle,
+      List<Series> series,
+      double yMin,
+      double yMax,
+      boolean yLog,
+      String yLabel,
+      int maxN) {
     int left = ox + 70;
     int top = oy + 44;
     int w = PW - 95;
@@ -255,8 +306,10 @@ public final class Charts {
   }
 
   private static double yPos(double v, int top, int h, double yMin, double yMax, boolean log) {
-    double f = log ? (Math.log10(v) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))
-        : (v - yMin) / (yMax - yMin);
+    double f =
+        log
+            ? (Math.log10(v) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))
+            : (v - yMin) / (yMax - yMin);
     return top + h - h * f;
   }
 
@@ -272,7 +325,8 @@ public final class Charts {
   }
 
   private static String fmtMs(double v) {
-    return v >= 1 ? String.format(Locale.ROOT, "%.0f", v)
+    return v >= 1
+        ? String.format(Locale.ROOT, "%.0f", v)
         : String.format(Locale.ROOT, "%." + (int) Math.ceil(-Math.log10(v) - 1e-9) + "f", v);
   }
 

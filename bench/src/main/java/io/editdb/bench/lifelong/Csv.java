@@ -12,8 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The machine-readable results. Every row says where its visual keys came from (column
- * {@code visual_keys}), so the caveat travels with the numbers; n/a values are empty cells.
+ * The machine-readable results. Every row says where its visual keys came from (column {@code
+ * visual_keys}), so the caveat travels with the numbers; n/a values are empty cells.
  */
 public final class Csv {
   static final String PATH_KEYS = "derived_from_image_path";
@@ -22,47 +22,84 @@ public final class Csv {
 
   /** results.csv: one row per layer kind x gate mode x router x checkpoint. */
   public static void results(Path file, String dataset, List<Row> rows) throws IOException {
-    Layer defaults = Setting.defaults(io.editdb.store.GateMode.LIVEEDIT)
-        .layer("x", LayerKind.VISUAL);
-    StringBuilder sb = new StringBuilder("measures,dataset,layer_kind,visual_keys,gate,router,edits,"
-        + "sampled,rel,t_gen,m_gen,m_loc,t_loc,mean,latency_median_ms,latency_p99_ms,"
-        + "timed_routes,same_as_exact,visual_threshold,text_scale,temperature,null_logit,"
-        + "min_gate,top_k,max_candidates,load_average\n");
+    Layer defaults =
+        Setting.defaults(io.editdb.store.GateMode.LIVEEDIT).layer("x", LayerKind.VISUAL);
+    StringBuilder sb =
+        new StringBuilder(
+            "measures,dataset,layer_kind,visual_keys,gate,router,edits,"
+                + "sampled,rel,t_gen,m_gen,m_loc,t_loc,mean,latency_median_ms,latency_p99_ms,"
+                + "timed_routes,same_as_exact,visual_threshold,text_scale,temperature,null_logit,"
+                + "min_gate,top_k,max_candidates,load_average\n");
     for (Row r : rows) {
       Setting s = r.setting();
-      sb.append(join("routing_upper_bound", dataset, r.config().kind().label(),
-          keys(r.config().kind()), r.config().gate().name(), r.router().name(), r.edits(),
-          r.sampled(),
-          rates(r.rates()), num(r.mean()), num(r.medianMs()), num(r.p99Ms()), r.timed(),
-          num(r.sameAsExact()), num(s.visualThreshold()), num(s.textScale()),
-          num(s.temperature()), num(s.nullLogit()), num(defaults.minGate()), defaults.topK(),
-          defaults.maxCandidates(), num(r.loadAverage()))).append('\n');
+      sb.append(
+              join(
+                  "routing_upper_bound",
+                  dataset,
+                  r.config().kind().label(),
+                  keys(r.config().kind()),
+                  r.config().gate().name(),
+                  r.router().name(),
+                  r.edits(),
+                  r.sampled(),
+                  rates(r.rates()),
+                  num(r.mean()),
+                  num(r.medianMs()),
+                  num(r.p99Ms()),
+                  r.timed(),
+                  num(r.sameAsExact()),
+                  num(s.visualThreshold()),
+                  num(s.textScale()),
+                  num(s.temperature()),
+                  num(s.nullLogit()),
+                  num(defaults.minGate()),
+                  defaults.topK(),
+                  defaults.maxCandidates(),
+                  num(r.loadAverage())))
+          .append('\n');
     }
     Files.writeString(file, sb, StandardCharsets.UTF_8);
   }
 
   /**
-   * sweep.csv: one row per sweep x layer kind x gate mode x setting of the grid. A sweep is
-   * either the one on the first edits ({@code edits_in_store == probed_edits}) or the re-score
-   * at the final checkpoint (a sample of a fuller store).
+   * sweep.csv: one row per sweep x layer kind x gate mode x setting of the grid. A sweep is either
+   * the one on the first edits ({@code edits_in_store == probed_edits}) or the re-score at the
+   * final checkpoint (a sample of a fuller store).
    */
-  public static void sweep(Path file, String dataset, List<Sweep.Result> results,
-      Map<LayerConfig, Setting> chosen) throws IOException {
-    StringBuilder sb = new StringBuilder("dataset,layer_kind,visual_keys,gate,edits_in_store,"
-        + "probed_edits,visual_threshold,text_scale,temperature,null_logit,null_ratio,rel,t_gen,"
-        + "m_gen,m_loc,t_loc,mean,neighbour_mean,is_best,is_chosen,is_default\n");
+  public static void sweep(
+      Path file, String dataset, List<Sweep.Result> results, Map<LayerConfig, Setting> chosen)
+      throws IOException {
+    StringBuilder sb =
+        new StringBuilder(
+            "dataset,layer_kind,visual_keys,gate,edits_in_store,"
+                + "probed_edits,visual_threshold,text_scale,temperature,null_logit,null_ratio,rel,t_gen,"
+                + "m_gen,m_loc,t_loc,mean,neighbour_mean,is_best,is_chosen,is_default\n");
     for (Sweep.Result result : results) {
       for (Map.Entry<LayerConfig, List<Scored>> e : result.all().entrySet()) {
         Setting best = result.best().get(e.getKey()).setting();
         Setting def = Setting.defaults(e.getKey().gate());
         for (Scored s : e.getValue()) {
           Setting t = s.setting();
-          sb.append(join(dataset, e.getKey().kind().label(), keys(e.getKey().kind()),
-              t.gate().name(), result.edits(), result.probed(), num(t.visualThreshold()),
-              num(t.textScale()), num(t.temperature()), num(t.nullLogit()),
-              num(t.nullLogit() / t.textScale()), rates(s.rates()), num(s.mean()),
-              num(s.neighbourMean()), t.equals(best), t.equals(chosen.get(e.getKey())),
-              t.equals(def))).append('\n');
+          sb.append(
+                  join(
+                      dataset,
+                      e.getKey().kind().label(),
+                      keys(e.getKey().kind()),
+                      t.gate().name(),
+                      result.edits(),
+                      result.probed(),
+                      num(t.visualThreshold()),
+                      num(t.textScale()),
+                      num(t.temperature()),
+                      num(t.nullLogit()),
+                      num(t.nullLogit() / t.textScale()),
+                      rates(s.rates()),
+                      num(s.mean()),
+                      num(s.neighbourMean()),
+                      t.equals(best),
+                      t.equals(chosen.get(e.getKey())),
+                      t.equals(def)))
+              .append('\n');
         }
       }
     }

@@ -26,8 +26,8 @@ final class Inserter {
   }
 
   /** Inserts every case in one commit (where only the final state matters); returns the ids. */
-  static long[] insertAll(EditStore store, Layer layer, List<EditCase> cases, VisualKeys visual,
-      TextKeys text) {
+  static long[] insertAll(
+      EditStore store, Layer layer, List<EditCase> cases, VisualKeys visual, TextKeys text) {
     long[] ids = new long[cases.size()];
     try (StoreSession s = store.openSession("lifelong-bench")) {
       for (int i = 0; i < ids.length; i++) {

@@ -4,8 +4,8 @@ import io.editdb.query.RoutedEdit;
 import java.util.List;
 
 /**
- * The five lifelong-editing metrics (issue 5), each a probe query built from a record and a
- * success test on what the router returned for it.
+ * The five lifelong-editing metrics (issue 5), each a probe query built from a record and a success
+ * test on what the router returned for it.
  */
 public enum Metric {
   /** Own image and src: the edit is the top gate, at least {@link #MIN_TOP_GATE}. */
@@ -33,8 +33,8 @@ public enum Metric {
   }
 
   /**
-   * M-Gen needs an image: on a text-only layer its probe would be the Rel probe again, so it is
-   * not measured there (n/a) rather than counted twice.
+   * M-Gen needs an image: on a text-only layer its probe would be the Rel probe again, so it is not
+   * measured there (n/a) rather than counted twice.
    */
   public boolean appliesTo(LayerKind kind) {
     return kind.visual() || this != M_GEN;
@@ -66,8 +66,10 @@ public enum Metric {
   /** Whether the routing result (gate descending, as the router returns it) passes. */
   public boolean success(List<RoutedEdit> routed, long ownId) {
     return switch (this) {
-      case REL, T_GEN, M_GEN -> !routed.isEmpty() && routed.get(0).editId() == ownId
-          && routed.get(0).gate() >= MIN_TOP_GATE;
+      case REL, T_GEN, M_GEN ->
+          !routed.isEmpty()
+              && routed.get(0).editId() == ownId
+              && routed.get(0).gate() >= MIN_TOP_GATE;
       case M_LOC -> {
         double mass = 0;
         for (RoutedEdit r : routed) {

@@ -58,8 +58,16 @@ public final class Progress {
     shownPct = pct;
     int bars = pct * WIDTH / 100;
     double s = (System.nanoTime() - start) / 1e9;
-    out.print(String.format(Locale.ROOT, "\r%-22s [%s%s] %3d%% %6.1fs %-40s", label,
-        "#".repeat(bars), ".".repeat(WIDTH - bars), pct, s, note));
+    out.print(
+        String.format(
+            Locale.ROOT,
+            "\r%-22s [%s%s] %3d%% %6.1fs %-40s",
+            label,
+            "#".repeat(bars),
+            ".".repeat(WIDTH - bars),
+            pct,
+            s,
+            note));
     out.flush();
   }
 }

@@ -11,9 +11,9 @@ import java.util.List;
 /**
  * The router's decision re-evaluated from the raw key hits of one search. The sweep needs this:
  * hits do not depend on the routing parameters, so one search per probe serves hundreds of
- * settings, where building a layer per setting would re-insert every edit hundreds of times. It
- * is io.editdb.query.Router#decide itself, not a copy; {@link Sweep} still checks on every run
- * that the real Router's routes agree.
+ * settings, where building a layer per setting would re-insert every edit hundreds of times. It is
+ * io.editdb.query.Router#decide itself, not a copy; {@link Sweep} still checks on every run that
+ * the real Router's routes agree.
  */
 final class RoutingMath {
   private RoutingMath() {}

@@ -21,11 +21,11 @@ import java.util.Random;
 import java.util.TreeSet;
 
 /**
- * The lifelong run: edits go in one by one, in file order, into one layer per configuration
- * (visual and text-only, LIVEEDIT and SOFTMAX, each with its chosen setting); each commit holds
- * the same record's edit in every layer, so all layers see the same sequence. At each checkpoint
- * a seeded sample of the edits inserted so far is probed with both routers (EXACT and HNSW,
- * alternating which goes first so neither gets the warmer caches).
+ * The lifelong run: edits go in one by one, in file order, into one layer per configuration (visual
+ * and text-only, LIVEEDIT and SOFTMAX, each with its chosen setting); each commit holds the same
+ * record's edit in every layer, so all layers see the same sequence. At each checkpoint a seeded
+ * sample of the edits inserted so far is probed with both routers (EXACT and HNSW, alternating
+ * which goes first so neither gets the warmer caches).
  */
 public final class SequentialRun {
   /** Checkpoints of issue 5 (and the last edit), up to {@code n}. */
@@ -43,9 +43,19 @@ public final class SequentialRun {
   }
 
   /** One line of results: a configuration, a router, a checkpoint. */
-  public record Row(LayerConfig config, SearchMode router, Setting setting, int edits,
-      int sampled, double[] rates, double mean, double medianMs, double p99Ms, int timed,
-      double sameAsExact, double loadAverage) {}
+  public record Row(
+      LayerConfig config,
+      SearchMode router,
+      Setting setting,
+      int edits,
+      int sampled,
+      double[] rates,
+      double mean,
+      double medianMs,
+      double p99Ms,
+      int timed,
+      double sameAsExact,
+      double loadAverage) {}
 
   /** The two router implementations, in the order of every table and chart. */
   public static final SearchMode[] ROUTERS = {SearchMode.EXACT, SearchMode.HNSW};
@@ -54,10 +64,13 @@ public final class SequentialRun {
   // to JIT and merge threads); with this much it is 0.1 to 0.4 ms, the routing itself.
   public static final int WARMUP_ROUTES = 3000;
   public static final long WARMUP_NANOS = 1_500_000_000L;
+
   /** Timings per layer and router at least (probes repeated at small checkpoints)... */
   public static final int MIN_TIMINGS = 1000;
+
   /** ...but no probe timed more often than this. */
   public static final int MAX_REPEATS = 200;
+
   private int warmupRoutes = WARMUP_ROUTES;
   private long warmupNanos = WARMUP_NANOS;
   private Sweep.Grid finalGrid;
@@ -75,8 +88,14 @@ public final class SequentialRun {
    * @param commitEvery edits per commit after the first 100 (which are always committed one by
    *     one); checkpoints always end a commit
    */
-  public SequentialRun(List<EditCase> cases, Map<LayerConfig, Setting> settings,
-      VisualKeys visual, TextKeys text, int sampleCap, int commitEvery, long seed) {
+  public SequentialRun(
+      List<EditCase> cases,
+      Map<LayerConfig, Setting> settings,
+      VisualKeys visual,
+      TextKeys text,
+      int sampleCap,
+      int commitEvery,
+      long seed) {
     this.cases = cases;
     this.settings = settings;
     this.visual = visual;
@@ -94,8 +113,8 @@ public final class SequentialRun {
   }
 
   /**
-   * Also re-score this grid at the final checkpoint, on its sample: do the settings chosen on
-   * the first edits still hold when the store is full?
+   * Also re-score this grid at the final checkpoint, on its sample: do the settings chosen on the
+   * first edits still hold when the store is full?
    */
   public SequentialRun withFinalSweep(Sweep.Grid grid) {
     finalGrid = grid;
@@ -123,8 +142,10 @@ public final class SequentialRun {
     try (EditStore store = EditStore.open(storeConfig)) {
       Map<LayerConfig, Layer> layers = new LinkedHashMap<>();
       for (LayerConfig cfg : settings.keySet()) {
-        layers.put(cfg, store.createLayer(settings.get(cfg).layer(cfg.layerName(""),
-            cfg.kind()), "lifelong-bench"));
+        layers.put(
+            cfg,
+            store.createLayer(
+                settings.get(cfg).layer(cfg.layerName(""), cfg.kind()), "lifelong-bench"));
       }
       Map<LayerConfig, long[]> ids = new LinkedHashMap<>();
       layers.keySet().forEach(cfg -> ids.put(cfg, new long[n]));
@@ -140,8 +161,8 @@ public final class SequentialRun {
           int done = i + 1;
           long t0 = System.nanoTime();
           for (Map.Entry<LayerConfig, Layer> e : layers.entrySet()) {
-            ids.get(e.getKey())[i] = s.insert(Inserter.edit(e.getValue(), cases.get(i), visual,
-                text));
+            ids.get(e.getKey())[i] =
+                s.insert(Inserter.edit(e.getValue(), cases.get(i), visual, text));
           }
           boolean checkpoint = checkpoints.contains(done);
           if (done <= 100 || done % commitEvery == 0 || checkpoint) {
@@ -163,12 +184,22 @@ public final class SequentialRun {
         }
       }
       bar.done();
-      String policy = commitEvery == 1 ? "one commit per edit"
-          : "one commit per edit for the first 100, then " + commitEvery + " per commit";
-      insertSummary = String.format(Locale.ROOT, "%d edits x %d layers inserted in %d commits"
-          + " (%s; each commit holds the same record's edit in every layer), %.1f s in inserts"
-          + " and commits, %.2f ms per commit on average", n, layers.size(), commits, policy,
-          insertNanos / 1e9, insertNanos / 1e6 / Math.max(1, commits));
+      String policy =
+          commitEvery == 1
+              ? "one commit per edit"
+              : "one commit per edit for the first 100, then " + commitEvery + " per commit";
+      insertSummary =
+          String.format(
+              Locale.ROOT,
+              "%d edits x %d layers inserted in %d commits"
+                  + " (%s; each commit holds the same record's edit in every layer), %.1f s in inserts"
+                  + " and commits, %.2f ms per commit on average",
+              n,
+              layers.size(),
+              commits,
+              policy,
+              insertNanos / 1e9,
+              insertNanos / 1e6 / Math.max(1, commits));
     }
     return rows;
   }
@@ -184,8 +215,13 @@ public final class SequentialRun {
   }
 
   /** Probes a seeded sample of the first {@code done} edits on every layer with both routers. */
-  private List<Row> measure(int done, int[] sample, Map<LayerConfig, Layer> layers,
-      Map<LayerConfig, long[]> ids, Map<SearchMode, Router> routers, Progress bar) {
+  private List<Row> measure(
+      int done,
+      int[] sample,
+      Map<LayerConfig, Layer> layers,
+      Map<LayerConfig, long[]> ids,
+      Map<SearchMode, Router> routers,
+      Progress bar) {
     warmUp(sample, layers, routers);
     // The machine may be shared: the load says how much the tail latencies can be trusted.
     double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
@@ -207,8 +243,10 @@ public final class SequentialRun {
       for (Metric m : Metric.values()) {
         timedPerCase += m.appliesTo(cfg.kind()) ? 1 : 0;
       }
-      int reps = (int) Math.min(MAX_REPEATS,
-          Math.ceil(MIN_TIMINGS / (double) (timedPerCase * sample.length)));
+      int reps =
+          (int)
+              Math.min(
+                  MAX_REPEATS, Math.ceil(MIN_TIMINGS / (double) (timedPerCase * sample.length)));
       for (int idx : sample) {
         EditCase c = cases.get(idx);
         long own = ids.get(cfg)[idx];
@@ -245,20 +283,33 @@ public final class SequentialRun {
       for (SearchMode mode : ROUTERS) {
         double[] rates = new double[Metric.values().length];
         for (Metric m : Metric.values()) {
-          rates[m.ordinal()] = m.appliesTo(cfg.kind())
-              ? ok.get(mode)[m.ordinal()] / (double) sample.length : Double.NaN;
+          rates[m.ordinal()] =
+              m.appliesTo(cfg.kind())
+                  ? ok.get(mode)[m.ordinal()] / (double) sample.length
+                  : Double.NaN;
         }
         Latency l = lat.get(mode);
-        rows.add(new Row(cfg, mode, settings.get(cfg), done, sample.length, rates,
-            Sweep.mean(rates), l.pctMs(0.5), l.pctMs(0.99), l.count(),
-            mode == SearchMode.EXACT ? Double.NaN : same / (double) probes, load));
+        rows.add(
+            new Row(
+                cfg,
+                mode,
+                settings.get(cfg),
+                done,
+                sample.length,
+                rates,
+                Sweep.mean(rates),
+                l.pctMs(0.5),
+                l.pctMs(0.99),
+                l.count(),
+                mode == SearchMode.EXACT ? Double.NaN : same / (double) probes,
+                load));
       }
     }
     return rows;
   }
 
-  private Sweep.Result rescore(EditStore store, int[] sample, Map<LayerConfig, Layer> layers,
-      Map<LayerConfig, long[]> ids) {
+  private Sweep.Result rescore(
+      EditStore store, int[] sample, Map<LayerConfig, Layer> layers, Map<LayerConfig, long[]> ids) {
     List<EditCase> probed = new ArrayList<>(sample.length);
     for (int idx : sample) {
       probed.add(cases.get(idx));
@@ -277,18 +328,18 @@ public final class SequentialRun {
         idsByKind.put(kind, some);
       }
     }
-    return new Sweep(probed, visual, text, finalGrid).rescore(store, byKind, idsByKind,
-        cases.size());
+    return new Sweep(probed, visual, text, finalGrid)
+        .rescore(store, byKind, idsByKind, cases.size());
   }
 
   /**
-   * Untimed routing before each measurement, by default for at least {@link #WARMUP_ROUTES}
-   * routes and {@link #WARMUP_NANOS}: the first checkpoint would otherwise time the JIT
-   * compiler, and later ones the first searches on freshly merged segments while the merges of
-   * the last commits still compete for the CPU.
+   * Untimed routing before each measurement, by default for at least {@link #WARMUP_ROUTES} routes
+   * and {@link #WARMUP_NANOS}: the first checkpoint would otherwise time the JIT compiler, and
+   * later ones the first searches on freshly merged segments while the merges of the last commits
+   * still compete for the CPU.
    */
-  private void warmUp(int[] sample, Map<LayerConfig, Layer> layers,
-      Map<SearchMode, Router> routers) {
+  private void warmUp(
+      int[] sample, Map<LayerConfig, Layer> layers, Map<SearchMode, Router> routers) {
     int routes = 0;
     long start = System.nanoTime();
     while (routes < warmupRoutes || System.nanoTime() - start < warmupNanos) {
@@ -297,8 +348,11 @@ public final class SequentialRun {
         for (Map.Entry<LayerConfig, Layer> e : layers.entrySet()) {
           for (Metric m : Metric.values()) {
             if (m.appliesTo(e.getKey().kind())) {
-              RouteQuery q = RouteQuery.of(e.getValue().name(),
-                  m.visualKey(e.getKey().kind(), c, visual), text.get(m.text(c)));
+              RouteQuery q =
+                  RouteQuery.of(
+                      e.getValue().name(),
+                      m.visualKey(e.getKey().kind(), c, visual),
+                      text.get(m.text(c)));
               for (Router r : routers.values()) {
                 r.route(q);
                 routes++;

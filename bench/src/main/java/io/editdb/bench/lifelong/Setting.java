@@ -10,12 +10,12 @@ import java.util.Locale;
  * The routing parameters the benchmark sweeps; everything else keeps the layer defaults
  * (max_candidates 16, min_gate 0.01, top_k 4, COSINE similarities, visual_scale 1).
  *
- * <p>Temperature is not swept: with s = text_scale * sim, SOFTMAX gates depend only on
- * text_scale / T and null_logit / T, so T = 1 loses nothing. null_logit is best read as
- * {@code null_logit / text_scale}: the text similarity at which a lone candidate gets gate 0.5.
+ * <p>Temperature is not swept: with s = text_scale * sim, SOFTMAX gates depend only on text_scale /
+ * T and null_logit / T, so T = 1 loses nothing. null_logit is best read as {@code null_logit /
+ * text_scale}: the text similarity at which a lone candidate gets gate 0.5.
  */
-public record Setting(GateMode gate, double visualThreshold, double textScale,
-    double temperature, double nullLogit) {
+public record Setting(
+    GateMode gate, double visualThreshold, double textScale, double temperature, double nullLogit) {
   public static final int D = 8; // tiny experts: weights play no part in routing
 
   /**
@@ -24,14 +24,13 @@ public record Setting(GateMode gate, double visualThreshold, double textScale,
    */
   public static Setting defaults(GateMode gate) {
     Layer d = Layer.builder("defaults", "m", "x", 1, 1, 1, 1).opt(LayerOption.GATE, gate).build();
-    return new Setting(gate, d.visualThreshold(), d.textScale(), d.temperature(),
-        d.nullLogit());
+    return new Setting(gate, d.visualThreshold(), d.textScale(), d.temperature(), d.nullLogit());
   }
 
   /** A layer spec with this setting. */
   public Layer layer(String name, LayerKind kind) {
-    return Layer.builder(name, "lifelong-bench", "synthetic", D, D, kind.visualDim(),
-            TextEncoder.DIMENSION)
+    return Layer.builder(
+            name, "lifelong-bench", "synthetic", D, D, kind.visualDim(), TextEncoder.DIMENSION)
         .opt(LayerOption.MAX_RANK, 1)
         .opt(LayerOption.GATE, gate)
         .opt(LayerOption.VISUAL_THRESHOLD, visualThreshold)
@@ -43,11 +42,17 @@ public record Setting(GateMode gate, double visualThreshold, double textScale,
 
   /** Human-readable, only the parameters that matter for the mode. */
   public String label() {
-    String s = String.format(Locale.ROOT, "threshold %.2f, text_scale %s", visualThreshold,
-        num(textScale));
+    String s =
+        String.format(
+            Locale.ROOT, "threshold %.2f, text_scale %s", visualThreshold, num(textScale));
     return gate == GateMode.SOFTMAX
-        ? s + String.format(Locale.ROOT, ", null_logit %s (= %.2f x text_scale), T %s",
-            num(nullLogit), nullLogit / textScale, num(temperature))
+        ? s
+            + String.format(
+                Locale.ROOT,
+                ", null_logit %s (= %.2f x text_scale), T %s",
+                num(nullLogit),
+                nullLogit / textScale,
+                num(temperature))
         : s;
   }
 

@@ -20,26 +20,29 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The parameter sweep: on the first N edits, every setting of a small grid (visual threshold x
- * text scale, and for SOFTMAX x null_logit) is scored on the five metrics, per layer kind and
- * gate mode, and the best is chosen.
+ * The parameter sweep: on the first N edits, every setting of a small grid (visual threshold x text
+ * scale, and for SOFTMAX x null_logit) is scored on the five metrics, per layer kind and gate mode,
+ * and the best is chosen.
  *
- * <p>One exact key search per probe; each setting's decision is then recomputed from those hits
- * by {@link RoutingMath} (hits do not depend on the swept parameters). Afterwards the chosen
- * settings are built as real layers and routed by the real {@link Router}, and the results are
- * compared probe by probe with the math, so the sweep cannot silently drift from the router.
+ * <p>One exact key search per probe; each setting's decision is then recomputed from those hits by
+ * {@link RoutingMath} (hits do not depend on the swept parameters). Afterwards the chosen settings
+ * are built as real layers and routed by the real {@link Router}, and the results are compared
+ * probe by probe with the math, so the sweep cannot silently drift from the router.
  */
 public final class Sweep {
   /** The grid. Null logits are given as fractions of the text scale (see {@link Setting}). */
   public record Grid(double[] thresholds, double[] textScales, double[] nullRatios) {
     public static Grid full() {
-      return new Grid(new double[] {0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95},
+      return new Grid(
+          new double[] {0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95},
           new double[] {2, 5, 10, 15, 20, 30, 50, 100},
           new double[] {0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9});
     }
 
     public static Grid quick() {
-      return new Grid(new double[] {0.5, 0.7, 0.8, 0.9}, new double[] {5, 10, 20, 50},
+      return new Grid(
+          new double[] {0.5, 0.7, 0.8, 0.9},
+          new double[] {5, 10, 20, 50},
           new double[] {0.4, 0.5, 0.6, 0.8});
     }
 
@@ -50,8 +53,10 @@ public final class Sweep {
         for (int s = 0; s < textScales.length; s++) {
           for (int c = 0; c < nc; c++) {
             double nullLogit = gate == GateMode.SOFTMAX ? nullRatios[c] * textScales[s] : 5;
-            out.add(new Point(new int[] {t, s, c},
-                new Setting(gate, thresholds[t], textScales[s], 1, nullLogit)));
+            out.add(
+                new Point(
+                    new int[] {t, s, c},
+                    new Setting(gate, thresholds[t], textScales[s], 1, nullLogit)));
           }
         }
       }
@@ -62,46 +67,55 @@ public final class Sweep {
   record Point(int[] index, Setting setting) {}
 
   /** One setting's scores: success rate per metric (NaN where n/a), their mean. */
-  public record Scored(LayerConfig config, Setting setting, double[] rates, double mean,
-      double neighbourMean) {
+  public record Scored(
+      LayerConfig config, Setting setting, double[] rates, double mean, double neighbourMean) {
     /** How far from the current defaults, in grid-ish steps (the tie-break). */
     public double distanceFromDefaults() {
       Setting d = Setting.defaults(setting.gate());
-      double dist = Math.abs(setting.visualThreshold() - d.visualThreshold()) / 0.1
-          + Math.abs(Math.log(setting.textScale() / d.textScale()) / Math.log(2));
+      double dist =
+          Math.abs(setting.visualThreshold() - d.visualThreshold()) / 0.1
+              + Math.abs(Math.log(setting.textScale() / d.textScale()) / Math.log(2));
       if (setting.gate() == GateMode.SOFTMAX) {
-        dist += Math.abs(setting.nullLogit() / setting.textScale()
-            - d.nullLogit() / d.textScale()) / 0.1;
+        dist +=
+            Math.abs(setting.nullLogit() / setting.textScale() - d.nullLogit() / d.textScale())
+                / 0.1;
       }
       return dist;
     }
   }
 
   /**
-   * Best first: highest mean; among equal means (common: on synthetic visual keys every
-   * threshold between unrelated images and image_rephrase scores the same), the one closest to
-   * the current defaults, since the data cannot tell them apart; then the one whose grid
-   * neighbours score best (more robust).
+   * Best first: highest mean; among equal means (common: on synthetic visual keys every threshold
+   * between unrelated images and image_rephrase scores the same), the one closest to the current
+   * defaults, since the data cannot tell them apart; then the one whose grid neighbours score best
+   * (more robust).
    */
-  public static final Comparator<Scored> RANKING = Comparator
-      .comparingDouble((Scored s) -> -Math.rint(s.mean() * 1e9))
-      .thenComparingDouble(Scored::distanceFromDefaults)
-      .thenComparingDouble(s -> -s.neighbourMean());
+  public static final Comparator<Scored> RANKING =
+      Comparator.comparingDouble((Scored s) -> -Math.rint(s.mean() * 1e9))
+          .thenComparingDouble(Scored::distanceFromDefaults)
+          .thenComparingDouble(s -> -s.neighbourMean());
 
   /**
    * Everything the sweep found: {@code edits} in the store, of which {@code probed} were probed;
    * {@code check} is the cross-check with the Router (null when not run).
    */
-  public record Result(int edits, int probed, Map<LayerConfig, List<Scored>> all,
-      Map<LayerConfig, Scored> best, Map<LayerConfig, Scored> defaults, String check) {}
+  public record Result(
+      int edits,
+      int probed,
+      Map<LayerConfig, List<Scored>> all,
+      Map<LayerConfig, Scored> best,
+      Map<LayerConfig, Scored> defaults,
+      String check) {}
 
   private final List<EditCase> cases;
   private final VisualKeys visual;
   private final TextKeys text;
   private final Grid grid;
   // The router's k (Router#explain): the searches must see the same nearest keys it sees.
-  private final int k = Math.max(Setting.defaults(GateMode.LIVEEDIT).layer("x",
-      LayerKind.VISUAL).maxCandidates(), RouterConfig.DEFAULT.efSearch());
+  private final int k =
+      Math.max(
+          Setting.defaults(GateMode.LIVEEDIT).layer("x", LayerKind.VISUAL).maxCandidates(),
+          RouterConfig.DEFAULT.efSearch());
 
   public Sweep(List<EditCase> cases, VisualKeys visual, TextKeys text, Grid grid) {
     this.cases = cases;
@@ -112,30 +126,38 @@ public final class Sweep {
 
   /** Inserts the cases into a fresh in-memory store, sweeps, and cross-checks the choice. */
   public Result run() {
-    try (EditStore store = EditStore.open(StoreConfig.inMemory("lifelong-sweep-"
-        + System.nanoTime()))) {
+    try (EditStore store =
+        EditStore.open(StoreConfig.inMemory("lifelong-sweep-" + System.nanoTime()))) {
       Progress bar = new Progress("sweep: key searches", searches());
       Map<LayerKind, Probes> probes = new EnumMap<>(LayerKind.class);
       for (LayerKind kind : LayerKind.values()) {
-        Layer layer = store.createLayer(Setting.defaults(GateMode.LIVEEDIT)
-            .layer("sweep_" + kind.name().toLowerCase(Locale.ROOT), kind), "bench");
+        Layer layer =
+            store.createLayer(
+                Setting.defaults(GateMode.LIVEEDIT)
+                    .layer("sweep_" + kind.name().toLowerCase(Locale.ROOT), kind),
+                "bench");
         long[] ids = Inserter.insertAll(store, layer, cases, visual, text);
         probes.put(kind, search(store, layer, ids, bar));
       }
       bar.done();
       Result r = score(probes, cases.size());
-      return new Result(r.edits(), r.probed(), r.all(), r.best(), r.defaults(),
+      return new Result(
+          r.edits(),
+          r.probed(),
+          r.all(),
+          r.best(),
+          r.defaults(),
           crossCheck(store, probes, r.best()));
     }
   }
 
   /**
-   * The same grid on a store that already holds more edits (the lifelong run's final state):
-   * the cases of this sweep are the probed sample, {@code ids} their edit ids in {@code layers}
-   * (one layer per kind; its own routing parameters do not matter, only its keys).
+   * The same grid on a store that already holds more edits (the lifelong run's final state): the
+   * cases of this sweep are the probed sample, {@code ids} their edit ids in {@code layers} (one
+   * layer per kind; its own routing parameters do not matter, only its keys).
    */
-  public Result rescore(EditStore store, Map<LayerKind, Layer> layers,
-      Map<LayerKind, long[]> ids, int storeEdits) {
+  public Result rescore(
+      EditStore store, Map<LayerKind, Layer> layers, Map<LayerKind, long[]> ids, int storeEdits) {
     Map<LayerKind, Probes> probes = new EnumMap<>(LayerKind.class);
     for (LayerKind kind : LayerKind.values()) {
       probes.put(kind, search(store, layers.get(kind), ids.get(kind), null));
@@ -172,8 +194,13 @@ public final class Sweep {
       }
       List<Scored> scored = new ArrayList<>(points.size());
       for (int i = 0; i < points.size(); i++) {
-        scored.add(new Scored(cfg, points.get(i).setting(), rates.get(i), means[i],
-            neighbourMean(points.get(i).index(), at, means)));
+        scored.add(
+            new Scored(
+                cfg,
+                points.get(i).setting(),
+                rates.get(i),
+                means[i],
+                neighbourMean(points.get(i).index(), at, means)));
       }
       all.put(cfg, scored);
       best.put(cfg, pick(scored));
@@ -207,8 +234,8 @@ public final class Sweep {
       for (EditCase c : cases) {
         float[] v = m.visualKey(kind, c, visual);
         float[] t = text.get(m.text(c));
-        perCase.add(store.searchKeys(layer, kind.visual() ? v : t, t, k, version,
-            SearchMode.EXACT));
+        perCase.add(
+            store.searchKeys(layer, kind.visual() ? v : t, t, k, version, SearchMode.EXACT));
         if (bar != null) {
           bar.step();
         }
@@ -277,12 +304,12 @@ public final class Sweep {
   }
 
   /**
-   * Builds each chosen setting as a real layer, inserts the same edits and routes every probe
-   * with the real Router (EXACT), comparing with what the sweep computed: same edits, same gates.
-   * HNSW is routed too, for its agreement with EXACT at this size.
+   * Builds each chosen setting as a real layer, inserts the same edits and routes every probe with
+   * the real Router (EXACT), comparing with what the sweep computed: same edits, same gates. HNSW
+   * is routed too, for its agreement with EXACT at this size.
    */
-  private String crossCheck(EditStore store, Map<LayerKind, Probes> probes,
-      Map<LayerConfig, Scored> best) {
+  private String crossCheck(
+      EditStore store, Map<LayerKind, Probes> probes, Map<LayerConfig, Scored> best) {
     Router exact = new Router(store, RouterConfig.DEFAULT.withForcedMode(SearchMode.EXACT));
     Router hnsw = new Router(store, RouterConfig.DEFAULT.withForcedMode(SearchMode.HNSW));
     int total = 0;
@@ -290,8 +317,9 @@ public final class Sweep {
     int hnswAgree = 0;
     String firstDiff = null;
     for (LayerConfig cfg : best.keySet()) {
-      Layer layer = store.createLayer(best.get(cfg).setting().layer(cfg.layerName("check_"),
-          cfg.kind()), "bench");
+      Layer layer =
+          store.createLayer(
+              best.get(cfg).setting().layer(cfg.layerName("check_"), cfg.kind()), "bench");
       long[] ids = Inserter.insertAll(store, layer, cases, visual, text);
       Probes p = probes.get(cfg.kind());
       Map<Long, Long> toSweepId = new HashMap<>();
@@ -304,16 +332,24 @@ public final class Sweep {
         }
         for (int i = 0; i < cases.size(); i++) {
           EditCase c = cases.get(i);
-          RouteQuery q = RouteQuery.of(layer.name(), m.visualKey(cfg.kind(), c, visual),
-              text.get(m.text(c)));
+          RouteQuery q =
+              RouteQuery.of(layer.name(), m.visualKey(cfg.kind(), c, visual), text.get(m.text(c)));
           List<RoutedEdit> want = RoutingMath.route(layer, p.hits.get(m).get(i));
           List<RoutedEdit> got = exact.route(q);
           total++;
           if (same(want, got, toSweepId)) {
             agree++;
           } else if (firstDiff == null) {
-            firstDiff = cfg.label() + " " + m.label() + " record " + c.index() + ": math " + want
-                + " vs Router " + got;
+            firstDiff =
+                cfg.label()
+                    + " "
+                    + m.label()
+                    + " record "
+                    + c.index()
+                    + ": math "
+                    + want
+                    + " vs Router "
+                    + got;
           }
           if (same(want, hnsw.route(q), toSweepId)) {
             hnswAgree++;
@@ -321,11 +357,22 @@ public final class Sweep {
         }
       }
     }
-    String s = String.format(Locale.ROOT, "cross-check of the chosen settings on real"
-        + " layers: the Router (EXACT) agrees with the sweep's routing math on %d of %d probes;"
-        + " HNSW on %d of %d", agree, total, hnswAgree, total);
-    return firstDiff == null ? s : s + ". FIRST DISAGREEMENT (the sweep's copy of the routing"
-        + " math is out of date): " + firstDiff;
+    String s =
+        String.format(
+            Locale.ROOT,
+            "cross-check of the chosen settings on real"
+                + " layers: the Router (EXACT) agrees with the sweep's routing math on %d of %d probes;"
+                + " HNSW on %d of %d",
+            agree,
+            total,
+            hnswAgree,
+            total);
+    return firstDiff == null
+        ? s
+        : s
+            + ". FIRST DISAGREEMENT (the sweep's copy of the routing"
+            + " math is out of date): "
+            + firstDiff;
   }
 
   private static boolean same(List<RoutedEdit> want, List<RoutedEdit> got, Map<Long, Long> ids) {

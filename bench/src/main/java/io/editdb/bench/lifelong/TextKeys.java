@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Text keys of every text the benchmark needs, from the built-in encoder, computed once up front
- * so that encoding never shows up in insert or routing times. Texts repeat a lot (the same loc
- * and m_loc_q questions serve many records), so each distinct text is encoded once.
+ * Text keys of every text the benchmark needs, from the built-in encoder, computed once up front so
+ * that encoding never shows up in insert or routing times. Texts repeat a lot (the same loc and
+ * m_loc_q questions serve many records), so each distinct text is encoded once.
  */
 public final class TextKeys {
   // Texts per encoder call: large enough for the encoder's own batching, small enough for a
@@ -59,8 +59,11 @@ public final class TextKeys {
   public float[] get(String text) {
     float[] k = keys.get(text);
     if (k == null) {
-      throw new IllegalStateException("no text key for \"" + text + "\"; encode() covers src,"
-          + " rephrase, loc and m_loc_q of the cases it was given");
+      throw new IllegalStateException(
+          "no text key for \""
+              + text
+              + "\"; encode() covers src,"
+              + " rephrase, loc and m_loc_q of the cases it was given");
     }
     return k;
   }

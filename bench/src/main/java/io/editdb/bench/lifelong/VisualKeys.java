@@ -8,22 +8,23 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Synthetic visual keys: the benchmark data names images by path but does not ship them, so a
- * key is derived from the path instead of the pixels. Each image's key is a Gaussian vector
- * seeded from a SHA-256 of its path, normalised (same path, same key, on every machine; two
- * different images are independent, cosine about 0 +- 0.044 at 512 dimensions). An
- * {@code image_rephrase} key is its image's key plus Gaussian noise seeded from the rephrase's
- * own path, scaled so that the expected cosine with the image's key is {@link #rephraseCosine()}.
+ * Synthetic visual keys: the benchmark data names images by path but does not ship them, so a key
+ * is derived from the path instead of the pixels. Each image's key is a Gaussian vector seeded from
+ * a SHA-256 of its path, normalised (same path, same key, on every machine; two different images
+ * are independent, cosine about 0 +- 0.044 at 512 dimensions). An {@code image_rephrase} key is its
+ * image's key plus Gaussian noise seeded from the rephrase's own path, scaled so that the expected
+ * cosine with the image's key is {@link #rephraseCosine()}.
  *
- * <p>What this cannot model: real image embeddings of unrelated pictures are not orthogonal, so
- * the visual filter is easier here than with pixels. Results must say so.
+ * <p>What this cannot model: real image embeddings of unrelated pictures are not orthogonal, so the
+ * visual filter is easier here than with pixels. Results must say so.
  */
 public final class VisualKeys {
   public static final int DIM = 512;
-  public static final String DESCRIPTION = "visual keys are DERIVED FROM IMAGE PATHS, not pixels"
-      + " (images are not shipped): each image's key is a seeded random unit vector of 512 floats"
-      + " (same path, same key; different images independent), an image_rephrase key is its"
-      + " image's key plus seeded noise";
+  public static final String DESCRIPTION =
+      "visual keys are DERIVED FROM IMAGE PATHS, not pixels"
+          + " (images are not shipped): each image's key is a seeded random unit vector of 512 floats"
+          + " (same path, same key; different images independent), an image_rephrase key is its"
+          + " image's key plus seeded noise";
 
   private final double rephraseCosine;
   private final double sigma;
@@ -32,8 +33,8 @@ public final class VisualKeys {
   /** {@code rephraseCosine} in (0, 1]: how close an image_rephrase key is to its image's. */
   public VisualKeys(double rephraseCosine) {
     if (!(rephraseCosine > 0 && rephraseCosine <= 1)) {
-      throw new IllegalArgumentException("rephrase cosine must be in (0, 1]; rephraseCosine="
-          + rephraseCosine + ". Use e.g. 0.9");
+      throw new IllegalArgumentException(
+          "rephrase cosine must be in (0, 1]; rephraseCosine=" + rephraseCosine + ". Use e.g. 0.9");
     }
     this.rephraseCosine = rephraseCosine;
     // key + noise of norm sigma (orthogonal in expectation) has cosine 1 / sqrt(1 + sigma^2).
@@ -45,9 +46,9 @@ public final class VisualKeys {
   }
 
   /**
-   * The key of "no image", for a text-only question on a visual layer (T-Loc): a fixed seeded
-   * key, so that the query is searched like any other and can be routed (as EditDB's host keys
-   * its no-image input), instead of being left out before any search.
+   * The key of "no image", for a text-only question on a visual layer (T-Loc): a fixed seeded key,
+   * so that the query is searched like any other and can be routed (as EditDB's host keys its
+   * no-image input), instead of being left out before any search.
    */
   public synchronized float[] noImage() {
     return cache.computeIfAbsent("no-image", p -> unit(gaussian(seed("no-image")), null, 0));
@@ -60,7 +61,8 @@ public final class VisualKeys {
 
   /** The key of {@code rephrasePath}, a variant of the image at {@code imagePath}. */
   public synchronized float[] rephrase(String imagePath, String rephrasePath) {
-    return cache.computeIfAbsent("rephrase:" + imagePath + "|" + rephrasePath,
+    return cache.computeIfAbsent(
+        "rephrase:" + imagePath + "|" + rephrasePath,
         p -> unit(gaussian(seed("rephrase:" + rephrasePath)), image(imagePath), sigma));
   }
 

@@ -28,9 +28,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The answer-level benchmark, small: the real shipped host and generator, real stores through
- * the JDBC driver. Its probes must be able to fail (the baselines fail them), EditDB's routing
- * must keep what it promises on a few edits, and exact and HNSW routing must answer alike.
+ * The answer-level benchmark, small: the real shipped host and generator, real stores through the
+ * JDBC driver. Its probes must be able to fail (the baselines fail them), EditDB's routing must
+ * keep what it promises on a few edits, and exact and HNSW routing must answer alike.
  */
 class AnswerBenchTest {
   private static SceneHost host;
@@ -55,27 +55,42 @@ class AnswerBenchTest {
     Set<String> seen = new HashSet<>();
     for (EditCase c : cases) {
       assertNotEquals(QuestionType.Kind.TEXT, c.edit().type().kind());
-      assertTrue(seen.add(c.edit().type() + "/" + (c.edit().entityId() >= 0
-          ? c.edit().entityId() : c.edit().index())), "one edit per entity and question");
+      assertTrue(
+          seen.add(
+              c.edit().type()
+                  + "/"
+                  + (c.edit().entityId() >= 0 ? c.edit().entityId() : c.edit().index())),
+          "one edit per entity and question");
       assertTrue(scenes.answersOf(c.edit().type()).contains(c.target()));
       HostModel.Input rel = input(c, ProbeKind.REL);
-      assertNotEquals(EditCase.answers(host, List.of(rel)).get(0), c.target(),
+      assertNotEquals(
+          EditCase.answers(host, List.of(rel)).get(0),
+          c.target(),
           "the target is not the host's own answer");
-      assertArrayEquals(Scenes.pixels(rel.image()), Scenes.pixels(input(c, ProbeKind.T_GEN).image()),
+      assertArrayEquals(
+          Scenes.pixels(rel.image()),
+          Scenes.pixels(input(c, ProbeKind.T_GEN).image()),
           "the same drawing");
       assertNotEquals(rel.question(), input(c, ProbeKind.T_GEN).question());
-      assertFalse(Arrays.equals(Scenes.pixels(rel.image()),
-          Scenes.pixels(input(c, ProbeKind.M_GEN).image())), "another drawing");
+      assertFalse(
+          Arrays.equals(
+              Scenes.pixels(rel.image()), Scenes.pixels(input(c, ProbeKind.M_GEN).image())),
+          "another drawing");
       assertEquals(rel.question(), input(c, ProbeKind.M_GEN).question());
       assertEquals(null, input(c, ProbeKind.T_LOC).image());
       assertSame(rel.image(), input(c, ProbeKind.M_LOC_IMAGE).image());
       assertNotEquals(rel.question(), input(c, ProbeKind.M_LOC_IMAGE).question());
-      assertFalse(Arrays.equals(Scenes.pixels(rel.image()),
-          Scenes.pixels(input(c, ProbeKind.M_LOC_QUESTION).image())), "another picture");
+      assertFalse(
+          Arrays.equals(
+              Scenes.pixels(rel.image()),
+              Scenes.pixels(input(c, ProbeKind.M_LOC_QUESTION).image())),
+          "another picture");
       assertEquals(rel.question(), input(c, ProbeKind.M_LOC_QUESTION).question());
       for (EditCase.Probe p : c.probes()) {
         if (!p.kind().wantsTarget) {
-          assertEquals(EditCase.answers(host, List.of(p.input())).get(0), p.expect(),
+          assertEquals(
+              EditCase.answers(host, List.of(p.input())).get(0),
+              p.expect(),
               "a locality probe expects the unedited answer");
         }
       }
@@ -90,8 +105,9 @@ class AnswerBenchTest {
   void routingKeepsItsPromisesWhereTheBaselinesFailTheSameProbes(@TempDir Path out)
       throws Exception {
     // one family (LiveEdit's own gates, exact and HNSW) keeps the test short
-    AnswerBench.Options o = new AnswerBench.Options(12, 10, 100, out, new double[] {0.8}, 30,
-        AnswerBench.families().subList(0, 1));
+    AnswerBench.Options o =
+        new AnswerBench.Options(
+            12, 10, 100, out, new double[] {0.8}, 30, AnswerBench.families().subList(0, 1));
     List<Row> rows = new AnswerBench(o, host, generator).run();
     Row live = find(rows, "LiveEdit routing (LIVEEDIT gates), generator", "exact", 12);
     Row liveHnsw = find(rows, "LiveEdit routing (LIVEEDIT gates), generator", "hnsw", 12);
@@ -110,10 +126,12 @@ class AnswerBenchTest {
     }
     // the probes can fail: applying every expert everywhere, or fine-tuning one update, breaks
     // locality that routing keeps (measured M-Loc 0.33-0.58 for these baselines)
-    assertTrue(rate(none, ProbeKind.M_LOC) < rate(live, ProbeKind.M_LOC),
+    assertTrue(
+        rate(none, ProbeKind.M_LOC) < rate(live, ProbeKind.M_LOC),
         "no routing M-Loc " + rate(none, ProbeKind.M_LOC));
     // measured: fine-tuning keeps 0.75 of its 12 edits (it overwrites earlier ones)
-    assertTrue(rate(tuned, ProbeKind.REL) < rate(live, ProbeKind.REL),
+    assertTrue(
+        rate(tuned, ProbeKind.REL) < rate(live, ProbeKind.REL),
         "fine-tuning Rel " + rate(tuned, ProbeKind.REL));
     assertTrue(rows.stream().anyMatch(r -> r.split().equals("validation")), "a sweep ran");
     for (String f : List.of("results.csv", "sweep.csv", "results.md", "answers.png")) {
@@ -125,15 +143,19 @@ class AnswerBenchTest {
 
   @Test
   void badOptionsAreRefused() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> AnswerBench.Options.parse(new String[] {"--edits", "0"}));
-    assertTrue(e.getMessage().contains("--edits must be a whole number >= 1; got '0'"),
-        e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> AnswerBench.Options.parse(new String[] {"--frobnicate"}));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> AnswerBench.Options.parse(new String[] {"--edits", "0"}));
+    assertTrue(
+        e.getMessage().contains("--edits must be a whole number >= 1; got '0'"), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> AnswerBench.Options.parse(new String[] {"--frobnicate"}));
     assertTrue(e.getMessage().contains("unknown option '--frobnicate'"), e.getMessage());
-    assertEquals(List.of(1, 10, 100, 1000, 1500),
-        AnswerBench.Options.parse(new String[0]).checkpoints());
+    assertEquals(
+        List.of(1, 10, 100, 1000, 1500), AnswerBench.Options.parse(new String[0]).checkpoints());
   }
 
   private static HostModel.Input input(EditCase c, ProbeKind k) {
@@ -145,8 +167,14 @@ class AnswerBenchTest {
   }
 
   private static Row find(List<Row> rows, String method, String router, int edits) {
-    return rows.stream().filter(r -> r.split().equals("test") && r.method().equals(method)
-        && r.router().equals(router) && r.edits() == edits).findFirst().orElseThrow(
-            () -> new AssertionError("no row " + method + " " + router + " " + edits));
+    return rows.stream()
+        .filter(
+            r ->
+                r.split().equals("test")
+                    && r.method().equals(method)
+                    && r.router().equals(router)
+                    && r.edits() == edits)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no row " + method + " " + router + " " + edits));
   }
 }

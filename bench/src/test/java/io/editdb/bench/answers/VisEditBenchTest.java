@@ -41,24 +41,34 @@ class VisEditBenchTest {
 
   @Test
   void everyArmRunsOnTheSameEditsAndTheOutputsAreWritten(@TempDir Path out) throws Exception {
-    AnswerBench.Options o = new AnswerBench.Options(8, 6, 100, out, new double[] {0.8}, 30,
-        List.of());
+    AnswerBench.Options o =
+        new AnswerBench.Options(8, 6, 100, out, new double[] {0.8}, 30, List.of());
     List<Row> rows = new VisEditBench(o, new int[] {3}, host, generator).run();
-    List<String> arms = List.of("every token (LiveEdit)", "visual tokens only",
-        "attribution top-3, each query's own (VisEdit)",
-        "attribution top-3, fixed on the edit's picture", "random 3 visual tokens (control)");
+    List<String> arms =
+        List.of(
+            "every token (LiveEdit)",
+            "visual tokens only",
+            "attribution top-3, each query's own (VisEdit)",
+            "attribution top-3, fixed on the edit's picture",
+            "random 3 visual tokens (control)");
     for (String arm : arms) {
-      Row r = rows.stream().filter(x -> x.method().equals(arm) && x.edits() == 8).findFirst()
-          .orElseThrow(() -> new AssertionError("no row for " + arm + " at 8 edits"));
+      Row r =
+          rows.stream()
+              .filter(x -> x.method().equals(arm) && x.edits() == 8)
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no row for " + arm + " at 8 edits"));
       // measured: T-Loc 1.0 on every arm (a text-only question routes to no edit)
       assertEquals(1.0, r.answers()[ProbeKind.T_LOC.ordinal()].rate(), arm + " T-Loc");
     }
-    Row all = rows.stream().filter(x -> x.method().equals(arms.get(0)) && x.edits() == 8)
-        .findFirst().orElseThrow();
+    Row all =
+        rows.stream()
+            .filter(x -> x.method().equals(arms.get(0)) && x.edits() == 8)
+            .findFirst()
+            .orElseThrow();
     // measured: 1.0 (every fit reached its target on these 8 edits)
     assertTrue(all.answers()[ProbeKind.REL.ordinal()].rate() >= 0.75, "Rel of the full expert");
-    assertEquals(1, rows.stream().filter(r -> r.split().equals("validation")).count(),
-        "one k swept");
+    assertEquals(
+        1, rows.stream().filter(r -> r.split().equals("validation")).count(), "one k swept");
     List<String> loc = Files.readAllLines(out.resolve("localisation.csv"));
     assertEquals(4, loc.size(), "header and three rows: " + loc);
     for (String line : loc.subList(1, 4)) {
@@ -72,8 +82,7 @@ class VisEditBenchTest {
 
   @Test
   void randomRegionsAreDistinctVisualTokensOfTheirOwnEdit() {
-    List<EditCase> cases =
-        EditCase.build(Scenes.standard(), host, Split.VALIDATION, 6, 1);
+    List<EditCase> cases = EditCase.build(Scenes.standard(), host, Split.VALIDATION, 6, 1);
     Set<String> seen = new HashSet<>();
     for (EditCase c : cases) {
       int[] r = VisEditBench.randomVisual(c, 5);

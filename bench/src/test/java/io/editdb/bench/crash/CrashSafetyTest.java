@@ -27,13 +27,24 @@ class CrashSafetyTest {
   Path dir;
 
   private CrashHarness.Tally run(String name, boolean damage) throws Exception {
-    System.out.println("CrashSafetyTest." + name + ": seed " + SEED
-        + " (replay: -Deditdb.crash.seed=" + SEED + ")");
+    System.out.println(
+        "CrashSafetyTest."
+            + name
+            + ": seed "
+            + SEED
+            + " (replay: -Deditdb.crash.seed="
+            + SEED
+            + ")");
     Random seeds = new Random(SEED ^ name.hashCode());
     List<CrashHarness.Tally> tallies = new ArrayList<>();
     for (int s = 0; s < STORES; s++) {
-      tallies.add(new CrashHarness(dir.resolve(name + "-" + s), seeds.nextLong(),
-          new CrashHarness.Options(KILLS_PER_STORE, damage), System.out).run());
+      tallies.add(
+          new CrashHarness(
+                  dir.resolve(name + "-" + s),
+                  seeds.nextLong(),
+                  new CrashHarness.Options(KILLS_PER_STORE, damage),
+                  System.out)
+              .run());
     }
     CrashHarness.Tally t = CrashHarness.Tally.sum(tallies);
     assertEquals(List.of(), t.failures(), "seed " + SEED);

@@ -14,9 +14,21 @@ class ExpectedHistoryTest {
   /** Versions 1 (layer), 2 (insert a, b), 3 (roll back a); version 4 (restore a) in flight. */
   private static ExpectedHistory history() {
     ExpectedHistory h = new ExpectedHistory();
-    for (String line : List.of("READY 0", "PENDING 1 L", "COMMITTED 1", "TRY a", "TRY b",
-        "PENDING 2 I:a I:b", "COMMITTED 2 a=1 b=2", "PENDING 3 R:1", "COMMITTED 3", "TRY c",
-        "ABORTED", "TRY d", "PENDING 4 S:1 I:d")) {
+    for (String line :
+        List.of(
+            "READY 0",
+            "PENDING 1 L",
+            "COMMITTED 1",
+            "TRY a",
+            "TRY b",
+            "PENDING 2 I:a I:b",
+            "COMMITTED 2 a=1 b=2",
+            "PENDING 3 R:1",
+            "COMMITTED 3",
+            "TRY c",
+            "ABORTED",
+            "TRY d",
+            "PENDING 4 S:1 I:d")) {
       h.accept(line, "test");
     }
     assertEquals(List.of(), h.takeProblems());

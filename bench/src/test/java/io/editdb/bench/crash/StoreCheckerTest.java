@@ -1,9 +1,9 @@
 package io.editdb.bench.crash;
 
-import io.editdb.bench.StoreBench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.editdb.bench.StoreBench;
 import io.editdb.store.EditStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,7 +62,8 @@ class StoreCheckerTest {
   }
 
   private static void assertFound(List<String> problems, String what) {
-    assertTrue(problems.stream().anyMatch(p -> p.contains(what)),
+    assertTrue(
+        problems.stream().anyMatch(p -> p.contains(what)),
         () -> "expected a problem with '" + what + "' in " + problems + " (seed " + SEED + ")");
   }
 
@@ -110,18 +111,22 @@ class StoreCheckerTest {
 
   @Test
   void changedKeysAreCaughtByTheChainTheContentAndTheRouting() throws Exception {
-    try (Connection h2 = DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("editdb"),
-        "sa", "");
+    try (Connection h2 =
+            DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("editdb"), "sa", "");
         Statement st = h2.createStatement()) {
-      st.executeUpdate("UPDATE edits SET visual_key = (SELECT visual_key FROM edits WHERE id = "
-          + c + ") WHERE id = " + b);
+      st.executeUpdate(
+          "UPDATE edits SET visual_key = (SELECT visual_key FROM edits WHERE id = "
+              + c
+              + ") WHERE id = "
+              + b);
     }
     StoreBench.deleteTree(dir.resolve("index")); // rebuilt from the changed H2
     List<String> problems = check();
     assertFound(problems, "VERIFY HISTORY: ok=false");
     assertFound(problems, "edit " + b + " (b) does not hold the keys");
-    assertFound(problems, "ACTIVE EDIT NOT ROUTED: ROUTE (exact scan) at version 5 with the keys"
-        + " of b");
+    assertFound(
+        problems,
+        "ACTIVE EDIT NOT ROUTED: ROUTE (exact scan) at version 5 with the keys" + " of b");
     assertFound(problems, "ACTIVE EDIT NOT ROUTED: HNSW router at version 5 with the keys of b");
   }
 
@@ -150,8 +155,10 @@ class StoreCheckerTest {
       iw.setLiveCommitData(Map.of("editdb.version", "7").entrySet()); // lies: it is version 6
       iw.commit();
     }
-    assertFound(check(), "ROUTED AN EDIT NOT ACTIVE THERE (rolled back, or later): ROUTE (exact"
-        + " scan) at version 7 with the keys of a");
+    assertFound(
+        check(),
+        "ROUTED AN EDIT NOT ACTIVE THERE (rolled back, or later): ROUTE (exact"
+            + " scan) at version 7 with the keys of a");
   }
 
   private static void copyTree(Path from, Path to) throws java.io.IOException {

@@ -13,14 +13,14 @@ import io.editdb.query.TextEncoder;
 import io.editdb.store.EditStore;
 import io.editdb.store.GateMode;
 import io.editdb.store.Layer;
+import io.editdb.store.LayerOption;
 import io.editdb.store.NewEdit;
 import io.editdb.store.StoreConfig;
 import io.editdb.store.WeightDtype;
-import io.editdb.store.LayerOption;
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class MetricTest {
@@ -46,14 +46,16 @@ class MetricTest {
 
   @Test
   void probesUseTheRightKeysAndTexts() {
-    EditCase c = new EditCase(0, "src", "reph", "alt", "img.jpg", "img_r.png", "loc", "mloc.jpg",
-        "mlocq");
+    EditCase c =
+        new EditCase(0, "src", "reph", "alt", "img.jpg", "img_r.png", "loc", "mloc.jpg", "mlocq");
     VisualKeys k = new VisualKeys(0.9);
     assertArrayEquals(k.image("img.jpg"), Metric.T_GEN.visualKey(LayerKind.VISUAL, c, k));
-    assertArrayEquals(k.rephrase("img.jpg", "img_r.png"),
-        Metric.M_GEN.visualKey(LayerKind.VISUAL, c, k));
+    assertArrayEquals(
+        k.rephrase("img.jpg", "img_r.png"), Metric.M_GEN.visualKey(LayerKind.VISUAL, c, k));
     assertArrayEquals(k.image("mloc.jpg"), Metric.M_LOC.visualKey(LayerKind.VISUAL, c, k));
-    assertArrayEquals(k.noImage(), Metric.T_LOC.visualKey(LayerKind.VISUAL, c, k),
+    assertArrayEquals(
+        k.noImage(),
+        Metric.T_LOC.visualKey(LayerKind.VISUAL, c, k),
         "T-Loc on a visual layer is searched with the no-image key");
     assertNull(Metric.REL.visualKey(LayerKind.TEXT_ONLY, c, k));
     assertEquals("reph", Metric.T_GEN.text(c));
@@ -69,37 +71,65 @@ class MetricTest {
     for (GateMode g : GateMode.values()) {
       for (LayerKind kind : LayerKind.values()) {
         Layer bench = Setting.defaults(g).layer("x", kind);
-        Layer plain = Layer.builder("x", "lifelong-bench", "synthetic", Setting.D, Setting.D,
-            kind.visualDim(), TextEncoder.DIMENSION).opt(LayerOption.MAX_RANK, 1).opt(LayerOption.GATE, g).build();
+        Layer plain =
+            Layer.builder(
+                    "x",
+                    "lifelong-bench",
+                    "synthetic",
+                    Setting.D,
+                    Setting.D,
+                    kind.visualDim(),
+                    TextEncoder.DIMENSION)
+                .opt(LayerOption.MAX_RANK, 1)
+                .opt(LayerOption.GATE, g)
+                .build();
         assertEquals(plain, bench, g + " " + kind);
       }
     }
   }
 
   /**
-   * Every probe can fail: T-Loc on a visual layer searches (with the no-image key) and fails
-   * when the hard filter lets an edit through; M-Loc fails when its picture is an edit's; Rel
-   * fails when another edit with the same picture and a closer text wins.
+   * Every probe can fail: T-Loc on a visual layer searches (with the no-image key) and fails when
+   * the hard filter lets an edit through; M-Loc fails when its picture is an edit's; Rel fails when
+   * another edit with the same picture and a closer text wins.
    */
   @Test
   void everyProbeCanFail() {
     VisualKeys k = new VisualKeys(0.9);
-    EditCase c = new EditCase(0, "what is the man holding", "what does the man hold", "alt",
-        "a.jpg", "a_r.png", "who wrote hamlet", "a.jpg", "what colour is the sky");
+    EditCase c =
+        new EditCase(
+            0,
+            "what is the man holding",
+            "what does the man hold",
+            "alt",
+            "a.jpg",
+            "a_r.png",
+            "who wrote hamlet",
+            "a.jpg",
+            "what colour is the sky");
     try (EditStore store = EditStore.open(StoreConfig.inMemory("metric-can-fail"))) {
       Router router = new Router(store);
       for (double threshold : new double[] {-1, 0.8}) {
         String name = threshold < 0 ? "open" : "closed";
-        store.createLayer(new Setting(GateMode.LIVEEDIT, threshold, 30, 1, 12)
-            .layer(name, LayerKind.VISUAL), "test");
-        long id = store.insert(NewEdit.builder(name, c.src(), "umbrella")
-            .visualKey(k.image(c.image())).textKey(TextEncoder.shared().encode(c.src()))
-            .weights(new float[Setting.D], new float[Setting.D], 1, 1f, WeightDtype.F32)
-            .build(), "test");
+        store.createLayer(
+            new Setting(GateMode.LIVEEDIT, threshold, 30, 1, 12).layer(name, LayerKind.VISUAL),
+            "test");
+        long id =
+            store.insert(
+                NewEdit.builder(name, c.src(), "umbrella")
+                    .visualKey(k.image(c.image()))
+                    .textKey(TextEncoder.shared().encode(c.src()))
+                    .weights(new float[Setting.D], new float[Setting.D], 1, 1f, WeightDtype.F32)
+                    .build(),
+                "test");
         Map<Metric, Boolean> ok = new EnumMap<>(Metric.class);
         for (Metric m : Metric.values()) {
-          List<RoutedEdit> routed = router.route(RouteQuery.of(name,
-              m.visualKey(LayerKind.VISUAL, c, k), TextEncoder.shared().encode(m.text(c))));
+          List<RoutedEdit> routed =
+              router.route(
+                  RouteQuery.of(
+                      name,
+                      m.visualKey(LayerKind.VISUAL, c, k),
+                      TextEncoder.shared().encode(m.text(c))));
           ok.put(m, m.success(routed, id));
         }
         assertTrue(ok.get(Metric.REL), name);

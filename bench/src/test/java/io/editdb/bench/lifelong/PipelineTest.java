@@ -35,11 +35,21 @@ class PipelineTest {
     StringBuilder json = new StringBuilder("[");
     for (int i = 0; i < 40; i++) {
       int img = i / 3; // three questions per image, as in E-VQA
-      json.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT,
-          "{\"src\":\"q%d\",\"rephrase\":\"r%d\",\"alt\":\"a\",\"pred\":\"p\","
-              + "\"image\":\"val/%d.jpg\",\"image_rephrase\":\"reph/%d.png\",\"loc\":\"l%d\","
-              + "\"loc_ans\":\"x\",\"m_loc\":\"val/%d.jpg\",\"m_loc_q\":\"m%d\","
-              + "\"m_loc_a\":\"y\"}", i, i, img, i, i % 5, i % 7 == 0 ? img : 1000 + i, i));
+      json.append(i == 0 ? "" : ",")
+          .append(
+              String.format(
+                  Locale.ROOT,
+                  "{\"src\":\"q%d\",\"rephrase\":\"r%d\",\"alt\":\"a\",\"pred\":\"p\","
+                      + "\"image\":\"val/%d.jpg\",\"image_rephrase\":\"reph/%d.png\",\"loc\":\"l%d\","
+                      + "\"loc_ans\":\"x\",\"m_loc\":\"val/%d.jpg\",\"m_loc_q\":\"m%d\","
+                      + "\"m_loc_a\":\"y\"}",
+                  i,
+                  i,
+                  img,
+                  i,
+                  i % 5,
+                  i % 7 == 0 ? img : 1000 + i,
+                  i));
     }
     Path file = dir.resolve("tiny.json");
     Files.writeString(file, json.append("]"), StandardCharsets.UTF_8);
@@ -54,8 +64,10 @@ class PipelineTest {
     Map<LayerConfig, Setting> chosen = new LinkedHashMap<>();
     sweep.best().forEach((c, s) -> chosen.put(c, s.setting()));
 
-    SequentialRun run = new SequentialRun(cases, chosen, visual, text, 25, 5, 1)
-        .withWarmup(10, 0).withFinalSweep(Sweep.Grid.quick());
+    SequentialRun run =
+        new SequentialRun(cases, chosen, visual, text, 25, 5, 1)
+            .withWarmup(10, 0)
+            .withFinalSweep(Sweep.Grid.quick());
     List<Row> rows = run.run(StoreConfig.directory(dir.resolve("store")));
     Sweep.Result last = run.finalSweep();
     assertEquals(40, last.edits());
@@ -72,8 +84,8 @@ class PipelineTest {
       }
       if (r.router() == SearchMode.EXACT && r.edits() == 40) {
         // the re-scored grid and the real Router saw the same sample: same numbers
-        assertArrayEquals(r.rates(), Sweep.find(last, r.config(), r.setting()).rates(), 1e-12,
-            r.toString());
+        assertArrayEquals(
+            r.rates(), Sweep.find(last, r.config(), r.setting()).rates(), 1e-12, r.toString());
       }
     }
 
@@ -108,8 +120,8 @@ class PipelineTest {
     }
     for (String t : texts) {
       if (t.startsWith("r")) {
-        float[] base = RoutingMathTest.unit(new Random(("q" + t.substring(1)).hashCode()), 384,
-            null, 0);
+        float[] base =
+            RoutingMathTest.unit(new Random(("q" + t.substring(1)).hashCode()), 384, null, 0);
         keys.put(t, RoutingMathTest.unit(new Random(t.hashCode()), 384, base, 0.75));
       } else {
         keys.put(t, RoutingMathTest.unit(new Random(t.hashCode()), 384, null, 0));

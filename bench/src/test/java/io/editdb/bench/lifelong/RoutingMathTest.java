@@ -23,8 +23,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The sweep re-scores settings with its own copy of the routing math; it must decide exactly as
- * the Router does, for both gate modes and layer kinds, with ties (several edits on one image).
+ * The sweep re-scores settings with its own copy of the routing math; it must decide exactly as the
+ * Router does, for both gate modes and layer kinds, with ties (several edits on one image).
  */
 class RoutingMathTest {
   private static final float[] W = {1, 0, 0, 0, 0, 0, 0, 0};
@@ -32,12 +32,13 @@ class RoutingMathTest {
   @Test
   void agreesWithTheRouterOnManySettings() {
     Random r = new Random(3);
-    List<Setting> settings = List.of(
-        new Setting(GateMode.LIVEEDIT, 0.8, 10, 1, 5),
-        new Setting(GateMode.LIVEEDIT, 0.3, 50, 1, 5),
-        new Setting(GateMode.SOFTMAX, 0.5, 20, 1, 10),
-        new Setting(GateMode.SOFTMAX, 0.9, 5, 0.5, 1),
-        new Setting(GateMode.SOFTMAX, 0.2, 100, 2, 60));
+    List<Setting> settings =
+        List.of(
+            new Setting(GateMode.LIVEEDIT, 0.8, 10, 1, 5),
+            new Setting(GateMode.LIVEEDIT, 0.3, 50, 1, 5),
+            new Setting(GateMode.SOFTMAX, 0.5, 20, 1, 10),
+            new Setting(GateMode.SOFTMAX, 0.9, 5, 0.5, 1),
+            new Setting(GateMode.SOFTMAX, 0.2, 100, 2, 60));
     try (EditStore store = EditStore.open(StoreConfig.inMemory("routing-math-test"))) {
       Router router = new Router(store, RouterConfig.DEFAULT.withForcedMode(SearchMode.EXACT));
       int checked = 0;
@@ -56,9 +57,12 @@ class RoutingMathTest {
                 float[] t = unit(r, 384, null, 0);
                 images.add(v);
                 texts.add(t);
-                s.insert(NewEdit.builder(layer.name(), "q", "a")
-                    .visualKey(kind.visual() ? v : null).textKey(t)
-                    .weights(W, W, 1, 1f, WeightDtype.F32).build());
+                s.insert(
+                    NewEdit.builder(layer.name(), "q", "a")
+                        .visualKey(kind.visual() ? v : null)
+                        .textKey(t)
+                        .weights(W, W, 1, 1f, WeightDtype.F32)
+                        .build());
               }
             }
             s.commit();
@@ -68,12 +72,17 @@ class RoutingMathTest {
             float[] v = unit(r, VisualKeys.DIM, images.get(i), q % 3 * 0.4);
             float[] t = unit(r, 384, texts.get(i), q % 4 * 0.5);
             RouteQuery query = RouteQuery.of(layer.name(), kind.visual() ? v : null, t);
-            List<KeyHit> hits = store.searchKeys(layer, kind.visual() ? v : t, t,
-                Math.max(layer.maxCandidates(), RouterConfig.DEFAULT.efSearch()),
-                store.latestVersion(), SearchMode.EXACT);
+            List<KeyHit> hits =
+                store.searchKeys(
+                    layer,
+                    kind.visual() ? v : t,
+                    t,
+                    Math.max(layer.maxCandidates(), RouterConfig.DEFAULT.efSearch()),
+                    store.latestVersion(),
+                    SearchMode.EXACT);
             List<RoutedEdit> want = router.route(query);
-            assertSameRouting(want, RoutingMath.route(store.layer(layer.name()), hits),
-                layer + " query " + q);
+            assertSameRouting(
+                want, RoutingMath.route(store.layer(layer.name()), hits), layer + " query " + q);
             checked++;
             nonEmpty += want.isEmpty() ? 0 : 1;
           }
@@ -86,8 +95,10 @@ class RoutingMathTest {
 
   /** Same edits in the same order, scores and gates equal up to float rounding. */
   static void assertSameRouting(List<RoutedEdit> want, List<RoutedEdit> got, String what) {
-    assertEquals(want.stream().map(RoutedEdit::editId).toList(),
-        got.stream().map(RoutedEdit::editId).toList(), what);
+    assertEquals(
+        want.stream().map(RoutedEdit::editId).toList(),
+        got.stream().map(RoutedEdit::editId).toList(),
+        what);
     for (int i = 0; i < want.size(); i++) {
       assertEquals(want.get(i).visualScore(), got.get(i).visualScore(), 1e-5, what);
       assertEquals(want.get(i).textScore(), got.get(i).textScore(), 1e-4, what);
