@@ -18,6 +18,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -377,7 +378,8 @@ final class Demo {
       int n = md.getColumnCount();
       StringBuilder head = new StringBuilder("   ");
       for (int i = 1; i <= n; i++) {
-        head.append(String.format("%-16s ", md.getColumnLabel(i).toLowerCase()));
+        head.append(
+            String.format(Locale.ROOT, "%-16s ", md.getColumnLabel(i).toLowerCase(Locale.ROOT)));
       }
       System.out.println(head);
       int rows = 0;
@@ -387,9 +389,11 @@ final class Demo {
           Object v = rs.getObject(i);
           String s =
               v instanceof Float || v instanceof Double
-                  ? String.format("%.4f", ((Number) v).doubleValue())
+                  ? String.format(Locale.ROOT, "%.4f", ((Number) v).doubleValue())
                   : String.valueOf(rs.getString(i));
-          line.append(String.format("%-16s ", s.length() > 40 ? s.substring(0, 37) + "..." : s));
+          line.append(
+              String.format(
+                  Locale.ROOT, "%-16s ", s.length() > 40 ? s.substring(0, 37) + "..." : s));
         }
         System.out.println(line);
         rows++;

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Locale;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -52,7 +53,7 @@ public final class StoreBench {
           ss.commit();
         }
         if (done % 10_000 == 0) {
-          System.err.printf("\rinserted %,d", done);
+          System.err.printf(Locale.ROOT, "\rinserted %,d", done);
         }
       }
       insertNanos = System.nanoTime() - t0;

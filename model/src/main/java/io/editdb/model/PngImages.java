@@ -3,6 +3,7 @@ package io.editdb.model;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /** Reads the PNG bytes an edit or a question comes with, refusing anything else. */
@@ -77,7 +78,7 @@ final class PngImages {
   private static String head(byte[] b) {
     StringBuilder s = new StringBuilder();
     for (int i = 0; i < Math.min(8, b.length); i++) {
-      s.append(String.format("%02X ", b[i] & 0xff));
+      s.append(String.format(Locale.ROOT, "%02X ", b[i] & 0xff));
     }
     return s.toString().trim();
   }

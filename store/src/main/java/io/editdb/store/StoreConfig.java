@@ -62,7 +62,11 @@ public final class StoreConfig {
         abs.toString()
             .chars()
             .filter(ch -> ch == ';' || ch == '\\' || ch < 0x20)
-            .mapToObj(ch -> ch < 0x20 ? String.format("U+%04X", ch) : "'" + (char) ch + "'")
+            .mapToObj(
+                ch ->
+                    ch < 0x20
+                        ? String.format(java.util.Locale.ROOT, "U+%04X", ch)
+                        : "'" + (char) ch + "'")
             .findFirst()
             .orElse(null);
     if (bad != null) {

@@ -50,7 +50,11 @@ public final class CrashBench {
         seed,
         seed,
         dir.toAbsolutePath());
-    PrintStream log = verbose ? System.out : new PrintStream(PrintStream.nullOutputStream());
+    PrintStream log =
+        verbose
+            ? System.out
+            : new PrintStream(
+                PrintStream.nullOutputStream(), false, java.nio.charset.StandardCharsets.UTF_8);
     long t0 = System.nanoTime();
     CrashHarness.Tally total = runStores(dir, seed, kills, perStore, log, System.out);
     double seconds = (System.nanoTime() - t0) / 1e9;
