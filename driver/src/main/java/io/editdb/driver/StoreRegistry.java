@@ -1,8 +1,8 @@
 package io.editdb.driver;
 
 import io.editdb.query.Router;
+import io.editdb.query.SqlRouting;
 import io.editdb.store.EditStore;
-import io.editdb.store.SqlFunctions;
 import io.editdb.store.StoreConfig;
 import io.editdb.store.StoreException;
 import java.sql.SQLException;
@@ -23,7 +23,7 @@ final class StoreRegistry {
   private static final Logger LOG = LoggerFactory.getLogger(StoreRegistry.class);
 
   /** An open store and what is shared with it. */
-  record Handle(String key, EditStore store, Router router, RouterFunctions functions) {}
+  record Handle(String key, EditStore store, Router router, SqlRouting functions) {}
 
   private static final class Entry {
     final Handle handle;
@@ -56,8 +56,7 @@ final class StoreRegistry {
       }
       try {
         Router router = new Router(store);
-        RouterFunctions functions = new RouterFunctions(router);
-        SqlFunctions.register(store, functions);
+        SqlRouting functions = SqlRouting.attach(store, router);
         e = new Entry(new Handle(key, store, router, functions));
       } catch (RuntimeException ex) {
         store.close();
@@ -78,7 +77,6 @@ final class StoreRegistry {
     }
     if (--e.connections == 0) {
       open.remove(handle.key());
-      SqlFunctions.unregister(handle.store());
       handle.functions().close();
       handle.store().close();
       LOG.debug("{} - closed with its last connection", handle.key());

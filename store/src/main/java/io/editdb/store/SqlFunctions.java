@@ -9,14 +9,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
 import java.util.Collections;
-import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 import org.h2.engine.SessionLocal;
 import org.h2.jdbc.JdbcConnection;
-import org.h2.tools.SimpleResultSet;
 import org.h2.value.Value;
 import org.h2.value.ValueArray;
 import org.h2.value.ValueNull;
@@ -33,8 +30,9 @@ import org.h2.value.ValueNull;
  * H2 calls these static methods. {@code EDITS_AT} needs only the tables. {@code ROUTE}, {@code
  * ROUTE_EXPLAIN} and {@code EMBED_TEXT} need the router and the text encoder, which live in module
  * {@code query} (which depends on this one, not the other way round); so they dispatch to a {@link
- * Provider} registered for the store at runtime. The EditDB JDBC driver registers one for every
- * store it opens; a store opened otherwise gets a clear error from those three functions.
+ * Provider} that module attaches to the store ({@code io.editdb.query.SqlRouting}), and the route
+ * runs store to query and back, never through the driver. A store no router serves gets a clear
+ * error from those functions.
  *
  * <p>Key arguments may be SQL arrays ({@code ARRAY[0.1, 0.2]}, a {@code REAL ARRAY} parameter) or
  * EditDB vector blobs (the {@code visual_key} / {@code text_key} columns), so an edit's own keys
@@ -43,74 +41,41 @@ import org.h2.value.ValueNull;
  */
 public final class SqlFunctions {
 
-  /** Routing and encoding for the SQL functions of one store (implemented by the driver). */
+  /**
+   * Routing, encoding and the host's answers for the SQL functions of one store, implemented by
+   * module {@code query} ({@code io.editdb.query.SqlRouting}), which attaches one to every store a
+   * router serves. Each method builds its function's whole result from the query layer's own
+   * records; with {@code columnsOnly} (H2 preparing the statement) it returns the columns alone.
+   */
   public interface Provider {
-    /** The chosen edits, gate descending (the router's result). */
-    List<Routed> route(
-        String layer, float[] visualKey, float[] textKey, Long version, Double visualThreshold);
+    /** {@code ROUTE}: the chosen edits, gate descending. */
+    ResultSet route(
+        String layer,
+        float[] visualKey,
+        float[] textKey,
+        Long version,
+        Double visualThreshold,
+        boolean columnsOnly);
 
-    /** Every candidate, with why it was kept or dropped (the router's explanation). */
-    List<Explained> explain(
-        String layer, float[] visualKey, float[] textKey, Long version, Double visualThreshold);
+    /** {@code ROUTE_EXPLAIN}: every candidate, with why it was kept or dropped. */
+    ResultSet explain(
+        String layer,
+        float[] visualKey,
+        float[] textKey,
+        Long version,
+        Double visualThreshold,
+        boolean columnsOnly);
 
     /** The built-in text encoder's key for the text. */
     float[] embed(String text);
 
-    /**
-     * The answer of the layer's host to a question about an image (PNG bytes, or null), with the
-     * experts routed at the version (null: latest) applied.
-     */
-    default Asked ask(String layer, byte[] image, String question, Long version) {
-      throw new StoreException(
-          UNAVAILABLE,
-          "ASK needs a host binding, which the EditDB JDBC"
-              + " driver provides with module editdb-model on the class path");
-    }
+    /** {@code ASK}: the layer's host answering a question about an image (PNG bytes, or null). */
+    ResultSet ask(String layer, byte[] image, String question, Long version, boolean columnsOnly);
 
-    /**
-     * The attribution map of {@code answer} (null: the host's own answer) for a question about an
-     * image, from the host of the layer: every token position at every module.
-     */
-    default List<Attributed> attribution(
-        String layer, byte[] image, String question, String answer) {
-      throw new StoreException(
-          UNAVAILABLE,
-          "ATTRIBUTION needs a host binding, which the EditDB"
-              + " JDBC driver provides with module editdb-model on the class path");
-    }
+    /** {@code ATTRIBUTION}: where an answer (null: the host's own) rests, per module and token. */
+    ResultSet attribution(
+        String layer, byte[] image, String question, String answer, boolean columnsOnly);
   }
-
-  /**
-   * One row of {@code ATTRIBUTION}: a module's token position, whether it is a visual token, its
-   * integrated-gradients and noise scores, and a visual token's box in pixels (null otherwise).
-   */
-  public record Attributed(
-      String module,
-      int token,
-      boolean visual,
-      float integratedGradients,
-      float noise,
-      int[] box) {}
-
-  /**
-   * The row of {@code ASK}: the base model's answer, the edited model's, its probability, the
-   * routed edit ids (gate descending) and the token positions their experts acted on.
-   */
-  public record Asked(
-      String baseAnswer, String answer, float probability, List<Long> routed, int[] touched) {}
-
-  /** One row of {@code ROUTE}. Scores are raw similarities times the layer's scale. */
-  public record Routed(long editId, float visualScore, float textScore, float gate) {}
-
-  /** One row of {@code ROUTE_EXPLAIN}. */
-  public record Explained(
-      long editId,
-      float visualScore,
-      boolean passedFilter,
-      float textScore,
-      float gate,
-      boolean kept,
-      String why) {}
 
   // Keyed by H2's Database object: the one identity shared by the store's pool and by the
   // connection H2 hands to a function (whose URL is only "jdbc:default:connection"). Weak, so a
@@ -215,25 +180,15 @@ public final class SqlFunctions {
   public static ResultSet route(
       Connection c, String layer, Value visual, Value text, Long version, Double threshold)
       throws SQLException {
-    SimpleResultSet rs = new SimpleResultSet();
-    rs.addColumn("EDIT_ID", Types.BIGINT, 19, 0);
-    rs.addColumn("VISUAL_SCORE", Types.REAL, 24, 0);
-    rs.addColumn("TEXT_SCORE", Types.REAL, 24, 0);
-    rs.addColumn("GATE", Types.REAL, 24, 0);
-    if (isColumnList(c)) {
-      return rs;
-    }
-    for (Routed r :
-        provider(c, "ROUTE")
-            .route(
-                layer,
-                floats(visual, "visual key"),
-                floats(text, "text key"),
-                version,
-                threshold)) {
-      rs.addRow(r.editId(), r.visualScore(), r.textScore(), r.gate());
-    }
-    return rs;
+    boolean columns = isColumnList(c);
+    return provider(c, "ROUTE")
+        .route(
+            layer,
+            columns ? null : floats(visual, "visual key"),
+            columns ? null : floats(text, "text key"),
+            version,
+            threshold,
+            columns);
   }
 
   /** {@code ROUTE_EXPLAIN(layer, visual_key, text_key)} at the latest version. */
@@ -252,35 +207,15 @@ public final class SqlFunctions {
   public static ResultSet routeExplain(
       Connection c, String layer, Value visual, Value text, Long version, Double threshold)
       throws SQLException {
-    SimpleResultSet rs = new SimpleResultSet();
-    rs.addColumn("EDIT_ID", Types.BIGINT, 19, 0);
-    rs.addColumn("VISUAL_SCORE", Types.REAL, 24, 0);
-    rs.addColumn("PASSED_FILTER", Types.BOOLEAN, 1, 0);
-    rs.addColumn("TEXT_SCORE", Types.REAL, 24, 0);
-    rs.addColumn("GATE", Types.REAL, 24, 0);
-    rs.addColumn("KEPT", Types.BOOLEAN, 1, 0);
-    rs.addColumn("WHY", Types.VARCHAR, 256, 0);
-    if (isColumnList(c)) {
-      return rs;
-    }
-    for (Explained e :
-        provider(c, "ROUTE_EXPLAIN")
-            .explain(
-                layer,
-                floats(visual, "visual key"),
-                floats(text, "text key"),
-                version,
-                threshold)) {
-      rs.addRow(
-          e.editId(),
-          e.visualScore(),
-          e.passedFilter(),
-          e.textScore(),
-          e.gate(),
-          e.kept(),
-          e.why());
-    }
-    return rs;
+    boolean columns = isColumnList(c);
+    return provider(c, "ROUTE_EXPLAIN")
+        .explain(
+            layer,
+            columns ? null : floats(visual, "visual key"),
+            columns ? null : floats(text, "text key"),
+            version,
+            threshold,
+            columns);
   }
 
   // ---- ASK ----
@@ -294,30 +229,13 @@ public final class SqlFunctions {
   /** {@code ASK(layer, image, question, version)}: one row, what the model says at the version. */
   public static ResultSet ask(
       Connection c, String layer, Value image, String question, Long version) throws SQLException {
-    SimpleResultSet rs = new SimpleResultSet();
-    rs.addColumn("BASE_ANSWER", Types.VARCHAR, 1024, 0);
-    rs.addColumn("ANSWER", Types.VARCHAR, 1024, 0);
-    rs.addColumn("PROBABILITY", Types.REAL, 24, 0);
-    rs.addColumn("ROUTED", Types.VARCHAR, 1_000_000, 0);
-    rs.addColumn("TOUCHED", Types.VARCHAR, 1_000_000, 0);
-    if (isColumnList(c)) {
-      return rs;
-    }
-    if (question == null) {
+    boolean columns = isColumnList(c);
+    if (!columns && question == null) {
       throw new StoreException(
           INVALID_VALUE, "ASK needs a question; question=null. Give the question as text");
     }
-    Asked a = provider(c, "ASK").ask(layer, bytes(image, "image"), question, version);
-    StringBuilder ids = new StringBuilder();
-    for (Long id : a.routed()) {
-      ids.append(ids.isEmpty() ? "" : ",").append(id);
-    }
-    StringBuilder touched = new StringBuilder();
-    for (int t : a.touched()) {
-      touched.append(touched.isEmpty() ? "" : ",").append(t);
-    }
-    rs.addRow(a.baseAnswer(), a.answer(), a.probability(), ids.toString(), touched.toString());
-    return rs;
+    return provider(c, "ASK")
+        .ask(layer, columns ? null : bytes(image, "image"), question, version, columns);
   }
 
   // ---- ATTRIBUTION ----
@@ -334,44 +252,19 @@ public final class SqlFunctions {
    */
   public static ResultSet attribution(
       Connection c, String layer, Value image, String question, String answer) throws SQLException {
-    SimpleResultSet rs = new SimpleResultSet();
-    rs.addColumn("MODULE", Types.VARCHAR, 256, 0);
-    rs.addColumn("TOKEN", Types.INTEGER, 10, 0);
-    rs.addColumn("VISUAL", Types.BOOLEAN, 1, 0);
-    rs.addColumn("IG", Types.REAL, 24, 0);
-    rs.addColumn("NOISE", Types.REAL, 24, 0);
-    rs.addColumn("X", Types.INTEGER, 10, 0);
-    rs.addColumn("Y", Types.INTEGER, 10, 0);
-    rs.addColumn("WIDTH", Types.INTEGER, 10, 0);
-    rs.addColumn("HEIGHT", Types.INTEGER, 10, 0);
-    if (isColumnList(c)) {
-      return rs;
-    }
-    if (question == null) {
+    boolean columns = isColumnList(c);
+    byte[] png = columns ? null : bytes(image, "image");
+    if (!columns && question == null) {
       throw new StoreException(
           INVALID_VALUE, "ATTRIBUTION needs a question; question=null. Give the question as text");
     }
-    byte[] png = bytes(image, "image");
-    if (png == null) {
+    if (!columns && png == null) {
       throw new StoreException(
           INVALID_VALUE,
           "ATTRIBUTION needs an image; image=null. Give the"
               + " picture as PNG bytes: attribution says which of its tokens an answer rests on");
     }
-    for (Attributed a : provider(c, "ATTRIBUTION").attribution(layer, png, question, answer)) {
-      int[] b = a.box();
-      rs.addRow(
-          a.module(),
-          a.token(),
-          a.visual(),
-          a.integratedGradients(),
-          a.noise(),
-          b == null ? null : b[0],
-          b == null ? null : b[1],
-          b == null ? null : b[2],
-          b == null ? null : b[3]);
-    }
-    return rs;
+    return provider(c, "ATTRIBUTION").attribution(layer, png, question, answer, columns);
   }
 
   /** Bytes of a binary argument; null for NULL. */
@@ -420,8 +313,8 @@ public final class SqlFunctions {
           UNAVAILABLE,
           function
               + " needs EditDB's router and text encoder,"
-              + " which the EditDB JDBC driver provides; connect with jdbc:editdb:<directory> or"
-              + " jdbc:editdb:mem:<name>, or register a provider with SqlFunctions.register");
+              + " which the EditDB JDBC driver attaches; connect with jdbc:editdb:<directory> or"
+              + " jdbc:editdb:mem:<name>, or attach them with io.editdb.query.SqlRouting.attach");
     }
     return p;
   }

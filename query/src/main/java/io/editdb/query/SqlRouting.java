@@ -1,0 +1,235 @@
+package io.editdb.query;
+
+import io.editdb.store.EditStore;
+import io.editdb.store.Layer;
+import io.editdb.store.SqlFunctions;
+import io.editdb.store.StoreException;
+import java.sql.ResultSet;
+import java.sql.Types;
+import java.util.List;
+import org.h2.tools.SimpleResultSet;
+
+/**
+ * The query layer's side of EditDB's SQL functions for one store: {@code ROUTE} and {@code
+ * ROUTE_EXPLAIN} from its {@link Router}, {@code EMBED_TEXT} from the text encoder, {@code ASK} and
+ * {@code ATTRIBUTION} from the layer's host (through {@link HostBindings}) with an {@link
+ * ExpertApplier} of this store, made on the first {@code ASK} and closed with this. Each result is
+ * built here from the router's own records ({@link RoutedEdit}, {@link Candidate}); the store's
+ * {@link SqlFunctions} only converts H2's arguments and dispatches.
+ *
+ * <pre>{@code
+ * try (EditStore store = EditStore.open(config);
+ *     SqlRouting sql = SqlRouting.attach(store, new Router(store))) {
+ *   // SELECT * FROM ROUTE(...) on the store's connections now routes
+ * }
+ * }</pre>
+ */
+public final class SqlRouting implements SqlFunctions.Provider, AutoCloseable {
+  private final EditStore store;
+  private final Router router;
+  private ExpertApplier applier; // guarded by this
+  private boolean closed; // guarded by this
+
+  private SqlRouting(EditStore store, Router router) {
+    this.store = store;
+    this.router = router;
+  }
+
+  /** Serves the store's SQL functions from {@code router} until closed. */
+  public static SqlRouting attach(EditStore store, Router router) {
+    if (router.store() != store) {
+      throw new IllegalArgumentException(
+          "the router serves another store; attach a router made with new Router(store)");
+    }
+    SqlRouting r = new SqlRouting(store, router);
+    SqlFunctions.register(store, r);
+    return r;
+  }
+
+  /** The router the functions route with. */
+  public Router router() {
+    return router;
+  }
+
+  @Override
+  public ResultSet route(
+      String layer,
+      float[] visualKey,
+      float[] textKey,
+      Long version,
+      Double visualThreshold,
+      boolean columnsOnly) {
+    SimpleResultSet rs = new SimpleResultSet();
+    rs.addColumn("EDIT_ID", Types.BIGINT, 19, 0);
+    rs.addColumn("VISUAL_SCORE", Types.REAL, 24, 0);
+    rs.addColumn("TEXT_SCORE", Types.REAL, 24, 0);
+    rs.addColumn("GATE", Types.REAL, 24, 0);
+    if (!columnsOnly) {
+      for (RoutedEdit r :
+          router.route(new RouteQuery(layer, visualKey, textKey, version, visualThreshold))) {
+        rs.addRow(r.editId(), r.visualScore(), r.textScore(), r.gate());
+      }
+    }
+    return rs;
+  }
+
+  @Override
+  public ResultSet explain(
+      String layer,
+      float[] visualKey,
+      float[] textKey,
+      Long version,
+      Double visualThreshold,
+      boolean columnsOnly) {
+    SimpleResultSet rs = new SimpleResultSet();
+    rs.addColumn("EDIT_ID", Types.BIGINT, 19, 0);
+    rs.addColumn("VISUAL_SCORE", Types.REAL, 24, 0);
+    rs.addColumn("PASSED_FILTER", Types.BOOLEAN, 1, 0);
+    rs.addColumn("TEXT_SCORE", Types.REAL, 24, 0);
+    rs.addColumn("GATE", Types.REAL, 24, 0);
+    rs.addColumn("KEPT", Types.BOOLEAN, 1, 0);
+    rs.addColumn("WHY", Types.VARCHAR, 256, 0);
+    if (!columnsOnly) {
+      for (Candidate c :
+          router.explain(new RouteQuery(layer, visualKey, textKey, version, visualThreshold))) {
+        rs.addRow(
+            c.editId(),
+            c.visualScore(),
+            c.passedFilter(),
+            c.textScore(),
+            c.gate(),
+            c.kept(),
+            c.why());
+      }
+    }
+    return rs;
+  }
+
+  @Override
+  public float[] embed(String text) {
+    try {
+      return TextEncoder.shared().encode(text);
+    } catch (IllegalArgumentException e) {
+      throw userError(e);
+    }
+  }
+
+  @Override
+  public ResultSet ask(
+      String layerName, byte[] image, String question, Long version, boolean columnsOnly) {
+    SimpleResultSet rs = new SimpleResultSet();
+    rs.addColumn("BASE_ANSWER", Types.VARCHAR, 1024, 0);
+    rs.addColumn("ANSWER", Types.VARCHAR, 1024, 0);
+    rs.addColumn("PROBABILITY", Types.REAL, 24, 0);
+    rs.addColumn("ROUTED", Types.VARCHAR, 1_000_000, 0);
+    rs.addColumn("TOUCHED", Types.VARCHAR, 1_000_000, 0);
+    if (columnsOnly) {
+      return rs;
+    }
+    try {
+      Layer layer = store.layer(layerName);
+      HostBinding.Asked a =
+          host(layer, "ASK")
+              .ask(
+                  layer,
+                  router,
+                  applier(),
+                  List.of(new HostBinding.Question(image, question)),
+                  version)
+              .get(0);
+      StringBuilder ids = new StringBuilder();
+      for (RoutedEdit r : a.routed()) {
+        ids.append(ids.isEmpty() ? "" : ",").append(r.editId());
+      }
+      StringBuilder touched = new StringBuilder();
+      for (int t : a.touched()) {
+        touched.append(touched.isEmpty() ? "" : ",").append(t);
+      }
+      rs.addRow(a.baseAnswer(), a.answer(), a.probability(), ids.toString(), touched.toString());
+      return rs;
+    } catch (StoreException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      throw userError(e);
+    }
+  }
+
+  @Override
+  public ResultSet attribution(
+      String layerName, byte[] image, String question, String answer, boolean columnsOnly) {
+    SimpleResultSet rs = new SimpleResultSet();
+    rs.addColumn("MODULE", Types.VARCHAR, 256, 0);
+    rs.addColumn("TOKEN", Types.INTEGER, 10, 0);
+    rs.addColumn("VISUAL", Types.BOOLEAN, 1, 0);
+    rs.addColumn("IG", Types.REAL, 24, 0);
+    rs.addColumn("NOISE", Types.REAL, 24, 0);
+    rs.addColumn("X", Types.INTEGER, 10, 0);
+    rs.addColumn("Y", Types.INTEGER, 10, 0);
+    rs.addColumn("WIDTH", Types.INTEGER, 10, 0);
+    rs.addColumn("HEIGHT", Types.INTEGER, 10, 0);
+    if (columnsOnly) {
+      return rs;
+    }
+    try {
+      for (HostBinding.Attributed a :
+          host(store.layer(layerName), "ATTRIBUTION").attribution(image, question, answer)) {
+        int[] b = a.box();
+        rs.addRow(
+            a.module(),
+            a.token(),
+            a.visual(),
+            a.integratedGradients(),
+            a.noise(),
+            b == null ? null : b[0],
+            b == null ? null : b[1],
+            b == null ? null : b[2],
+            b == null ? null : b[3]);
+      }
+      return rs;
+    } catch (StoreException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      throw userError(e);
+    }
+  }
+
+  /** Inside H2 only a StoreException keeps its error code on the way out. */
+  private static StoreException userError(IllegalArgumentException e) {
+    return new StoreException(StoreException.Kind.INVALID_VALUE, e.getMessage(), e);
+  }
+
+  /** The host a layer is bound to; {@code what} names the function for the error. */
+  private static HostBinding.Host host(Layer layer, String what) {
+    if (!layer.hasHost()) {
+      throw new StoreException(
+          StoreException.Kind.NO_HOST,
+          what
+              + " needs a layer bound to a host model; layer "
+              + layer.name()
+              + " has none. Use a layer created with HOST '<host>', MODULE '<layer>'");
+    }
+    return HostBindings.find(layer.host());
+  }
+
+  private synchronized ExpertApplier applier() {
+    if (closed) {
+      throw new StoreException(StoreException.Kind.UNAVAILABLE, "the store is closed; reconnect");
+    }
+    if (applier == null) {
+      // One per store: the applier caches experts by edit id, which only a store makes unique.
+      applier = ExpertApplier.create(ApplierConfig.defaults(), store::weights);
+    }
+    return applier;
+  }
+
+  /** Stops serving the store's functions and frees the applier's tensors. */
+  @Override
+  public synchronized void close() {
+    closed = true;
+    SqlFunctions.unregister(store);
+    if (applier != null) {
+      applier.close();
+      applier = null;
+    }
+  }
+}
