@@ -101,6 +101,7 @@ public final class Router {
           "a route query needs a layer; layer=null. Name the layer to route on");
     }
     Layer layer = store.layer(q.layer());
+    // Checked first, so an unknown version is refused whatever else the query holds.
     long version = q.version() == null ? store.latestVersion() : store.checkVersion(q.version());
     checkKey("text key", q.textKey(), layer.textDim(), layer);
     double threshold = q.visualThreshold() == null ? layer.visualThreshold() : q.visualThreshold();
@@ -125,14 +126,10 @@ public final class Router {
       }
       primary = q.textKey();
     }
-    int active = store.activeCount(layer, version);
-    if (active == 0) {
-      return List.of();
-    }
-    SearchMode mode = modeFor(active);
     // Both modes look at the same number of nearest keys, so explain shows the same rejections.
+    // The store counts the active edits on the reader it then searches: one reader per query.
     int k = Math.max(layer.maxCandidates(), config.efSearch());
-    List<KeyHit> hits = store.searchKeys(layer, primary, q.textKey(), k, version, mode);
+    List<KeyHit> hits = store.searchKeys(layer, primary, q.textKey(), k, version, this::modeFor);
     return decide(layer, hits, threshold);
   }
 

@@ -615,13 +615,29 @@ public final class EditStore implements AutoCloseable {
    */
   public List<KeyHit> searchKeys(
       Layer layer, float[] primary, float[] text, int k, long version, SearchMode mode) {
+    return searchKeys(layer, primary, text, k, version, active -> mode);
+  }
+
+  /**
+   * {@link #searchKeys(Layer, float[], float[], int, long, SearchMode)} with the search mode chosen
+   * from the number of the layer's edits active at the version ({@code modeForActive}), counted on
+   * the same index reader the search then uses: one version check and one reader per query. No edit
+   * active: no hits, and the mode is not asked for.
+   */
+  public List<KeyHit> searchKeys(
+      Layer layer,
+      float[] primary,
+      float[] text,
+      int k,
+      long version,
+      java.util.function.IntFunction<SearchMode> modeForActive) {
     checkVersion(version);
     if (k < 1 || k > Layer.MAX_CANDIDATES) {
       throw new StoreException(
           INVALID_VALUE, "k must be between 1 and " + Layer.MAX_CANDIDATES + "; k=" + k);
     }
     try {
-      return index.search(layer, primary, text, k, version, mode);
+      return index.search(layer, primary, text, k, version, modeForActive);
     } catch (IOException e) {
       throw new UncheckedIOException("searching the index of " + config.location(), e);
     }

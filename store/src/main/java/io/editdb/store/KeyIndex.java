@@ -411,7 +411,12 @@ final class KeyIndex implements Closeable {
    * no pass over the filter.
    */
   List<KeyHit> search(
-      Layer layer, float[] primary, float[] text, int k, long version, SearchMode mode)
+      Layer layer,
+      float[] primary,
+      float[] text,
+      int k,
+      long version,
+      IntFunction<SearchMode> modeForActive)
       throws IOException {
     boolean visual = layer.hasVisual();
     Similarity primarySim = visual ? layer.visualSimilarity() : layer.textSimilarity();
@@ -429,20 +434,29 @@ final class KeyIndex implements Closeable {
                   s.rewrite(filter(layer, version, false)), ScoreMode.COMPLETE_NO_SCORES, 1f);
       TopHits top = new TopHits(k);
       record Graph(LeafReaderContext leaf, Spans spans, FloatVectorValues values) {}
-      List<Graph> graphLeaves = new ArrayList<>();
+      List<Graph> active = new ArrayList<>();
+      int count = 0;
       for (LeafReaderContext leaf : leaves) {
         FloatVectorValues values = leaf.reader().getFloatVectorValues(primaryField);
         if (values == null) {
           continue;
         }
         Spans spans = latest ? openSpans(s, leaf, layer) : Spans.of(leaf, pastFilter);
-        if (spans.count() == 0) {
-          continue;
+        if (spans.count() > 0) {
+          active.add(new Graph(leaf, spans, values));
+          count += spans.count();
         }
-        if (mode == SearchMode.EXACT || spans.count() <= SegmentSearch.EXACT_LEAF) {
-          SegmentSearch.scan(leaf, spans, values, pq, top);
+      }
+      if (count == 0) {
+        return List.of();
+      }
+      SearchMode mode = modeForActive.apply(count); // on this reader: what the search sees
+      List<Graph> graphLeaves = new ArrayList<>();
+      for (Graph g : active) {
+        if (mode == SearchMode.EXACT || g.spans().count() <= SegmentSearch.EXACT_LEAF) {
+          SegmentSearch.scan(g.leaf(), g.spans(), g.values(), pq, top);
         } else {
-          graphLeaves.add(new Graph(leaf, spans, values));
+          graphLeaves.add(g);
         }
       }
       List<FutureTask<TopHits>> graphs =
