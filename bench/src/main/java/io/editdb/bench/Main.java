@@ -44,14 +44,17 @@ public final class Main {
   static final java.util.Map<String, String> BENCH_USAGE =
       java.util.Map.of(
           "store",
-              "editdb bench store [edits=100000] [dir=target/storebench]\n"
-                  + "    insert, commit latency, open vs rebuild",
+              "editdb bench store [EDITS] [DIR]\n"
+                  + "    insert, commit latency, open vs rebuild; positional, e.g. bench store"
+                  + " 100000 target/storebench (the defaults)",
           "routing",
-              "editdb bench routing [sizes=1000,4000,10000,100000] [queries=300] [nosettle]"
-                  + " [keep] [hnsw=M,B]\n    exact scan vs HNSW: latency and recall",
+              "editdb bench routing [SIZES] [QUERIES] [nosettle] [keep] [hnsw=M,B]\n"
+                  + "    exact scan vs HNSW: latency and recall; positional, e.g. bench routing"
+                  + " 1000,4000,10000,100000 300 (the defaults)",
           "knn",
-              "editdb bench knn [n=1000000] [queries=200] [formats=float,int7,bbq]"
-                  + " [beams=48,96,145] [keep]\n    graph formats and beams for large layers",
+              "editdb bench knn [N] [QUERIES] [FORMATS] [BEAMS] [keep]\n"
+                  + "    graph formats and beams for large layers; positional, e.g. bench knn"
+                  + " 1000000 200 float,int7,bbq 48,96,145 (the defaults)",
           "fused",
               "editdb bench fused [batch=32] [experts=4] [rank=16] [d=4096] [tokens=1] [pool=0]"
                   + " [kind=LORA] [warmup=10] [iters=50] [seed=42]\n"
