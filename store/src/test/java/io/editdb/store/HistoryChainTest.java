@@ -69,4 +69,51 @@ class HistoryChainTest {
             StoreException.class, () -> fixed().optHost("h").optMaker("fit").build());
     assertTrue(e.getMessage().contains("maker=fit"), e.getMessage());
   }
+
+  /** An edit's content hash over fixed fields, with the two of schema version 7 given. */
+  private static String edit(String prompt, int[] mask, String region) {
+    java.time.OffsetDateTime at = java.time.OffsetDateTime.parse("2026-12-04T12:00:00Z");
+    return HistoryChain.editHash(
+        42,
+        "l21",
+        prompt,
+        "red",
+        "coco/1.jpg",
+        new byte[] {1, 2},
+        new byte[] {3},
+        new byte[] {4},
+        new byte[] {5},
+        "F32",
+        4,
+        1f,
+        "ana",
+        "why",
+        9,
+        at,
+        mask,
+        region);
+  }
+
+  /**
+   * An edit without a region, hashed as before schema version 7 added token_mask and query_region
+   * (the same fields in the same order; computed when they were added).
+   */
+  private static final String V6_EDIT_HASH =
+      "e2c58f49af5571e046aeff9cf1cedfb9c51944c92ebfd9d55fbf6603e3ad50e3";
+
+  @Test
+  void anEditsHashCoversTheRegionOnlyWhenItHasOne() {
+    assertEquals(V6_EDIT_HASH, edit("what colour?", null, null), "no region: hashed as before");
+    assertNotEquals(V6_EDIT_HASH, edit("what colour!", null, null), "the prompt is covered");
+    String masked = edit("what colour?", new int[] {1, 2}, null);
+    assertNotEquals(V6_EDIT_HASH, masked, "a mask is covered");
+    assertNotEquals(masked, edit("what colour?", new int[] {1, 3}, null), "so is each position");
+    assertNotEquals(masked, edit("what colour?", new int[] {1, 2}, "TOP 2"), "and the rule");
+    // the fields of a row and its neighbour's hash chain it: a changed seq or prev hash shows
+    String row = HistoryChain.rowHash("p", 1, 2, 42L, "l21", "INSERT", "ana", null, "why", masked);
+    assertNotEquals(
+        row, HistoryChain.rowHash("q", 1, 2, 42L, "l21", "INSERT", "ana", null, "why", masked));
+    assertNotEquals(
+        row, HistoryChain.rowHash("p", 2, 2, 42L, "l21", "INSERT", "ana", null, "why", masked));
+  }
 }
