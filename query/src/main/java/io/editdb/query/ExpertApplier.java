@@ -69,7 +69,11 @@ public final class ExpertApplier implements AutoCloseable {
 
     public Routed {
       if (positions != null && positions.length > 0) {
-        positions = io.editdb.store.TokenMasks.check(positions);
+        try {
+          positions = io.editdb.store.TokenMasks.check(positions);
+        } catch (io.editdb.store.StoreException e) {
+          throw new IllegalArgumentException(e.getMessage(), e); // the applier's own error type
+        }
       }
       if (!Float.isFinite(gate)) {
         throw new IllegalArgumentException(

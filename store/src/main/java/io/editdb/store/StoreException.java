@@ -3,9 +3,10 @@ package io.editdb.store;
 /**
  * A refused request to the store. The message names the rule, the value and the fix; the {@link
  * Kind} lets the driver map it to a stable SQLState and vendor code. A refused request changes
- * nothing.
+ * nothing. Not an {@link IllegalArgumentException}: "unavailable" and "write-lock timeout" are no
+ * argument's fault, and code that catches a bug's IllegalArgumentException must not catch these.
  */
-public class StoreException extends IllegalArgumentException {
+public class StoreException extends RuntimeException {
 
   /** What kind of refusal this is; one catalog shared with the driver's error codes. */
   public enum Kind {
