@@ -103,6 +103,9 @@ public final class EditStore implements AutoCloseable {
             e);
       }
     }
+    if (!config.inMemory()) {
+      createAtomically(config);
+    }
     probe(config);
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(config.h2Url());
@@ -158,13 +161,54 @@ public final class EditStore implements AutoCloseable {
     }
   }
 
+  /**
+   * A new store's database is created and migrated under a staging name and only then moved into
+   * place, in one rename. H2 commits each DDL statement of a migration as it runs, so a process
+   * killed while creating a store would otherwise leave a half-migrated schema that Flyway has not
+   * recorded and cannot re-run ("duplicate column"). A staging file left by such a kill holds no
+   * commit of anyone's and is deleted.
+   */
+  private static void createAtomically(StoreConfig config) {
+    Path target = config.directory().resolve(StoreConfig.H2_FILE + ".mv.db");
+    if (Files.exists(target)) {
+      return;
+    }
+    Path staging = config.directory().resolve(StoreConfig.H2_FILE + "-creating.mv.db");
+    try {
+      Files.deleteIfExists(staging);
+      org.h2.jdbcx.JdbcDataSource ds = new org.h2.jdbcx.JdbcDataSource();
+      ds.setURL(config.h2FileUrl(StoreConfig.H2_FILE + "-creating"));
+      ds.setUser("sa");
+      ds.setPassword("");
+      migrate(ds, config);
+      try (Connection c = ds.getConnection();
+          Statement st = c.createStatement()) {
+        st.execute("SHUTDOWN"); // everything written and the file closed before the rename
+      }
+      Files.move(staging, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | SQLException e) {
+      throw new StoreException(
+          UNAVAILABLE,
+          "cannot create store "
+              + config.location()
+              + ": "
+              + e.getMessage()
+              + ". Check the directory's free space and rights",
+          e);
+    }
+  }
+
   private void migrate() {
+    migrate(pool, config);
+  }
+
+  private static void migrate(javax.sql.DataSource dataSource, StoreConfig config) {
     // V4 creates the role users with this password; H2Roles replaces it before anyone logs in.
     byte[] secret = new byte[32];
     new java.security.SecureRandom().nextBytes(secret);
     Flyway flyway =
         Flyway.configure()
-            .dataSource(pool)
+            .dataSource(dataSource)
             .locations(MIGRATIONS)
             .placeholders(Map.of("role_password", java.util.HexFormat.of().formatHex(secret)))
             .ignoreMigrationPatterns("*:missing")

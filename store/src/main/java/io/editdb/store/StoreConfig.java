@@ -264,9 +264,17 @@ public final class StoreConfig {
   String h2Url() {
     return inMemory()
         ? "jdbc:h2:mem:editdb_" + memoryName + ";DB_CLOSE_DELAY=-1"
-        : "jdbc:h2:file:"
-            + directory.resolve("editdb")
-            + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;MAX_COMPACT_TIME=0;TRACE_LEVEL_FILE=0";
+        : h2FileUrl(H2_FILE);
+  }
+
+  /** The store's H2 database file in its directory, without H2's {@code .mv.db}. */
+  static final String H2_FILE = "editdb";
+
+  /** The URL of an H2 database {@code file} in the store's directory, with the store's settings. */
+  String h2FileUrl(String file) {
+    return "jdbc:h2:file:"
+        + directory.resolve(file)
+        + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;MAX_COMPACT_TIME=0;TRACE_LEVEL_FILE=0";
   }
 
   /**
@@ -276,7 +284,7 @@ public final class StoreConfig {
   String h2UserUrl() {
     return inMemory()
         ? "jdbc:h2:mem:editdb_" + memoryName + ";IFEXISTS=TRUE"
-        : "jdbc:h2:file:" + directory.resolve("editdb") + ";IFEXISTS=TRUE";
+        : "jdbc:h2:file:" + directory.resolve(H2_FILE) + ";IFEXISTS=TRUE";
   }
 
   /** A short name for logs and for identifying one store among several. */
