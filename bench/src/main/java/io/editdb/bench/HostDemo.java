@@ -168,11 +168,6 @@ final class HostDemo {
     }
     List<Heatmap.Cell> before =
         Heatmap.attribution(c, VIS_LAYER, png, edit.question(), null, "blocks.1");
-    Set<Integer> region = new HashSet<>();
-    before.stream()
-        .sorted((a, b) -> Float.compare(b.score(), a.score()))
-        .limit(4)
-        .forEach(cell -> region.add(cell.token()));
 
     Demo.step("16. An edit that acts only on the 4 tokens the answer rests on, in each query");
     String ins =
@@ -195,7 +190,7 @@ final class HostDemo {
         "heatmap-before.png",
         edit,
         before,
-        region,
+        tokens(edited[1]), // the region the store chose and ASK reports, not recomputed here
         "answer " + edit.answer() + " rests on the red tokens",
         "framed: the 4 the edit acts on (blocks.1)");
     picture(

@@ -146,14 +146,8 @@ final class CommandExecutor {
     if (opt.type() == Double.class) {
       return realOption(o, key);
     }
-    Object[] allowed = opt.type().getEnumConstants();
-    String v = enumOption(o, key, (Enum<?>[]) allowed);
-    for (Object c : allowed) {
-      if (((Enum<?>) c).name().equals(v)) {
-        return c;
-      }
-    }
-    throw new IllegalStateException("enumOption returned a constant of " + opt + ": " + v);
+    // enumOption refuses a name outside the enum with the allowed ones listed
+    return opt.constant(enumOption(o, key, (Enum<?>[]) opt.type().getEnumConstants()));
   }
 
   private static int intOption(Map<String, Object> o, String key) throws SQLException {

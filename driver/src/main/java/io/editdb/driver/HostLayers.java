@@ -226,14 +226,11 @@ final class HostLayers {
     return p == null || !layer.hasHost() ? p : checked(p, HostBindings.find(layer.host()));
   }
 
-  private static int[] checked(int[] p, HostBinding.Host host) throws SQLException {
-    try {
-      io.editdb.store.TokenMasks.checkWithin(
-          io.editdb.store.TokenMasks.check(p), host.sequenceLength(), host.name() + "'s sequence");
-      return p;
-    } catch (io.editdb.store.StoreException e) {
-      throw ErrorCode.INVALID_VALUE.exception(e.getMessage());
-    }
+  /** The mask's rule, and its positions within the host's sequence (StoreException else). */
+  private static int[] checked(int[] p, HostBinding.Host host) {
+    io.editdb.store.TokenMasks.checkWithin(
+        io.editdb.store.TokenMasks.check(p), host.sequenceLength(), host.name() + "'s sequence");
+    return p;
   }
 
   /** A prompt's text key on a layer bound to a host, as the host keys that layer's questions. */

@@ -142,25 +142,34 @@ public final class Attribution {
     }
 
     /**
-     * The positions a query region rule ({@code TOP k} or {@code MASS p}) chooses here, or none
-     * when no visual position carries positive attribution (a text-only question, say): the edit
-     * then acts nowhere in this query.
+     * The positions a region rule ({@code TOP k} or {@code MASS p}) chooses here: {@link #top} or
+     * {@link #mass}.
+     *
+     * @throws IllegalArgumentException as they do, and for any other rule
      */
-    public int[] regionOrNone(io.editdb.query.HostBinding.Region rule) {
-      boolean any = false;
-      for (int t = 0; t < visual.length; t++) {
-        any |= visual[t] && integratedGradients[t] > 0;
-      }
-      if (!any) {
-        return new int[0];
-      }
+    public int[] region(io.editdb.query.HostBinding.Region rule) {
       return switch (rule) {
         case io.editdb.query.HostBinding.Region.Top t -> top(t.k());
         case io.editdb.query.HostBinding.Region.Mass m -> mass(m.share());
         default ->
             throw new IllegalArgumentException(
-                "a query region is TOP k or MASS p; got " + rule + "; give one of those");
+                "a region chosen by attribution is TOP k or MASS p; got "
+                    + rule
+                    + "; give one of those");
       };
+    }
+
+    /**
+     * {@link #region} in a query, or none when no visual position carries positive attribution (a
+     * text-only question, say): the edit then acts nowhere in this query.
+     */
+    public int[] regionOrNone(io.editdb.query.HostBinding.Region rule) {
+      for (int t = 0; t < visual.length; t++) {
+        if (visual[t] && integratedGradients[t] > 0) {
+          return region(rule);
+        }
+      }
+      return new int[0];
     }
 
     /**
@@ -491,7 +500,8 @@ public final class Attribution {
     return (double) hits / taken;
   }
 
-  private static double coveredShare(boolean[] visual, boolean[] inside) {
+  /** Share of the visual positions that lie inside (the expected rate of a random token). */
+  public static double coveredShare(boolean[] visual, boolean[] inside) {
     int v = 0;
     int in = 0;
     for (int t = 0; t < visual.length; t++) {

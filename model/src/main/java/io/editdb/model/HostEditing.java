@@ -254,11 +254,14 @@ final class HostEditing implements HostBinding.Host {
     return switch (region) {
       case HostBinding.Region.Positions p -> p.positions().clone();
       case HostBinding.Region.Visual v -> EditedHost.positions(host.visualPositions());
-      case HostBinding.Region.Top t ->
-          attribution().attribute(edit, ownAnswer(edit), layer.module()).top(t.k());
-      case HostBinding.Region.Mass m ->
-          attribution().attribute(edit, ownAnswer(edit), layer.module()).mass(m.share());
+      case HostBinding.Region.Top t -> chosen(layer, edit, t);
+      case HostBinding.Region.Mass m -> chosen(layer, edit, m);
     };
+  }
+
+  /** The region a rule chooses by attribution of the host's own answer on the edit's input. */
+  private int[] chosen(Layer layer, HostModel.Input edit, HostBinding.Region rule) {
+    return attribution().attribute(edit, ownAnswer(edit), layer.module()).region(rule);
   }
 
   private String ownAnswer(HostModel.Input input) {

@@ -237,6 +237,9 @@ final class ExpertMath {
    */
   static boolean[] coverage(
       List<List<Routed>> routed, Map<Long, ExpertCache.Entry> entries, int tokens) {
+    if (routed.stream().flatMap(List::stream).allMatch(x -> mask(x, entries) == null)) {
+      return null; // no expert has a region: no per-position pass on the common path
+    }
     boolean[] cover = new boolean[routed.size() * tokens];
     boolean all = true;
     for (int q = 0; q < routed.size(); q++) {

@@ -147,9 +147,7 @@ public final class SqlRouting implements SqlFunctions.Provider, AutoCloseable {
       }
       rs.addRow(a.baseAnswer(), a.answer(), a.probability(), ids.toString(), touched.toString());
       return rs;
-    } catch (StoreException e) {
-      throw e;
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException e) { // a StoreException is not one: it passes as it is
       throw userError(e);
     }
   }
@@ -186,9 +184,7 @@ public final class SqlRouting implements SqlFunctions.Provider, AutoCloseable {
             b == null ? null : b[3]);
       }
       return rs;
-    } catch (StoreException e) {
-      throw e;
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException e) { // a StoreException is not one: it passes as it is
       throw userError(e);
     }
   }

@@ -221,13 +221,10 @@ public record Layer(
       range("d_out", dOut, 1, MAX_WIDTH);
       range("visual_dim", visualDim, 0, MAX_KEY_DIM);
       range("text_dim", textDim, 1, MAX_KEY_DIM);
-      for (LayerOption o : LayerOption.values()) {
-        o.check(options.get(o));
-      }
-      (visualDim == 0
-              ? (Similarity) options.get(LayerOption.TEXT_SIMILARITY)
-              : (Similarity) options.get(LayerOption.VISUAL_SIMILARITY))
-          .checkThreshold("visual_threshold", (Double) options.get(LayerOption.VISUAL_THRESHOLD));
+      // The record checks every option's type and rule, in declaration order.
+      Layer layer =
+          new Layer(0, name, model, module, dIn, dOut, visualDim, textDim, 0, host, maker, options);
+      layer.filterSimilarity().checkThreshold("visual_threshold", layer.visualThreshold());
       if (host != null) {
         text("host", host);
       }
@@ -242,8 +239,7 @@ public record Layer(
                     + maker
                     + ". Use e.g. FIT");
       }
-      return new Layer(
-          0, name, model, module, dIn, dOut, visualDim, textDim, 0, host, maker, options);
+      return layer;
     }
 
     private static void text(String what, String v) {

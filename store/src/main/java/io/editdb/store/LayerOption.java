@@ -69,7 +69,7 @@ public enum LayerOption {
   }
 
   /** The enum constant of an enum-typed option, case-insensitive; null when not one. */
-  Object constant(String text) {
+  public Object constant(String text) {
     for (Object c : type().getEnumConstants()) {
       if (((Enum<?>) c).name().equalsIgnoreCase(text)) {
         return c;

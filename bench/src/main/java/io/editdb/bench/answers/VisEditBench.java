@@ -4,6 +4,7 @@ import io.editdb.bench.StoreBench;
 import io.editdb.bench.answers.AnswerBench.Row;
 import io.editdb.bench.answers.AnswerBench.Setting;
 import io.editdb.bench.answers.Editors.StoreEditor;
+import io.editdb.model.Attribution;
 import io.editdb.model.GeneratorExpertMaker;
 import io.editdb.model.QuestionType;
 import io.editdb.model.Sample;
@@ -253,11 +254,7 @@ public final class VisEditBench {
       boolean[] inside = host.positionsCovering(s.objects().get(0).box());
       inAttr += share(mask, inside);
       inRandom += share(randomVisual(test.get(i), k), inside);
-      int c = 0;
-      for (int t = 1; t <= 16; t++) {
-        c += inside[t] ? 1 : 0;
-      }
-      covered += c / 16.0;
+      covered += Attribution.coveredShare(host.visualPositions(), inside);
       n++;
     }
     return String.format(
