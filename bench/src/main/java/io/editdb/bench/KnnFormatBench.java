@@ -1,5 +1,7 @@
 package io.editdb.bench;
 
+import io.editdb.cli.DirTrees;
+import io.editdb.cli.Keys;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -141,7 +143,7 @@ public final class KnnFormatBench {
     }
     double merge = 0;
     if (!reusable(one, keys.length)) {
-      StoreBench.deleteTree(one);
+      DirTrees.delete(one);
       Files.createDirectories(one);
       try (Stream<Path> files = Files.list(two)) {
         for (Path f : files.toList()) {
@@ -167,8 +169,8 @@ public final class KnnFormatBench {
       }
     }
     if (!keep) {
-      StoreBench.deleteTree(two);
-      StoreBench.deleteTree(one);
+      DirTrees.delete(two);
+      DirTrees.delete(one);
     }
   }
 
@@ -187,7 +189,7 @@ public final class KnnFormatBench {
   /** Two segments: two threads add alternate keys, each to its own in-memory segment. */
   private static double build(Path path, float[][] keys, Lucene103Codec codec, ExecutorService pool)
       throws Exception {
-    StoreBench.deleteTree(path);
+    DirTrees.delete(path);
     long b0 = System.nanoTime();
     try (Directory dir = FSDirectory.open(path);
         IndexWriter w =

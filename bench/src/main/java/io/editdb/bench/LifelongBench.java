@@ -2,8 +2,6 @@ package io.editdb.bench;
 
 import io.editdb.bench.lifelong.Charts;
 import io.editdb.bench.lifelong.Csv;
-import io.editdb.bench.lifelong.Dataset;
-import io.editdb.bench.lifelong.EditCase;
 import io.editdb.bench.lifelong.LayerConfig;
 import io.editdb.bench.lifelong.Metric;
 import io.editdb.bench.lifelong.Report;
@@ -13,7 +11,10 @@ import io.editdb.bench.lifelong.Setting;
 import io.editdb.bench.lifelong.Sweep;
 import io.editdb.bench.lifelong.Sweep.Scored;
 import io.editdb.bench.lifelong.TextKeys;
-import io.editdb.bench.lifelong.VisualKeys;
+import io.editdb.cli.Dataset;
+import io.editdb.cli.DirTrees;
+import io.editdb.cli.EditCase;
+import io.editdb.cli.VisualKeys;
 import io.editdb.query.TextEncoder;
 import io.editdb.store.StoreConfig;
 import java.io.IOException;
@@ -149,7 +150,7 @@ public final class LifelongBench {
     Map<LayerConfig, Setting> chosen = new LinkedHashMap<>();
     sweep.best().forEach((cfg, s) -> chosen.put(cfg, s.setting()));
     Path storeDir = o.out().resolve("store");
-    StoreBench.deleteTree(storeDir);
+    DirTrees.delete(storeDir);
     t0 = System.nanoTime();
     SequentialRun runner =
         new SequentialRun(cases, chosen, visual, text, o.sample(), o.commitEvery(), o.seed())

@@ -3,41 +3,19 @@ package io.editdb.bench;
 import java.util.Arrays;
 
 /**
- * The runnable jar's entry point: {@code demo}, {@code shell}, {@code bench}, {@code host}.
+ * The benchmark jar's entry point, run by {@code ./editdb bench [which] [args]}: the benchmarks
+ * behind the README's figures. Nothing here ships in the user's jar ({@code io.editdb.cli}).
  *
  * <pre>
- * ./editdb demo [--dir ./editdb-demo] [--data vqa_eval.json] [--edits 36]
- * ./editdb shell [jdbc-url] [user]
  * ./editdb bench [lifelong options] | bench store|routing|knn|fused|crash|answers|attribution|visedit
  *     [args]
- * ./editdb host train [--minutes 19] [--out dir]
- * ./editdb host keys [--minutes 6] [--out dir]
  * </pre>
  */
 public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-      usage();
-      return;
-    }
-    String[] rest = Arrays.copyOfRange(args, 1, args.length);
-    switch (args[0]) {
-      case "demo" -> Demo.main(rest);
-      case "shell" -> Shell.main(rest);
-      case "bench" -> bench(rest);
-      case "host" -> host(rest);
-      case "help" -> usage();
-      default -> {
-        System.err.println(
-            "editdb: unknown command '"
-                + args[0]
-                + "'; use demo, shell, bench or"
-                + " host (--help on each)");
-        System.exit(2);
-      }
-    }
+    bench(args);
   }
 
   /** Usage of the bench subcommands without a --help of their own. */
@@ -122,61 +100,5 @@ public final class Main {
       case "lifelong" -> LifelongBench.main(rest);
       default -> LifelongBench.main(args);
     }
-  }
-
-  private static void host(String[] args) throws Exception {
-    if (args.length > 0 && args[0].equals("train")) {
-      String[] rest = Arrays.copyOfRange(args, 1, args.length);
-      if (rest.length > 0 && (rest[0].equals("--help") || rest[0].equals("-h"))) {
-        System.out.println(
-            """
-            editdb host train [--steps 9000] [--batch 128] [--lr 0.003] [--seed 14]
-                              [--minutes 19] [--eval 2000]
-                              [--out model/src/main/resources/io/editdb/model]
-                trains EditDB's own host model on the train split of the drawn scenes and
-                writes host-v1.params and host-v1.json (seed, command, data version, accuracy)""");
-        return;
-      }
-      io.editdb.model.HostTrainer.main(rest);
-      return;
-    }
-    if (args.length > 0 && args[0].equals("keys")) {
-      String[] rest = Arrays.copyOfRange(args, 1, args.length);
-      if (rest.length > 0 && (rest[0].equals("--help") || rest[0].equals("-h"))) {
-        System.out.println(
-            """
-            editdb host keys [--steps 3000] [--minutes 6] [--seed 1]
-                             [--out model/src/main/resources/io/editdb/model]
-                trains the shipped host's visual and question key heads (contrastive, train
-                split) and writes host-v1.params with them and key-heads-v1.json""");
-        return;
-      }
-      io.editdb.model.KeyHeads.main(rest);
-      return;
-    }
-    System.out.println(
-        """
-        editdb host train [options]   train EditDB's own host model (host train --help)
-        editdb host keys [options]    train its key heads (host keys --help)""");
-    if (args.length > 0 && !args[0].equals("--help") && !args[0].equals("-h")) {
-      System.exit(2);
-    }
-  }
-
-  private static void usage() {
-    System.out.println(
-        """
-        EditDB: a database of model edits (LiveEdit-style low-rank experts).
-
-        usage: editdb <command> [options]
-          demo    build a store in ./editdb-demo from real edit requests, route, roll back,
-                  time travel and audit it; --help for options
-          shell   interactive SQL shell (sqlline) on a JDBC URL, default
-                  jdbc:editdb:./editdb-demo; EditDB's statements work in it
-          bench   bench answers: the lifelong benchmark on the edited host's answers;
-                  bench visedit: edits acting on attribution regions (VisEdit);
-                  bench lifelong (routing level), store|routing|knn|fused|crash; bench --help
-          host    host train | host keys: train EditDB's own host model, its key heads
-          help    this text""");
   }
 }

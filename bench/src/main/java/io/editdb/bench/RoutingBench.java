@@ -1,5 +1,7 @@
 package io.editdb.bench;
 
+import io.editdb.cli.DirTrees;
+import io.editdb.cli.Keys;
 import io.editdb.query.Candidate;
 import io.editdb.query.RouteQuery;
 import io.editdb.query.Router;
@@ -90,7 +92,7 @@ public final class RoutingBench {
     Path loadedMark = dir.resolve("routingbench-loaded"); // written once a load completed
     boolean reused = keep && Files.exists(loadedMark);
     if (!reused) {
-      StoreBench.deleteTree(dir);
+      DirTrees.delete(dir);
     }
     Keys visual = new Keys(512, Math.max(1, n / 100), 0.5, 11);
     Keys text = new Keys(384, Math.max(1, n / 100), 0.5, 12);
@@ -208,7 +210,7 @@ public final class RoutingBench {
           settle ? Stats.fmt("%.1f", (settled - loaded) / 1e9) : "-");
     }
     if (!keep) {
-      StoreBench.deleteTree(dir);
+      DirTrees.delete(dir);
     }
   }
 

@@ -1,5 +1,7 @@
 package io.editdb.bench;
 
+import io.editdb.cli.DirTrees;
+import io.editdb.cli.Keys;
 import io.editdb.store.EditStore;
 import io.editdb.store.Layer;
 import io.editdb.store.LayerOption;
@@ -8,12 +10,9 @@ import io.editdb.store.StoreConfig;
 import io.editdb.store.StoreSession;
 import io.editdb.store.WeightDtype;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.Random;
-import java.util.stream.Stream;
 
 /**
  * Store benchmark (issue 2): visual keys of 512 floats, text keys of 384, d_in = d_out = 1024, rank
@@ -26,7 +25,7 @@ public final class StoreBench {
   public static void main(String[] args) throws IOException {
     int edits = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
     Path dir = Path.of(args.length > 1 ? args[1] : "target/storebench");
-    deleteTree(dir);
+    DirTrees.delete(dir);
     Keys visual = new Keys(512, Math.max(10, edits / 100), 0.5, 1);
     Keys text = new Keys(384, Math.max(10, edits / 100), 0.5, 2);
     Random r = new Random(3);
@@ -69,7 +68,7 @@ public final class StoreBench {
       // intact index: nothing to catch up
     }
     long openIntact = System.nanoTime() - t1;
-    deleteTree(dir.resolve("index"));
+    DirTrees.delete(dir.resolve("index"));
     long t2 = System.nanoTime();
     try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
       // index rebuilt from H2
@@ -95,17 +94,5 @@ public final class StoreBench {
         .weights(a, b, 4, 1f, WeightDtype.F32)
         .author("bench")
         .build();
-  }
-
-  /** Deletes a folder and everything in it; nothing when it does not exist. */
-  public static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> files = Files.walk(p)) {
-      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(f);
-      }
-    }
   }
 }

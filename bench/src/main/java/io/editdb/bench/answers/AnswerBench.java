@@ -1,6 +1,5 @@
 package io.editdb.bench.answers;
 
-import io.editdb.bench.StoreBench;
 import io.editdb.bench.answers.EditCase.Probe;
 import io.editdb.bench.answers.EditCase.ProbeKind;
 import io.editdb.bench.answers.Editors.Answered;
@@ -8,6 +7,7 @@ import io.editdb.bench.answers.Editors.Editor;
 import io.editdb.bench.answers.Editors.StoreEditor;
 import io.editdb.bench.answers.Editors.UnroutedEditor;
 import io.editdb.bench.answers.Scores.Cell;
+import io.editdb.cli.DirTrees;
 import io.editdb.model.GeneratorExpertMaker;
 import io.editdb.model.HostModel;
 import io.editdb.model.LocalHosts;
@@ -376,7 +376,7 @@ public final class AnswerBench {
         out.add(r);
       }
     } finally {
-      StoreBench.deleteTree(dir);
+      DirTrees.delete(dir);
     }
     return out;
   }
@@ -435,7 +435,7 @@ public final class AnswerBench {
             test.size());
       }
     } finally {
-      StoreBench.deleteTree(dir);
+      DirTrees.delete(dir);
     }
   }
 
@@ -554,7 +554,7 @@ public final class AnswerBench {
 
   Path freshDir(String what) throws IOException {
     Path dir = options.out().resolve("store-" + what);
-    StoreBench.deleteTree(dir);
+    DirTrees.delete(dir);
     return dir;
   }
 

@@ -1,9 +1,9 @@
 package io.editdb.bench.answers;
 
-import io.editdb.bench.StoreBench;
 import io.editdb.bench.answers.AnswerBench.Row;
 import io.editdb.bench.answers.AnswerBench.Setting;
 import io.editdb.bench.answers.Editors.StoreEditor;
+import io.editdb.cli.DirTrees;
 import io.editdb.model.Attribution;
 import io.editdb.model.GeneratorExpertMaker;
 import io.editdb.model.QuestionType;
@@ -166,7 +166,7 @@ public final class VisEditBench {
           best = k;
         }
       } finally {
-        StoreBench.deleteTree(dir);
+        DirTrees.delete(dir);
       }
     }
     int k = best;
@@ -207,7 +207,7 @@ public final class VisEditBench {
           }
         }
       } finally {
-        StoreBench.deleteTree(dir);
+        DirTrees.delete(dir);
       }
     }
     String localisation = localisation(test, attributed, k);

@@ -1,6 +1,6 @@
 package io.editdb.bench.crash;
 
-import io.editdb.bench.StoreBench;
+import io.editdb.cli.DirTrees;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -40,7 +40,7 @@ public final class CrashBench {
         default -> kills = Integer.parseInt(args[i]);
       }
     }
-    StoreBench.deleteTree(dir);
+    DirTrees.delete(dir);
     Files.createDirectories(dir);
     System.out.printf(
         Locale.ROOT,

@@ -1,6 +1,6 @@
 package io.editdb.bench.crash;
 
-import io.editdb.bench.StoreBench;
+import io.editdb.cli.DirTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -46,7 +46,7 @@ enum IndexDamage {
       }
       switch (this) {
         case DELETE_ALL -> {
-          StoreBench.deleteTree(index);
+          DirTrees.delete(index);
           return name();
         }
         case DELETE_SOME -> {

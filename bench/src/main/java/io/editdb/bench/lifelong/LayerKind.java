@@ -1,5 +1,7 @@
 package io.editdb.bench.lifelong;
 
+import io.editdb.cli.VisualKeys;
+
 /** The two host-layer shapes benchmarked: with visual keys, and text-only (visual_dim 0). */
 public enum LayerKind {
   VISUAL("visual", VisualKeys.DIM),

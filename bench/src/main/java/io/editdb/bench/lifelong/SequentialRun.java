@@ -1,5 +1,7 @@
 package io.editdb.bench.lifelong;
 
+import io.editdb.cli.EditCase;
+import io.editdb.cli.VisualKeys;
 import io.editdb.query.RouteQuery;
 import io.editdb.query.RoutedEdit;
 import io.editdb.query.Router;

@@ -1,5 +1,6 @@
 package io.editdb.bench.lifelong;
 
+import io.editdb.cli.EditCase;
 import io.editdb.query.TextEncoder;
 import java.util.ArrayList;
 import java.util.Comparator;

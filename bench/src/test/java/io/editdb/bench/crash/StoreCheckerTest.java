@@ -3,7 +3,7 @@ package io.editdb.bench.crash;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.editdb.bench.StoreBench;
+import io.editdb.cli.DirTrees;
 import io.editdb.store.EditStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -120,7 +120,7 @@ class StoreCheckerTest {
               + ") WHERE id = "
               + b);
     }
-    StoreBench.deleteTree(dir.resolve("index")); // rebuilt from the changed H2
+    DirTrees.delete(dir.resolve("index")); // rebuilt from the changed H2
     List<String> problems = check();
     assertFound(problems, "VERIFY HISTORY: ok=false");
     assertFound(problems, "edit " + b + " (b) does not hold the keys");
@@ -148,7 +148,7 @@ class StoreCheckerTest {
       w.exec("ROLLBACK EDIT " + a);
       w.say("COMMITTED 7");
     }
-    StoreBench.deleteTree(dir.resolve("index"));
+    DirTrees.delete(dir.resolve("index"));
     copyTree(stale, dir.resolve("index"));
     try (FSDirectory d = FSDirectory.open(dir.resolve("index"));
         IndexWriter iw = new IndexWriter(d, new IndexWriterConfig())) {

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.editdb.cli.EditCase;
+import io.editdb.cli.VisualKeys;
 import io.editdb.query.RouteQuery;
 import io.editdb.query.RoutedEdit;
 import io.editdb.query.Router;

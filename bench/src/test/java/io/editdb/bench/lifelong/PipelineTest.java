@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.editdb.bench.lifelong.SequentialRun.Row;
+import io.editdb.cli.Dataset;
+import io.editdb.cli.EditCase;
+import io.editdb.cli.VisualKeys;
 import io.editdb.store.SearchMode;
 import io.editdb.store.StoreConfig;
 import java.awt.image.BufferedImage;

@@ -3,6 +3,7 @@ package io.editdb.bench.lifelong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.editdb.cli.VisualKeys;
 import io.editdb.query.RouteQuery;
 import io.editdb.query.RoutedEdit;
 import io.editdb.query.Router;

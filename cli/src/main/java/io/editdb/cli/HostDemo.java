@@ -1,4 +1,4 @@
-package io.editdb.bench;
+package io.editdb.cli;
 
 import io.editdb.model.LocalHosts;
 import io.editdb.model.Phrasing;

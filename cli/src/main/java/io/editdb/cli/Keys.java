@@ -1,4 +1,4 @@
-package io.editdb.bench;
+package io.editdb.cli;
 
 import java.util.Random;
 
@@ -6,12 +6,12 @@ import java.util.Random;
  * Keys drawn around many cluster centres: real embeddings cluster, and uniform random vectors (the
  * worst case for HNSW) would mislead. Each key is a centre plus Gaussian noise, normalised.
  */
-final class Keys {
+public final class Keys {
   private final float[][] centres;
   private final double noise;
   private final Random r;
 
-  Keys(int dim, int clusters, double noise, long seed) {
+  public Keys(int dim, int clusters, double noise, long seed) {
     this.r = new Random(seed);
     this.noise = noise;
     this.centres = new float[clusters][];
@@ -20,7 +20,7 @@ final class Keys {
     }
   }
 
-  float[] next() {
+  public float[] next() {
     return around(centres[r.nextInt(centres.length)], centres[0].length, noise);
   }
 
@@ -41,7 +41,7 @@ final class Keys {
     return v;
   }
 
-  static float[] gaussian(Random r, int n, double scale) {
+  public static float[] gaussian(Random r, int n, double scale) {
     float[] v = new float[n];
     for (int i = 0; i < n; i++) {
       v[i] = (float) (scale * r.nextGaussian());

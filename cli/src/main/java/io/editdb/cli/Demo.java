@@ -1,7 +1,5 @@
-package io.editdb.bench;
+package io.editdb.cli;
 
-import io.editdb.bench.lifelong.Dataset;
-import io.editdb.bench.lifelong.VisualKeys;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -109,7 +107,7 @@ final class Demo {
       }
     }
     if (!Files.exists(db)) {
-      StoreBench.deleteTree(dir);
+      DirTrees.delete(dir);
       return;
     }
     try (FileChannel ch = FileChannel.open(db, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -128,7 +126,7 @@ final class Demo {
                 + " --dir <another directory>");
       }
       try {
-        StoreBench.deleteTree(dir);
+        DirTrees.delete(dir);
       } finally {
         lock.release();
       }
@@ -141,9 +139,9 @@ final class Demo {
     int edits = 36;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--dir" -> dir = Path.of(args[++i]);
-        case "--data" -> data = Path.of(args[++i]);
-        case "--edits" -> edits = Integer.parseInt(args[++i]);
+        case "--dir" -> dir = Path.of(value(args, ++i));
+        case "--data" -> data = Path.of(value(args, ++i));
+        case "--edits" -> edits = count(value(args, ++i));
         case "--help", "-h" -> {
           System.out.println(
               "editdb demo [--dir ./editdb-demo] [--data FILE] [--edits N]\n"
@@ -414,5 +412,25 @@ final class Demo {
 
   static void sql(String s) {
     System.out.println("   sql> " + s);
+  }
+
+  private static String value(String[] args, int i) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(args[i - 1] + " needs a value; see editdb demo --help");
+    }
+    return args[i];
+  }
+
+  private static int count(String v) {
+    try {
+      int n = Integer.parseInt(v);
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // explained below
+    }
+    throw new IllegalArgumentException(
+        "--edits takes a whole number of edits, 0 or more, not '" + v + "'; e.g. --edits 36");
   }
 }

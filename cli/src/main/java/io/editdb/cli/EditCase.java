@@ -1,4 +1,4 @@
-package io.editdb.bench.lifelong;
+package io.editdb.cli;
 
 /**
  * One record of an E-VQA / E-IC file (see shared/data/README.md): the edit ({@code src} about

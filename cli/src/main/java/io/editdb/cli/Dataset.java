@@ -1,4 +1,4 @@
-package io.editdb.bench.lifelong;
+package io.editdb.cli;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;

@@ -1,4 +1,4 @@
-package io.editdb.bench;
+package io.editdb.cli;
 
 import java.awt.BasicStroke;
 import java.awt.Color;

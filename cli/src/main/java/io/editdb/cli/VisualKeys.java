@@ -1,4 +1,4 @@
-package io.editdb.bench.lifelong;
+package io.editdb.cli;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

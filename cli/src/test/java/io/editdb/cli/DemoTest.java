@@ -1,4 +1,4 @@
-package io.editdb.bench;
+package io.editdb.cli;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package io.editdb.bench.lifelong;
+package io.editdb.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

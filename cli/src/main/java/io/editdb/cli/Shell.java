@@ -1,0 +1,111 @@
+package io.editdb.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code editdb shell [--create] [url] [user] [password]}: sqlline on an EditDB URL. EditDB's
+ * statements (CREATE LAYER, ROLLBACK EDIT, VERIFY HISTORY, ...) go through the driver like any
+ * other SQL. The connection is tried first, so a wrong URL or password is one line, not sqlline's
+ * stack trace; a directory that holds no store is refused unless {@code --create} says to make one.
+ */
+final class Shell {
+  private Shell() {}
+
+  static final String DEFAULT_URL = "jdbc:editdb:./editdb-demo";
+  private static final String DIR_PREFIX = "jdbc:editdb:";
+
+  static int run(String[] args) throws Exception {
+    List<String> positional = new ArrayList<>();
+    boolean create = false;
+    for (String a : args) {
+      if (Main.isHelp(a)) {
+        System.out.println(
+            """
+            editdb shell [--create] [jdbc-url] [user] [password]
+              default url jdbc:editdb:./editdb-demo, user demo (the demo store's administrator),
+              empty password. A directory that holds no store is refused unless --create is
+              given. Type !help for sqlline's commands, !quit to leave.
+              Try: SELECT id, layer, prompt, status FROM edits; VERIFY HISTORY;""");
+        return 0;
+      } else if (a.equals("--create")) {
+        create = true;
+      } else if (a.startsWith("--")) {
+        System.err.println("editdb shell: unknown option " + a + " (editdb shell --help)");
+        return 2;
+      } else {
+        positional.add(a);
+      }
+    }
+    if (positional.size() > 3) {
+      System.err.println(
+          "editdb shell: at most a URL, a user and a password, got "
+              + positional.size()
+              + " arguments (editdb shell --help)");
+      return 2;
+    }
+    String url = positional.size() > 0 ? positional.get(0) : DEFAULT_URL;
+    String user = positional.size() > 1 ? positional.get(1) : "demo";
+    String password = positional.size() > 2 ? positional.get(2) : "";
+    Path missing = missingStore(url);
+    if (missing != null && !create) {
+      System.err.println(
+          "editdb shell: no EditDB store in "
+              + missing
+              + "; check the path, or add --create to make a new, empty store there");
+      return 1;
+    }
+    try (Connection c = DriverManager.getConnection(url, user, password)) {
+      // tried only: sqlline opens its own
+    } catch (SQLException e) {
+      System.err.println("editdb shell: cannot connect to " + url + ": " + e.getMessage());
+      return 1;
+    }
+    sqlline.SqlLine.main(
+        new String[] {
+          "-d",
+          "io.editdb.driver.EditDbDriver",
+          "-u",
+          url,
+          "-n",
+          user,
+          "-p",
+          password,
+          "--maxWidth=200",
+          "--isolation=TRANSACTION_READ_COMMITTED"
+        });
+    return 0;
+  }
+
+  /**
+   * The directory a {@code jdbc:editdb:<directory>} URL names when it holds no store yet; null for
+   * a store that exists, an in-memory store, or another kind of URL.
+   */
+  static Path missingStore(String url) {
+    if (!url.regionMatches(true, 0, DIR_PREFIX, 0, DIR_PREFIX.length())) {
+      return null;
+    }
+    String dir = url.substring(DIR_PREFIX.length());
+    if (dir.regionMatches(true, 0, "mem:", 0, 4) || dir.isBlank()) {
+      return null; // in memory, or a URL the driver explains itself
+    }
+    if (dir.regionMatches(true, 0, "file:", 0, 5)) {
+      dir = dir.substring(5);
+    }
+    if (dir.equals("~") || dir.startsWith("~/")) {
+      dir = System.getProperty("user.home") + dir.substring(1);
+    }
+    Path p;
+    try {
+      p = Path.of(dir).toAbsolutePath().normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      return null; // the driver explains the URL
+    }
+    return Files.exists(p.resolve("editdb.mv.db")) ? null : p;
+  }
+}
