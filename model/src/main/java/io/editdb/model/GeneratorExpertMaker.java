@@ -294,15 +294,17 @@ public final class GeneratorExpertMaker implements AutoCloseable {
     }
     p.put(
         "answer.embed",
-        embed != null ? embed : SceneHost.normal(m, r, 1 / Math.sqrt(d), host.answers().size(), d));
-    p.put("in.w", SceneHost.normal(m, r, 1 / Math.sqrt(3.0 * d), w, 3 * d));
+        embed != null
+            ? embed
+            : SceneHostParameters.normal(m, r, 1 / Math.sqrt(d), host.answers().size(), d));
+    p.put("in.w", SceneHostParameters.normal(m, r, 1 / Math.sqrt(3.0 * d), w, 3 * d));
     p.put("in.b", m.zeros(new Shape(w)));
-    p.put("mid.w", SceneHost.normal(m, r, 1 / Math.sqrt(w), w, w));
+    p.put("mid.w", SceneHostParameters.normal(m, r, 1 / Math.sqrt(w), w, w));
     p.put("mid.b", m.zeros(new Shape(w)));
-    p.put("a.w", SceneHost.normal(m, r, 0.1 / Math.sqrt(w), rd, w));
+    p.put("a.w", SceneHostParameters.normal(m, r, 0.1 / Math.sqrt(w), rd, w));
     p.put("a.b", m.zeros(new Shape(rd)));
     p.put("a.key", m.full(new Shape(o.rank(), 1), (float) (1 / Math.sqrt(d))));
-    p.put("b.w", SceneHost.normal(m, r, 0.1 / Math.sqrt(w), rd, w));
+    p.put("b.w", SceneHostParameters.normal(m, r, 0.1 / Math.sqrt(w), rd, w));
     p.put("b.b", m.zeros(new Shape(rd)));
     // B's columns start along the target's embedding, so a new expert already pushes toward it.
     p.put("b.target", m.full(new Shape(1, o.rank()), 0.5f));

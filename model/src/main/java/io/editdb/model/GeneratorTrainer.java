@@ -9,9 +9,6 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Adam;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-import io.editdb.query.ApplierConfig;
-import io.editdb.query.ExpertApplier;
-import io.editdb.store.ExpertWeights;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,7 +25,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
@@ -43,6 +38,8 @@ import java.util.function.Consumer;
  * (locality; up to half of those ask the edit's own question type). The host is frozen: only the
  * generator's parameters get gradients. Held-out phrasings and the validation and test splits are
  * never drawn here.
+ *
+ * <p>How a trained generator compares with fit is measured by {@link MakerComparison}.
  *
  * <p>Command line; writes {@code generator-v1.params} and {@code generator-v1.json} (seed, command,
  * data version, time, the measured comparison) into {@code --out}:
@@ -367,155 +364,6 @@ public final class GeneratorTrainer {
     return i;
   }
 
-  /** One edit of the comparison: a test sample and its counterfactual target. */
-  record Edit(Sample sample, String target) {}
-
-  /**
-   * {@code n} counterfactual edits of test samples (the training mix of kinds), each with a target
-   * of its question type other than the host's answer, drawn with {@code seed}.
-   */
-  static List<Edit> testEdits(HostModel host, Scenes scenes, int n, long seed) {
-    Map<QuestionType, int[]> byType = answersByType(scenes, host);
-    Random rnd = new Random(seed);
-    List<Edit> out = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      Sample s = scenes.sample(Split.TEST, i);
-      String before;
-      try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-        before =
-            host.answers()
-                .get((int) host.logits(List.of(HostModel.Input.of(s)), m).argMax(1).getLong(0));
-      }
-      int[] choices = byType.get(s.type());
-      String t;
-      do {
-        t = host.answers().get(choices[rnd.nextInt(choices.length)]);
-      } while (t.equals(before));
-      out.add(new Edit(s, t));
-    }
-    return out;
-  }
-
-  /**
-   * How one expert maker did on a list of edits, each expert applied alone through {@code
-   * ExpertApplier} with gate 1 (no routing): edit success, held-out paraphrase, another drawing
-   * (edits with an image only), unrelated test samples unchanged (all of them, and those asking the
-   * edit's own question type, the harder probe), and time per edit.
-   */
-  public record Quality(
-      String maker,
-      int edits,
-      double success,
-      double paraphrase,
-      double redraw,
-      int redraws,
-      double locality,
-      int localitySamples,
-      double sameTypeLocality,
-      long sameTypePairs,
-      double msPerEdit) {}
-
-  /** Measures a maker (a function from an edit to its expert) on {@code edits}. */
-  static Quality measure(
-      String name,
-      HostModel host,
-      String layer,
-      Scenes scenes,
-      List<Edit> edits,
-      int localitySamples,
-      BiFunction<HostModel.Input, String, ExpertWeights> maker) {
-    return measure(name, host, layer, scenes, edits, localitySamples, 1f, maker);
-  }
-
-  /** {@link #measure} with every expert applied at {@code gate} (what a router might give it). */
-  static Quality measure(
-      String name,
-      HostModel host,
-      String layer,
-      Scenes scenes,
-      List<Edit> edits,
-      int localitySamples,
-      float gate,
-      BiFunction<HostModel.Input, String, ExpertWeights> maker) {
-    List<HostModel.Input> unrelated = new ArrayList<>();
-    List<QuestionType> unrelatedTypes = new ArrayList<>();
-    for (int i = 0; i < localitySamples; i++) {
-      Sample u = scenes.sample(Split.TEST, 100_000 + i);
-      unrelated.add(HostModel.Input.of(u));
-      unrelatedTypes.add(u.type());
-    }
-    Map<Long, ExpertWeights> made = new HashMap<>();
-    int success = 0;
-    int para = 0;
-    int redraw = 0;
-    int redraws = 0;
-    long kept = 0;
-    long sameKept = 0;
-    long samePairs = 0;
-    double nanos = 0;
-    try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
-        ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), made::get)) {
-      NDArray hu = host.hiddenAt(layer, unrelated, m);
-      long[] baseU = host.continueFrom(layer, hu).argMax(1).toLongArray();
-      long id = 0;
-      for (Edit e : edits) {
-        Sample s = e.sample();
-        long t0 = System.nanoTime();
-        ExpertWeights w = maker.apply(HostModel.Input.of(s), e.target());
-        nanos += System.nanoTime() - t0;
-        made.put(
-            ++id,
-            new ExpertWeights(id, w.kind(), w.rank(), w.dIn(), w.dOut(), w.alpha(), w.a(), w.b()));
-        List<HostModel.Input> probes = new ArrayList<>();
-        probes.add(HostModel.Input.of(s));
-        probes.add(HostModel.Input.of(scenes.rephrase(s, Phrasing.HELD_OUT, 0)));
-        if (s.hasImage()) {
-          probes.add(HostModel.Input.of(scenes.redraw(s, 1)));
-        }
-        try (NDManager q = m.newSubManager()) {
-          NDArray hProbe = host.hiddenAt(layer, probes, q);
-          NDArray h = hProbe.concat(hu, 0);
-          List<List<ExpertApplier.Routed>> routed = new ArrayList<>();
-          for (long r = h.getShape().get(0); r > 0; r--) {
-            routed.add(List.of(new ExpertApplier.Routed(id, gate)));
-          }
-          long[] after =
-              host.continueFrom(layer, applier.apply(h, routed, null)).argMax(1).toLongArray();
-          int t = host.answers().indexOf(e.target());
-          success += after[0] == t ? 1 : 0;
-          para += after[1] == t ? 1 : 0;
-          int off = 2;
-          if (s.hasImage()) {
-            redraw += after[2] == t ? 1 : 0;
-            redraws++;
-            off = 3;
-          }
-          for (int j = 0; j < baseU.length; j++) {
-            kept += after[off + j] == baseU[j] ? 1 : 0;
-            if (unrelatedTypes.get(j) == s.type()) {
-              sameKept += after[off + j] == baseU[j] ? 1 : 0;
-              samePairs++;
-            }
-          }
-        }
-        made.remove(id);
-      }
-    }
-    int n = edits.size();
-    return new Quality(
-        name,
-        n,
-        success / (double) n,
-        para / (double) n,
-        redraws == 0 ? Double.NaN : redraw / (double) redraws,
-        redraws,
-        kept / (double) ((long) n * localitySamples),
-        localitySamples,
-        samePairs == 0 ? Double.NaN : sameKept / (double) samePairs,
-        samePairs,
-        nanos / 1e6 / n);
-  }
-
   /** Trains the shipped generator, measures it against fit and writes both files. */
   public static void main(String[] args) throws IOException {
     Options d = Options.defaults();
@@ -561,8 +409,9 @@ public final class GeneratorTrainer {
       Result r = train(host, o, scenes, System.out::println);
       try (GeneratorExpertMaker g = r.generator()) {
         String layer = o.generator().layer();
-        List<Edit> edits = testEdits(host, scenes, eval, 2026);
-        Quality gq = measure("generator", host, layer, scenes, edits, 100, g::make);
+        List<MakerComparison.Edit> edits = MakerComparison.testEdits(host, scenes, eval, 2026);
+        MakerComparison.Quality gq =
+            MakerComparison.measure("generator", host, layer, scenes, edits, 100, g::make);
         FitExpertMaker fit =
             new FitExpertMaker(
                 host, layer, FitExpertMaker.Options.defaults().withKind(o.generator().kind()));
@@ -570,8 +419,8 @@ public final class GeneratorTrainer {
         for (int i = 0; i < 12; i++) {
           fitLocality.add(HostModel.Input.of(scenes.sample(Split.TRAIN, 50_000 + i)));
         }
-        Quality fq =
-            measure(
+        MakerComparison.Quality fq =
+            MakerComparison.measure(
                 "fit",
                 host,
                 layer,
@@ -601,7 +450,7 @@ public final class GeneratorTrainer {
         + " --locality X --seed N --minutes X --eval N --out DIR";
   }
 
-  private static String quality(Quality q) {
+  private static String quality(MakerComparison.Quality q) {
     return String.format(
         Locale.ROOT,
         "{\"edits\": %d, \"edit_success\": %.4f, \"paraphrase\":"
@@ -620,7 +469,12 @@ public final class GeneratorTrainer {
         q.msPerEdit());
   }
 
-  private static String record(Options o, Result r, Quality gen, Quality fit, String command) {
+  private static String record(
+      Options o,
+      Result r,
+      MakerComparison.Quality gen,
+      MakerComparison.Quality fit,
+      String command) {
     GeneratorExpertMaker.Options g = o.generator();
     return String.format(
         Locale.ROOT,

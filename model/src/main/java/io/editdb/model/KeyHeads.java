@@ -177,9 +177,11 @@ public final class KeyHeads {
     Random init = new Random(o.seed());
     Map<String, NDArray> p = new LinkedHashMap<>();
     String[] t = head.tensors();
-    p.put(t[0], SceneHost.normal(m, init, Math.sqrt(2.0 / in), in, head.hidden()));
+    p.put(t[0], SceneHostParameters.normal(m, init, Math.sqrt(2.0 / in), in, head.hidden()));
     p.put(t[1], m.zeros(new Shape(head.hidden())));
-    p.put(t[2], SceneHost.normal(m, init, Math.sqrt(1.0 / head.hidden()), head.hidden(), out));
+    p.put(
+        t[2],
+        SceneHostParameters.normal(m, init, Math.sqrt(1.0 / head.hidden()), head.hidden(), out));
     p.put(t[3], m.zeros(new Shape(out)));
     for (NDArray a : p.values()) {
       a.setRequiresGradient(true);

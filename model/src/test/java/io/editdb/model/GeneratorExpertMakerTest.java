@@ -82,9 +82,9 @@ class GeneratorExpertMakerTest {
    */
   @Test
   void theShippedGeneratorFlipsTestEdits() {
-    List<GeneratorTrainer.Edit> edits = GeneratorTrainer.testEdits(host, SCENES, 12, 2026);
-    GeneratorTrainer.Quality q =
-        GeneratorTrainer.measure("generator", host, "blocks.2", SCENES, edits, 30, gen::make);
+    List<MakerComparison.Edit> edits = MakerComparison.testEdits(host, SCENES, 12, 2026);
+    MakerComparison.Quality q =
+        MakerComparison.measure("generator", host, "blocks.2", SCENES, edits, 30, gen::make);
     System.out.println("GeneratorExpertMakerTest - " + q);
     assertTrue(q.success() >= 0.9, "edit success " + q.success());
     assertTrue(q.locality() >= 0.9, "locality " + q.locality());

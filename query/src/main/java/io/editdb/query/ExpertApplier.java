@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * may run concurrently.
  *
  * <pre>{@code
- * try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store::expert)) {
+ * try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store::weights)) {
  *   List<List<ExpertApplier.Routed>> routed =
  *       List.of(List.of(new ExpertApplier.Routed(42, 0.8f)), List.of()); // query 2: no edit
  *   float[] out = applier.apply(hidden, 2, tokens, 4096, routed, null); // null: all tokens

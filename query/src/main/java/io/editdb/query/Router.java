@@ -211,8 +211,8 @@ public final class Router {
   }
 
   /**
-   * Gates of the candidates from their text scores s (DESIGN section 3, step 2), numerically
-   * stable; public so that offline tools (the lifelong sweep) score with the same math.
+   * Gates of the candidates from their text scores s (docs/design.md section 3, step 2),
+   * numerically stable; public so that offline tools (the lifelong sweep) score with the same math.
    */
   public static double[] gates(Layer layer, double[] s) {
     double[] w = new double[s.length];

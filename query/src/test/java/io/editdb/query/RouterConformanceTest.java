@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * One suite for every router implementation (exact scan and HNSW): each must agree with a
- * plain-Java reference of DESIGN section 3 on seeded random data.
+ * plain-Java reference of docs/design.md section 3 on seeded random data.
  */
 abstract class RouterConformanceTest {
   static final int VIS = 16;
@@ -104,7 +104,7 @@ abstract class RouterConformanceTest {
     return ids;
   }
 
-  /** The reference: DESIGN section 3 written out over every active edit, no index. */
+  /** The reference: docs/design.md section 3 written out over every active edit, no index. */
   List<RoutedEdit> reference(Layer l, float[] vq, float[] tq, long version, double threshold) {
     if (l.hasVisual() && vq == null) {
       return List.of();

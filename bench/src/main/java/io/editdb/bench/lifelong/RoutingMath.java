@@ -29,7 +29,7 @@ final class RoutingMath {
     return kept;
   }
 
-  /** DESIGN.md section 3, step 2: the router's own gate math. */
+  /** docs/design.md section 3, step 2: the router's own gate math. */
   static double[] gates(Layer layer, double[] s) {
     return Router.gates(layer, s);
   }
