@@ -11,6 +11,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import io.editdb.query.ApplierConfig;
 import io.editdb.query.ExpertApplier;
+import io.editdb.query.RoutedEdit;
 import io.editdb.store.ExpertWeights;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -475,9 +476,9 @@ public final class GeneratorTrainer {
         try (NDManager q = m.newSubManager()) {
           NDArray hProbe = host.hiddenAt(layer, probes, q);
           NDArray h = hProbe.concat(hu, 0);
-          List<List<ExpertApplier.Routed>> routed = new ArrayList<>();
+          List<List<RoutedEdit>> routed = new ArrayList<>();
           for (long r = h.getShape().get(0); r > 0; r--) {
-            routed.add(List.of(new ExpertApplier.Routed(id, gate)));
+            routed.add(List.of(new RoutedEdit(id, gate)));
           }
           long[] after =
               host.continueFrom(layer, applier.apply(h, routed, null)).argMax(1).toLongArray();
