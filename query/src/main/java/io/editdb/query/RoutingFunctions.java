@@ -318,7 +318,11 @@ public final class RoutingFunctions {
                 + " is binary but not an EditDB vector blob;"
                 + " pass a REAL ARRAY or a key column such as edits.visual_key");
       }
-      return VectorCodec.decode(bytes);
+      try {
+        return VectorCodec.decode(bytes);
+      } catch (IllegalArgumentException e) { // a truncated blob: the caller's value
+        throw new StoreException(INVALID_VALUE, what + " is " + e.getMessage(), e);
+      }
     }
     throw new StoreException(
         INVALID_VALUE,

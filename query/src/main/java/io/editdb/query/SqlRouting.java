@@ -109,11 +109,7 @@ public final class SqlRouting implements AutoCloseable {
 
   /** The built-in text encoder's key for the text. */
   float[] embed(String text) {
-    try {
-      return TextEncoder.shared().encode(text);
-    } catch (IllegalArgumentException e) {
-      throw userError(e);
-    }
+    return TextEncoder.shared().encode(text); // a text too long is a StoreException
   }
 
   /** {@code ASK}: the layer's host answering a question about an image (PNG bytes, or null). */
@@ -149,8 +145,8 @@ public final class SqlRouting implements AutoCloseable {
       }
       rs.addRow(a.baseAnswer(), a.answer(), a.probability(), ids.toString(), touched.toString());
       return rs;
-    } catch (IllegalArgumentException e) { // a StoreException is not one: it passes as it is
-      throw userError(e);
+    } catch (IllegalArgumentException e) { // the host's refusal of the input (HostBinding.Host)
+      throw HostBindings.refused(e);
     }
   }
 
@@ -186,14 +182,9 @@ public final class SqlRouting implements AutoCloseable {
             b == null ? null : b[3]);
       }
       return rs;
-    } catch (IllegalArgumentException e) { // a StoreException is not one: it passes as it is
-      throw userError(e);
+    } catch (IllegalArgumentException e) { // the host's refusal of the input (HostBinding.Host)
+      throw HostBindings.refused(e);
     }
-  }
-
-  /** Inside H2 only a StoreException keeps its error code on the way out. */
-  private static StoreException userError(IllegalArgumentException e) {
-    return new StoreException(StoreException.Kind.INVALID_VALUE, e.getMessage(), e);
   }
 
   /** The host a layer is bound to; {@code what} names the function for the error. */
