@@ -6,7 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.editdb.query.ApplierConfig;
 import io.editdb.query.ExpertApplier;
-import io.editdb.query.ExpertApplier.Routed;
+import io.editdb.query.PreparedRouting;
+import io.editdb.query.RoutedEdit;
 import io.editdb.store.ExpertKind;
 import io.editdb.store.ExpertWeights;
 import java.util.ArrayList;
@@ -59,12 +60,12 @@ public final class FusedApplyBench {
     for (long id = 0; id < distinct; id++) {
       store.put(id, randomExpert(rnd, id, kind, rank, d));
     }
-    List<List<Routed>> routed = new ArrayList<>();
+    List<List<RoutedEdit>> routed = new ArrayList<>();
     for (int q = 0; q < batch; q++) {
-      List<Routed> list = new ArrayList<>();
+      List<RoutedEdit> list = new ArrayList<>();
       for (int e = 0; e < experts; e++) {
         long id = pool > 0 ? rnd.nextInt(pool) : (long) q * experts + e;
-        list.add(new Routed(id, 0.1f + 0.9f * rnd.nextFloat()));
+        list.add(new RoutedEdit(id, 0.1f + 0.9f * rnd.nextFloat()));
       }
       routed.add(list);
     }
@@ -81,7 +82,7 @@ public final class FusedApplyBench {
             ExpertApplier.create(config.optLayout(ApplierConfig.Layout.PER_QUERY), store::get);
         ExpertApplier shared =
             ExpertApplier.create(config.optLayout(ApplierConfig.Layout.SHARED), store::get);
-        ExpertApplier.Prepared prepared = applier.prepare(routed, d, tokens);
+        PreparedRouting prepared = applier.prepare(routed, d, tokens);
         NDManager manager =
             Engine.getEngine(ApplierConfig.ENGINE).newBaseManager(applier.device())) {
       NDArray h = manager.create(hidden, new Shape(batch, tokens, d));

@@ -84,7 +84,7 @@ final class EditDbConnection implements Connection {
       session.sql().setAutoCommit(true);
       sql = handle.store().connectAs(role);
       return new EditDbConnection(url, handle, session, sql, role, sqlGuard);
-    } catch (StoreException | SQLException e) {
+    } catch (SQLException | RuntimeException e) {
       if (sql != null) {
         sql.close();
       }
@@ -92,7 +92,7 @@ final class EditDbConnection implements Connection {
         session.close();
       }
       StoreRegistry.INSTANCE.release(handle);
-      throw e instanceof StoreException se ? Errors.of(se) : (SQLException) e;
+      throw Errors.of(e); // the connection's one conversion: a refusal, H2's, or a bug
     }
   }
 
@@ -215,15 +215,12 @@ final class EditDbConnection implements Connection {
       // the condition is standard SQL: the same friendly pre-check
       Rights.checkDelegate(role, session.actor(), r.condition());
     }
-    try {
-      Outcome o = executor.run(c, params);
-      if (autoCommit && !inBatch) {
-        session.commit();
-      }
-      return o;
-    } catch (RuntimeException e) {
-      throw Errors.of(e);
+    // A failure is converted once, by the statement's entry point (Errors.entry).
+    Outcome o = executor.run(c, params);
+    if (autoCommit && !inBatch) {
+      session.commit();
     }
+    return o;
   }
 
   /** Checks standard SQL before H2 runs it. */
@@ -267,9 +264,7 @@ final class EditDbConnection implements Connection {
       session.commit();
       sql.commit();
       ok = true;
-      return result;
-    } catch (RuntimeException e) {
-      throw Errors.of(e);
+      return result; // a failure is converted by the executeBatch that called this
     } finally {
       inBatch = false;
       try {

@@ -71,20 +71,20 @@ final class EditDbPreparedStatement extends EditDbStatement implements PreparedS
   static EditDbPreparedStatement prepare(
       EditDbConnection conn, String sql, int type, int concurrency, int holdability, boolean keys)
       throws SQLException {
+    return Errors.entry(() -> prepareUnconverted(conn, sql, type, concurrency, holdability, keys));
+  }
+
+  private static EditDbPreparedStatement prepareUnconverted(
+      EditDbConnection conn, String sql, int type, int concurrency, int holdability, boolean keys)
+      throws SQLException {
     Parsed p = DialectParser.parse(sql, conn.sqlGuard());
     PreparedStatement h2 = null;
     if (p.command() instanceof Command.Delegate d) {
       conn.beforeDelegate(d);
-      try {
-        h2 =
-            keys
-                ? conn.h2().prepareStatement(sql, RETURN_GENERATED_KEYS)
-                : conn.h2().prepareStatement(sql, type, concurrency, holdability);
-      } catch (SQLException e) {
-        throw Errors.translate(e);
-      } catch (StackOverflowError e) {
-        throw Errors.tooComplex(e);
-      }
+      h2 =
+          keys
+              ? conn.h2().prepareStatement(sql, RETURN_GENERATED_KEYS)
+              : conn.h2().prepareStatement(sql, type, concurrency, holdability);
     }
     return new EditDbPreparedStatement(conn, p, h2, type, concurrency, holdability, keys);
   }
@@ -97,6 +97,10 @@ final class EditDbPreparedStatement extends EditDbStatement implements PreparedS
   // ---- execution ----
 
   private boolean run(Mode mode) throws SQLException {
+    return Errors.entry(() -> runUnconverted(mode));
+  }
+
+  private boolean runUnconverted(Mode mode) throws SQLException {
     checkOpen();
     return runParsed(
         parsed,
@@ -169,8 +173,8 @@ final class EditDbPreparedStatement extends EditDbStatement implements PreparedS
         return conn.batch(h2::executeLargeBatch);
       } catch (BatchUpdateException e) {
         throw batchFailure(e, e.getLargeUpdateCounts());
-      } catch (SQLException e) {
-        throw batchFailure(Errors.translate(e), new long[0]);
+      } catch (SQLException | RuntimeException e) {
+        throw batchFailure(e, new long[0]);
       }
     }
     List<Object[]> rows = List.copyOf(batchRows);
@@ -188,7 +192,7 @@ final class EditDbPreparedStatement extends EditDbStatement implements PreparedS
             }
             return null;
           });
-    } catch (SQLException e) {
+    } catch (SQLException | RuntimeException e) {
       throw batchFailure(e, Arrays.copyOf(counts, done[0]));
     }
     ids().clear();

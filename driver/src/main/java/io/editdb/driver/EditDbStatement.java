@@ -71,14 +71,7 @@ class EditDbStatement implements Statement {
     clearResults();
     if (p.command() instanceof Command.Delegate d) {
       conn.beforeDelegate(d);
-      boolean rows;
-      try {
-        rows = h2Run.run();
-      } catch (SQLException e) {
-        throw Errors.translate(e);
-      } catch (StackOverflowError e) {
-        throw Errors.tooComplex(e);
-      }
+      boolean rows = h2Run.run(); // its failures are converted by the entry point (Errors.entry)
       if (rows) {
         current = VectorResultSets.wrap(h2Statement.getResultSet(), this, conn.h2());
       } else {
@@ -174,9 +167,8 @@ class EditDbStatement implements Statement {
   }
 
   /** Turns a failure inside a batch into the BatchUpdateException JDBC asks for. */
-  final BatchUpdateException batchFailure(SQLException failure, long[] doneSoFar)
-      throws SQLException {
-    SQLException e = Errors.translate(failure); // H2's refusal of a right reads as ours
+  final BatchUpdateException batchFailure(Exception failure, long[] doneSoFar) throws SQLException {
+    SQLException e = Errors.of(failure); // the batch's one conversion
     // With auto-commit on the batch was one transaction and was rolled back: nothing is done.
     long[] counts = conn.getAutoCommit() ? new long[0] : doneSoFar;
     return new BatchUpdateException(e.getMessage(), e.getSQLState(), e.getErrorCode(), counts, e);
@@ -197,6 +189,10 @@ class EditDbStatement implements Statement {
   // ---- Statement: execution ----
 
   private boolean run(String sql, Mode mode, boolean keys) throws SQLException {
+    return Errors.entry(() -> runUnconverted(sql, mode, keys));
+  }
+
+  private boolean runUnconverted(String sql, Mode mode, boolean keys) throws SQLException {
     checkOpen();
     Parsed p = DialectParser.parse(sql, conn.sqlGuard());
     Statement s = p.command() instanceof Command.Delegate ? h2() : null;
@@ -383,7 +379,7 @@ class EditDbStatement implements Statement {
             }
             return null;
           });
-    } catch (SQLException e) {
+    } catch (SQLException | RuntimeException e) {
       throw batchFailure(e, Arrays.copyOf(counts, done[0]));
     }
     generatedIds.clear();

@@ -72,15 +72,46 @@ final class Errors {
     return code.exception(e.getMessage(), e);
   }
 
-  /** Any runtime failure of EditDB code called by the driver. */
+  /**
+   * Any runtime failure of EditDB code called by the driver. Only a {@link StoreException} is a
+   * refusal (its kind says which); anything else, an IllegalArgumentException included, is a bug of
+   * EditDB's and is reported as one, never as the caller's bad value.
+   */
   static SQLException of(RuntimeException e) {
     if (e instanceof StoreException se) {
       return of(se);
     }
-    if (e instanceof IllegalArgumentException) {
-      return ErrorCode.INVALID_VALUE.exception(e.getMessage(), e);
+    return ErrorCode.INTERNAL_ERROR.exception(
+        "internal error in EditDB (a bug, not your input; please report it): " + e, e);
+  }
+
+  /** What one JDBC entry point does, before its failures are converted. */
+  interface Entry<T> {
+    T run() throws SQLException;
+  }
+
+  /**
+   * Runs one JDBC entry point ({@code Statement.execute*}, {@code PreparedStatement.execute*},
+   * {@code Connection.prepareStatement}) and converts whatever it threw, once, here: an H2 failure
+   * ({@link #translate}), a refusal or a bug of EditDB code ({@link #of(RuntimeException)}), a
+   * statement too deep for H2 ({@link #tooComplex}).
+   */
+  static <T> T entry(Entry<T> work) throws SQLException {
+    try {
+      return work.run();
+    } catch (SQLException | RuntimeException e) {
+      throw of(e);
+    } catch (StackOverflowError e) {
+      throw tooComplex(e);
     }
-    return ErrorCode.INTERNAL_ERROR.exception(String.valueOf(e), e);
+  }
+
+  /** {@link #entry}'s conversion of one failure, for an entry that reports it otherwise. */
+  static SQLException of(Exception e) {
+    if (e instanceof SQLException sql) {
+      return translate(sql);
+    }
+    return of((RuntimeException) e);
   }
 
   /**

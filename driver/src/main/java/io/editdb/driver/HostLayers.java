@@ -172,7 +172,12 @@ final class HostLayers {
                 + " 'TOP k' or 'MASS p'");
       }
     }
-    HostBinding.MadeEdit m = host.makeEdit(layer, png, prompt, target, region);
+    HostBinding.MadeEdit m;
+    try {
+      m = host.makeEdit(layer, png, prompt, target, region);
+    } catch (IllegalArgumentException e) { // the host's refusal of the input (HostBinding.Host)
+      throw HostBindings.refused(e);
+    }
     return NewEdit.builder(layer.name(), prompt, target)
         .imageRef(IMAGE_REF_PREFIX + sha256(png))
         .visualKey(m.visualKey())
@@ -194,11 +199,7 @@ final class HostLayers {
       return null;
     }
     if (v instanceof String || v instanceof java.sql.Clob) {
-      try {
-        return HostBinding.Region.parse(Values.text(v, "token_mask"));
-      } catch (IllegalArgumentException e) {
-        throw ErrorCode.INVALID_VALUE.exception(e.getMessage());
-      }
+      return HostBinding.Region.parse(Values.text(v, "token_mask"));
     }
     int[] p = checked(Values.positions(v, "token_mask"), host);
     return new HostBinding.Region.Positions(p);
@@ -235,7 +236,11 @@ final class HostLayers {
 
   /** A prompt's text key on a layer bound to a host, as the host keys that layer's questions. */
   static float[] textKey(Layer layer, String prompt) {
-    return HostBindings.find(layer.host()).textKey(layer, prompt);
+    try {
+      return HostBindings.find(layer.host()).textKey(layer, prompt);
+    } catch (IllegalArgumentException e) { // the host's refusal of the prompt (HostBinding.Host)
+      throw HostBindings.refused(e);
+    }
   }
 
   private static byte[] bytes(Object v) throws SQLException {

@@ -127,7 +127,11 @@ final class Values {
       if (!VectorCodec.isVector(b)) {
         throw wrongType(what, "floats (float[], a REAL ARRAY) or a VectorCodec blob", v);
       }
-      return VectorCodec.decode(b);
+      try {
+        return VectorCodec.decode(b);
+      } catch (IllegalArgumentException e) { // a truncated blob: the caller's value
+        throw ErrorCode.INVALID_VALUE.exception(what + " is " + e.getMessage());
+      }
     }
     if (v instanceof Object[] o) {
       float[] out = new float[o.length];

@@ -75,4 +75,27 @@ class ErrorCodeTest {
     SQLException e = Errors.of(new StoreException(StoreException.Kind.UNAVAILABLE, "m", h2));
     assertEquals(50000, e.getErrorCode());
   }
+
+  /**
+   * Only a typed refusal is the caller's fault: a plain IllegalArgumentException or NPE from EditDB
+   * code is a bug and says so, never INVALID_VALUE; a refusal keeps its kind, also through H2.
+   */
+  @Test
+  void aBugIsAnInternalErrorAndOnlyARefusalIsTheCallersValue() {
+    SQLException bug = Errors.of(new IllegalArgumentException("rank must be at least 1"));
+    assertEquals(ErrorCode.INTERNAL_ERROR.code(), bug.getErrorCode());
+    assertTrue(bug.getMessage().contains("a bug, not your input"), bug.getMessage());
+    assertEquals(
+        ErrorCode.INTERNAL_ERROR.code(), Errors.of(new NullPointerException()).getErrorCode());
+    SQLException refused =
+        Errors.of(new StoreException(StoreException.Kind.INVALID_VALUE, "k must be at least 1"));
+    assertEquals(ErrorCode.INVALID_VALUE.code(), refused.getErrorCode());
+    Exception throughH2 =
+        new SQLException(
+            "user function failed",
+            "90105",
+            90105,
+            new StoreException(StoreException.Kind.UNKNOWN_LAYER, "no layer x"));
+    assertEquals(ErrorCode.UNKNOWN_LAYER.code(), Errors.of(throughH2).getErrorCode());
+  }
 }

@@ -186,7 +186,7 @@ public final class EditedHost {
       float[] base = host.continueFrom(module, hidden).toFloatArray();
       float[][] textKeys = QuestionKeys.of(host, layer.textDim(), encoder, questions);
       List<List<RoutedEdit>> routed = new ArrayList<>(n);
-      List<List<ExpertApplier.Routed>> gates = new ArrayList<>(n);
+      List<List<RoutedEdit>> gates = new ArrayList<>(n);
       List<int[]> touched = new ArrayList<>(n);
       int width = host.answers().size();
       boolean any = false;
@@ -199,7 +199,7 @@ public final class EditedHost {
             router.route(
                 new RouteQuery(layer.name(), visual, textKeys[i], version, visualThreshold));
         routed.add(List.copyOf(r));
-        List<ExpertApplier.Routed> g = new ArrayList<>(r.size());
+        List<RoutedEdit> g = new ArrayList<>(r.size());
         boolean[] on = new boolean[host.sequenceLength()];
         Attribution.Result own = null; // this query's attribution, once, if a region needs it
         for (RoutedEdit e : r) {
@@ -217,7 +217,7 @@ public final class EditedHost {
           for (int t = 0; t < on.length; t++) {
             on[t] |= acts == null || Arrays.binarySearch(acts, t) >= 0;
           }
-          g.add(new ExpertApplier.Routed(e.editId(), e.gate(), positions));
+          g.add(e.at(positions)); // the router's record, narrowed to this query's region
         }
         gates.add(g);
         touched.add(positions(on));

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.editdb.query.ApplierConfig;
 import io.editdb.query.ExpertApplier;
+import io.editdb.query.RoutedEdit;
 import io.editdb.store.ExpertWeights;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -130,9 +131,9 @@ final class MakerComparison {
         try (NDManager q = m.newSubManager()) {
           NDArray hProbe = host.hiddenAt(layer, probes, q);
           NDArray h = hProbe.concat(hu, 0);
-          List<List<ExpertApplier.Routed>> routed = new ArrayList<>();
+          List<List<RoutedEdit>> routed = new ArrayList<>();
           for (long r = h.getShape().get(0); r > 0; r--) {
-            routed.add(List.of(new ExpertApplier.Routed(id, gate)));
+            routed.add(List.of(new RoutedEdit(id, gate)));
           }
           long[] after =
               host.continueFrom(layer, applier.apply(h, routed, null)).argMax(1).toLongArray();

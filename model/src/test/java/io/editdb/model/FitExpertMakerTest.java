@@ -12,6 +12,7 @@ import ai.djl.ndarray.NDManager;
 import io.editdb.model.QuestionType.Kind;
 import io.editdb.query.ApplierConfig;
 import io.editdb.query.ExpertApplier;
+import io.editdb.query.RoutedEdit;
 import io.editdb.store.ExpertKind;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,9 +65,9 @@ class FitExpertMakerTest {
         // Applied as serving applies it: the edit flips, the unrelated inputs do not.
         List<HostModel.Input> all = new ArrayList<>(locality);
         all.add(0, HostModel.Input.of(s));
-        List<List<ExpertApplier.Routed>> routed = new ArrayList<>();
+        List<List<RoutedEdit>> routed = new ArrayList<>();
         for (int q = 0; q < all.size(); q++) {
-          routed.add(List.of(new ExpertApplier.Routed(7, 1f)));
+          routed.add(List.of(new RoutedEdit(7, 1f)));
         }
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
             ExpertApplier applier =
@@ -110,9 +111,8 @@ class FitExpertMakerTest {
       try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
           ExpertApplier applier =
               ExpertApplier.create(ApplierConfig.defaults(), id -> fit.weights(id))) {
-        List<List<ExpertApplier.Routed>> routed =
-            List.of(
-                List.of(new ExpertApplier.Routed(1, 1f)), List.of(new ExpertApplier.Routed(1, 1f)));
+        List<List<RoutedEdit>> routed =
+            List.of(List.of(new RoutedEdit(1, 1f)), List.of(new RoutedEdit(1, 1f)));
         long[] after =
             host.continueFrom(LAYER, applier.apply(host.hiddenAt(LAYER, probes, m), routed, null))
                 .argMax(1)
@@ -186,7 +186,7 @@ class FitExpertMakerTest {
         ExpertApplier applier =
             ExpertApplier.create(ApplierConfig.defaults(), id -> fit.weights(id))) {
       NDArray h = host.hiddenAt(module, List.of(in), m);
-      NDArray edited = applier.apply(h, List.of(List.of(new ExpertApplier.Routed(9, 1f))), null);
+      NDArray edited = applier.apply(h, List.of(List.of(new RoutedEdit(9, 1f))), null);
       assertEquals(
           target, host.answers().get((int) host.continueFrom(module, edited).argMax(1).getLong(0)));
       float[] before = h.toFloatArray();
@@ -211,7 +211,7 @@ class FitExpertMakerTest {
               h,
               List.of(
                   List.of(
-                      new ExpertApplier.Routed(
+                      new RoutedEdit(
                           9,
                           1f,
                           java.util.stream.IntStream.range(0, host.sequenceLength()).toArray()))),

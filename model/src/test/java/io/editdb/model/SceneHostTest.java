@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import io.editdb.model.QuestionType.Kind;
 import io.editdb.query.ApplierConfig;
 import io.editdb.query.ExpertApplier;
+import io.editdb.query.RoutedEdit;
 import io.editdb.store.ExpertKind;
 import io.editdb.store.ExpertWeights;
 import java.awt.image.BufferedImage;
@@ -77,7 +78,7 @@ class SceneHostTest {
         ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), id -> null)) {
       float[] plain = host.logits(in, m).toFloatArray();
       NDArray h = host.hiddenAt("blocks.1", in, m);
-      List<List<ExpertApplier.Routed>> none = new ArrayList<>();
+      List<List<RoutedEdit>> none = new ArrayList<>();
       in.forEach(x -> none.add(List.of()));
       NDArray edited = applier.apply(h, none, null);
       assertArrayEquals(plain, host.continueFrom("blocks.1", edited).toFloatArray());
@@ -101,8 +102,7 @@ class SceneHostTest {
           ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), id -> w)) {
         float[] plain = host.logits(in, m).toFloatArray();
         NDArray h = host.hiddenAt("blocks.1", in, m);
-        List<List<ExpertApplier.Routed>> routed =
-            List.of(List.of(new ExpertApplier.Routed(1, 1f)), List.of());
+        List<List<RoutedEdit>> routed = List.of(List.of(new RoutedEdit(1, 1f)), List.of());
         float[] out = host.continueFrom("blocks.1", applier.apply(h, routed, null)).toFloatArray();
         int n = SCENES.answers().size();
         assertFalse(

@@ -6,16 +6,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.editdb.store.ExpertKind;
 import io.editdb.store.ExpertWeights;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * concurrent call, as large as the largest batch it served), because paging in fresh memory for the
  * stacked weights on every call costs more there than the arithmetic.
  *
- * <p>{@link #prepare} gathers one routing's experts once for many calls (decode steps), so that
- * each call runs only the products.
+ * <p>{@link #prepare} gathers one routing's experts once ({@link PreparedRouting}) for many calls
+ * (decode steps), so that each call runs only the products.
  *
  * <p>Positions outside a query's token mask, and every position of a query with no experts, are
  * returned bit for bit as given. Tensors go through DJL's PyTorch engine, on a GPU when the engine
@@ -47,8 +43,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store::weights)) {
- *   List<List<ExpertApplier.Routed>> routed =
- *       List.of(List.of(new ExpertApplier.Routed(42, 0.8f)), List.of()); // query 2: no edit
+ *   List<List<RoutedEdit>> routed =
+ *       List.of(router.route(query), List.of()); // query 2: no edit
  *   float[] out = applier.apply(hidden, 2, tokens, 4096, routed, null); // null: all tokens
  * }
  * }</pre>
@@ -56,46 +52,16 @@ import org.slf4j.LoggerFactory;
 public final class ExpertApplier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ExpertApplier.class);
 
-  /**
-   * One routed expert of one query: the edit, its gate w_e (finite; usually in (0, 1]) and the
-   * positions it acts on in this query ({@code positions}: null for the expert's own token mask,
-   * else ascending and distinct, possibly none, e.g. the region attribution finds in this query).
-   */
-  public record Routed(long editId, float gate, int[] positions) {
-    /** An expert acting where its own token mask says (every position when it has none). */
-    public Routed(long editId, float gate) {
-      this(editId, gate, null);
-    }
-
-    public Routed {
-      if (positions != null && positions.length > 0) {
-        try {
-          positions = io.editdb.store.TokenMasks.check(positions);
-        } catch (io.editdb.store.StoreException e) {
-          throw new IllegalArgumentException(e.getMessage(), e); // the applier's own error type
-        }
-      }
-      if (!Float.isFinite(gate)) {
-        throw new IllegalArgumentException(
-            "a gate must be finite; gate="
-                + gate
-                + " for edit_id="
-                + editId
-                + "; route with finite text similarities");
-      }
-    }
-  }
-
   /** Counters of the expert cache since the applier was created. */
   public record CacheStats(
       long hits, long misses, long evictions, long bytes, int entries, long capacityBytes) {}
 
-  private final ApplierConfig config;
+  final ApplierConfig config;
   private final Device device;
-  private final NDManager manager;
-  private final ExpertCache cache;
+  final NDManager manager;
+  final ExpertCache cache;
   private final GatherBuffers buffers; // null off the CPU
-  private final LongFunction<ExpertWeights> loader;
+  final LongFunction<ExpertWeights> loader;
 
   private ExpertApplier(
       ApplierConfig config,
@@ -180,7 +146,7 @@ public final class ExpertApplier implements AutoCloseable {
       int batch,
       int tokens,
       int dIn,
-      List<List<Routed>> routedPerQuery,
+      List<List<RoutedEdit>> routedPerQuery,
       boolean[][] masks) {
     return arrayCall(
         hidden, batch, tokens, dIn, routedPerQuery, masks, fresh(routedPerQuery, true));
@@ -196,7 +162,7 @@ public final class ExpertApplier implements AutoCloseable {
       int batch,
       int tokens,
       int dIn,
-      List<List<Routed>> routedPerQuery,
+      List<List<RoutedEdit>> routedPerQuery,
       boolean[][] masks) {
     return arrayCall(
         hidden, batch, tokens, dIn, routedPerQuery, masks, fresh(routedPerQuery, false));
@@ -208,7 +174,7 @@ public final class ExpertApplier implements AutoCloseable {
    * tokens]} of any type, nonzero meaning "edit". The result is a new tensor on {@code hidden}'s
    * device, owned by {@code hidden}'s manager; {@code hidden} is not modified.
    */
-  public NDArray apply(NDArray hidden, List<List<Routed>> routedPerQuery, NDArray mask) {
+  public NDArray apply(NDArray hidden, List<List<RoutedEdit>> routedPerQuery, NDArray mask) {
     Objects.requireNonNull(hidden, "hidden");
     return tensorCall(hidden, routedPerQuery, mask, fresh(routedPerQuery, true));
   }
@@ -223,154 +189,26 @@ public final class ExpertApplier implements AutoCloseable {
    *
    * @throws IllegalArgumentException as {@link #apply} would, with nothing changed
    */
-  public Prepared prepare(List<List<Routed>> routedPerQuery, int dIn, int tokens) {
+  public PreparedRouting prepare(List<List<RoutedEdit>> routedPerQuery, int dIn, int tokens) {
     if (routedPerQuery == null) {
       throw new IllegalArgumentException(
           "there must be one routed list per query; got null; pass a list per query");
     }
     checkRouted(routedPerQuery, routedPerQuery.size());
     checkDims(routedPerQuery.size(), tokens, dIn);
-    return new Prepared(routedPerQuery, dIn, tokens);
+    return new PreparedRouting(this, routedPerQuery, dIn, tokens);
   }
-
-  /**
-   * One routing's experts gathered on the device ({@link #prepare}). Calls may run concurrently;
-   * closing frees the stacked tensors, after which calls fail.
-   */
-  public final class Prepared implements AutoCloseable {
-    private final List<List<Routed>> routed;
-    private final int width;
-    private final int tokens;
-    private final boolean positional; // some expert has a token mask: calls need `tokens`
-    private final boolean[] cover; // ExpertMath.coverage, null: every position
-    private final NDManager owned;
-    private final List<Stacked> stacks = new ArrayList<>(2);
-    private final ReadWriteLock closing = new ReentrantReadWriteLock(); // calls read, close writes
-
-    private Prepared(List<List<Routed>> routed, int width, int tokens) {
-      this.routed = List.copyOf(routed.stream().map(List::copyOf).toList());
-      this.width = width;
-      this.tokens = tokens;
-      long[] ids = distinctIds(routed);
-      Map<Long, ExpertCache.Entry> entries = cache.acquire(ids, loader, width);
-      NDManager m = manager.newSubManager();
-      try {
-        ExpertMath.checkMasks(routed, entries, tokens);
-        this.positional =
-            routed.stream()
-                .flatMap(List::stream)
-                .anyMatch(x -> ExpertMath.mask(x, entries) != null);
-        this.cover = ExpertMath.coverage(routed, entries, tokens);
-        // Each call reads the stacked weights but copies nothing: only reading costs.
-        for (ExpertMath.Stack s :
-            ExpertMath.stacks(routed, entries, tokens, config.layout(), ExpertMath.READ_COST)) {
-          NDArray a = ExpertMath.concat(m, s, true, width);
-          NDArray bt = ExpertMath.concat(m, s, false, width);
-          NDArray scale = m.create(s.scale(), s.scaleShape());
-          stacks.add(new Stacked(s.kind(), a, bt, scale));
-        }
-      } catch (RuntimeException e) {
-        m.close();
-        throw e;
-      } finally {
-        cache.release(entries.values());
-      }
-      this.owned = m;
-    }
-
-    /** The queries this routing was prepared for. */
-    public int batch() {
-      return routed.size();
-    }
-
-    /** {@link ExpertApplier#apply(NDArray, List, NDArray)} with the prepared routing. */
-    public NDArray apply(NDArray hidden, NDArray mask) {
-      Objects.requireNonNull(hidden, "hidden");
-      ensureOpen();
-      Shape shape = hidden.getShape();
-      if (shape.dimension() == 3) { // else tensorCall says what a tensor must be
-        checkBatch(shape.get(0), shape.get(2));
-      }
-      return tensorCall(hidden, routed, mask, this::run);
-    }
-
-    /** {@link ExpertApplier#apply(float[], int, int, int, List, boolean[][])}, prepared. */
-    public float[] apply(float[] hidden, int tokens, boolean[][] masks) {
-      ensureOpen();
-      return arrayCall(hidden, batch(), tokens, width, routed, masks, this::run);
-    }
-
-    private void ensureOpen() {
-      if (!owned.isOpen()) {
-        throw new IllegalStateException("this prepared routing is closed; prepare it again");
-      }
-    }
-
-    private NDArray run(NDManager tmp, NDArray h, NDArray use) {
-      closing.readLock().lock();
-      try {
-        ensureOpen(); // again: a close may have come since the call began
-        long t = h.getShape().get(1);
-        if (positional && t != tokens) {
-          throw new IllegalArgumentException(
-              "this routing was prepared for "
-                  + tokens
-                  + " positions per query and some of its experts act only on some of them; got "
-                  + t
-                  + " positions; prepare it for the sequences it is applied to");
-        }
-        use = ExpertMath.narrow(tmp, use, cover, batch(), tokens);
-        NDArray delta = null;
-        for (Stacked s : stacks) {
-          NDArray kindDelta = ExpertMath.products(tmp, h, s.kind(), s.a(), s.bt(), s.scale());
-          delta = delta == null ? kindDelta : delta.add(kindDelta);
-        }
-        return ExpertMath.select(h, use, delta);
-      } finally {
-        closing.readLock().unlock();
-      }
-    }
-
-    private void checkBatch(long batch, long d) {
-      if (batch != batch() || d != width) {
-        throw new IllegalArgumentException(
-            "hidden states must be ["
-                + batch()
-                + ", tokens, "
-                + width
-                + "] for this prepared"
-                + " routing; got batch "
-                + batch
-                + ", width "
-                + d
-                + "; prepare a routing for this batch");
-      }
-    }
-
-    @Override
-    public void close() {
-      closing.writeLock().lock();
-      try {
-        owned.close();
-      } finally {
-        closing.writeLock().unlock();
-      }
-    }
-  }
-
-  /** One kind's stacked experts with its weights and per-query scales on the device. */
-  private record Stacked(ExpertKind kind, NDArray a, NDArray bt, NDArray scale) {}
 
   /**
    * The work of one call once the hidden states and the "edit here" mask ([B, T or 1, 1] boolean,
    * or null when every position is edited) are on the device.
    */
-  private interface Kernel {
+  interface Kernel {
     NDArray run(NDManager tmp, NDArray h, NDArray use);
   }
 
   /** Gathers the routed experts in this call (fused) or loops over them (the baseline). */
-  private Kernel fresh(List<List<Routed>> routed, boolean fused) {
+  private Kernel fresh(List<List<RoutedEdit>> routed, boolean fused) {
     return (tmp, h, use) -> {
       int d = Math.toIntExact(h.getShape().get(2));
       int tokens = Math.toIntExact(h.getShape().get(1));
@@ -389,8 +227,7 @@ public final class ExpertApplier implements AutoCloseable {
     };
   }
 
-  private NDArray tensorCall(
-      NDArray hidden, List<List<Routed>> routed, NDArray mask, Kernel kernel) {
+  NDArray tensorCall(NDArray hidden, List<List<RoutedEdit>> routed, NDArray mask, Kernel kernel) {
     Shape shape = hidden.getShape();
     if (shape.dimension() != 3 || hidden.getDataType() != DataType.FLOAT32) {
       throw new IllegalArgumentException(
@@ -453,12 +290,12 @@ public final class ExpertApplier implements AutoCloseable {
     }
   }
 
-  private float[] arrayCall(
+  float[] arrayCall(
       float[] hidden,
       int batch,
       int tokens,
       int dIn,
-      List<List<Routed>> routed,
+      List<List<RoutedEdit>> routed,
       boolean[][] masks,
       Kernel kernel) {
     checkDims(batch, tokens, dIn);
@@ -519,7 +356,7 @@ public final class ExpertApplier implements AutoCloseable {
       NDManager tmp,
       NDArray h,
       NDArray use,
-      List<List<Routed>> routed,
+      List<List<RoutedEdit>> routed,
       Map<Long, ExpertCache.Entry> entries) {
     int tokens = Math.toIntExact(h.getShape().get(1));
     int d = Math.toIntExact(h.getShape().get(2));
@@ -568,7 +405,7 @@ public final class ExpertApplier implements AutoCloseable {
     }
   }
 
-  private static void checkRouted(List<List<Routed>> routed, int batch) {
+  private static void checkRouted(List<List<RoutedEdit>> routed, int batch) {
     if (routed == null || routed.size() != batch) {
       throw new IllegalArgumentException(
           "there must be one routed list per query; batch="
@@ -578,7 +415,7 @@ public final class ExpertApplier implements AutoCloseable {
               + "; pass an empty list for a query that routed nothing");
     }
     for (int q = 0; q < batch; q++) {
-      List<Routed> list = routed.get(q);
+      List<RoutedEdit> list = routed.get(q);
       // A loop, not contains(null): immutable lists throw on a null probe.
       boolean hasNull = list == null;
       for (int i = 0; !hasNull && i < list.size(); i++) {
@@ -621,10 +458,10 @@ public final class ExpertApplier implements AutoCloseable {
     }
   }
 
-  private static long[] distinctIds(List<List<Routed>> routed) {
+  static long[] distinctIds(List<List<RoutedEdit>> routed) {
     Set<Long> ids = new LinkedHashSet<>();
-    for (List<Routed> list : routed) {
-      for (Routed r : list) {
+    for (List<RoutedEdit> list : routed) {
+      for (RoutedEdit r : list) {
         ids.add(r.editId());
       }
     }
@@ -649,7 +486,7 @@ public final class ExpertApplier implements AutoCloseable {
     return false;
   }
 
-  private static boolean[] hasExperts(List<List<Routed>> routed) {
+  private static boolean[] hasExperts(List<List<RoutedEdit>> routed) {
     boolean[] has = new boolean[routed.size()];
     for (int q = 0; q < has.length; q++) {
       has[q] = !routed.get(q).isEmpty();

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
-import io.editdb.query.ExpertApplier.Routed;
 import io.editdb.store.ExpertKind;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -100,7 +99,7 @@ final class ExpertMath {
 
   /** The layout of each kind that some query routed, LORA first. */
   static List<Stack> stacks(
-      List<List<Routed>> routed,
+      List<List<RoutedEdit>> routed,
       Map<Long, ExpertCache.Entry> entries,
       int tokens,
       ApplierConfig.Layout layout,
@@ -121,7 +120,7 @@ final class ExpertMath {
    */
   private static Stack stack(
       ExpertKind kind,
-      List<List<Routed>> routed,
+      List<List<RoutedEdit>> routed,
       Map<Long, ExpertCache.Entry> entries,
       int tokens,
       ApplierConfig.Layout layout,
@@ -131,10 +130,10 @@ final class ExpertMath {
     Map<Long, Integer> column = new LinkedHashMap<>(); // distinct expert -> its first column
     int w = 0;
     int r = 0;
-    for (List<Routed> list : routed) {
+    for (List<RoutedEdit> list : routed) {
       List<ExpertCache.Entry> mine = new ArrayList<>(list.size());
       int width = 0;
-      for (Routed x : list) {
+      for (RoutedEdit x : list) {
         ExpertCache.Entry e = entries.get(x.editId());
         if (e.kind == kind) {
           mine.add(e);
@@ -149,8 +148,8 @@ final class ExpertMath {
       w = Math.max(w, width);
     }
     boolean masked = false;
-    for (List<Routed> list : routed) {
-      for (Routed x : list) {
+    for (List<RoutedEdit> list : routed) {
+      for (RoutedEdit x : list) {
         masked |= entries.get(x.editId()).kind == kind && mask(x, entries) != null;
       }
     }
@@ -166,7 +165,7 @@ final class ExpertMath {
     float[] scale = new float[batch * st * width];
     for (int q = 0; q < batch; q++) {
       int next = 0;
-      for (Routed x : routed.get(q)) {
+      for (RoutedEdit x : routed.get(q)) {
         ExpertCache.Entry e = entries.get(x.editId());
         if (e.kind == kind) {
           int off = share ? column.get(e.editId) : next;
@@ -204,9 +203,9 @@ final class ExpertMath {
    * made for longer sequences (another model, or a decode step of one token).
    */
   static void checkMasks(
-      List<List<Routed>> routed, Map<Long, ExpertCache.Entry> entries, int tokens) {
-    for (List<Routed> list : routed) {
-      for (Routed x : list) {
+      List<List<RoutedEdit>> routed, Map<Long, ExpertCache.Entry> entries, int tokens) {
+    for (List<RoutedEdit> list : routed) {
+      for (RoutedEdit x : list) {
         int[] m = mask(x, entries);
         if (m != null && m.length > 0 && m[m.length - 1] >= tokens) {
           throw new IllegalArgumentException(
@@ -225,7 +224,7 @@ final class ExpertMath {
   }
 
   /** Where a routed expert acts in its query: its own positions, else its edit's mask. */
-  static int[] mask(Routed x, Map<Long, ExpertCache.Entry> entries) {
+  static int[] mask(RoutedEdit x, Map<Long, ExpertCache.Entry> entries) {
     return x.positions() != null ? x.positions() : entries.get(x.editId()).tokenMask;
   }
 
@@ -236,14 +235,14 @@ final class ExpertMath {
    * bit, as unrouted queries are.
    */
   static boolean[] coverage(
-      List<List<Routed>> routed, Map<Long, ExpertCache.Entry> entries, int tokens) {
+      List<List<RoutedEdit>> routed, Map<Long, ExpertCache.Entry> entries, int tokens) {
     if (routed.stream().flatMap(List::stream).allMatch(x -> mask(x, entries) == null)) {
       return null; // no expert has a region: no per-position pass on the common path
     }
     boolean[] cover = new boolean[routed.size() * tokens];
     boolean all = true;
     for (int q = 0; q < routed.size(); q++) {
-      for (Routed x : routed.get(q)) {
+      for (RoutedEdit x : routed.get(q)) {
         int[] mask = mask(x, entries);
         for (int t = 0; t < tokens; t++) {
           cover[q * tokens + t] |= mask == null || contains(mask, t);
@@ -299,14 +298,14 @@ final class ExpertMath {
       NDManager tmp,
       NDArray h,
       NDArray use,
-      List<List<Routed>> routed,
+      List<List<RoutedEdit>> routed,
       Map<Long, ExpertCache.Entry> entries) {
     NDList outs = new NDList();
     for (int q = 0; q < routed.size(); q++) {
       NDArray hq = h.get(q);
       NDArray lnq = null;
       NDArray acc = null;
-      for (Routed r : routed.get(q)) {
+      for (RoutedEdit r : routed.get(q)) {
         ExpertCache.Entry e = entries.get(r.editId());
         NDArray x = hq;
         if (e.kind == ExpertKind.LIVEEDIT) {

@@ -166,7 +166,7 @@ public interface HostBinding {
     /**
      * {@code 'VISUAL'}, {@code 'TOP k'} or {@code 'MASS p'} (case-insensitive).
      *
-     * @throws IllegalArgumentException for anything else, naming the forms
+     * @throws io.editdb.store.StoreException INVALID_VALUE for anything else, naming the forms
      */
     static Region parse(String text) {
       String t = text.trim().toUpperCase(java.util.Locale.ROOT);
@@ -190,7 +190,8 @@ public interface HostBinding {
       } catch (NumberFormatException e) {
         // reported below
       }
-      throw new IllegalArgumentException(
+      throw new io.editdb.store.StoreException(
+          io.editdb.store.StoreException.Kind.INVALID_VALUE,
           "token_mask '"
               + text
               + "' is not a region; give"

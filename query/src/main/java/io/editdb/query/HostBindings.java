@@ -66,4 +66,14 @@ public final class HostBindings {
                     + " io.editdb.query.HostBinding) on the class path"
                 : "; name one of them"));
   }
+
+  /**
+   * A host's refusal of its caller's input as the typed refusal. {@link HostBinding.Host} documents
+   * IllegalArgumentException as its answer to an image, question, answer or prompt it cannot read,
+   * so a caller of a host converts that, at the call, here; no other IllegalArgumentException is
+   * taken for the user's bad value.
+   */
+  public static StoreException refused(IllegalArgumentException e) {
+    return new StoreException(StoreException.Kind.INVALID_VALUE, e.getMessage(), e);
+  }
 }

@@ -60,8 +60,22 @@ public final class Router {
 
   /** The chosen edits, by gate descending; empty when nothing passes. */
   public List<RoutedEdit> route(RouteQuery q) {
+    return kept(explain(q));
+  }
+
+  /**
+   * The routing decision as a pure function of one search's hits (best first): the kept edits by
+   * gate descending, exactly what {@link #route} returns for a query whose search found {@code
+   * hits}. Offline tools (the lifelong sweep, which re-scores one search's hits under many
+   * settings) call this rather than keep a copy of the decision.
+   */
+  public static List<RoutedEdit> choose(Layer layer, List<KeyHit> hits, double threshold) {
+    return kept(decide(layer, hits, threshold));
+  }
+
+  private static List<RoutedEdit> kept(List<Candidate> candidates) {
     List<RoutedEdit> out = new ArrayList<>();
-    for (Candidate c : explain(q)) {
+    for (Candidate c : candidates) {
       if (c.kept()) {
         out.add(new RoutedEdit(c.editId(), c.visualScore(), c.textScore(), c.gate()));
       }
@@ -135,8 +149,7 @@ public final class Router {
 
   /**
    * The hard filter and soft routing over the hits of one search (best first): every candidate,
-   * kept ones first by gate descending. Public so that offline tools (the lifelong sweep, which
-   * re-scores one search's hits under many settings) decide with this very code.
+   * kept ones first by gate descending; {@link #choose} keeps the kept ones.
    */
   public static List<Candidate> decide(Layer layer, List<KeyHit> hits, double threshold) {
     double vScale = layer.visualScale();
@@ -212,9 +225,9 @@ public final class Router {
 
   /**
    * Gates of the candidates from their text scores s (docs/design.md section 3, step 2),
-   * numerically stable; public so that offline tools (the lifelong sweep) score with the same math.
+   * numerically stable.
    */
-  public static double[] gates(Layer layer, double[] s) {
+  static double[] gates(Layer layer, double[] s) {
     double[] w = new double[s.length];
     if (s.length == 0) {
       return w;

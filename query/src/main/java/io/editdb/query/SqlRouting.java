@@ -2,7 +2,6 @@ package io.editdb.query;
 
 import io.editdb.store.EditStore;
 import io.editdb.store.Layer;
-import io.editdb.store.SqlFunctions;
 import io.editdb.store.StoreException;
 import java.sql.ResultSet;
 import java.sql.Types;
@@ -14,8 +13,8 @@ import org.h2.tools.SimpleResultSet;
  * ROUTE_EXPLAIN} from its {@link Router}, {@code EMBED_TEXT} from the text encoder, {@code ASK} and
  * {@code ATTRIBUTION} from the layer's host (through {@link HostBindings}) with an {@link
  * ExpertApplier} of this store, made on the first {@code ASK} and closed with this. Each result is
- * built here from the router's own records ({@link RoutedEdit}, {@link Candidate}); the store's
- * {@link SqlFunctions} only converts H2's arguments and dispatches.
+ * built here from the router's own records ({@link RoutedEdit}, {@link Candidate}); {@link
+ * RoutingFunctions}, which H2's aliases call, converts H2's arguments and dispatches here.
  *
  * <pre>{@code
  * try (EditStore store = EditStore.open(config);
@@ -24,7 +23,7 @@ import org.h2.tools.SimpleResultSet;
  * }
  * }</pre>
  */
-public final class SqlRouting implements SqlFunctions.Provider, AutoCloseable {
+public final class SqlRouting implements AutoCloseable {
   private final EditStore store;
   private final Router router;
   private ExpertApplier applier; // guarded by this
@@ -35,14 +34,17 @@ public final class SqlRouting implements SqlFunctions.Provider, AutoCloseable {
     this.router = router;
   }
 
-  /** Serves the store's SQL functions from {@code router} until closed. */
+  /**
+   * Serves the store's SQL functions from {@code router} until closed, pointing the store's aliases
+   * at {@link RoutingFunctions} (once per store; they stay there).
+   */
   public static SqlRouting attach(EditStore store, Router router) {
     if (router.store() != store) {
       throw new IllegalArgumentException(
           "the router serves another store; attach a router made with new Router(store)");
     }
     SqlRouting r = new SqlRouting(store, router);
-    SqlFunctions.register(store, r);
+    RoutingFunctions.attach(store, r);
     return r;
   }
 
@@ -51,8 +53,8 @@ public final class SqlRouting implements SqlFunctions.Provider, AutoCloseable {
     return router;
   }
 
-  @Override
-  public ResultSet route(
+  /** {@code ROUTE}: the chosen edits, gate descending; the columns alone with columnsOnly. */
+  ResultSet route(
       String layer,
       float[] visualKey,
       float[] textKey,
@@ -73,8 +75,8 @@ public final class SqlRouting implements SqlFunctions.Provider, AutoCloseable {
     return rs;
   }
 
-  @Override
-  public ResultSet explain(
+  /** {@code ROUTE_EXPLAIN}: every candidate, with why it was kept or dropped. */
+  ResultSet explain(
       String layer,
       float[] visualKey,
       float[] textKey,
@@ -105,17 +107,13 @@ public final class SqlRouting implements SqlFunctions.Provider, AutoCloseable {
     return rs;
   }
 
-  @Override
-  public float[] embed(String text) {
-    try {
-      return TextEncoder.shared().encode(text);
-    } catch (IllegalArgumentException e) {
-      throw userError(e);
-    }
+  /** The built-in text encoder's key for the text. */
+  float[] embed(String text) {
+    return TextEncoder.shared().encode(text); // a text too long is a StoreException
   }
 
-  @Override
-  public ResultSet ask(
+  /** {@code ASK}: the layer's host answering a question about an image (PNG bytes, or null). */
+  ResultSet ask(
       String layerName, byte[] image, String question, Long version, boolean columnsOnly) {
     SimpleResultSet rs = new SimpleResultSet();
     rs.addColumn("BASE_ANSWER", Types.VARCHAR, 1024, 0);
@@ -147,13 +145,13 @@ public final class SqlRouting implements SqlFunctions.Provider, AutoCloseable {
       }
       rs.addRow(a.baseAnswer(), a.answer(), a.probability(), ids.toString(), touched.toString());
       return rs;
-    } catch (IllegalArgumentException e) { // a StoreException is not one: it passes as it is
-      throw userError(e);
+    } catch (IllegalArgumentException e) { // the host's refusal of the input (HostBinding.Host)
+      throw HostBindings.refused(e);
     }
   }
 
-  @Override
-  public ResultSet attribution(
+  /** {@code ATTRIBUTION}: where an answer (null: the host's own) rests, per module and token. */
+  ResultSet attribution(
       String layerName, byte[] image, String question, String answer, boolean columnsOnly) {
     SimpleResultSet rs = new SimpleResultSet();
     rs.addColumn("MODULE", Types.VARCHAR, 256, 0);
@@ -184,14 +182,9 @@ public final class SqlRouting implements SqlFunctions.Provider, AutoCloseable {
             b == null ? null : b[3]);
       }
       return rs;
-    } catch (IllegalArgumentException e) { // a StoreException is not one: it passes as it is
-      throw userError(e);
+    } catch (IllegalArgumentException e) { // the host's refusal of the input (HostBinding.Host)
+      throw HostBindings.refused(e);
     }
-  }
-
-  /** Inside H2 only a StoreException keeps its error code on the way out. */
-  private static StoreException userError(IllegalArgumentException e) {
-    return new StoreException(StoreException.Kind.INVALID_VALUE, e.getMessage(), e);
   }
 
   /** The host a layer is bound to; {@code what} names the function for the error. */
@@ -222,7 +215,7 @@ public final class SqlRouting implements SqlFunctions.Provider, AutoCloseable {
   @Override
   public synchronized void close() {
     closed = true;
-    SqlFunctions.unregister(store);
+    RoutingFunctions.detach(store, this);
     if (applier != null) {
       applier.close();
       applier = null;

@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.editdb.store.NewEdit;
+import io.editdb.store.StoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -175,7 +176,8 @@ public final class TextEncoder implements AutoCloseable {
       if (t.length() > NewEdit.MAX_TEXT) {
         // Refused before tokenizing anything: the tokenizer takes in a whole text before it
         // truncates it to MAX_TOKENS.
-        throw new IllegalArgumentException(
+        throw new StoreException(
+            StoreException.Kind.INVALID_VALUE,
             "texts to encode must be at most "
                 + NewEdit.MAX_TEXT
                 + " characters, the longest prompt an edit may have; texts["

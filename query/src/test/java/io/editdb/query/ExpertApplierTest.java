@@ -16,7 +16,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.editdb.query.ExpertApplier.CacheStats;
-import io.editdb.query.ExpertApplier.Routed;
 import io.editdb.query.ExpertFixtures.StubLoader;
 import io.editdb.store.ExpertKind;
 import io.editdb.store.ExpertWeights;
@@ -57,12 +56,12 @@ class ExpertApplierTest {
   }
 
   /** A batch of {@code batch} queries, query 1 with no experts, ranks from 1 to 24. */
-  private static List<List<Routed>> randomRouting(
+  private static List<List<RoutedEdit>> randomRouting(
       Random rnd, StubLoader store, int batch, int d, ExpertKind onlyKind) {
-    List<List<Routed>> routed = new ArrayList<>();
+    List<List<RoutedEdit>> routed = new ArrayList<>();
     long next = 100;
     for (int q = 0; q < batch; q++) {
-      List<Routed> list = new ArrayList<>();
+      List<RoutedEdit> list = new ArrayList<>();
       int n = q == 1 ? 0 : 1 + rnd.nextInt(4);
       for (int e = 0; e < n; e++) {
         long id;
@@ -72,7 +71,7 @@ class ExpertApplierTest {
           ExpertKind kind = onlyKind != null ? onlyKind : ExpertKind.values()[rnd.nextInt(2)];
           id = store.add(randomExpert(rnd, next++, kind, 1 + rnd.nextInt(24), d)).editId();
         }
-        list.add(new Routed(id, rnd.nextFloat()));
+        list.add(new RoutedEdit(id, rnd.nextFloat()));
       }
       routed.add(list);
     }
@@ -99,7 +98,7 @@ class ExpertApplierTest {
     int tokens = 5;
     int d = 64;
     StubLoader store = new StubLoader();
-    List<List<Routed>> routed = randomRouting(rnd, store, batch, d, kind);
+    List<List<RoutedEdit>> routed = randomRouting(rnd, store, batch, d, kind);
     boolean[][] masks = withMasks ? randomMasks(rnd, batch, tokens) : null;
     float[] hidden = randomHidden(rnd, batch * tokens * d);
     double[] want = reference(hidden, batch, tokens, d, routed, masks, store.experts);
@@ -127,7 +126,7 @@ class ExpertApplierTest {
       int batch,
       int tokens,
       int d,
-      List<List<Routed>> routed,
+      List<List<RoutedEdit>> routed,
       boolean[][] masks,
       double[] want,
       StubLoader store,
@@ -159,11 +158,11 @@ class ExpertApplierTest {
     for (long id = 1; id <= 3; id++) { // a pool of three, both kinds, different ranks
       store.add(randomExpert(rnd, id, ExpertKind.values()[(int) id % 2], (int) (2 * id + 1), d));
     }
-    List<List<Routed>> routed = new ArrayList<>();
+    List<List<RoutedEdit>> routed = new ArrayList<>();
     for (int q = 0; q < batch; q++) {
-      List<Routed> list = new ArrayList<>();
+      List<RoutedEdit> list = new ArrayList<>();
       for (int e = 0, n = (q + 3) % 4; e < n; e++) { // 0 to 3 (query 1: none); may repeat one
-        list.add(new Routed(1 + rnd.nextInt(3), rnd.nextFloat()));
+        list.add(new RoutedEdit(1 + rnd.nextInt(3), rnd.nextFloat()));
       }
       routed.add(list);
     }
@@ -231,7 +230,7 @@ class ExpertApplierTest {
         int batch = 1 + rnd.nextInt(8);
         int tokens = 1 + rnd.nextInt(6);
         int d = 32;
-        List<List<Routed>> routed = randomRouting(rnd, store, batch, d, null);
+        List<List<RoutedEdit>> routed = randomRouting(rnd, store, batch, d, null);
         boolean[][] masks = rnd.nextBoolean() ? randomMasks(rnd, batch, tokens) : null;
         float[] hidden = randomHidden(rnd, batch * tokens * d);
         float[] fused = applier.apply(hidden, batch, tokens, d, routed, masks);
@@ -260,7 +259,7 @@ class ExpertApplierTest {
     hidden[1] = Float.MIN_VALUE;
     hidden[tokens * d] = -0.0f;
     hidden[tokens * d + 1] = -Float.MIN_VALUE;
-    List<List<Routed>> routed = List.of(List.of(), List.of(new Routed(1, 0.7f)));
+    List<List<RoutedEdit>> routed = List.of(List.of(), List.of(new RoutedEdit(1, 0.7f)));
     boolean[][] masks = {null, {false, true, false}};
     try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store)) {
       for (float[] out :
@@ -299,7 +298,7 @@ class ExpertApplierTest {
     int tokens = 3;
     int d = 32;
     StubLoader store = new StubLoader();
-    List<List<Routed>> routed = randomRouting(rnd, store, batch, d, null);
+    List<List<RoutedEdit>> routed = randomRouting(rnd, store, batch, d, null);
     boolean[][] masks = new boolean[batch][tokens];
     float[] flatMask = new float[batch * tokens];
     for (int q = 0; q < batch; q++) {
@@ -376,7 +375,7 @@ class ExpertApplierTest {
     StubLoader store = new StubLoader();
     ExpertWeights w = store.add(randomExpert(rnd, 7, ExpertKind.LIVEEDIT, 8, d));
     float[] hidden = randomHidden(rnd, d);
-    List<List<Routed>> routed = List.of(List.of(new Routed(7, 1f)));
+    List<List<RoutedEdit>> routed = List.of(List.of(new RoutedEdit(7, 1f)));
     try (ExpertApplier applier =
         ExpertApplier.create(ApplierConfig.cacheBytes(w.f32Bytes() - 1), store)) {
       float[] out = applier.apply(hidden, 1, 1, d, routed, null);
@@ -399,14 +398,14 @@ class ExpertApplierTest {
     Random rnd = random(info);
     int d = 32;
     StubLoader store = new StubLoader();
-    List<List<Routed>> routed = new ArrayList<>();
+    List<List<RoutedEdit>> routed = new ArrayList<>();
     long each = 0;
     for (int q = 0; q < 4; q++) {
-      List<Routed> list = new ArrayList<>();
+      List<RoutedEdit> list = new ArrayList<>();
       for (int e = 0; e < 3; e++) {
         long id = q * 10L + e;
         each = store.add(randomExpert(rnd, id, ExpertKind.LORA, 4, d)).f32Bytes();
-        list.add(new Routed(id, 0.5f));
+        list.add(new RoutedEdit(id, 0.5f));
       }
       routed.add(list);
     }
@@ -432,15 +431,15 @@ class ExpertApplierTest {
     }
     long each = store.experts.get(0L).f32Bytes();
     List<float[]> inputs = new ArrayList<>();
-    List<List<List<Routed>>> routings = new ArrayList<>();
+    List<List<List<RoutedEdit>>> routings = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       inputs.add(randomHidden(rnd, 3 * tokens * d));
-      List<List<Routed>> routed = new ArrayList<>();
+      List<List<RoutedEdit>> routed = new ArrayList<>();
       for (int q = 0; q < 3; q++) {
         routed.add(
             List.of(
-                new Routed(rnd.nextInt(12), rnd.nextFloat()),
-                new Routed(rnd.nextInt(12), rnd.nextFloat())));
+                new RoutedEdit(rnd.nextInt(12), rnd.nextFloat()),
+                new RoutedEdit(rnd.nextInt(12), rnd.nextFloat())));
       }
       routings.add(routed);
     }
@@ -449,7 +448,7 @@ class ExpertApplierTest {
       List<Future<Double>> errors = new ArrayList<>();
       for (int i = 0; i < inputs.size(); i++) {
         float[] h = inputs.get(i);
-        List<List<Routed>> routed = routings.get(i);
+        List<List<RoutedEdit>> routed = routings.get(i);
         errors.add(
             pool.submit(
                 () -> {
@@ -485,7 +484,7 @@ class ExpertApplierTest {
           return store.apply(id);
         };
     float[] hidden = randomHidden(rnd, 2 * d);
-    List<List<Routed>> ok = List.of(List.of(new Routed(1, 1f)), List.of());
+    List<List<RoutedEdit>> ok = List.of(List.of(new RoutedEdit(1, 1f)), List.of());
     try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), loader)) {
       applier.apply(hidden, 2, 1, d, ok, null);
       CacheStats before = applier.cacheStats();
@@ -515,14 +514,14 @@ class ExpertApplierTest {
           1,
           1,
           d / 2,
-          List.of(List.of(new Routed(1, 1))),
+          List.of(List.of(new RoutedEdit(1, 1))),
           null);
       assertEquals(before, applier.cacheStats());
 
       IllegalArgumentException e =
-          assertThrows(IllegalArgumentException.class, () -> new Routed(1, Float.NaN));
+          assertThrows(IllegalArgumentException.class, () -> new RoutedEdit(1, Float.NaN));
       assertTrue(e.getMessage().contains("gate=NaN"), e.getMessage());
-      List<List<Routed>> withNull = new ArrayList<>();
+      List<List<RoutedEdit>> withNull = new ArrayList<>();
       withNull.add(null);
       withNull.add(List.of());
       refused(applier, "routed list of query 0", hidden, 2, 1, d, withNull, null);
@@ -536,11 +535,11 @@ class ExpertApplierTest {
     int tokens = 3;
     int d = 40;
     StubLoader store = new StubLoader();
-    List<List<Routed>> routed = randomRouting(rnd, store, batch, d, null);
+    List<List<RoutedEdit>> routed = randomRouting(rnd, store, batch, d, null);
     for (ApplierConfig.Layout layout : ApplierConfig.Layout.values()) {
       ApplierConfig config = ApplierConfig.defaults().optLayout(layout);
       try (ExpertApplier applier = ExpertApplier.create(config, store);
-          ExpertApplier.Prepared prepared = applier.prepare(routed, d, 1);
+          PreparedRouting prepared = applier.prepare(routed, d, 1);
           NDManager caller =
               Engine.getEngine(ApplierConfig.ENGINE).newBaseManager(applier.device())) {
         assertEquals(batch, prepared.batch());
@@ -570,11 +569,11 @@ class ExpertApplierTest {
     long each = store.add(randomExpert(rnd, 1, ExpertKind.LORA, 4, d)).f32Bytes();
     store.add(randomExpert(rnd, 2, ExpertKind.LIVEEDIT, 6, d));
     store.add(randomExpert(rnd, 3, ExpertKind.LORA, 4, d));
-    List<List<Routed>> routed = routing(1, 2);
+    List<List<RoutedEdit>> routed = routing(1, 2);
     float[] hidden = randomHidden(rnd, 2 * d);
     double[] want = reference(hidden, 2, 1, d, routed, null, store.experts);
     try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.cacheBytes(each), store);
-        ExpertApplier.Prepared prepared = applier.prepare(routed, d, 1)) {
+        PreparedRouting prepared = applier.prepare(routed, d, 1)) {
       applyOne(applier, randomHidden(rnd, d), d, 3); // evicts 1 (2 never fitted)
       assertEquals(1, applier.cacheStats().entries());
       assertTrue(relativeError(prepared.apply(hidden, 1, null), want, hidden) < REL_TOL);
@@ -587,7 +586,7 @@ class ExpertApplierTest {
     int d = 16;
     StubLoader store = new StubLoader();
     store.add(randomExpert(rnd, 1, ExpertKind.LORA, 4, d));
-    List<List<Routed>> routed = List.of(List.of(new Routed(1, 0.5f)), List.of());
+    List<List<RoutedEdit>> routed = List.of(List.of(new RoutedEdit(1, 0.5f)), List.of());
     try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store);
         NDManager caller =
             Engine.getEngine(ApplierConfig.ENGINE).newBaseManager(applier.device())) {
@@ -602,7 +601,7 @@ class ExpertApplierTest {
       assertTrue(e.getMessage().contains("d_in=0"), e.getMessage());
       assertEquals(before.entries(), applier.cacheStats().entries());
 
-      ExpertApplier.Prepared prepared = applier.prepare(routed, d, 1);
+      PreparedRouting prepared = applier.prepare(routed, d, 1);
       float[] hidden = randomHidden(rnd, 2 * d);
       e =
           assertThrows(
@@ -624,7 +623,7 @@ class ExpertApplierTest {
       assertArrayEquals(before2, applier.apply(hidden, 2, 1, d, routed, null), 1e-6f);
 
       // A routing with no experts applies as a copy, and is closed like any other.
-      ExpertApplier.Prepared empty = applier.prepare(List.of(List.of(), List.of()), d, 1);
+      PreparedRouting empty = applier.prepare(List.of(List.of(), List.of()), d, 1);
       assertArrayEquals(hidden, empty.apply(hidden, 1, null));
       empty.close();
       assertThrows(IllegalStateException.class, () -> empty.apply(hidden, 1, null));
@@ -637,10 +636,10 @@ class ExpertApplierTest {
     int d = 16;
     StubLoader store = new StubLoader();
     store.add(randomExpert(rnd, 1, ExpertKind.LIVEEDIT, 4, d));
-    List<List<Routed>> routed = List.of(List.of(new Routed(1, 0.5f)));
+    List<List<RoutedEdit>> routed = List.of(List.of(new RoutedEdit(1, 0.5f)));
     float[] hidden = randomHidden(rnd, d);
     ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store);
-    ExpertApplier.Prepared prepared = applier.prepare(routed, d, 1);
+    PreparedRouting prepared = applier.prepare(routed, d, 1);
     double[] want = reference(hidden, 1, 1, d, routed, null, store.experts);
     assertTrue(relativeError(prepared.apply(hidden, 1, null), want, hidden) < REL_TOL);
     applier.close();
@@ -650,8 +649,8 @@ class ExpertApplierTest {
     prepared.close(); // closing twice is harmless
   }
 
-  private static List<List<Routed>> routing(long first, long second) {
-    return List.of(List.of(new Routed(first, 0.5f)), List.of(new Routed(second, 0.5f)));
+  private static List<List<RoutedEdit>> routing(long first, long second) {
+    return List.of(List.of(new RoutedEdit(first, 0.5f)), List.of(new RoutedEdit(second, 0.5f)));
   }
 
   private static void refused(
@@ -661,7 +660,7 @@ class ExpertApplierTest {
       int batch,
       int tokens,
       int d,
-      List<List<Routed>> routed,
+      List<List<RoutedEdit>> routed,
       boolean[][] masks) {
     IllegalArgumentException e =
         assertThrows(
@@ -674,7 +673,7 @@ class ExpertApplierTest {
   }
 
   private static void applyOne(ExpertApplier applier, float[] hidden, int d, long id) {
-    applier.apply(hidden, 1, 1, d, List.of(List.of(new Routed(id, 1f))), null);
+    applier.apply(hidden, 1, 1, d, List.of(List.of(new RoutedEdit(id, 1f))), null);
   }
 
   private static void assertStats(

@@ -1,6 +1,5 @@
 package io.editdb.query;
 
-import io.editdb.query.ExpertApplier.Routed;
 import io.editdb.store.ExpertKind;
 import io.editdb.store.ExpertWeights;
 import java.util.HashMap;
@@ -57,7 +56,7 @@ final class ExpertFixtures {
       int batch,
       int tokens,
       int d,
-      List<List<Routed>> routed,
+      List<List<RoutedEdit>> routed,
       boolean[][] masks,
       Map<Long, ExpertWeights> experts) {
     double[] out = new double[hidden.length];
@@ -75,7 +74,7 @@ final class ExpertFixtures {
           h[k] = hidden[base + k];
         }
         double[] ln = layerNorm(h);
-        for (Routed r : routed.get(q)) {
+        for (RoutedEdit r : routed.get(q)) {
           ExpertWeights w = experts.get(r.editId());
           int[] region = r.positions() != null ? r.positions() : w.tokenMask();
           if (region != null && java.util.Arrays.binarySearch(region, t) < 0) {

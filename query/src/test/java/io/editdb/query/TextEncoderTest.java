@@ -10,6 +10,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.editdb.store.NewEdit;
+import io.editdb.store.StoreException;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -77,10 +78,9 @@ class TextEncoderTest {
     String longest = "word ".repeat(NewEdit.MAX_TEXT / 5) + "w".repeat(NewEdit.MAX_TEXT % 5);
     assertEquals(NewEdit.MAX_TEXT, longest.length());
     assertArrayEquals(ENC.encode("word ".repeat(600)), ENC.encode(longest), 1e-6f);
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> ENC.encodeBatch(List.of("a", "b", longest + "x")));
+    StoreException e =
+        assertThrows(StoreException.class, () -> ENC.encodeBatch(List.of("a", "b", longest + "x")));
+    assertEquals(StoreException.Kind.INVALID_VALUE, e.kind());
     assertTrue(e.getMessage().contains("at most " + NewEdit.MAX_TEXT), e.getMessage());
     assertTrue(e.getMessage().contains("texts[2] has " + (NewEdit.MAX_TEXT + 1)), e.getMessage());
     assertTrue(e.getMessage().contains("shorten it"), e.getMessage());

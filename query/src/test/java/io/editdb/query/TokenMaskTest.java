@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.editdb.query.ExpertApplier.Routed;
 import io.editdb.query.ExpertFixtures.StubLoader;
 import io.editdb.store.ExpertKind;
 import io.editdb.store.ExpertWeights;
@@ -33,11 +32,11 @@ class TokenMaskTest {
   private static final int TOKENS = 7;
 
   /** Queries with 1-3 experts each, about half of them masked to a random region. */
-  private static List<List<Routed>> routing(Random rnd, StubLoader store, int batch) {
-    List<List<Routed>> routed = new ArrayList<>();
+  private static List<List<RoutedEdit>> routing(Random rnd, StubLoader store, int batch) {
+    List<List<RoutedEdit>> routed = new ArrayList<>();
     long next = 1;
     for (int q = 0; q < batch; q++) {
-      List<Routed> list = new ArrayList<>();
+      List<RoutedEdit> list = new ArrayList<>();
       for (int e = 0, n = 1 + rnd.nextInt(3); e < n; e++) {
         ExpertWeights w =
             randomExpert(rnd, next++, ExpertKind.values()[rnd.nextInt(2)], 1 + rnd.nextInt(6), D);
@@ -49,7 +48,7 @@ class TokenMaskTest {
               case 1 -> new int[0]; // attribution found nothing here: the expert acts nowhere
               default -> null;
             };
-        list.add(new Routed(store.add(w).editId(), 0.2f + rnd.nextFloat(), here));
+        list.add(new RoutedEdit(store.add(w).editId(), 0.2f + rnd.nextFloat(), here));
       }
       if (q == 2 && !list.isEmpty()) { // one expert shared by two queries
         list.add(routed.get(0).get(0));
@@ -78,7 +77,7 @@ class TokenMaskTest {
     for (int trial = 0; trial < 6; trial++) {
       StubLoader store = new StubLoader();
       int batch = 2 + rnd.nextInt(4);
-      List<List<Routed>> routed = routing(rnd, store, batch);
+      List<List<RoutedEdit>> routed = routing(rnd, store, batch);
       float[] hidden = randomHidden(rnd, batch * TOKENS * D);
       double[] want = reference(hidden, batch, TOKENS, D, routed, null, store.experts);
       for (ApplierConfig.Layout layout : ApplierConfig.Layout.values()) {
@@ -89,7 +88,7 @@ class TokenMaskTest {
           float[] loop = applier.applyLoop(hidden, batch, TOKENS, D, routed, null);
           assertTrue(relativeError(fused, want, hidden) < 1e-4, "fused, " + what);
           assertTrue(relativeError(loop, want, hidden) < 1e-4, "loop, " + what);
-          try (ExpertApplier.Prepared p = applier.prepare(routed, D, TOKENS)) {
+          try (PreparedRouting p = applier.prepare(routed, D, TOKENS)) {
             assertTrue(
                 relativeError(p.apply(hidden, TOKENS, null), want, hidden) < 1e-4,
                 "prepared, " + what);
@@ -103,11 +102,11 @@ class TokenMaskTest {
 
   /** Every position no routed expert's mask names comes back bit for bit. */
   private static void assertUncoveredUnchanged(
-      float[] hidden, float[] out, List<List<Routed>> routed, StubLoader store) {
+      float[] hidden, float[] out, List<List<RoutedEdit>> routed, StubLoader store) {
     for (int q = 0; q < routed.size(); q++) {
       for (int t = 0; t < TOKENS; t++) {
         boolean covered = false;
-        for (Routed r : routed.get(q)) {
+        for (RoutedEdit r : routed.get(q)) {
           int[] m =
               r.positions() != null ? r.positions() : store.experts.get(r.editId()).tokenMask();
           covered |= m == null || java.util.Arrays.binarySearch(m, t) >= 0;
@@ -136,7 +135,8 @@ class TokenMaskTest {
       plain.add(w);
       StubLoader masked = new StubLoader();
       masked.add(w.withTokenMask(all));
-      List<List<Routed>> routed = List.of(List.of(new Routed(1, 0.7f)), List.of(new Routed(1, 1f)));
+      List<List<RoutedEdit>> routed =
+          List.of(List.of(new RoutedEdit(1, 0.7f)), List.of(new RoutedEdit(1, 1f)));
       float[] hidden = randomHidden(rnd, 2 * TOKENS * D);
       try (ExpertApplier a = ExpertApplier.create(ApplierConfig.defaults(), plain);
           ExpertApplier b = ExpertApplier.create(ApplierConfig.defaults(), masked)) {
@@ -155,7 +155,7 @@ class TokenMaskTest {
   void aQueryMaskOfNoPositionLeavesTheBaseBitForBit() {
     Random rnd = new Random(SEED + 2);
     StubLoader store = new StubLoader();
-    List<List<Routed>> routed = routing(rnd, store, 3);
+    List<List<RoutedEdit>> routed = routing(rnd, store, 3);
     float[] hidden = randomHidden(rnd, 3 * TOKENS * D);
     boolean[][] none = new boolean[3][TOKENS];
     try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store);
@@ -182,13 +182,13 @@ class TokenMaskTest {
     assertArrayEquals(new int[] {1, 3, 6}, w.withTokenMask(new int[] {6, 1, 3}).tokenMask());
 
     IllegalArgumentException routedTwice =
-        assertThrows(IllegalArgumentException.class, () -> new Routed(5, 1f, new int[] {3, 3}));
+        assertThrows(IllegalArgumentException.class, () -> new RoutedEdit(5, 1f, new int[] {3, 3}));
     assertTrue(routedTwice.getMessage().contains("twice"), routedTwice.getMessage());
 
     // A mask made for longer sequences: refused when applied, the input untouched.
     StubLoader store = new StubLoader();
     store.add(w.withTokenMask(new int[] {1, TOKENS}));
-    List<List<Routed>> routed = List.of(List.of(new Routed(5, 1f)));
+    List<List<RoutedEdit>> routed = List.of(List.of(new RoutedEdit(5, 1f)));
     float[] hidden = randomHidden(rnd, TOKENS * D);
     float[] copy = hidden.clone();
     try (ExpertApplier applier = ExpertApplier.create(ApplierConfig.defaults(), store)) {
@@ -203,7 +203,7 @@ class TokenMaskTest {
       assertArrayEquals(copy, hidden);
       // prepared for 8 positions, called with 1 (a decode step): refused
       float[] longer = randomHidden(rnd, (TOKENS + 1) * D);
-      try (ExpertApplier.Prepared p = applier.prepare(routed, D, TOKENS + 1)) {
+      try (PreparedRouting p = applier.prepare(routed, D, TOKENS + 1)) {
         p.apply(longer, TOKENS + 1, null);
         IllegalArgumentException step =
             assertThrows(

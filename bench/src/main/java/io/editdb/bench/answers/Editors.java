@@ -9,6 +9,7 @@ import io.editdb.model.GeneratorExpertMaker;
 import io.editdb.model.HostModel;
 import io.editdb.query.ApplierConfig;
 import io.editdb.query.ExpertApplier;
+import io.editdb.query.RoutedEdit;
 import io.editdb.query.Router;
 import io.editdb.query.RouterConfig;
 import io.editdb.query.TextEncoder;
@@ -270,15 +271,15 @@ final class Editors {
 
     @Override
     public List<Answered> ask(List<HostModel.Input> inputs, Double threshold) {
-      List<ExpertApplier.Routed> all =
-          experts.keySet().stream().sorted().map(id -> new ExpertApplier.Routed(id, 1f)).toList();
+      List<RoutedEdit> all =
+          experts.keySet().stream().sorted().map(id -> new RoutedEdit(id, 1f)).toList();
       List<Answered> out = new ArrayList<>(inputs.size());
       for (int from = 0; from < inputs.size(); from += 128) {
         List<HostModel.Input> batch = inputs.subList(from, Math.min(inputs.size(), from + 128));
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
           NDArray h = host.hiddenAt(MODULE, batch, m);
           if (!all.isEmpty()) {
-            List<List<ExpertApplier.Routed>> routed = new ArrayList<>();
+            List<List<RoutedEdit>> routed = new ArrayList<>();
             batch.forEach(x -> routed.add(all));
             h = applier.apply(h, routed, null);
           }

@@ -27,9 +27,10 @@ import java.util.Map;
  * and the best is chosen.
  *
  * <p>One exact key search per probe; each setting's decision is then recomputed from those hits by
- * {@link RoutingMath} (hits do not depend on the swept parameters). Afterwards the chosen settings
- * are built as real layers and routed by the real {@link Router}, and the results are compared
- * probe by probe with the math, so the sweep cannot silently drift from the router.
+ * {@link Router#choose}, the router's own decision as a pure function (hits do not depend on the
+ * swept parameters). Afterwards the chosen settings are built as real layers and routed by the real
+ * {@link Router}, and the results are compared probe by probe with the math, so the sweep cannot
+ * silently drift from the router.
  */
 public final class Sweep {
   /** The grid. Null logits are given as fractions of the text scale (see {@link Setting}). */
@@ -258,7 +259,7 @@ public final class Sweep {
       List<List<KeyHit>> hits = p.hits.get(m);
       int ok = 0;
       for (int i = 0; i < hits.size(); i++) {
-        if (m.success(RoutingMath.route(layer, hits.get(i)), p.ids[i])) {
+        if (m.success(Router.choose(layer, hits.get(i), layer.visualThreshold()), p.ids[i])) {
           ok++;
         }
       }
@@ -336,7 +337,8 @@ public final class Sweep {
           EditCase c = cases.get(i);
           RouteQuery q =
               RouteQuery.of(layer.name(), m.visualKey(cfg.kind(), c, visual), text.get(m.text(c)));
-          List<RoutedEdit> want = RoutingMath.route(layer, p.hits.get(m).get(i));
+          List<RoutedEdit> want =
+              Router.choose(layer, p.hits.get(m).get(i), layer.visualThreshold());
           List<RoutedEdit> got = exact.route(q);
           total++;
           if (same(want, got, toSweepId)) {

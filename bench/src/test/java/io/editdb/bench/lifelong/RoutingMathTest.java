@@ -24,8 +24,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The sweep re-scores settings with its own copy of the routing math; it must decide exactly as the
- * Router does, for both gate modes and layer kinds, with ties (several edits on one image).
+ * The sweep re-scores settings from one search's hits with {@link Router#choose}; that must decide
+ * exactly as routing a query does, for both gate modes and layer kinds, with ties (several edits on
+ * one image).
  */
 class RoutingMathTest {
   private static final float[] W = {1, 0, 0, 0, 0, 0, 0, 0};
@@ -83,7 +84,9 @@ class RoutingMathTest {
                     SearchMode.EXACT);
             List<RoutedEdit> want = router.route(query);
             assertSameRouting(
-                want, RoutingMath.route(store.layer(layer.name()), hits), layer + " query " + q);
+                want,
+                Router.choose(store.layer(layer.name()), hits, layer.visualThreshold()),
+                layer + " query " + q);
             checked++;
             nonEmpty += want.isEmpty() ? 0 : 1;
           }
