@@ -268,34 +268,77 @@ public final class StoreSession implements AutoCloseable {
   }
 
   /**
-   * Picks edit ids (see {@link #rollbackEditsWhere}). The driver runs a user's condition on the
-   * user's own restricted connection ({@link EditStore#connectAs}), never on the store's.
+   * Rolls back the active edits that match {@code condition}, evaluated on {@code asUser}: the
+   * user's own restricted connection ({@link EditStore#connectAs}), never the store's, so the
+   * condition reads only what the user may SELECT. It is matched once, and if it matches anything,
+   * matched again once this transaction holds the writer slot, so that no other writer changes the
+   * edits between the choice and the rollback (a statement that names no edit must not fail because
+   * another transaction rolled back one it matched). Returns how many were rolled back; nothing
+   * matched makes no transaction.
+   *
+   * @throws SQLException the condition's own failure, as H2 raised it on {@code asUser} (a syntax
+   *     error, a right the user lacks); the open transaction is left as it was
+   * @throws StackOverflowError the condition is nested too deeply for H2's parser; likewise
    */
-  @FunctionalInterface
-  public interface EditSelector {
-    List<Long> select() throws SQLException;
+  public int rollbackEditsWhere(EditCondition condition, Connection asUser, String reason)
+      throws SQLException {
+    // A newline around the condition so that a trailing -- comment in it cannot swallow the rest.
+    String query =
+        "SELECT id FROM EDITDB.edits WHERE (\n"
+            + condition.sql()
+            + "\n) AND status = 'ACTIVE' ORDER BY id";
+    if (matching(asUser, query, condition.args()).isEmpty()) {
+      return 0; // nothing matched: no transaction, no version
+    }
+    EditValidator.reason(reason);
+    try {
+      return write(
+          () -> {
+            List<Long> ids;
+            try {
+              ids = matching(asUser, query, condition.args());
+            } catch (SQLException | StackOverflowError e) {
+              throw new ConditionFailed(e);
+            }
+            int n = 0;
+            for (long id : new LinkedHashSet<>(ids)) {
+              if (state(id)) {
+                retire(id, reason);
+                n++;
+              }
+            }
+            return n;
+          });
+    } catch (ConditionFailed e) {
+      if (e.getCause() instanceof SQLException se) {
+        throw se;
+      }
+      throw (StackOverflowError) e.getCause();
+    }
   }
 
-  /**
-   * Rolls back the active edits that {@code selector} picks, and picks them only once this
-   * transaction holds the writer slot, so that no other writer changes them between the choice and
-   * the rollback (a statement that names no edit must not fail because another transaction rolled
-   * back one it matched). Picked edits that are not active are left alone. Returns how many were
-   * rolled back.
-   */
-  public int rollbackEditsWhere(EditSelector selector, String reason) {
-    EditValidator.reason(reason);
-    return write(
-        () -> {
-          int n = 0;
-          for (long id : new LinkedHashSet<>(selector.select())) {
-            if (state(id)) {
-              retire(id, reason);
-              n++;
-            }
-          }
-          return n;
-        });
+  /** The ids the condition's query matches on the user's connection. */
+  private static List<Long> matching(Connection asUser, String query, List<Object> args)
+      throws SQLException {
+    List<Long> ids = new ArrayList<>();
+    try (PreparedStatement ps = asUser.prepareStatement(query)) {
+      for (int k = 0; k < args.size(); k++) {
+        ps.setObject(k + 1, args.get(k));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getLong(1));
+        }
+      }
+    }
+    return ids;
+  }
+
+  /** Carries the condition's own failure out of a write, past the store's translation. */
+  private static final class ConditionFailed extends RuntimeException {
+    ConditionFailed(Throwable cause) {
+      super(cause);
+    }
   }
 
   /** Restores one rolled-back edit; returns 1. */
