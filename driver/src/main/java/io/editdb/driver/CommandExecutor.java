@@ -14,6 +14,7 @@ import io.editdb.driver.Command.RollbackToVersion;
 import io.editdb.driver.Command.Val;
 import io.editdb.driver.Command.VerifyHistory;
 import io.editdb.query.TextEncoder;
+import io.editdb.store.EditCondition;
 import io.editdb.store.HistoryCheck;
 import io.editdb.store.Layer;
 import io.editdb.store.LayerOption;
@@ -24,7 +25,6 @@ import io.editdb.store.Users;
 import io.editdb.store.VectorCodec;
 import io.editdb.store.WeightDtype;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLSyntaxErrorException;
@@ -280,41 +280,17 @@ final class CommandExecutor {
   // ---- rollbacks ----
 
   private Outcome rollbackEdits(RollbackEdits c, Object[] params) throws SQLException {
-    // A newline around the condition so that a trailing -- comment in it cannot swallow the rest.
-    String query =
-        "SELECT id FROM EDITDB.edits WHERE (\n"
-            + c.condition()
-            + "\n) AND status = 'ACTIVE' ORDER BY id";
-    Object[] args = new Object[c.conditionParams().size()];
-    for (int k = 0; k < args.length; k++) {
-      args[k] = Values.forH2(get(new Param(c.conditionParams().get(k), 0), params));
+    List<Object> args = new ArrayList<>();
+    for (int k = 0; k < c.conditionParams().size(); k++) {
+      args.add(Values.forH2(get(new Param(c.conditionParams().get(k), 0), params)));
     }
-    // The condition is the user's SQL: it runs on the user's restricted connection, so it reads
-    // no more than the user could SELECT and writes nothing.
-    if (matching(userSql.get(), query, args).isEmpty()) {
-      return Outcome.count(0); // nothing matched: no transaction, no version
-    }
-    // Matched again once the writer slot is held: a transaction that rolled back one of these
-    // edits meanwhile must not make this statement fail.
-    return Outcome.count(
-        session.rollbackEditsWhere(
-            () -> matching(userSql.get(), query, args), reason(c.reason(), params)));
-  }
-
-  /** The ids the condition of ROLLBACK EDITS WHERE matches, with its errors explained. */
-  private static List<Long> matching(Connection sql, String query, Object[] args)
-      throws SQLException {
-    List<Long> ids = new ArrayList<>();
-    try (PreparedStatement ps = sql.prepareStatement(query)) {
-      for (int k = 0; k < args.length; k++) {
-        ps.setObject(k + 1, args[k]);
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          ids.add(rs.getLong(1));
-        }
-      }
-    } catch (SQLException e) {
+    EditCondition condition = new EditCondition(c.condition(), args);
+    String reason = reason(c.reason(), params);
+    // The condition is the user's SQL: the store evaluates it on the user's restricted connection,
+    // so it reads no more than the user could SELECT and writes nothing.
+    try {
+      return Outcome.count(session.rollbackEditsWhere(condition, userSql.get(), reason));
+    } catch (SQLException e) { // the condition's own failure
       SQLException t = Errors.translate(e);
       if (t == e && e.getSQLState() != null && e.getSQLState().startsWith("42")) {
         throw new SQLSyntaxErrorException(
@@ -329,7 +305,6 @@ final class CommandExecutor {
     } catch (StackOverflowError e) {
       throw Errors.tooComplex(e);
     }
-    return ids;
   }
 
   private Outcome rollbackToVersion(RollbackToVersion c, Object[] params) throws SQLException {

@@ -4,17 +4,12 @@ import static io.editdb.store.StoreException.Kind.INVALID_VALUE;
 import static io.editdb.store.StoreException.Kind.UNAVAILABLE;
 import static io.editdb.store.StoreException.Kind.UNKNOWN_EDIT;
 import static io.editdb.store.StoreException.Kind.UNKNOWN_LAYER;
-import static io.editdb.store.StoreException.Kind.UNKNOWN_VERSION;
-import static io.editdb.store.StoreException.Kind.WRITE_LOCK_TIMEOUT;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -26,16 +21,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
-import javax.sql.DataSource;
-import org.apache.lucene.store.ByteBuffersDirectory;
-import org.apache.lucene.store.Directory;
-import org.apache.lucene.store.FSDirectory;
-import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.MigrationInfo;
-import org.h2.api.ErrorCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,25 +44,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class EditStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EditStore.class);
-  static final String MIGRATIONS = "classpath:db/editdb";
 
   private final StoreConfig config;
   private final HikariDataSource pool;
-  private final Semaphore writer = new Semaphore(1, true);
   private final Map<String, Layer> layersByName = new ConcurrentHashMap<>();
   private final Map<Integer, Layer> layersById = new ConcurrentHashMap<>();
-  private volatile KeyIndex index;
-  private volatile long latestVersion;
-  // The version a session is committing: visible to SQL from its H2 commit on, announced as
-  // latestVersion only after the index catch-up. Readers that saw it in SQL wait on
-  // `announcements` for it instead of being told it does not exist.
-  private volatile long committing;
-  private final Object announcements = new Object();
-  // Owned by the writer slot: read and advanced only while it is held.
-  long nextEditId;
-  int nextLayerId;
-  long lastSeq;
-  String lastHash;
+  private final VersionClock clock;
+  private final IndexKeeper index;
+  private final WriterSlot slot;
   private volatile boolean closed;
   private Users users;
   private H2Roles roles;
@@ -85,28 +59,14 @@ public final class EditStore implements AutoCloseable {
   private EditStore(StoreConfig config, HikariDataSource pool) {
     this.config = config;
     this.pool = pool;
+    this.clock = new VersionClock(config.writeLockTimeout());
+    this.slot = new WriterSlot(config.writeLockTimeout(), null); // counters: loadState
+    this.index = new IndexKeeper(config, layersById::get);
   }
 
   /** Opens the store, creating it if missing, migrating its schema and catching up its index. */
   public static EditStore open(StoreConfig config) {
-    if (!config.inMemory()) {
-      try {
-        Files.createDirectories(config.directory());
-      } catch (IOException e) {
-        throw new StoreException(
-            UNAVAILABLE,
-            "cannot create store directory "
-                + config.directory()
-                + ": "
-                + e.getMessage()
-                + ". Check the path and its rights",
-            e);
-      }
-    }
-    if (!config.inMemory()) {
-      createAtomically(config);
-    }
-    probe(config);
+    StoreCreation.prepare(config);
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(config.h2Url());
     hc.setUsername("sa");
@@ -129,7 +89,7 @@ public final class EditStore implements AutoCloseable {
       store.users = new Users(pool, config.location());
       store.openIndex();
       success = true;
-      LOG.info("{} - opened at version {}", config.location(), store.latestVersion);
+      LOG.info("{} - opened at version {}", config.location(), store.latestVersion());
       return store;
     } finally {
       if (!success) {
@@ -138,115 +98,21 @@ public final class EditStore implements AutoCloseable {
     }
   }
 
-  /**
-   * One plain connection before the pool exists: a store another process holds is refused at once,
-   * instead of after the pool's connection timeout.
-   */
-  private static void probe(StoreConfig config) {
-    try (Connection c = java.sql.DriverManager.getConnection(config.h2Url(), "sa", "")) {
-      c.isValid(1);
-    } catch (SQLException e) {
-      if (e.getErrorCode() == ErrorCode.DATABASE_ALREADY_OPEN_1
-          || String.valueOf(e.getMessage()).contains("already in use")) {
-        throw new StoreException(
-            UNAVAILABLE,
-            "store "
-                + config.location()
-                + " is in use by another process; one process opens a store at a time. Close the"
-                + " other process or connect to it through its driver",
-            e);
-      }
-      throw new StoreException(
-          UNAVAILABLE, "cannot open store " + config.location() + ": " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * A new store's database is created and migrated under a staging name and only then moved into
-   * place, in one rename. H2 commits each DDL statement of a migration as it runs, so a process
-   * killed while creating a store would otherwise leave a half-migrated schema that Flyway has not
-   * recorded and cannot re-run ("duplicate column"). A staging file left by such a kill holds no
-   * commit of anyone's and is deleted.
-   */
-  private static void createAtomically(StoreConfig config) {
-    Path target = config.directory().resolve(StoreConfig.H2_FILE + ".mv.db");
-    if (Files.exists(target)) {
-      return;
-    }
-    Path staging = config.directory().resolve(StoreConfig.H2_FILE + "-creating.mv.db");
-    try {
-      Files.deleteIfExists(staging);
-      org.h2.jdbcx.JdbcDataSource ds = new org.h2.jdbcx.JdbcDataSource();
-      ds.setURL(config.h2FileUrl(StoreConfig.H2_FILE + "-creating"));
-      ds.setUser("sa");
-      ds.setPassword("");
-      migrate(ds, config);
-      try (Connection c = ds.getConnection();
-          Statement st = c.createStatement()) {
-        st.execute("SHUTDOWN"); // everything written and the file closed before the rename
-      }
-      Files.move(staging, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | SQLException e) {
-      throw new StoreException(
-          UNAVAILABLE,
-          "cannot create store "
-              + config.location()
-              + ": "
-              + e.getMessage()
-              + ". Check the directory's free space and rights",
-          e);
-    }
-  }
-
   private void migrate() {
-    migrate(pool, config);
-  }
-
-  private static void migrate(javax.sql.DataSource dataSource, StoreConfig config) {
-    // V4 creates the role users with this password; H2Roles replaces it before anyone logs in.
-    byte[] secret = new byte[32];
-    new java.security.SecureRandom().nextBytes(secret);
-    Flyway flyway =
-        Flyway.configure()
-            .dataSource(dataSource)
-            .locations(MIGRATIONS)
-            .placeholders(Map.of("role_password", java.util.HexFormat.of().formatHex(secret)))
-            .ignoreMigrationPatterns("*:missing")
-            .load();
-    for (MigrationInfo info : flyway.info().all()) {
-      if (info.getState().name().startsWith("FUTURE")) {
-        throw new StoreException(
-            UNAVAILABLE,
-            "store "
-                + config.location()
-                + " has schema version "
-                + info.getVersion()
-                + " but this EditDB knows up to "
-                + latestKnownMigration(flyway)
-                + "; open it with a newer EditDB");
-      }
-    }
-    flyway.migrate();
-  }
-
-  private static String latestKnownMigration(Flyway flyway) {
-    return Stream.of(flyway.info().all())
-        .filter(i -> !i.getState().name().startsWith("FUTURE"))
-        .map(i -> String.valueOf(i.getVersion()))
-        .reduce((a, b) -> b)
-        .orElse("none");
+    StoreCreation.migrate(pool, config);
   }
 
   private void loadState() {
     try (Connection c = pool.getConnection();
         Statement st = c.createStatement()) {
-      latestVersion = single(st, "SELECT COALESCE(MAX(version), 0) FROM versions");
-      nextEditId = single(st, "SELECT COALESCE(MAX(id), 0) FROM edits") + 1;
-      nextLayerId = (int) single(st, "SELECT COALESCE(MAX(id), 0) FROM layers") + 1;
+      clock.announce(single(st, "SELECT COALESCE(MAX(version), 0) FROM versions"));
+      long nextEditId = single(st, "SELECT COALESCE(MAX(id), 0) FROM edits") + 1;
+      int nextLayerId = (int) single(st, "SELECT COALESCE(MAX(id), 0) FROM layers") + 1;
       try (ResultSet rs =
           st.executeQuery("SELECT seq, hash FROM edit_history ORDER BY seq DESC LIMIT 1")) {
-        lastSeq = rs.next() ? rs.getLong(1) : 0;
-        lastHash = lastSeq == 0 ? HistoryChain.GENESIS : rs.getString(2);
+        long lastSeq = rs.next() ? rs.getLong(1) : 0;
+        String lastHash = lastSeq == 0 ? HistoryChain.GENESIS : rs.getString(2);
+        slot.advance(new WriterSlot.Counters(nextEditId, nextLayerId, lastSeq, lastHash));
       }
       try (ResultSet rs = st.executeQuery("SELECT * FROM layers ORDER BY id")) {
         while (rs.next()) {
@@ -265,74 +131,18 @@ public final class EditStore implements AutoCloseable {
     }
   }
 
-  void publishLayer(Layer l) {
+  private void publishLayer(Layer l) {
     layersByName.put(l.name().toUpperCase(java.util.Locale.ROOT), l);
     layersById.put(l.id(), l);
   }
 
   // ---- index lifecycle ----
 
-  private Path indexPath() {
-    return config.directory().resolve("index");
-  }
-
-  private Directory newDirectory() throws IOException {
-    return config.inMemory() ? new ByteBuffersDirectory() : FSDirectory.open(indexPath());
-  }
-
   private void openIndex() {
     try (Connection c = pool.getConnection()) {
-      KeyIndex idx = null;
-      String problem = null;
-      try {
-        idx = new KeyIndex(newDirectory(), config);
-        idx.checkIntegrity(); // a corrupt segment throws here and is rebuilt below
-        if (idx.watermark() > latestVersion) {
-          problem =
-              "index is ahead of the store (version "
-                  + idx.watermark()
-                  + " > "
-                  + latestVersion
-                  + ")";
-        } else {
-          idx.catchUp(c, latestVersion, layersById::get, true);
-          long expected = spansUpTo(c, latestVersion);
-          if (idx.spanCount() != expected) {
-            problem = "index holds " + idx.spanCount() + " spans but the store has " + expected;
-          }
-        }
-      } catch (IOException | RuntimeException e) {
-        problem = "index unreadable: " + e;
-      }
-      if (problem != null) {
-        LOG.warn("{} - {}; rebuilding the index from H2", config.location(), problem);
-        if (idx != null) {
-          idx.abandon();
-        }
-        idx = rebuild(c, latestVersion);
-      }
-      index = idx;
+      index.open(c, latestVersion());
     } catch (SQLException e) {
       throw sqlFailure("opening the index", e);
-    }
-  }
-
-  private KeyIndex rebuild(Connection c, long upTo) throws SQLException {
-    try {
-      if (!config.inMemory() && Files.exists(indexPath())) {
-        try (Stream<Path> files = Files.walk(indexPath())) {
-          for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-            Files.delete(p);
-          }
-        }
-      }
-      KeyIndex idx = new KeyIndex(newDirectory(), config);
-      idx.clear();
-      idx.catchUp(c, upTo, layersById::get, true);
-      idx.maybeCommit(1, true);
-      return idx;
-    } catch (IOException e) {
-      throw new UncheckedIOException("rebuilding the index of " + config.location(), e);
     }
   }
 
@@ -340,29 +150,17 @@ public final class EditStore implements AutoCloseable {
   public void rebuildIndex() {
     acquireWriter();
     try (Connection c = pool.getConnection()) {
-      index.abandon();
-      index = rebuild(c, latestVersion);
+      index.rebuild(c, latestVersion());
     } catch (SQLException e) {
       throw sqlFailure("rebuilding the index", e);
     } finally {
-      writer.release();
-    }
-  }
-
-  private static long spansUpTo(Connection c, long version) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("SELECT COUNT(*) FROM edit_spans WHERE from_version <= ?")) {
-      ps.setLong(1, version);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
+      releaseWriter();
     }
   }
 
   /** The highest version the index reflects (equal to {@link #latestVersion()} between writes). */
   public long indexWatermark() {
-    return index.watermark();
+    return index.current().watermark();
   }
 
   /** The store's users and roles; the driver logs its connections in through it. */
@@ -378,7 +176,7 @@ public final class EditStore implements AutoCloseable {
    */
   public int awaitIndexMerges() {
     try {
-      return index.awaitMerges();
+      return index.current().awaitMerges();
     } catch (IOException e) {
       throw new UncheckedIOException("merging the index of " + config.location(), e);
     }
@@ -414,112 +212,22 @@ public final class EditStore implements AutoCloseable {
     }
   }
 
-  void acquireWriter() {
+  /**
+   * Opens a write transaction on a session's connection, holding the writer slot until it commits
+   * or rolls back.
+   */
+  Transaction begin(Connection sql, String actor) {
     checkOpen();
-    try {
-      if (!writer.tryAcquire(config.writeLockTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new StoreException(
-            WRITE_LOCK_TIMEOUT,
-            "another transaction held the writer slot"
-                + " for more than "
-                + config.writeLockTimeout()
-                + "; one transaction writes at a"
-                + " time. Commit or roll back the other transaction, or retry");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StoreException(WRITE_LOCK_TIMEOUT, "interrupted while waiting for the writer slot");
-    }
+    return Transaction.begin(sql, actor, slot, clock, index, this::publishLayer, config.location());
   }
 
-  void releaseWriter() {
-    writer.release();
+  private void acquireWriter() {
+    checkOpen();
+    slot.acquire();
   }
 
-  /**
-   * Called by a session after its H2 commit, still holding the writer slot. The version becomes the
-   * latest only once the index has applied it: a reader that takes the latest version and routes at
-   * it must find that version in the index, not the one before. The index reads the version through
-   * the session's own connection: when open sessions hold every pooled connection, waiting for
-   * another one would stall the commit and every writer behind it.
-   */
-  void published(Connection session, long version, List<Layer> newLayers) {
-    for (Layer l : newLayers) {
-      publishLayer(l);
-    }
-    try {
-      catchUpIndex(session, version);
-    } finally {
-      announce(version); // H2 has it, index or not: the next transaction gets the one after
-    }
-  }
-
-  private void catchUpIndex(Connection c, long version) {
-    try {
-      index.catchUp(c, version, layersById::get, false);
-      index.maybeCommit(config.indexCommitEveryVersions(), false);
-    } catch (IOException | SQLException | RuntimeException e) {
-      LOG.error(
-          "{} - version {} is committed in H2 but the index could not apply it ({});"
-              + " rebuilding",
-          config.location(),
-          version,
-          e.toString());
-      try {
-        index.abandon();
-        index = rebuild(c, version);
-      } catch (SQLException | RuntimeException e2) {
-        throw new IllegalStateException(
-            "version "
-                + version
-                + " is durable in H2 but the index"
-                + " could not be rebuilt; reopen the store to retry",
-            e2);
-      }
-    }
-  }
-
-  /** Called by a session just before its H2 commit (holding the writer slot). */
-  void committing(long version) {
-    committing = version;
-  }
-
-  /** Called by a session whose H2 commit failed: nobody should wait for that version. */
-  void commitFailed() {
-    synchronized (announcements) {
-      committing = latestVersion;
-      announcements.notifyAll();
-    }
-  }
-
-  private void announce(long version) {
-    synchronized (announcements) {
-      latestVersion = version;
-      announcements.notifyAll();
-    }
-  }
-
-  /**
-   * Waits, at most the write lock timeout, until the version being committed is announced; returns
-   * the latest version then.
-   */
-  private long awaitAnnounced(long v) {
-    long deadline = System.nanoTime() + config.writeLockTimeout().toNanos();
-    synchronized (announcements) {
-      while (latestVersion < v && v <= committing) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          break;
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(announcements, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
-      }
-      return latestVersion;
-    }
+  private void releaseWriter() {
+    slot.release();
   }
 
   // ---- reading ----
@@ -530,7 +238,7 @@ public final class EditStore implements AutoCloseable {
 
   /** The newest committed version; 0 for an empty store. */
   public long latestVersion() {
-    return latestVersion;
+    return clock.latest();
   }
 
   /**
@@ -539,21 +247,7 @@ public final class EditStore implements AutoCloseable {
    * for, briefly, rather than refused.
    */
   public long checkVersion(long v) {
-    long latest = latestVersion;
-    if (v > latest && v <= committing) {
-      latest = awaitAnnounced(v);
-    }
-    if (v < 0 || v > latest) {
-      throw new StoreException(
-          UNKNOWN_VERSION,
-          "version "
-              + v
-              + " does not exist; versions run"
-              + " from 0 (empty) to "
-              + latest
-              + ". Use a version in that range");
-    }
-    return v;
+    return clock.check(v);
   }
 
   public Optional<Layer> findLayer(String name) {
@@ -572,10 +266,6 @@ public final class EditStore implements AutoCloseable {
                         + name
                         + " does not exist; create it first with CREATE LAYER, or pick one of "
                         + layerNames()));
-  }
-
-  Layer layerById(int id) {
-    return layersById.get(id);
   }
 
   public List<Layer> layers() {
@@ -603,11 +293,6 @@ public final class EditStore implements AutoCloseable {
   public Connection readConnection() throws SQLException {
     checkOpen();
     return pool.getConnection();
-  }
-
-  /** The pool of H2 connections (reads only: writes go through sessions). */
-  public DataSource dataSource() {
-    return pool;
   }
 
   public EditRecord edit(long id) {
@@ -681,7 +366,7 @@ public final class EditStore implements AutoCloseable {
           INVALID_VALUE, "k must be between 1 and " + Layer.MAX_CANDIDATES + "; k=" + k);
     }
     try {
-      return index.search(layer, primary, text, k, version, modeForActive);
+      return index.current().search().search(layer, primary, text, k, version, modeForActive);
     } catch (IOException e) {
       throw new UncheckedIOException("searching the index of " + config.location(), e);
     }
@@ -691,7 +376,7 @@ public final class EditStore implements AutoCloseable {
   public int activeCount(Layer layer, long version) {
     checkVersion(version);
     try {
-      return index.count(layer, version);
+      return index.current().search().count(layer, version);
     } catch (IOException e) {
       throw new UncheckedIOException("counting in the index of " + config.location(), e);
     }
@@ -722,10 +407,11 @@ public final class EditStore implements AutoCloseable {
         return Rows.verify(c);
       }
       for (int attempt = 0; attempt < 3; attempt++) {
-        long latest = latestVersion;
-        long inFlight = committing;
+        long latest = clock.latest();
+        long inFlight = clock.committing();
         HistoryCheck h = Rows.verify(c);
-        if (h.ok() || (inFlight <= latest && latest == latestVersion && inFlight == committing)) {
+        if (h.ok()
+            || (inFlight <= latest && latest == clock.latest() && inFlight == clock.committing())) {
           return h;
         }
       }
@@ -744,8 +430,12 @@ public final class EditStore implements AutoCloseable {
   }
 
   StoreException sqlFailure(String what, SQLException e) {
+    return sqlFailure(config.location(), what, e);
+  }
+
+  static StoreException sqlFailure(String location, String what, SQLException e) {
     return new StoreException(
-        UNAVAILABLE, config.location() + " - " + what + " failed: " + e.getMessage(), e);
+        UNAVAILABLE, location + " - " + what + " failed: " + e.getMessage(), e);
   }
 
   private void checkOpen() {
@@ -765,12 +455,7 @@ public final class EditStore implements AutoCloseable {
     if (closed) {
       return;
     }
-    boolean got = false;
-    try {
-      got = writer.tryAcquire(config.writeLockTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    boolean got = slot.tryAcquire();
     if (!got) {
       LOG.warn(
           "{} - closing while a transaction still holds the writer slot; it is lost",
@@ -780,20 +465,14 @@ public final class EditStore implements AutoCloseable {
       closeQuietly();
     } finally {
       if (got) {
-        writer.release();
+        slot.release();
       }
     }
   }
 
   private void closeQuietly() {
     closed = true;
-    try {
-      if (index != null) {
-        index.close();
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("{} - closing the index failed: {}", config.location(), e.toString());
-    }
+    index.close();
     if (config.inMemory()) {
       // An in-memory database outlives its connections (DB_CLOSE_DELAY=-1) until told otherwise.
       try (Connection c = pool.getConnection();
@@ -811,11 +490,12 @@ public final class EditStore implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "EditStore{" + config + ", version=" + latestVersion + "}";
+    return "EditStore{" + config + ", version=" + latestVersion() + "}";
   }
 
   /** A copy for tests of the in-memory counters (what the next writer would use). */
   List<Object> writerState() {
-    return new ArrayList<>(List.of(nextEditId, nextLayerId, lastSeq, lastHash));
+    WriterSlot.Counters c = slot.counters();
+    return new ArrayList<>(List.of(c.nextEditId(), c.nextLayerId(), c.lastSeq(), c.lastHash()));
   }
 }

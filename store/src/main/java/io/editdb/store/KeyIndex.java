@@ -1,24 +1,12 @@
 package io.editdb.store;
 
-import io.editdb.store.SegmentSearch.Spans;
-import io.editdb.store.SegmentSearch.TopHits;
 import java.io.Closeable;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntFunction;
 import org.apache.lucene.codecs.KnnVectorsFormat;
@@ -31,25 +19,18 @@ import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.ConcurrentMergeScheduler;
 import org.apache.lucene.index.FieldInfo;
-import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.MergePolicy;
 import org.apache.lucene.index.Term;
-import org.apache.lucene.search.BooleanClause.Occur;
-import org.apache.lucene.search.BooleanQuery;
-import org.apache.lucene.search.ConstantScoreQuery;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.LRUQueryCache;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.QueryCachingPolicy;
-import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.SearcherFactory;
 import org.apache.lucene.search.SearcherManager;
-import org.apache.lucene.search.TermQuery;
-import org.apache.lucene.search.Weight;
 import org.apache.lucene.store.Directory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,9 +59,9 @@ final class KeyIndex implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(KeyIndex.class);
   private static final String SPAN = "span";
   static final String EDIT = "edit";
-  private static final String LAYER = "layer";
-  private static final String FROM = "from";
-  private static final String TO = "to";
+  static final String LAYER = "layer";
+  static final String FROM = "from";
+  static final String TO = "to";
 
   /** Each segment holds at least this many times the documents of all smaller ones. */
   static final int MERGE_FANOUT = 10;
@@ -90,9 +71,7 @@ final class KeyIndex implements Closeable {
   private final Directory directory;
   private final IndexWriter writer;
   private final SearcherManager searchers;
-
-  /** Searches other segments' graphs while a query's own thread searches one; null on 1 core. */
-  private final ThreadPoolExecutor leafPool = leafPool();
+  private final KeySearch search;
 
   /** Held while changes are applied, so a merge's reader refresh never shows half a version. */
   private final ReentrantLock applying = new ReentrantLock();
@@ -105,10 +84,6 @@ final class KeyIndex implements Closeable {
   private final String location;
   private volatile long applied;
   private long committed;
-
-  /** Per segment reader and layer name: the spans open at the latest version. */
-  private final Map<IndexReader.CacheKey, Map<String, Spans>> latestSpans =
-      new ConcurrentHashMap<>();
 
   /** Opens (or creates) the index; throws if it cannot be read, so the caller can rebuild. */
   KeyIndex(Directory directory, StoreConfig config) throws IOException {
@@ -150,6 +125,7 @@ final class KeyIndex implements Closeable {
       } finally {
         searchers.release(s);
       }
+      this.search = new KeySearch(searchers, location);
       this.writer = w;
       success = true;
     } finally {
@@ -157,28 +133,6 @@ final class KeyIndex implements Closeable {
         w.rollback();
       }
     }
-  }
-
-  private static ThreadPoolExecutor leafPool() {
-    int threads = Runtime.getRuntime().availableProcessors() - 1;
-    if (threads < 1) {
-      return null;
-    }
-    AtomicInteger made = new AtomicInteger();
-    ThreadPoolExecutor pool =
-        new ThreadPoolExecutor(
-            threads,
-            threads,
-            30,
-            TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(),
-            r -> {
-              Thread t = new Thread(r, "editdb-leaf-search-" + made.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-    pool.allowCoreThreadTimeOut(true);
-    return pool;
   }
 
   private static String readMark(IndexWriter w) {
@@ -195,14 +149,9 @@ final class KeyIndex implements Closeable {
     return applied;
   }
 
-  /** Number of span documents (for the consistency check on open). */
-  int spanCount() throws IOException {
-    IndexSearcher s = searchers.acquire();
-    try {
-      return s.getIndexReader().numDocs();
-    } finally {
-      searchers.release(s);
-    }
+  /** Counts and key searches at a version. */
+  KeySearch search() {
+    return search;
   }
 
   /**
@@ -272,7 +221,7 @@ final class KeyIndex implements Closeable {
     // A version that changed no span leaves the searcher as it was: it now reflects upTo too.
     IndexSearcher current = searchers.acquire();
     try {
-      ((VersionedSearcher) current).upTo = upTo;
+      ((KeySearch.VersionedSearcher) current).upTo = upTo;
     } finally {
       searchers.release(current);
     }
@@ -317,29 +266,12 @@ final class KeyIndex implements Closeable {
     return d;
   }
 
-  private static String visualField(Layer layer) {
+  static String visualField(Layer layer) {
     return "v" + layer.id();
   }
 
-  private static String textField(Layer layer) {
+  static String textField(Layer layer) {
     return "t" + layer.id();
-  }
-
-  /**
-   * Spans of the layer active at the version. At the version the searcher reflects this is just
-   * "still open": the same query at every version, so its cached bits carry over to segments a
-   * commit left unchanged.
-   */
-  private static Query filter(Layer layer, long version, boolean latest) {
-    BooleanQuery.Builder b = new BooleanQuery.Builder();
-    b.add(new TermQuery(new Term(LAYER, layer.name())), Occur.FILTER);
-    if (latest) {
-      b.add(NumericDocValuesField.newSlowExactQuery(TO, Long.MAX_VALUE), Occur.FILTER);
-    } else {
-      b.add(LongPoint.newRangeQuery(FROM, Long.MIN_VALUE, version), Occur.FILTER);
-      b.add(NumericDocValuesField.newSlowRangeQuery(TO, version + 1, Long.MAX_VALUE), Occur.FILTER);
-    }
-    return new ConstantScoreQuery(b.build());
   }
 
   /**
@@ -382,211 +314,9 @@ final class KeyIndex implements Closeable {
     }
   }
 
-  /** Number of the layer's edits active at the version. */
-  int count(Layer layer, long version) throws IOException {
-    IndexSearcher s = searchers.acquire();
-    try {
-      if (!isLatest(s, version)) {
-        return s.count(filter(layer, version, false));
-      }
-      int n = 0;
-      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
-        n += openSpans(s, leaf, layer).count();
-      }
-      return n;
-    } finally {
-      searchers.release(s);
-    }
-  }
-
-  /**
-   * The k edits of the layer, active at the version, most similar to the primary query (visual key,
-   * or text key on a text-only layer), best first, with raw similarities.
-   *
-   * <p>Segment by segment: a segment with at most {@link #EXACT_LEAF} active spans is scanned (on a
-   * graph that small HNSW visits about as many nodes, and the scan is exact), a larger one is
-   * searched through its HNSW graph, falling back to the scan when the graph search would visit
-   * more nodes than the segment has active spans (Lucene's own rule). The set of active spans of a
-   * segment at the latest version is computed once per segment reader and reused, so a query pays
-   * no pass over the filter.
-   */
-  List<KeyHit> search(
-      Layer layer,
-      float[] primary,
-      float[] text,
-      int k,
-      long version,
-      IntFunction<SearchMode> modeForActive)
-      throws IOException {
-    boolean visual = layer.hasVisual();
-    Similarity primarySim = visual ? layer.visualSimilarity() : layer.textSimilarity();
-    String primaryField = visual ? visualField(layer) : textField(layer);
-    float[] pq = primarySim.indexed(primary);
-    float[] tq = text == null ? null : layer.textSimilarity().indexed(text);
-    IndexSearcher s = searchers.acquire();
-    try {
-      boolean latest = isLatest(s, version);
-      List<LeafReaderContext> leaves = s.getIndexReader().leaves();
-      Weight pastFilter =
-          latest
-              ? null
-              : s.createWeight(
-                  s.rewrite(filter(layer, version, false)), ScoreMode.COMPLETE_NO_SCORES, 1f);
-      TopHits top = new TopHits(k);
-      record Graph(LeafReaderContext leaf, Spans spans, FloatVectorValues values) {}
-      List<Graph> active = new ArrayList<>();
-      int count = 0;
-      for (LeafReaderContext leaf : leaves) {
-        FloatVectorValues values = leaf.reader().getFloatVectorValues(primaryField);
-        if (values == null) {
-          continue;
-        }
-        Spans spans = latest ? openSpans(s, leaf, layer) : Spans.of(leaf, pastFilter);
-        if (spans.count() > 0) {
-          active.add(new Graph(leaf, spans, values));
-          count += spans.count();
-        }
-      }
-      if (count == 0) {
-        return List.of();
-      }
-      SearchMode mode = modeForActive.apply(count); // on this reader: what the search sees
-      List<Graph> graphLeaves = new ArrayList<>();
-      for (Graph g : active) {
-        if (mode == SearchMode.EXACT || g.spans().count() <= SegmentSearch.EXACT_LEAF) {
-          SegmentSearch.scan(g.leaf(), g.spans(), g.values(), pq, top);
-        } else {
-          graphLeaves.add(g);
-        }
-      }
-      List<FutureTask<TopHits>> graphs =
-          graphLeaves.stream() // largest first: the caller's own
-              .sorted(Comparator.comparingInt((Graph g) -> -g.spans().count()))
-              .map(
-                  g ->
-                      new FutureTask<>(
-                          () ->
-                              SegmentSearch.graphSearch(
-                                  g.leaf(), g.spans(), g.values(), primaryField, pq, k)))
-              .toList();
-      searchAll(graphs, top);
-      return SegmentSearch.hits(leaves, top, tq, textField(layer));
-    } finally {
-      searchers.release(s);
-    }
-  }
-
-  /**
-   * Runs the graph searches of a query's segments, in parallel when there are several: all but the
-   * first go to the leaf pool, the caller runs the first and then any the pool has not started yet
-   * (a task runs once, whoever gets to it), so a busy pool never makes a query wait.
-   */
-  private void searchAll(List<FutureTask<TopHits>> graphs, TopHits top) throws IOException {
-    if (leafPool != null) {
-      try {
-        for (FutureTask<TopHits> g : graphs.subList(Math.min(1, graphs.size()), graphs.size())) {
-          leafPool.execute(g);
-        }
-      } catch (RejectedExecutionException closing) {
-        // the index is closing: the caller runs what was not handed over
-      }
-    }
-    for (FutureTask<TopHits> g : graphs) {
-      g.run();
-    }
-    Throwable failed = null;
-    boolean interrupted = false;
-    for (FutureTask<TopHits> g : graphs) { // every task ends before the searcher is released
-      while (true) {
-        try {
-          top.offerAll(g.get());
-          break;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (ExecutionException e) {
-          failed = failed == null ? e.getCause() : failed;
-          break;
-        }
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    if (failed instanceof IOException io) {
-      throw io;
-    }
-    if (failed instanceof RuntimeException re) {
-      throw re;
-    }
-    if (failed != null) {
-      throw new IllegalStateException("graph search of " + location + " failed", failed);
-    }
-  }
-
-  /**
-   * True if the searcher reflects exactly this version. Deciding it from the searcher in hand, not
-   * from the store's latest version, matters: a commit may land between the two, and the "still
-   * open" filter on a newer searcher would show the newer version.
-   */
-  private boolean isLatest(IndexSearcher s, long version) {
-    long upTo = ((VersionedSearcher) s).upTo;
-    if (version > upTo) {
-      throw new IllegalStateException(
-          "index "
-              + location
-              + " reflects version "
-              + upTo
-              + " but version "
-              + version
-              + " was asked for; the store announces a version only"
-              + " after its index has applied it");
-    }
-    return version == upTo;
-  }
-
-  /**
-   * The spans of the layer open at the latest version in one segment, cached per segment reader: a
-   * new reader of the segment (after a rollback updated its {@code to} values, or a deletion) has a
-   * new cache key, and a closed reader's entry is dropped.
-   */
-  private Spans openSpans(IndexSearcher s, LeafReaderContext leaf, Layer layer) throws IOException {
-    IndexReader.CacheHelper helper = leaf.reader().getReaderCacheHelper();
-    if (helper == null) {
-      return Spans.of(leaf, openFilter(s, layer));
-    }
-    Map<String, Spans> perLayer = latestSpans.get(helper.getKey());
-    if (perLayer == null) {
-      perLayer = new ConcurrentHashMap<>();
-      Map<String, Spans> prior = latestSpans.putIfAbsent(helper.getKey(), perLayer);
-      if (prior == null) {
-        helper.addClosedListener(latestSpans::remove);
-      } else {
-        perLayer = prior;
-      }
-    }
-    Spans spans = perLayer.get(layer.name());
-    if (spans == null) {
-      spans = Spans.of(leaf, openFilter(s, layer));
-      if (spans.bits() != null
-          && leaf.reader().getLiveDocs() == null
-          && spans.count() == leaf.reader().docFreq(new Term(LAYER, layer.name()))) {
-        spans = new Spans(spans.count(), null); // every span of the layer here is open
-      }
-      perLayer.put(layer.name(), spans);
-    }
-    return spans;
-  }
-
-  private static Weight openFilter(IndexSearcher s, Layer layer) throws IOException {
-    return s.createWeight(
-        s.rewrite(filter(layer, Long.MAX_VALUE, true)), ScoreMode.COMPLETE_NO_SCORES, 1f);
-  }
-
   @Override
   public void close() throws IOException {
-    if (leafPool != null) {
-      leafPool.shutdown(); // queries have ended: the store closes the index last
-    }
+    search.close(); // queries have ended: the store closes the index last
     try {
       if (applied != committed || writer.hasUncommittedChanges()) { // changes or finished merges
         writer.setLiveCommitData(Map.of(WATERMARK, Long.toString(applied)).entrySet());
@@ -608,26 +338,13 @@ final class KeyIndex implements Closeable {
 
   /** Closes without committing (used when the index is about to be rebuilt). */
   void abandon() {
-    if (leafPool != null) {
-      leafPool.shutdown();
-    }
+    search.close();
     try {
       searchers.close();
       writer.rollback();
       directory.close();
     } catch (IOException | RuntimeException e) {
       LOG.warn("{} - closing an abandoned index failed: {}", location, e.toString());
-    }
-  }
-
-  /** A searcher and the highest version whose changes its reader holds. */
-  private static final class VersionedSearcher extends IndexSearcher {
-    // Raised (never lowered) by the writer after a catch-up that changed nothing.
-    volatile long upTo;
-
-    VersionedSearcher(IndexReader reader, long upTo) {
-      super(reader);
-      this.upTo = upTo;
     }
   }
 
@@ -662,7 +379,7 @@ final class KeyIndex implements Closeable {
 
     @Override
     public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) {
-      IndexSearcher s = new VersionedSearcher(reader, applied);
+      IndexSearcher s = new KeySearch.VersionedSearcher(reader, applied);
       s.setQueryCache(cache);
       s.setQueryCachingPolicy(ALWAYS);
       return s;

@@ -50,10 +50,10 @@ public record Layer(
     Map<LayerOption, Object> options) {
 
   /** Largest key dimension (LiveEdit's 4 slots of 1024). */
-  public static final int MAX_KEY_DIM = 4096;
+  static final int MAX_KEY_DIM = 4096;
 
   /** Largest hidden width. */
-  public static final int MAX_WIDTH = 65536;
+  static final int MAX_WIDTH = 65536;
 
   /** Largest rank of an expert. */
   public static final int MAX_RANK = 1024;
@@ -74,7 +74,7 @@ public record Layer(
   }
 
   /** The value of an option ({@link LayerOption#type()}). */
-  public Object option(LayerOption o) {
+  Object option(LayerOption o) {
     return options.get(o);
   }
 

@@ -54,7 +54,7 @@ public enum LayerOption {
   }
 
   /** Its value when {@code CREATE LAYER} leaves it out. */
-  public Object defaultValue() {
+  Object defaultValue() {
     return defaultValue;
   }
 

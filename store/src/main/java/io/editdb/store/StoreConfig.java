@@ -215,31 +215,31 @@ public final class StoreConfig {
     return directory;
   }
 
-  public String memoryName() {
+  String memoryName() {
     return memoryName;
   }
 
-  public int poolSize() {
+  int poolSize() {
     return poolSize;
   }
 
-  public Duration writeLockTimeout() {
+  Duration writeLockTimeout() {
     return writeLockTimeout;
   }
 
-  public int indexCommitEveryVersions() {
+  int indexCommitEveryVersions() {
     return indexCommitEveryVersions;
   }
 
-  public int segmentMaxSpans() {
+  int segmentMaxSpans() {
     return segmentMaxSpans;
   }
 
-  public int hnswMaxConn() {
+  int hnswMaxConn() {
     return hnswMaxConn;
   }
 
-  public int hnswBeamWidth() {
+  int hnswBeamWidth() {
     return hnswBeamWidth;
   }
 

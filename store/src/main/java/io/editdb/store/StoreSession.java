@@ -4,12 +4,11 @@ import static io.editdb.store.StoreException.Kind.DUPLICATE_LAYER;
 import static io.editdb.store.StoreException.Kind.UNKNOWN_LAYER;
 import static io.editdb.store.StoreException.Kind.WRONG_STATE;
 
+import io.editdb.store.Transaction.Action;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -35,19 +34,8 @@ public final class StoreSession implements AutoCloseable {
   private final EditStore store;
   private final Connection sql;
   private final String actor;
-  // State of the open write transaction; version == 0 means none.
-  private long version;
-  private boolean holdsWriter;
-  // Taken before the transaction's first EditDB write, so a refused first write undoes only
-  // EditDB's part and keeps the caller's earlier plain SQL of the same transaction.
-  private Savepoint beforeWrites;
-  private Mark atBegin;
-  private boolean callerAutoCommit;
-  private OffsetDateTime at;
-  private int added;
-  private int retired;
-  private int restored;
-  private final List<Layer> newLayers = new ArrayList<>();
+  // The open write transaction; null when none is open.
+  private Transaction tx;
 
   StoreSession(EditStore store, Connection sql, String actor) {
     this.store = store;
@@ -73,22 +61,17 @@ public final class StoreSession implements AutoCloseable {
 
   /** True between the first write and commit or rollback. */
   public boolean inWriteTransaction() {
-    return version != 0;
+    return tx != null;
   }
 
   /** The version the open write transaction will get (0 if none is open). */
-  public long pendingVersion() {
-    return version;
+  long pendingVersion() {
+    return tx == null ? 0 : tx.version();
   }
 
   /** A layer visible to this session (created earlier in its open transaction, or committed). */
   public Layer layer(String name) {
-    for (Layer l : newLayers) {
-      if (l.name().equalsIgnoreCase(name)) {
-        return l;
-      }
-    }
-    return store.layer(name);
+    return tx == null ? store.layer(name) : tx.newLayer(name).orElseGet(() -> store.layer(name));
   }
 
   // ---- reads through this session's connection ----
@@ -126,8 +109,7 @@ public final class StoreSession implements AutoCloseable {
   public Layer createLayer(Layer spec) {
     return write(
         () -> {
-          if (store.findLayer(spec.name()).isPresent()
-              || newLayers.stream().anyMatch(l -> l.name().equalsIgnoreCase(spec.name()))) {
+          if (store.findLayer(spec.name()).isPresent() || tx.newLayer(spec.name()).isPresent()) {
             throw new StoreException(
                 DUPLICATE_LAYER,
                 "layer "
@@ -135,7 +117,7 @@ public final class StoreSession implements AutoCloseable {
                     + " exists already;"
                     + " layer names are unique. Choose another name");
           }
-          Layer l = spec.withIdentity(store.nextLayerId++, version);
+          Layer l = tx.identify(spec);
           List<String> columns =
               new ArrayList<>(
                   List.of(
@@ -180,8 +162,7 @@ public final class StoreSession implements AutoCloseable {
             }
             ps.executeUpdate();
           }
-          history(null, l.name(), "CREATE_LAYER", null, HistoryChain.layerHash(l));
-          newLayers.add(l);
+          tx.layerCreated(l);
           return l;
         });
   }
@@ -192,7 +173,8 @@ public final class StoreSession implements AutoCloseable {
     EditValidator.check(layer, e);
     return write(
         () -> {
-          long id = store.nextEditId++;
+          long id = tx.newEditId();
+          long version = tx.version();
           String author = e.author() == null || e.author().isBlank() ? actor : e.author();
           byte[] visual = e.visualKey() == null ? null : VectorCodec.encode(e.visualKey());
           byte[] text = VectorCodec.encode(e.textKey());
@@ -219,7 +201,7 @@ public final class StoreSession implements AutoCloseable {
             ps.setString(13, author);
             ps.setString(14, e.reason());
             ps.setLong(15, version);
-            ps.setObject(16, at);
+            ps.setObject(16, tx.at());
             ps.setObject(
                 17,
                 mask == null
@@ -246,11 +228,10 @@ public final class StoreSession implements AutoCloseable {
                   author,
                   e.reason(),
                   version,
-                  at,
+                  tx.at(),
                   mask,
                   e.queryRegion());
-          history(id, layer.name(), "INSERT", e.reason(), content);
-          added++;
+          tx.recorded(Action.INSERT, id, layer.name(), e.reason(), content);
           return id;
         });
   }
@@ -287,34 +268,77 @@ public final class StoreSession implements AutoCloseable {
   }
 
   /**
-   * Picks edit ids (see {@link #rollbackEditsWhere}). The driver runs a user's condition on the
-   * user's own restricted connection ({@link EditStore#connectAs}), never on the store's.
+   * Rolls back the active edits that match {@code condition}, evaluated on {@code asUser}: the
+   * user's own restricted connection ({@link EditStore#connectAs}), never the store's, so the
+   * condition reads only what the user may SELECT. It is matched once, and if it matches anything,
+   * matched again once this transaction holds the writer slot, so that no other writer changes the
+   * edits between the choice and the rollback (a statement that names no edit must not fail because
+   * another transaction rolled back one it matched). Returns how many were rolled back; nothing
+   * matched makes no transaction.
+   *
+   * @throws SQLException the condition's own failure, as H2 raised it on {@code asUser} (a syntax
+   *     error, a right the user lacks); the open transaction is left as it was
+   * @throws StackOverflowError the condition is nested too deeply for H2's parser; likewise
    */
-  @FunctionalInterface
-  public interface EditSelector {
-    List<Long> select() throws SQLException;
+  public int rollbackEditsWhere(EditCondition condition, Connection asUser, String reason)
+      throws SQLException {
+    // A newline around the condition so that a trailing -- comment in it cannot swallow the rest.
+    String query =
+        "SELECT id FROM EDITDB.edits WHERE (\n"
+            + condition.sql()
+            + "\n) AND status = 'ACTIVE' ORDER BY id";
+    if (matching(asUser, query, condition.args()).isEmpty()) {
+      return 0; // nothing matched: no transaction, no version
+    }
+    EditValidator.reason(reason);
+    try {
+      return write(
+          () -> {
+            List<Long> ids;
+            try {
+              ids = matching(asUser, query, condition.args());
+            } catch (SQLException | StackOverflowError e) {
+              throw new ConditionFailed(e);
+            }
+            int n = 0;
+            for (long id : new LinkedHashSet<>(ids)) {
+              if (state(id)) {
+                retire(id, reason);
+                n++;
+              }
+            }
+            return n;
+          });
+    } catch (ConditionFailed e) {
+      if (e.getCause() instanceof SQLException se) {
+        throw se;
+      }
+      throw (StackOverflowError) e.getCause();
+    }
   }
 
-  /**
-   * Rolls back the active edits that {@code selector} picks, and picks them only once this
-   * transaction holds the writer slot, so that no other writer changes them between the choice and
-   * the rollback (a statement that names no edit must not fail because another transaction rolled
-   * back one it matched). Picked edits that are not active are left alone. Returns how many were
-   * rolled back.
-   */
-  public int rollbackEditsWhere(EditSelector selector, String reason) {
-    EditValidator.reason(reason);
-    return write(
-        () -> {
-          int n = 0;
-          for (long id : new LinkedHashSet<>(selector.select())) {
-            if (state(id)) {
-              retire(id, reason);
-              n++;
-            }
-          }
-          return n;
-        });
+  /** The ids the condition's query matches on the user's connection. */
+  private static List<Long> matching(Connection asUser, String query, List<Object> args)
+      throws SQLException {
+    List<Long> ids = new ArrayList<>();
+    try (PreparedStatement ps = asUser.prepareStatement(query)) {
+      for (int k = 0; k < args.size(); k++) {
+        ps.setObject(k + 1, args.get(k));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getLong(1));
+        }
+      }
+    }
+    return ids;
+  }
+
+  /** Carries the condition's own failure out of a write, past the store's translation. */
+  private static final class ConditionFailed extends RuntimeException {
+    ConditionFailed(Throwable cause) {
+      super(cause);
+    }
   }
 
   /** Restores one rolled-back edit; returns 1. */
@@ -402,70 +426,35 @@ public final class StoreSession implements AutoCloseable {
   }
 
   private void retire(long id, String reason) throws SQLException {
-    exec(
+    tx.exec(
         "UPDATE edits SET status = 'ROLLED_BACK', retired_version = ?, retired_at = ?"
             + " WHERE id = ?",
-        version,
-        at,
+        tx.version(),
+        tx.at(),
         id);
-    exec(
+    tx.exec(
         "UPDATE edit_spans SET to_version = ? WHERE edit_id = ? AND to_version IS NULL",
-        version,
+        tx.version(),
         id);
-    history(id, layerOf(id), "ROLLBACK", reason, HistoryChain.idHash(id));
-    retired++;
+    tx.recorded(Action.ROLLBACK, id, layerOf(id), reason, HistoryChain.idHash(id));
   }
 
   private void restore(long id, String reason) throws SQLException {
-    exec(
+    tx.exec(
         "UPDATE edits SET status = 'ACTIVE', retired_version = NULL, retired_at = NULL"
             + " WHERE id = ?",
         id);
     openSpan(id);
-    history(id, layerOf(id), "RESTORE", reason, HistoryChain.idHash(id));
-    restored++;
+    tx.recorded(Action.RESTORE, id, layerOf(id), reason, HistoryChain.idHash(id));
   }
 
   /** Opens a span at this version (MERGE: a span retired in this same version reopens). */
   private void openSpan(long id) throws SQLException {
-    exec(
+    tx.exec(
         "MERGE INTO edit_spans (edit_id, from_version, to_version) KEY (edit_id, from_version)"
             + " VALUES (?, ?, NULL)",
         id,
-        version);
-  }
-
-  private void history(Long editId, String layer, String action, String reason, String content)
-      throws SQLException {
-    long seq = store.lastSeq + 1;
-    String hash =
-        HistoryChain.rowHash(
-            store.lastHash, seq, version, editId, layer, action, actor, at, reason, content);
-    exec(
-        "INSERT INTO edit_history (seq, version, edit_id, layer, action, actor, at, reason,"
-            + " content_hash, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        seq,
-        version,
-        editId,
-        layer,
-        action,
-        actor,
-        at,
-        reason,
-        content,
-        store.lastHash,
-        hash);
-    store.lastSeq = seq;
-    store.lastHash = hash;
-  }
-
-  private void exec(String sqlText, Object... args) throws SQLException {
-    try (PreparedStatement ps = sql.prepareStatement(sqlText)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      ps.executeUpdate();
-    }
+        tx.version());
   }
 
   private Layer layerOrNull(String name) {
@@ -485,29 +474,31 @@ public final class StoreSession implements AutoCloseable {
 
   /**
    * Runs one write inside the transaction (opening it, and taking the writer slot, if needed). If
-   * the write fails, a savepoint and the writer counters undo exactly it, so a refused statement
-   * changes nothing while the rest of the transaction stays.
+   * the write fails, the transaction undoes exactly it, so a refused statement changes nothing
+   * while the rest of the transaction stays.
    */
   private <T> T write(Work<T> work) {
-    boolean opened = begin();
-    Mark before = mark();
-    Savepoint sp = null;
+    boolean opened = tx == null;
+    if (opened) {
+      tx = store.begin(sql, actor);
+    }
+    Transaction.Mark before = null;
     try {
-      sp = sql.setSavepoint();
+      before = tx.mark();
       return work.run();
     } catch (SQLException | RuntimeException e) {
       try {
         if (opened) {
-          sql.rollback(beforeWrites);
-        } else if (sp != null) {
-          sql.rollback(sp);
+          tx.abandon();
+        } else if (before != null) {
+          tx.undo(before);
         }
       } catch (SQLException suppressed) {
         e.addSuppressed(suppressed);
-      }
-      reset(before);
-      if (opened) {
-        end();
+      } finally {
+        if (opened) {
+          tx = null;
+        }
       }
       if (e instanceof SQLException se) {
         throw store.sqlFailure("writing", se);
@@ -517,83 +508,12 @@ public final class StoreSession implements AutoCloseable {
   }
 
   /**
-   * The writer counters and this transaction's tallies at one moment. Only the holder of the writer
-   * slot moves the counters, so putting a mark back undoes exactly what came after it.
-   */
-  private record Mark(
-      long nextEditId,
-      int nextLayerId,
-      long lastSeq,
-      String lastHash,
-      int added,
-      int retired,
-      int restored,
-      int newLayers) {}
-
-  private Mark mark() {
-    return new Mark(
-        store.nextEditId,
-        store.nextLayerId,
-        store.lastSeq,
-        store.lastHash,
-        added,
-        retired,
-        restored,
-        newLayers.size());
-  }
-
-  private void reset(Mark m) {
-    store.nextEditId = m.nextEditId();
-    store.nextLayerId = m.nextLayerId();
-    store.lastSeq = m.lastSeq();
-    store.lastHash = m.lastHash();
-    added = m.added();
-    retired = m.retired();
-    restored = m.restored();
-    newLayers.subList(m.newLayers(), newLayers.size()).clear();
-  }
-
-  /** Opens the write transaction if none is; returns true if it did. */
-  private boolean begin() {
-    if (version != 0) {
-      return false;
-    }
-    store.acquireWriter();
-    holdsWriter = true;
-    try {
-      callerAutoCommit = sql.getAutoCommit();
-      sql.setAutoCommit(false);
-      beforeWrites = sql.setSavepoint();
-      atBegin = mark();
-      version = store.latestVersion() + 1;
-      at = EditStore.now();
-      exec(
-          "INSERT INTO versions (version, committed_at, actor, edits_added, edits_retired,"
-              + " edits_restored, layers_created) VALUES (?, ?, ?, 0, 0, 0, 0)",
-          version,
-          at,
-          actor);
-      return true;
-    } catch (SQLException | RuntimeException e) {
-      try {
-        sql.rollback();
-      } catch (SQLException ignored) {
-        // the original failure is what matters
-      }
-      end();
-      throw e instanceof SQLException se
-          ? store.sqlFailure("starting a transaction", se)
-          : (RuntimeException) e;
-    }
-  }
-
-  /**
    * Commits the open write transaction as one new version and makes it routable before returning;
    * returns that version, or 0 if nothing was written (then it only commits the connection's own
    * SQL work).
    */
   public long commit() {
-    if (version == 0) {
+    if (tx == null) {
       try {
         if (!sql.getAutoCommit()) {
           sql.commit();
@@ -603,75 +523,23 @@ public final class StoreSession implements AutoCloseable {
       }
       return 0;
     }
-    if (added + retired + restored + newLayers.size() == 0) {
-      // Writes that changed nothing (e.g. rollback to the current active set) make no version.
-      try {
-        sql.rollback(beforeWrites);
-        sql.commit();
-      } catch (SQLException e) {
-        throw store.sqlFailure("commit", e);
-      } finally {
-        end();
-      }
-      return 0;
-    }
-    long committed = version;
-    try {
-      at = EditStore.now();
-      exec(
-          "UPDATE versions SET committed_at = ?, edits_added = ?, edits_retired = ?,"
-              + " edits_restored = ?, layers_created = ? WHERE version = ?",
-          at,
-          added,
-          retired,
-          restored,
-          newLayers.size(),
-          version);
-      store.committing(committed);
-      sql.commit();
-    } catch (SQLException e) {
-      store.commitFailed();
-      rollback();
-      throw store.sqlFailure("commit of version " + committed, e);
-    }
-    try {
-      store.published(sql, committed, List.copyOf(newLayers));
-    } finally {
-      end();
-    }
-    return committed;
+    Transaction t = tx;
+    tx = null;
+    return t.commit();
   }
 
   /** Discards the open transaction: nothing of it is versioned, stored or routed. */
   public void rollback() {
+    Transaction t = tx;
+    tx = null;
+    if (t != null) {
+      t.rollback();
+      return;
+    }
     try {
       sql.rollback();
     } catch (SQLException e) {
       throw store.sqlFailure("rollback", e);
-    } finally {
-      if (version != 0) {
-        reset(atBegin);
-        end();
-      }
-    }
-  }
-
-  private void end() {
-    boolean held = holdsWriter;
-    holdsWriter = false;
-    beforeWrites = null;
-    atBegin = null;
-    version = 0;
-    at = null;
-    added = retired = restored = 0;
-    newLayers.clear();
-    try {
-      sql.setAutoCommit(callerAutoCommit);
-    } catch (SQLException ignored) {
-      // the connection is unusable; the pool will discard it
-    }
-    if (held) {
-      store.releaseWriter();
     }
   }
 
@@ -679,7 +547,7 @@ public final class StoreSession implements AutoCloseable {
   @Override
   public void close() {
     try {
-      if (version != 0) {
+      if (tx != null) {
         rollback();
       }
     } finally {
@@ -693,6 +561,7 @@ public final class StoreSession implements AutoCloseable {
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "StoreSession{actor=%s, pendingVersion=%d}", actor, version);
+    return String.format(
+        Locale.ROOT, "StoreSession{actor=%s, pendingVersion=%d}", actor, pendingVersion());
   }
 }

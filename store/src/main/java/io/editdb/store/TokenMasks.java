@@ -9,7 +9,7 @@ import java.util.Arrays;
  */
 public final class TokenMasks {
   /** Largest position a mask may name (sequences longer than this are not edited by position). */
-  public static final int MAX_POSITION = (1 << 20) - 1;
+  static final int MAX_POSITION = (1 << 20) - 1;
 
   private TokenMasks() {}
 
@@ -56,7 +56,7 @@ public final class TokenMasks {
    *
    * @throws StoreException (INVALID_VALUE) for anything else
    */
-  public static String checkRegion(String rule) {
+  static String checkRegion(String rule) {
     String[] w = rule.split(" ", -1);
     try {
       if (w.length == 2

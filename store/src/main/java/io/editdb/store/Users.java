@@ -41,16 +41,16 @@ import javax.sql.DataSource;
  */
 public final class Users {
   /** PBKDF2 iterations for new hashes (OWASP's 2023 figure for PBKDF2-HMAC-SHA256). */
-  public static final int ITERATIONS = 600_000;
+  static final int ITERATIONS = 600_000;
 
   /** Longest user name. */
-  public static final int MAX_NAME = 128;
+  static final int MAX_NAME = 128;
 
   /** Longest password. */
-  public static final int MAX_PASSWORD = 1024;
+  static final int MAX_PASSWORD = 1024;
 
   /** The actor of a connection that gave no user name. */
-  public static final String ANONYMOUS = "anonymous";
+  static final String ANONYMOUS = "anonymous";
 
   private static final String NO_PASSWORD = "none";
   private static final String SCHEME = "pbkdf2-sha256";
@@ -108,7 +108,7 @@ public final class Users {
   }
 
   /** The name a connection acts as: {@link #ANONYMOUS} when it gave none. */
-  public static String actorName(String user) {
+  static String actorName(String user) {
     return user == null || user.isBlank() ? ANONYMOUS : user;
   }
 

@@ -47,7 +47,7 @@ class CreationTest {
       script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     try (EditStore s = EditStore.open(Fixtures.mem());
-        Connection c = s.dataSource().getConnection();
+        Connection c = s.readConnection();
         Statement st = c.createStatement()) {
       StringBuilder sql = new StringBuilder();
       for (String line : script.split("\n")) {

@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -81,6 +84,72 @@ class StoreSessionTest {
       w.rollbackEdit(gone, "changed my mind");
       assertEquals(v0 + 2, w.commit());
       assertEquals(List.of(kept), s.activeEditIds("a", v0 + 2));
+      assertTrue(s.verifyHistory().ok());
+    }
+  }
+
+  @Test
+  void aConditionRunsWithTheRightsOfTheConnectionItIsGiven() throws Exception {
+    Random r = new Random(Fixtures.seed());
+    try (EditStore s = EditStore.open(Fixtures.mem());
+        StoreSession w = s.openSession("ana");
+        Connection editor = s.connectAs(Role.EDITOR);
+        Connection admin = s.readConnection()) {
+      s.createLayer(Fixtures.layer("a").build(), "ana");
+      long a = s.insert(Fixtures.edit(r, "a", 2).build(), "ana");
+      long b = s.insert(Fixtures.edit(r, "a", 2).build(), "ana");
+      long v = s.latestVersion();
+      // an editor may not read the users table, whatever the condition does with it
+      EditCondition peek =
+          new EditCondition("id = ? OR (SELECT COUNT(*) FROM EDITDB.users) >= 0", List.of(a));
+
+      assertThrows(SQLException.class, () -> w.rollbackEditsWhere(peek, editor, "peek"));
+
+      assertFalse(w.inWriteTransaction());
+      assertEquals(v, s.latestVersion());
+      assertEquals(List.of(a, b), s.activeEditIds("a", v));
+      // the same condition on a connection that may read users matches: the refusal was the rights
+      assertEquals(2, w.rollbackEditsWhere(peek, admin, "as the administrator"));
+      w.rollback();
+      // a trailing comment in the condition comments out only the condition
+      assertEquals(
+          1, w.rollbackEditsWhere(new EditCondition("id = ? -- b", List.of(a)), editor, "one"));
+      assertEquals(v + 1, w.commit());
+      assertEquals(List.of(b), s.activeEditIds("a", v + 1));
+      assertTrue(s.verifyHistory().ok());
+    }
+  }
+
+  @Test
+  void aConditionIsMatchedAgainOnceTheWriterSlotIsHeld() throws Exception {
+    Random r = new Random(Fixtures.seed());
+    try (EditStore s = EditStore.open(Fixtures.mem());
+        StoreSession first = s.openSession("ana");
+        StoreSession second = s.openSession("bob");
+        Connection editor = s.connectAs(Role.EDITOR)) {
+      s.createLayer(Fixtures.layer("a").build(), "ana");
+      long x = s.insert(Fixtures.edit(r, "a", 2).build(), "ana");
+      long z = first.insert(Fixtures.edit(r, "a", 2).build()); // holds the slot, not committed
+      FutureTask<Integer> rollback =
+          new FutureTask<>(
+              () ->
+                  second.rollbackEditsWhere(
+                      new EditCondition("layer = ?", List.of("a")), editor, "all of a"));
+      Thread t = new Thread(rollback, "second-writer");
+      t.start();
+      // it has matched x (z is not committed yet) and now waits for the writer slot
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (t.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertEquals(Thread.State.TIMED_WAITING, t.getState());
+      long withZ = first.commit();
+
+      assertEquals(2, rollback.get(20, TimeUnit.SECONDS), "matched again: z is in the set");
+      long v = second.commit();
+      assertEquals(withZ + 1, v);
+      assertEquals(List.of(), s.activeEditIds("a", v));
+      assertEquals(List.of(x, z), s.activeEditIds("a", withZ));
       assertTrue(s.verifyHistory().ok());
     }
   }

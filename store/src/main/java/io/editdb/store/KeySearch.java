@@ -1,0 +1,325 @@
+package io.editdb.store;
+
+import io.editdb.store.SegmentSearch.Spans;
+import io.editdb.store.SegmentSearch.TopHits;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+import org.apache.lucene.document.LongPoint;
+import org.apache.lucene.document.NumericDocValuesField;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexReader;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.search.BooleanClause.Occur;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.ConstantScoreQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreMode;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.Weight;
+
+/**
+ * The reads of {@link KeyIndex}: counts and key searches at a version, each on one searcher that
+ * knows the version it reflects. It decides which segments to scan and which to graph-search, and
+ * in which threads ({@link SegmentSearch} searches one segment), and caches per segment reader the
+ * spans open at the latest version. Thread-safe.
+ */
+final class KeySearch {
+  private final SearcherManager searchers;
+  private final String location;
+
+  /** Searches other segments' graphs while a query's own thread searches one; null on 1 core. */
+  private final ThreadPoolExecutor leafPool = leafPool();
+
+  /** Per segment reader and layer name: the spans open at the latest version. */
+  private final Map<IndexReader.CacheKey, Map<String, Spans>> latestSpans =
+      new ConcurrentHashMap<>();
+
+  KeySearch(SearcherManager searchers, String location) {
+    this.searchers = searchers;
+    this.location = location;
+  }
+
+  private static ThreadPoolExecutor leafPool() {
+    int threads = Runtime.getRuntime().availableProcessors() - 1;
+    if (threads < 1) {
+      return null;
+    }
+    AtomicInteger made = new AtomicInteger();
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            threads,
+            threads,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "editdb-leaf-search-" + made.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  /** Number of span documents (for the consistency check on open). */
+  int spanCount() throws IOException {
+    IndexSearcher s = searchers.acquire();
+    try {
+      return s.getIndexReader().numDocs();
+    } finally {
+      searchers.release(s);
+    }
+  }
+
+  /**
+   * Spans of the layer active at the version. At the version the searcher reflects this is just
+   * "still open": the same query at every version, so its cached bits carry over to segments a
+   * commit left unchanged.
+   */
+  private static Query filter(Layer layer, long version, boolean latest) {
+    BooleanQuery.Builder b = new BooleanQuery.Builder();
+    b.add(new TermQuery(new Term(KeyIndex.LAYER, layer.name())), Occur.FILTER);
+    if (latest) {
+      b.add(NumericDocValuesField.newSlowExactQuery(KeyIndex.TO, Long.MAX_VALUE), Occur.FILTER);
+    } else {
+      b.add(LongPoint.newRangeQuery(KeyIndex.FROM, Long.MIN_VALUE, version), Occur.FILTER);
+      b.add(
+          NumericDocValuesField.newSlowRangeQuery(KeyIndex.TO, version + 1, Long.MAX_VALUE),
+          Occur.FILTER);
+    }
+    return new ConstantScoreQuery(b.build());
+  }
+
+  /** Number of the layer's edits active at the version. */
+  int count(Layer layer, long version) throws IOException {
+    IndexSearcher s = searchers.acquire();
+    try {
+      if (!isLatest(s, version)) {
+        return s.count(filter(layer, version, false));
+      }
+      int n = 0;
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        n += openSpans(s, leaf, layer).count();
+      }
+      return n;
+    } finally {
+      searchers.release(s);
+    }
+  }
+
+  /**
+   * The k edits of the layer, active at the version, most similar to the primary query (visual key,
+   * or text key on a text-only layer), best first, with raw similarities.
+   *
+   * <p>Segment by segment: a segment with at most {@link SegmentSearch#EXACT_LEAF} active spans is
+   * scanned (on a graph that small HNSW visits about as many nodes, and the scan is exact), a
+   * larger one is searched through its HNSW graph, falling back to the scan when the graph search
+   * would visit more nodes than the segment has active spans (Lucene's own rule). The set of active
+   * spans of a segment at the latest version is computed once per segment reader and reused, so a
+   * query pays no pass over the filter.
+   */
+  List<KeyHit> search(
+      Layer layer,
+      float[] primary,
+      float[] text,
+      int k,
+      long version,
+      IntFunction<SearchMode> modeForActive)
+      throws IOException {
+    boolean visual = layer.hasVisual();
+    Similarity primarySim = visual ? layer.visualSimilarity() : layer.textSimilarity();
+    String primaryField = visual ? KeyIndex.visualField(layer) : KeyIndex.textField(layer);
+    float[] pq = primarySim.indexed(primary);
+    float[] tq = text == null ? null : layer.textSimilarity().indexed(text);
+    IndexSearcher s = searchers.acquire();
+    try {
+      boolean latest = isLatest(s, version);
+      List<LeafReaderContext> leaves = s.getIndexReader().leaves();
+      Weight pastFilter =
+          latest
+              ? null
+              : s.createWeight(
+                  s.rewrite(filter(layer, version, false)), ScoreMode.COMPLETE_NO_SCORES, 1f);
+      TopHits top = new TopHits(k);
+      record Graph(LeafReaderContext leaf, Spans spans, FloatVectorValues values) {}
+      List<Graph> active = new ArrayList<>();
+      int count = 0;
+      for (LeafReaderContext leaf : leaves) {
+        FloatVectorValues values = leaf.reader().getFloatVectorValues(primaryField);
+        if (values == null) {
+          continue;
+        }
+        Spans spans = latest ? openSpans(s, leaf, layer) : Spans.of(leaf, pastFilter);
+        if (spans.count() > 0) {
+          active.add(new Graph(leaf, spans, values));
+          count += spans.count();
+        }
+      }
+      if (count == 0) {
+        return List.of();
+      }
+      SearchMode mode = modeForActive.apply(count); // on this reader: what the search sees
+      List<Graph> graphLeaves = new ArrayList<>();
+      for (Graph g : active) {
+        if (mode == SearchMode.EXACT || g.spans().count() <= SegmentSearch.EXACT_LEAF) {
+          SegmentSearch.scan(g.leaf(), g.spans(), g.values(), pq, top);
+        } else {
+          graphLeaves.add(g);
+        }
+      }
+      List<FutureTask<TopHits>> graphs =
+          graphLeaves.stream() // largest first: the caller's own
+              .sorted(Comparator.comparingInt((Graph g) -> -g.spans().count()))
+              .map(
+                  g ->
+                      new FutureTask<>(
+                          () ->
+                              SegmentSearch.graphSearch(
+                                  g.leaf(), g.spans(), g.values(), primaryField, pq, k)))
+              .toList();
+      searchAll(graphs, top);
+      return SegmentSearch.hits(leaves, top, tq, KeyIndex.textField(layer));
+    } finally {
+      searchers.release(s);
+    }
+  }
+
+  /**
+   * Runs the graph searches of a query's segments, in parallel when there are several: all but the
+   * first go to the leaf pool, the caller runs the first and then any the pool has not started yet
+   * (a task runs once, whoever gets to it), so a busy pool never makes a query wait.
+   */
+  private void searchAll(List<FutureTask<TopHits>> graphs, TopHits top) throws IOException {
+    if (leafPool != null) {
+      try {
+        for (FutureTask<TopHits> g : graphs.subList(Math.min(1, graphs.size()), graphs.size())) {
+          leafPool.execute(g);
+        }
+      } catch (RejectedExecutionException closing) {
+        // the index is closing: the caller runs what was not handed over
+      }
+    }
+    for (FutureTask<TopHits> g : graphs) {
+      g.run();
+    }
+    Throwable failed = null;
+    boolean interrupted = false;
+    for (FutureTask<TopHits> g : graphs) { // every task ends before the searcher is released
+      while (true) {
+        try {
+          top.offerAll(g.get());
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          failed = failed == null ? e.getCause() : failed;
+          break;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    if (failed instanceof IOException io) {
+      throw io;
+    }
+    if (failed instanceof RuntimeException re) {
+      throw re;
+    }
+    if (failed != null) {
+      throw new IllegalStateException("graph search of " + location + " failed", failed);
+    }
+  }
+
+  /**
+   * True if the searcher reflects exactly this version. Deciding it from the searcher in hand, not
+   * from the store's latest version, matters: a commit may land between the two, and the "still
+   * open" filter on a newer searcher would show the newer version.
+   */
+  private boolean isLatest(IndexSearcher s, long version) {
+    long upTo = ((VersionedSearcher) s).upTo;
+    if (version > upTo) {
+      throw new IllegalStateException(
+          "index "
+              + location
+              + " reflects version "
+              + upTo
+              + " but version "
+              + version
+              + " was asked for; the store announces a version only"
+              + " after its index has applied it");
+    }
+    return version == upTo;
+  }
+
+  /**
+   * The spans of the layer open at the latest version in one segment, cached per segment reader: a
+   * new reader of the segment (after a rollback updated its {@code to} values, or a deletion) has a
+   * new cache key, and a closed reader's entry is dropped.
+   */
+  private Spans openSpans(IndexSearcher s, LeafReaderContext leaf, Layer layer) throws IOException {
+    IndexReader.CacheHelper helper = leaf.reader().getReaderCacheHelper();
+    if (helper == null) {
+      return Spans.of(leaf, openFilter(s, layer));
+    }
+    Map<String, Spans> perLayer = latestSpans.get(helper.getKey());
+    if (perLayer == null) {
+      perLayer = new ConcurrentHashMap<>();
+      Map<String, Spans> prior = latestSpans.putIfAbsent(helper.getKey(), perLayer);
+      if (prior == null) {
+        helper.addClosedListener(latestSpans::remove);
+      } else {
+        perLayer = prior;
+      }
+    }
+    Spans spans = perLayer.get(layer.name());
+    if (spans == null) {
+      spans = Spans.of(leaf, openFilter(s, layer));
+      if (spans.bits() != null
+          && leaf.reader().getLiveDocs() == null
+          && spans.count() == leaf.reader().docFreq(new Term(KeyIndex.LAYER, layer.name()))) {
+        spans = new Spans(spans.count(), null); // every span of the layer here is open
+      }
+      perLayer.put(layer.name(), spans);
+    }
+    return spans;
+  }
+
+  private static Weight openFilter(IndexSearcher s, Layer layer) throws IOException {
+    return s.createWeight(
+        s.rewrite(filter(layer, Long.MAX_VALUE, true)), ScoreMode.COMPLETE_NO_SCORES, 1f);
+  }
+
+  /** Stops the leaf pool: queries have ended (the index closes last). */
+  void close() {
+    if (leafPool != null) {
+      leafPool.shutdown();
+    }
+  }
+
+  /** A searcher and the highest version whose changes its reader holds. */
+  static final class VersionedSearcher extends IndexSearcher {
+    // Raised (never lowered) by the writer after a catch-up that changed nothing.
+    volatile long upTo;
+
+    VersionedSearcher(IndexReader reader, long upTo) {
+      super(reader);
+      this.upTo = upTo;
+    }
+  }
+}
