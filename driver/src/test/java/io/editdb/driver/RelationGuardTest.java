@@ -27,7 +27,7 @@ class RelationGuardTest {
         "MERGE INTO layers KEY (id) VALUES (1)",
         "INSERT INTO layers (id) VALUES (1)",
         "INSERT INTO edit_history SELECT * FROM edit_history",
-        "INSERT INTO \"flyway_schema_history\" VALUES (1)",
+        "INSERT INTO \"editdb_schema_history\" VALUES (1)",
         "REPLACE INTO versions VALUES (1)",
         "WITH x AS (SELECT 1) DELETE FROM edits",
         "SELECT * FROM FINAL TABLE (UPDATE edits SET alpha = 1)",

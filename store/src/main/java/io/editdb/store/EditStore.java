@@ -61,6 +61,12 @@ public final class EditStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EditStore.class);
   static final String MIGRATIONS = "classpath:db/editdb";
 
+  /**
+   * EditDB's own schema history table, named apart from Flyway's default so that a user's Flyway
+   * migrations (in schema APP) keep their own flyway_schema_history beside it.
+   */
+  static final String SCHEMA_HISTORY = "editdb_schema_history";
+
   private final StoreConfig config;
   private final HikariDataSource pool;
   private final Semaphore writer = new Semaphore(1, true);
@@ -206,9 +212,11 @@ public final class EditStore implements AutoCloseable {
     // V4 creates the role users with this password; H2Roles replaces it before anyone logs in.
     byte[] secret = new byte[32];
     new java.security.SecureRandom().nextBytes(secret);
+    renameSchemaHistory(dataSource, config);
     Flyway flyway =
         Flyway.configure()
             .dataSource(dataSource)
+            .table(SCHEMA_HISTORY)
             .locations(MIGRATIONS)
             .placeholders(Map.of("role_password", java.util.HexFormat.of().formatHex(secret)))
             .ignoreMigrationPatterns("*:missing")
@@ -227,6 +235,48 @@ public final class EditStore implements AutoCloseable {
       }
     }
     flyway.migrate();
+  }
+
+  /**
+   * Stores written before EditDB named its schema history kept it in Flyway's default table,
+   * flyway_schema_history; it moves to {@link #SCHEMA_HISTORY}. The rename is one DDL statement,
+   * which H2 commits whole, so a store killed during it has the old name (renamed on the next open)
+   * or the new one.
+   */
+  private static void renameSchemaHistory(DataSource dataSource, StoreConfig config) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'PUBLIC'"
+                    + " AND TABLE_NAME = ?")) {
+      ps.setString(1, "flyway_schema_history");
+      boolean old = count(ps) > 0;
+      ps.setString(1, SCHEMA_HISTORY);
+      if (old && count(ps) == 0) {
+        try (Statement st = c.createStatement()) {
+          st.execute(
+              "ALTER TABLE PUBLIC.\"flyway_schema_history\" RENAME TO \"" + SCHEMA_HISTORY + "\"");
+        }
+        LOG.info("{} - schema history moved to {}", config.location(), SCHEMA_HISTORY);
+      }
+    } catch (SQLException e) {
+      throw new StoreException(
+          UNAVAILABLE,
+          "cannot open store "
+              + config.location()
+              + ": moving its schema history to "
+              + SCHEMA_HISTORY
+              + " failed: "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private static long count(PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   private static String latestKnownMigration(Flyway flyway) {

@@ -299,6 +299,30 @@ public final class SqlFunctions {
     return out;
   }
 
+  // ---- VECTOR_ARRAY ----
+
+  /**
+   * {@code VECTOR_ARRAY(v)}: a key or weights column (an EditDB vector blob, whatever its dtype) or
+   * a REAL ARRAY, as a REAL ARRAY; NULL for NULL. A pure function of its argument.
+   */
+  public static Float[] vectorArray(Value v) {
+    float[] f;
+    try {
+      f = floats(v, "VECTOR_ARRAY's argument");
+    } catch (IllegalArgumentException e) {
+      throw new StoreException(
+          INVALID_VALUE, "VECTOR_ARRAY's argument is a damaged vector blob: " + e.getMessage());
+    }
+    if (f == null) {
+      return null;
+    }
+    Float[] out = new Float[f.length];
+    for (int i = 0; i < f.length; i++) {
+      out[i] = f[i];
+    }
+    return out;
+  }
+
   // ---- helpers ----
 
   /** True when H2 only asks for the result's columns (at prepare time, arguments maybe unset). */
