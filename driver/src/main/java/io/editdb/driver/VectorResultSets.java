@@ -137,6 +137,13 @@ final class VectorResultSets {
               default -> String.valueOf(v);
             };
           }
+          if (name.equals("getString") && n == 1 && kind(column(args[0])) == Kind.VECTOR) {
+            // as H2 writes a REAL ARRAY, not the blob's hex: what shells print
+            Object v = vector(target.getObject(column(args[0])));
+            return v instanceof float[] f
+                ? java.util.Arrays.toString(f)
+                : target.getString(column(args[0]));
+          }
         }
         case "getMetaData" -> {
           if (n == 0) {

@@ -62,6 +62,8 @@ class ReadableValuesTest {
           }
           assertArrayEquals(
               new Object[] {0f, 1f, 0f, 0f}, (Object[]) rs.getArray("visual_key").getArray());
+          assertEquals("[0.0, 1.0, 0.0, 0.0]", rs.getString("visual_key"), "as H2 writes arrays");
+          assertEquals("which cup?", rs.getString(1));
         }
       }
       assertTrue(id > 0);
@@ -130,6 +132,7 @@ class ReadableValuesTest {
           Array a = rs.getArray(1);
           assertEquals(Types.REAL, a.getBaseType());
           assertArrayEquals(new Object[] {0f, 0f, 0f, 1f}, (Object[]) a.getArray());
+          assertEquals("[0.0, 0.0, 0.0, 1.0]", rs.getString(1), "H2's own text of an array");
           assertArrayEquals(new Object[] {1f, 0f, 0f}, (Object[]) rs.getArray(2).getArray());
           assertArrayEquals(new Object[] {1.5f, 2f}, (Object[]) rs.getArray(3).getArray());
           assertNull(rs.getObject(4));
