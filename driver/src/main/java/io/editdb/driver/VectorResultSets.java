@@ -23,9 +23,9 @@ import java.sql.Statement;
  * {@code getObject} (bean and record mappers, shells) get values they know. Everything else is the
  * underlying result set's.
  *
- * <p>A dynamic proxy rather than a hand-written class: ResultSet has some 190 methods and only five
- * differ, so a proxy keeps the wrapper to what it changes (HikariCP generates its proxies for the
- * same reason).
+ * <p>A dynamic proxy rather than a hand-written class: ResultSet has some 190 methods and only a
+ * few differ, so a proxy keeps the wrapper to what it changes (HikariCP generates its proxies for
+ * the same reason).
  */
 final class VectorResultSets {
   private VectorResultSets() {}
