@@ -46,7 +46,8 @@ class RelationGuardTest {
         "DROP SCHEMA PUBLIC CASCADE",
         "ALTER SCHEMA PUBLIC RENAME TO other",
         "DROP ALIAS ROUTE",
-        "DROP ALIAS IF EXISTS EDITS_AT"
+        "DROP ALIAS IF EXISTS EDITS_AT",
+        "DROP ALIAS VECTOR_ARRAY"
       })
   void destroyingTheSchemaIsRefused(String sql) {
     assertError(ErrorCode.READ_ONLY_RELATION, () -> DialectParser.parse(sql));
