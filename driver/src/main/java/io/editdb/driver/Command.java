@@ -10,7 +10,10 @@ import java.util.Map;
  */
 sealed interface Command {
 
-  /** True if the statement returns rows (only VERIFY HISTORY among EditDB's own). */
+  /**
+   * True if the statement returns rows (among EditDB's own: VERIFY HISTORY, and INSERT INTO edits
+   * that returns the new id).
+   */
   default boolean returnsRows() {
     return false;
   }
@@ -33,8 +36,18 @@ sealed interface Command {
   /** {@code CREATE LAYER name (OPTION value, ...)}; options keyed by upper-case option name. */
   record CreateLayer(Val name, Map<String, Val> options) implements Command {}
 
-  /** {@code INSERT INTO edits (columns) VALUES (values)}; columns lower-case, in text order. */
-  record InsertEdit(List<String> columns, List<Val> values) implements Command {}
+  /**
+   * {@code INSERT INTO edits (columns) VALUES (values)}; columns lower-case, in text order. {@code
+   * returning}: the labels the new id is returned under, one column each ({@code RETURNING id} or
+   * {@code SELECT id FROM FINAL TABLE (INSERT ...)}); empty when it returns no rows.
+   */
+  record InsertEdit(List<String> columns, List<Val> values, List<String> returning)
+      implements Command {
+    @Override
+    public boolean returnsRows() {
+      return !returning.isEmpty();
+    }
+  }
 
   /** {@code ROLLBACK EDIT id [REASON r]}. */
   record RollbackEdit(Val id, Val reason) implements Command {}

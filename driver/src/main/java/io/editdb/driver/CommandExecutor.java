@@ -192,8 +192,7 @@ final class CommandExecutor {
     String layerName = Values.text(v.get("layer"), "layer");
     Layer layer = session.layer(layerName);
     if (c.columns().contains("image")) {
-      return new Outcome(
-          1, null, new long[] {session.insert(HostLayers.fromImage(layer, v, c.columns()))});
+      return inserted(c, session.insert(HostLayers.fromImage(layer, v, c.columns())));
     }
     String prompt = Values.text(v.get("prompt"), "prompt");
     String dtypeText = Values.text(v.get("weight_dtype"), "weight_dtype");
@@ -231,8 +230,31 @@ final class CommandExecutor {
             .reason(Values.text(v.get("reason"), "reason"))
             .tokenMask(HostLayers.explicitMask(layer, v.get("token_mask"), v.get("query_region")))
             .build();
-    long id = session.insert(edit);
-    return new Outcome(1, null, new long[] {id});
+    return inserted(c, session.insert(edit));
+  }
+
+  /** The outcome of an insert: the new id, and the row of it if the statement returns one. */
+  private static Outcome inserted(InsertEdit c, long id) {
+    SimpleResultSet rows = null;
+    if (c.returnsRows()) {
+      rows = resultColumns(c);
+      Object[] row = new Object[c.returning().size()];
+      java.util.Arrays.fill(row, id);
+      rows.addRow(row);
+    }
+    return new Outcome(rows == null ? 1 : -1, rows, new long[] {id});
+  }
+
+  /** The columns of the rows a statement returns (VERIFY HISTORY's, or an insert's new id). */
+  static SimpleResultSet resultColumns(Command c) {
+    if (c instanceof InsertEdit ins) {
+      SimpleResultSet rs = new SimpleResultSet();
+      for (String label : ins.returning()) {
+        rs.addColumn(label, Types.BIGINT, 19, 0);
+      }
+      return rs;
+    }
+    return verifyColumns();
   }
 
   private static float[] encode(Layer layer, String prompt) throws SQLException {

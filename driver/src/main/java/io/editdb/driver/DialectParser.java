@@ -1,14 +1,12 @@
 package io.editdb.driver;
 
 import io.editdb.driver.Command.Lit;
-import io.editdb.driver.Command.Param;
 import io.editdb.driver.Command.Parsed;
 import io.editdb.driver.Command.Val;
 import io.editdb.driver.SqlLexer.Kind;
 import io.editdb.driver.SqlLexer.Token;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +18,7 @@ import java.util.Set;
  * standard SQL for H2, checked by {@link RelationGuard} and passed on unchanged. Keywords are
  * case-insensitive; every value may be a {@code ?}. Errors carry the position of the problem.
  */
-final class DialectParser {
+final class DialectParser extends DialectReader {
   /** CREATE LAYER options that must be given. */
   static final List<String> REQUIRED_LAYER_OPTIONS =
       List.of("MODEL", "MODULE", "D_IN", "D_OUT", "VISUAL_DIM", "TEXT_DIM");
@@ -41,47 +39,14 @@ final class DialectParser {
               java.util.Arrays.stream(io.editdb.store.LayerOption.values()).map(Enum::name))
           .toList();
 
-  /** Columns INSERT INTO edits takes. */
-  static final Set<String> INSERT_COLUMNS =
-      Set.of(
-          "layer",
-          "prompt",
-          "target",
-          "image_ref",
-          "visual_key",
-          "text_key",
-          "expert_a",
-          "expert_b",
-          "rank",
-          "alpha",
-          "author",
-          "reason",
-          "weight_dtype",
-          "image",
-          "token_mask",
-          "query_region");
-
-  /** Columns of edits the store fills in. */
-  private static final Set<String> STORE_COLUMNS =
-      Set.of("id", "status", "created_version", "created_at", "retired_version", "retired_at");
-
   /** First words of statements that must be sent one per call. */
   private static final Set<String> OWN_FIRST_WORDS =
       Set.of("ROLLBACK", "RESTORE", "VERIFY", "COMMIT", "BEGIN", "START", "SHUTDOWN");
 
-  private final String sql;
-  private final List<Token> t;
-  private final int end; // tokens of the statement: [0, end)
-  private final int textEnd; // offset where the statement's text ends (before a final ';')
   private final boolean guard;
-  private int i;
-  private int params;
 
   private DialectParser(String sql, List<Token> t, int end, int textEnd, boolean guard) {
-    this.sql = sql;
-    this.t = t;
-    this.end = end;
-    this.textEnd = textEnd;
+    super(sql, t, end, textEnd);
     this.guard = guard;
   }
 
@@ -158,7 +123,7 @@ final class DialectParser {
         || (w.equals("INSERT") && from + 2 < to && isEditsTable(t, from + 2, to));
   }
 
-  private static boolean isEditsTable(List<Token> t, int j, int to) {
+  static boolean isEditsTable(List<Token> t, int j, int to) {
     if (j >= to || !t.get(j).isName()) {
       return false;
     }
@@ -187,8 +152,14 @@ final class DialectParser {
       }
       case "INSERT" -> {
         if (end > 2 && t.get(1).is("INTO") && isEditsTable(t, 2, end)) {
-          i = t.get(3 < end ? 3 : 2).isSymbol('.') ? 5 : 3;
-          return insert();
+          i = 0;
+          return InsertParser.insert(this);
+        }
+      }
+      case "SELECT" -> {
+        Command c = InsertParser.finalTable(this);
+        if (c != null) {
+          return c;
         }
       }
       case "ROLLBACK" -> {
@@ -292,19 +263,6 @@ final class DialectParser {
     return new Command.CreateLayer(name, options);
   }
 
-  /** A name: a word, a quoted name, a string or ?. */
-  private Val name(String what) throws SQLException {
-    Token n = peek(what);
-    if (n.isName()) {
-      i++;
-      return new Lit(n.text(), n.start());
-    }
-    if (n.kind() == Kind.PARAM || n.kind() == Kind.STRING) {
-      return value(what);
-    }
-    throw error(n, "expected " + what + " or ?; found " + describe(n));
-  }
-
   // ---- CREATE / ALTER / DROP USER ----
 
   private static final String CREATE_USER =
@@ -366,87 +324,6 @@ final class DialectParser {
       return new Lit(v.text().toUpperCase(Locale.ROOT), v.start());
     }
     return value("a value for " + key);
-  }
-
-  // ---- INSERT INTO edits ----
-
-  private Command insert() throws SQLException {
-    Token open = peek("( and the column list");
-    if (!open.isSymbol('(')) {
-      throw error(
-          open,
-          "INSERT INTO edits needs its column list, like INSERT INTO edits"
-              + " (layer, prompt, target, ...) VALUES (...); found "
-              + describe(open));
-    }
-    i++;
-    List<String> columns = new ArrayList<>();
-    do {
-      Token c = peek("a column name");
-      if (!c.isName()) {
-        throw error(c, "expected a column name; found " + describe(c));
-      }
-      String col = c.text().toLowerCase(Locale.ROOT);
-      if (STORE_COLUMNS.contains(col)) {
-        throw ErrorCode.UNKNOWN_COLUMN.exception(
-            col
-                + " is assigned by the store; leave it out"
-                + " (at position "
-                + (c.start() + 1)
-                + ")");
-      }
-      if (!INSERT_COLUMNS.contains(col)) {
-        throw ErrorCode.UNKNOWN_COLUMN.exception(
-            "INSERT INTO edits has no column "
-                + c.text()
-                + " (at position "
-                + (c.start() + 1)
-                + "); the columns are "
-                + INSERT_COLUMNS);
-      }
-      if (columns.contains(col)) {
-        throw error(c, "column " + col + " is named twice; name it once");
-      }
-      columns.add(col);
-      i++;
-    } while (acceptSymbol(','));
-    expectSymbol(')', ") or , after a column name");
-    Token values = peek("VALUES");
-    if (!values.is("VALUES")) {
-      throw error(
-          values,
-          "INSERT INTO edits takes VALUES (...); found "
-              + describe(values)
-              + ". To copy edits, read them and insert each with VALUES");
-    }
-    i++;
-    expectSymbol('(', "( after VALUES");
-    List<Val> vals = new ArrayList<>();
-    do {
-      vals.add(
-          value(
-              "a value for "
-                  + (vals.size() < columns.size() ? columns.get(vals.size()) : "no column")));
-    } while (acceptSymbol(','));
-    Token close = peek(") after the values");
-    expectSymbol(')', ") or , after a value");
-    if (vals.size() != columns.size()) {
-      throw error(
-          close,
-          columns.size()
-              + " columns but "
-              + vals.size()
-              + " values; give one"
-              + " value per column");
-    }
-    if (i < end && t.get(i).isSymbol(',')) {
-      throw error(
-          t.get(i),
-          "INSERT INTO edits takes one row; for many rows use a"
-              + " PreparedStatement with addBatch() and executeBatch()");
-    }
-    expectEnd();
-    return new Command.InsertEdit(columns, vals);
   }
 
   // ---- ROLLBACK ----
@@ -545,201 +422,5 @@ final class DialectParser {
     i++;
     expectEnd();
     return new Command.SetAutoCommit(on);
-  }
-
-  // ---- values ----
-
-  /** An id or version: an integer literal or ?. */
-  private Val id(String what) throws SQLException {
-    Token at = peek(what);
-    Val v = value(what);
-    if (v instanceof Lit lit && !(lit.value() instanceof Long)) {
-      throw error(at, "expected " + what + " (an integer or ?); found " + describe(at));
-    }
-    return v;
-  }
-
-  /** Optional {@code REASON <value>}, then the end of the statement. */
-  private Val reasonAndEnd() throws SQLException {
-    Val reason = null;
-    if (accept("REASON")) {
-      reason = value("a reason (a string or ?)");
-    }
-    if (i < end) {
-      throw error(
-          t.get(i),
-          "expected REASON '...' or the end of the statement; found " + describe(t.get(i)));
-    }
-    return reason;
-  }
-
-  private Val value(String what) throws SQLException {
-    Token v = peek(what);
-    i++;
-    switch (v.kind()) {
-      case PARAM -> {
-        return param(v);
-      }
-      case STRING -> {
-        return new Lit(v.text(), v.start());
-      }
-      case BYTES -> {
-        try {
-          return new Lit(HexFormat.of().parseHex(v.text()), v.start());
-        } catch (IllegalArgumentException e) {
-          throw error(
-              v, "X'...' must hold an even number of hex digits; found X'" + v.text() + "'");
-        }
-      }
-      case NUMBER -> {
-        return new Lit(number(v, false), v.start());
-      }
-      case SYMBOL -> {
-        if ((v.isSymbol('-') || v.isSymbol('+')) && i < end && t.get(i).kind() == Kind.NUMBER) {
-          Token num = t.get(i++);
-          return new Lit(number(num, v.isSymbol('-')), v.start());
-        }
-      }
-      case WORD -> {
-        if (v.is("NULL")) {
-          return new Lit(null, v.start());
-        }
-        if (v.is("TRUE") || v.is("FALSE")) {
-          return new Lit(v.is("TRUE"), v.start());
-        }
-        if (v.is("ARRAY")) {
-          return new Lit(array(), v.start());
-        }
-      }
-      default -> {
-        // fall through to the error
-      }
-    }
-    throw error(
-        v,
-        "expected "
-            + what
-            + ": a string, a number, NULL, ARRAY[...], X'..' or ?;"
-            + " found "
-            + describe(v));
-  }
-
-  private float[] array() throws SQLException {
-    expectSymbol('[', "[ after ARRAY");
-    List<Float> values = new ArrayList<>();
-    if (!acceptSymbol(']')) {
-      do {
-        Token v = peek("a number");
-        boolean negative = false;
-        if (v.isSymbol('-') || v.isSymbol('+')) {
-          negative = v.isSymbol('-');
-          i++;
-          v = peek("a number");
-        }
-        if (v.kind() != Kind.NUMBER) {
-          throw error(v, "ARRAY[...] holds numbers; found " + describe(v));
-        }
-        i++;
-        float f = number(v, negative).floatValue();
-        if (Float.isInfinite(f)) {
-          throw error(v, "number " + v.text() + " is out of range of REAL (32-bit float)");
-        }
-        values.add(f);
-      } while (acceptSymbol(','));
-      expectSymbol(']', "] or , in ARRAY[...]");
-    }
-    float[] out = new float[values.size()];
-    for (int k = 0; k < out.length; k++) {
-      out[k] = values.get(k);
-    }
-    return out;
-  }
-
-  private Number number(Token v, boolean negative) throws SQLException {
-    String text = (negative ? "-" : "") + v.text();
-    boolean integral = v.text().chars().allMatch(Character::isDigit);
-    try {
-      Number n = integral ? (Number) Long.parseLong(text) : (Number) Double.parseDouble(text);
-      if (Double.isInfinite(n.doubleValue())) {
-        throw new NumberFormatException(); // parseDouble rounds what is too large to infinity
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw error(v, "number " + text + " is out of range");
-    }
-  }
-
-  private Param param(Token v) throws SQLException {
-    if (v.text().length() > 1) {
-      throw error(
-          v,
-          "numbered parameters like "
-              + v.text()
-              + " are not supported in EditDB"
-              + " statements; use ?");
-    }
-    return new Param(++params, v.start());
-  }
-
-  // ---- token helpers ----
-
-  private Token peek(String expected) throws SQLException {
-    if (i >= end) {
-      throw error(null, "expected " + expected + "; the statement ends");
-    }
-    return t.get(i);
-  }
-
-  private boolean accept(String kw) {
-    if (i < end && t.get(i).is(kw)) {
-      i++;
-      return true;
-    }
-    return false;
-  }
-
-  private void expect(String kw, String form) throws SQLException {
-    Token tok = peek(kw);
-    if (!tok.is(kw)) {
-      throw error(
-          tok, "expected " + kw + " (the statement is " + form + "); found " + describe(tok));
-    }
-    i++;
-  }
-
-  private boolean acceptSymbol(char c) {
-    if (i < end && t.get(i).isSymbol(c)) {
-      i++;
-      return true;
-    }
-    return false;
-  }
-
-  private void expectSymbol(char c, String expected) throws SQLException {
-    Token tok = peek(expected);
-    if (!tok.isSymbol(c)) {
-      throw error(tok, "expected " + expected + "; found " + describe(tok));
-    }
-    i++;
-  }
-
-  private void expectEnd() throws SQLException {
-    if (i < end) {
-      throw error(t.get(i), "expected the end of the statement; found " + describe(t.get(i)));
-    }
-  }
-
-  private static String describe(Token tok) {
-    return switch (tok.kind()) {
-      case STRING -> "the string '" + tok.text() + "'";
-      case QUOTED_NAME -> "the name \"" + tok.text() + "\"";
-      case BYTES -> "X'" + tok.text() + "'";
-      default -> tok.text();
-    };
-  }
-
-  /** A syntax error at the token (null: at the end of the statement). */
-  private SQLException error(Token at, String what) {
-    return SqlLexer.syntaxError(sql, at == null ? textEnd : at.start(), what);
   }
 }

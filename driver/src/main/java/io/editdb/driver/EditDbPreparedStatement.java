@@ -273,7 +273,9 @@ final class EditDbPreparedStatement extends EditDbStatement implements PreparedS
     if (h2 != null) {
       return h2.getMetaData();
     }
-    return parsed.command().returnsRows() ? CommandExecutor.verifyColumns().getMetaData() : null;
+    return parsed.command().returnsRows()
+        ? CommandExecutor.resultColumns(parsed.command()).getMetaData()
+        : null;
   }
 
   @Override

@@ -85,12 +85,14 @@ class EditDbStatement implements Statement {
     if (mode == Mode.QUERY && !p.command().returnsRows()) {
       throw ErrorCode.WRONG_EXECUTE_METHOD.exception(
           "executeQuery needs a statement that"
-              + " returns rows; use execute or executeUpdate for EditDB's write statements");
+              + " returns rows; use execute or executeUpdate for EditDB's write statements (or"
+              + " add RETURNING id to INSERT INTO edits)");
     }
     if (mode == Mode.UPDATE && p.command().returnsRows()) {
       throw ErrorCode.WRONG_EXECUTE_METHOD.exception(
           "executeUpdate needs a statement that"
-              + " returns no rows; use executeQuery or execute for VERIFY HISTORY");
+              + " returns no rows; use executeQuery or execute for VERIFY HISTORY and for"
+              + " INSERT INTO edits ... RETURNING id");
     }
     Outcome o = conn.execute(p.command(), params);
     for (long id : o.generatedIds()) {

@@ -10,9 +10,13 @@ import java.util.Set;
 
 /**
  * The connection's {@link DatabaseMetaData}: H2's answers about tables, columns, types and SQL,
- * with EditDB's identity (driver and product name and version, URL, user, keywords) and its rules
- * (read-only result sets). Where JDBC takes a table name and a tool passes null, H2 throws; an
- * empty result with the right columns is returned instead, as tools expect.
+ * with EditDB's driver identity (driver name and version, URL, user, keywords) and its rules
+ * (read-only result sets). The database product is H2 with H2's version, as it is: tools pick their
+ * SQL dialect by product name and version (jOOQ, Flyway, SchemaCrawler), and what runs the SQL is
+ * H2; EditDB's own version is the driver's. getColumns types columns as they read ({@link
+ * ColumnKinds}: vectors as REAL ARRAY, large text as CHARACTER VARYING). Where JDBC takes a table
+ * name and a tool passes null, H2 throws; an empty result with the right columns is returned
+ * instead, as tools expect.
  *
  * <p>A dynamic proxy: DatabaseMetaData has some 180 methods and only a dozen differ.
  */
@@ -56,15 +60,9 @@ final class MetaData {
           case "getDriverVersion":
             return EditDbDriver.VERSION;
           case "getDriverMajorVersion":
-          case "getDatabaseMajorVersion":
             return EditDbDriver.MAJOR_VERSION;
           case "getDriverMinorVersion":
-          case "getDatabaseMinorVersion":
             return EditDbDriver.MINOR_VERSION;
-          case "getDatabaseProductName":
-            return EditDbDriver.NAME;
-          case "getDatabaseProductVersion":
-            return EditDbDriver.VERSION + " (H2 " + target.getDatabaseProductVersion() + ")";
           case "getURL":
             return connection.url();
           case "getUserName":
@@ -114,9 +112,12 @@ final class MetaData {
         throw e.getCause();
       }
       // H2's result sets would unwrap to H2's objects and, through them, its connection
-      return result instanceof ResultSet rs
-          ? VectorResultSets.wrap(rs, null, connection.h2())
-          : result;
+      if (result instanceof ResultSet rs) {
+        return m.getName().equals("getColumns")
+            ? VectorResultSets.wrapColumnListing(rs, connection.h2())
+            : VectorResultSets.wrap(rs, null, connection.h2());
+      }
+      return result;
     }
   }
 }

@@ -42,12 +42,13 @@ final class RelationGuard {
           "USERS",
               "users change only through CREATE USER, ALTER USER and DROP USER (an"
                   + " administrator's statements)",
-          "FLYWAY_SCHEMA_HISTORY",
-              "flyway_schema_history is changed only by EditDB's migrations,"
+          "EDITDB_SCHEMA_HISTORY",
+              "editdb_schema_history is changed only by EditDB's migrations,"
                   + " when a newer EditDB opens the store");
 
   private static final Set<String> FUNCTIONS =
-      Set.of("EDITS_AT", "ROUTE", "ROUTE_EXPLAIN", "EMBED_TEXT", "ASK", "ATTRIBUTION");
+      Set.of(
+          "EDITS_AT", "ROUTE", "ROUTE_EXPLAIN", "EMBED_TEXT", "ASK", "ATTRIBUTION", "VECTOR_ARRAY");
 
   private RelationGuard() {}
 

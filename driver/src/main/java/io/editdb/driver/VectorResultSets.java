@@ -1,5 +1,6 @@
 package io.editdb.driver;
 
+import io.editdb.driver.ColumnKinds.Kind;
 import io.editdb.store.VectorCodec;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -9,24 +10,41 @@ import java.sql.Array;
 import java.sql.Blob;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
  * Result sets that read EditDB's vector blobs (keys and weights, stored as {@link VectorCodec}
  * bytes) as floats: {@code getObject(i, float[].class)}, {@code getObject(i, Float[].class)} and
- * {@code getArray(i)} decode them, whatever dtype they were stored in. Everything else is the
- * underlying result set's; {@code getObject(i)} still gives the bytes, as the column type says.
+ * {@code getArray(i)} decode them, whatever dtype they were stored in. An edit's vector columns
+ * ({@link ColumnKinds}) are {@code float[]} from {@code getObject(i)} too, typed {@code REAL ARRAY}
+ * in the metadata, and text stored as a large object is a {@code String}, so that tools which read
+ * {@code getObject} (bean and record mappers, shells) get values they know. Everything else is the
+ * underlying result set's.
  *
- * <p>A dynamic proxy rather than a hand-written class: ResultSet has some 190 methods and only five
- * differ, so a proxy keeps the wrapper to what it changes (HikariCP generates its proxies for the
- * same reason).
+ * <p>A dynamic proxy rather than a hand-written class: ResultSet has some 190 methods and only a
+ * few differ, so a proxy keeps the wrapper to what it changes (HikariCP generates its proxies for
+ * the same reason).
  */
 final class VectorResultSets {
   private VectorResultSets() {}
 
   /** Wraps {@code target}; {@code h2} makes the arrays getArray returns. */
   static ResultSet wrap(ResultSet target, Statement owner, Connection h2) {
+    return wrap(target, owner, h2, false);
+  }
+
+  /**
+   * Wraps the rows of {@code DatabaseMetaData.getColumns}: their DATA_TYPE and TYPE_NAME say what
+   * the columns read as ({@link ColumnKinds}).
+   */
+  static ResultSet wrapColumnListing(ResultSet target, Connection h2) {
+    return wrap(target, null, h2, true);
+  }
+
+  private static ResultSet wrap(
+      ResultSet target, Statement owner, Connection h2, boolean columnListing) {
     if (target == null) {
       return null;
     }
@@ -34,11 +52,17 @@ final class VectorResultSets {
         Proxy.newProxyInstance(
             VectorResultSets.class.getClassLoader(),
             new Class<?>[] {ResultSet.class},
-            new Handler(target, owner, h2, new String[1][]));
+            new Handler(target, owner, h2, columnListing, new Columns()));
   }
 
-  /** {@code typeNames[0]}: the columns' SQL type names, read once when first needed. */
-  private record Handler(ResultSet target, Statement owner, Connection h2, String[][] typeNames)
+  /** The columns' SQL type names and kinds, read once when first needed. */
+  private static final class Columns {
+    String[] typeNames;
+    Kind[] kinds;
+  }
+
+  private record Handler(
+      ResultSet target, Statement owner, Connection h2, boolean columnListing, Columns columns)
       implements InvocationHandler {
     @Override
     public Object invoke(Object proxy, Method m, Object[] args) throws Throwable {
@@ -64,6 +88,17 @@ final class VectorResultSets {
                 return target.getBytes(col); // the serialised bytes, never the object
               }
               throw notDeserialised(col, typeName);
+            }
+            boolean plain = n == 1 || args[1] == Object.class;
+            Kind kind = kind(col);
+            if (kind == Kind.VECTOR && plain) {
+              return vector(target.getObject(col));
+            }
+            if (kind == Kind.TEXT && (plain || args[1] == String.class)) {
+              return target.getString(col);
+            }
+            if (columnListing && plain && listed(col) != null) {
+              return listed(col);
             }
             if (n == 2 && args[1] == Object.class) {
               // H2 deserialises bytes that look serialised when asked for Object.class; the
@@ -91,6 +126,28 @@ final class VectorResultSets {
             if (raw instanceof byte[] b && VectorCodec.isVector(b)) {
               return h2.createArrayOf("REAL", box(VectorCodec.decode(b)));
             }
+          }
+        }
+        case "getInt", "getShort", "getLong", "getString" -> {
+          if (columnListing && n == 1 && listed(column(args[0])) instanceof Object v) {
+            return switch (name) {
+              case "getInt" -> ((Number) v).intValue();
+              case "getShort" -> ((Number) v).shortValue();
+              case "getLong" -> ((Number) v).longValue();
+              default -> String.valueOf(v);
+            };
+          }
+          if (name.equals("getString") && n == 1 && kind(column(args[0])) == Kind.VECTOR) {
+            // as H2 writes a REAL ARRAY, not the blob's hex: what shells print
+            Object v = vector(target.getObject(column(args[0])));
+            return v instanceof float[] f
+                ? java.util.Arrays.toString(f)
+                : target.getString(column(args[0]));
+          }
+        }
+        case "getMetaData" -> {
+          if (n == 0) {
+            return metaData(target.getMetaData(), kinds());
           }
         }
         case "close" -> {
@@ -139,16 +196,43 @@ final class VectorResultSets {
 
     /** The SQL type name of a column, from metadata read once per result set. */
     private String typeName(int column) throws SQLException {
-      if (typeNames[0] == null) {
+      if (columns.typeNames == null) {
         java.sql.ResultSetMetaData md = target.getMetaData();
         String[] names = new String[md.getColumnCount() + 1];
         for (int i = 1; i < names.length; i++) {
           names[i] = md.getColumnTypeName(i);
         }
-        typeNames[0] = names;
+        columns.typeNames = names;
       }
-      String[] names = typeNames[0];
+      String[] names = columns.typeNames;
       return column >= 1 && column < names.length ? names[column] : null;
+    }
+
+    private Kind[] kinds() throws SQLException {
+      if (columns.kinds == null) {
+        columns.kinds = ColumnKinds.of(target.getMetaData());
+      }
+      return columns.kinds;
+    }
+
+    private Kind kind(int column) throws SQLException {
+      Kind[] k = kinds();
+      return column >= 1 && column < k.length ? k[column] : Kind.PLAIN;
+    }
+
+    /**
+     * In a getColumns listing, DATA_TYPE (5) and TYPE_NAME (6) of the current row as the column
+     * reads; null for any other column, or a column that reads as H2 says.
+     */
+    private Object listed(int column) throws SQLException {
+      if (column != 5 && column != 6) {
+        return null;
+      }
+      Kind k = ColumnKinds.of(target.getString(2), target.getString(4), target.getInt(5));
+      if (k == Kind.PLAIN) {
+        return null;
+      }
+      return column == 5 ? ColumnKinds.sqlType(k, 0) : ColumnKinds.typeName(k, null);
     }
 
     /** The column index of an index or a label. */
@@ -214,6 +298,76 @@ final class VectorResultSets {
             + what
             + " by Java deserialisation, which EditDB never does (it can run any class's code);"
             + " read the bytes with getBytes, or select a plain SQL type");
+  }
+
+  /** A vector column's value: its floats, or the bytes themselves if they are no vector blob. */
+  private static Object vector(Object raw) throws SQLException {
+    if (raw instanceof Blob blob) {
+      raw = blob.getBytes(1, (int) blob.length());
+    }
+    if (raw instanceof byte[] b && VectorCodec.isVector(b)) {
+      try {
+        return VectorCodec.decode(b);
+      } catch (IllegalArgumentException e) {
+        return b; // truncated: the bytes as they are
+      }
+    }
+    return raw;
+  }
+
+  /** A result's metadata with its columns typed by {@link ColumnKinds}. */
+  private static ResultSetMetaData metaData(ResultSetMetaData md, Kind[] kinds) {
+    return (ResultSetMetaData)
+        Proxy.newProxyInstance(
+            VectorResultSets.class.getClassLoader(),
+            new Class<?>[] {ResultSetMetaData.class},
+            (proxy, m, args) -> {
+              int n = args == null ? 0 : args.length;
+              Kind k =
+                  n == 1 && args[0] instanceof Integer i && i >= 1 && i < kinds.length
+                      ? kinds[i]
+                      : Kind.PLAIN;
+              switch (m.getName()) {
+                case "getColumnType" -> {
+                  if (k != Kind.PLAIN) {
+                    return ColumnKinds.sqlType(k, 0);
+                  }
+                }
+                case "getColumnTypeName" -> {
+                  if (k != Kind.PLAIN) {
+                    return ColumnKinds.typeName(k, null);
+                  }
+                }
+                case "getColumnClassName" -> {
+                  if (k != Kind.PLAIN) {
+                    return ColumnKinds.className(k, null);
+                  }
+                }
+                case "unwrap" -> {
+                  if (n == 1 && args[0] instanceof Class<?> iface && iface.isInstance(proxy)) {
+                    return proxy;
+                  }
+                  throw notAWrapper("ResultSetMetaData", n == 1 ? args[0] : null);
+                }
+                case "isWrapperFor" -> {
+                  return n == 1 && args[0] instanceof Class<?> iface && iface.isInstance(proxy);
+                }
+                case "equals" -> {
+                  return n == 1 && proxy == args[0];
+                }
+                case "hashCode" -> {
+                  return System.identityHashCode(proxy);
+                }
+                default -> {
+                  // delegated below
+                }
+              }
+              try {
+                return m.invoke(md, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 
   private static float[] floats(Object raw, Object column) throws SQLException {

@@ -244,4 +244,39 @@ class DialectParserTest {
     assertError(ErrorCode.SYNTAX_ERROR, () -> parse("SELECT /* open"));
     assertError(ErrorCode.SYNTAX_ERROR, () -> parse("SELECT \"open"));
   }
+
+  @Test
+  void insertMayReturnTheNewIdUnderLabels() throws SQLException {
+    Parsed p =
+        DialectParser.parse(
+            "INSERT INTO edits (layer, prompt) VALUES (?, ?) RETURNING id AS new_id, edits.id");
+    InsertEdit c = (InsertEdit) p.command();
+    assertEquals(2, p.paramCount());
+    assertEquals(List.of("NEW_ID", "ID"), c.returning());
+    assertTrue(c.returnsRows());
+    assertEquals(
+        List.of(), ((InsertEdit) parse("INSERT INTO edits (layer) VALUES ('x')")).returning());
+  }
+
+  @Test
+  void selectFromFinalTableOfAnInsertIntoEditsIsTheInsert() throws SQLException {
+    // as jOOQ writes it for H2
+    Parsed p =
+        DialectParser.parse(
+            "select \"ID\" from final table (insert into \"EDITS\" (\"LAYER\", \"PROMPT\")"
+                + " values (?, ?)) \"EDITS\"");
+    InsertEdit c = (InsertEdit) p.command();
+    assertEquals(2, p.paramCount());
+    assertEquals(List.of("layer", "prompt"), c.columns());
+    assertEquals(2, ((Param) c.values().get(1)).index());
+    assertEquals(List.of("ID"), c.returning());
+    assertEquals(
+        List.of("K"),
+        ((InsertEdit) parse("SELECT id k FROM NEW TABLE (INSERT INTO edits (layer) VALUES ('x'))"))
+            .returning());
+    // other delta tables and other queries are standard SQL
+    assertInstanceOf(
+        Delegate.class, parse("SELECT id FROM FINAL TABLE (INSERT INTO notes VALUES (1))"));
+    assertInstanceOf(Delegate.class, parse("SELECT (SELECT 1 FROM dual) FROM versions"));
+  }
 }

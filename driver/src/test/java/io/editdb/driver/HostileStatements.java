@@ -321,7 +321,7 @@ final class HostileStatements {
                 "MERGE INTO edits e USING edits s ON e.id = s.id" + " WHEN MATCHED THEN DELETE"),
             sql(READ_ONLY_RELATION, "INSERT INTO edit_history SELECT * FROM edit_history"),
             sql(READ_ONLY_RELATION, "INSERT INTO versions VALUES (99, NOW(), 'x', 0, 0, 0, 0)"),
-            sql(READ_ONLY_RELATION, "INSERT INTO \"flyway_schema_history\" VALUES (1)"),
+            sql(READ_ONLY_RELATION, "INSERT INTO \"editdb_schema_history\" VALUES (1)"),
             sql(READ_ONLY_RELATION, "REPLACE INTO versions VALUES (1)"),
             sql(READ_ONLY_RELATION, "DROP TABLE IF EXISTS notes, \"EDIT_HISTORY\" CASCADE"),
             sql(READ_ONLY_RELATION, "DROP VIEW layers"),

@@ -27,7 +27,7 @@ class RelationGuardTest {
         "MERGE INTO layers KEY (id) VALUES (1)",
         "INSERT INTO layers (id) VALUES (1)",
         "INSERT INTO edit_history SELECT * FROM edit_history",
-        "INSERT INTO \"flyway_schema_history\" VALUES (1)",
+        "INSERT INTO \"editdb_schema_history\" VALUES (1)",
         "REPLACE INTO versions VALUES (1)",
         "WITH x AS (SELECT 1) DELETE FROM edits",
         "SELECT * FROM FINAL TABLE (UPDATE edits SET alpha = 1)",
@@ -46,7 +46,8 @@ class RelationGuardTest {
         "DROP SCHEMA PUBLIC CASCADE",
         "ALTER SCHEMA PUBLIC RENAME TO other",
         "DROP ALIAS ROUTE",
-        "DROP ALIAS IF EXISTS EDITS_AT"
+        "DROP ALIAS IF EXISTS EDITS_AT",
+        "DROP ALIAS VECTOR_ARRAY"
       })
   void destroyingTheSchemaIsRefused(String sql) {
     assertError(ErrorCode.READ_ONLY_RELATION, () -> DialectParser.parse(sql));

@@ -129,7 +129,9 @@ class RolesTest {
         "DROP USER ed",
         "CREATE TABLE notes (id INT)",
         "CREATE ALIAS EVIL AS 'String evil() { return \"x\"; }'",
-        "SELECT * FROM FINAL TABLE (INSERT INTO edits (layer) VALUES ('small'))",
+        // the insert that returns its id is an insert (SELECT * of it is refused as a syntax error)
+        "SELECT id FROM FINAL TABLE (INSERT INTO edits (layer) VALUES ('small'))",
+        "INSERT INTO edits (layer) VALUES ('small') RETURNING id",
         "SELECT name, password_hash FROM users",
         "SELECT * FROM \"USERS\"",
         "SCRIPT TO 'dump.sql'",

@@ -582,7 +582,7 @@ final class SecurityAttacks {
             "MERGE INTO edits USING (SELECT 1 AS x) s ON edits.id = $ACTIVE WHEN MATCHED THEN"
                 + " UPDATE SET status = 'ROLLED_BACK'"),
         own("UPDATE layers", ALL, "UPDATE layers SET visual_threshold = 0"),
-        own("DELETE the Flyway history", ALL, "DELETE FROM PUBLIC.\"flyway_schema_history\""),
+        own("DELETE the Flyway history", ALL, "DELETE FROM PUBLIC.\"editdb_schema_history\""),
         // delta tables
         own(
             "FINAL TABLE (UPDATE edits)",

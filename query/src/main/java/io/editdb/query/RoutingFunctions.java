@@ -4,8 +4,8 @@ import static io.editdb.store.StoreException.Kind.INVALID_VALUE;
 import static io.editdb.store.StoreException.Kind.UNAVAILABLE;
 
 import io.editdb.store.EditStore;
+import io.editdb.store.SqlFunctions;
 import io.editdb.store.StoreException;
-import io.editdb.store.VectorCodec;
 import java.lang.ref.WeakReference;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -17,7 +17,6 @@ import org.h2.engine.Database;
 import org.h2.engine.SessionLocal;
 import org.h2.jdbc.JdbcConnection;
 import org.h2.value.Value;
-import org.h2.value.ValueArray;
 import org.h2.value.ValueNull;
 
 /**
@@ -290,46 +289,7 @@ public final class RoutingFunctions {
             + ". Bind a byte[] or pass X'89504E47...'");
   }
 
-  /** A key from an SQL array of numbers or an EditDB vector blob; null for NULL. */
-  static float[] floats(Value v, String what) {
-    if (v == null || v == ValueNull.INSTANCE) {
-      return null;
-    }
-    if (v instanceof ValueArray array) {
-      Value[] list = array.getList();
-      float[] out = new float[list.length];
-      for (int i = 0; i < out.length; i++) {
-        Value x = list[i];
-        if (x == ValueNull.INSTANCE) {
-          throw new StoreException(
-              INVALID_VALUE, what + " must hold numbers; " + what + "[" + i + "] is NULL");
-        }
-        out[i] = x.getFloat();
-      }
-      return out;
-    }
-    int type = v.getValueType();
-    if (type == Value.VARBINARY || type == Value.BINARY || type == Value.BLOB) {
-      byte[] bytes = v.getBytesNoCopy();
-      if (!VectorCodec.isVector(bytes)) {
-        throw new StoreException(
-            INVALID_VALUE,
-            what
-                + " is binary but not an EditDB vector blob;"
-                + " pass a REAL ARRAY or a key column such as edits.visual_key");
-      }
-      try {
-        return VectorCodec.decode(bytes);
-      } catch (IllegalArgumentException e) { // a truncated blob: the caller's value
-        throw new StoreException(INVALID_VALUE, what + " is " + e.getMessage(), e);
-      }
-    }
-    throw new StoreException(
-        INVALID_VALUE,
-        what
-            + " must be a REAL ARRAY or an EditDB vector"
-            + " blob; it is "
-            + v.getType()
-            + ". Write ARRAY[0.1, 0.2, ...] or bind a float[]");
+  private static float[] floats(Value v, String what) {
+    return SqlFunctions.vector(v, what);
   }
 }

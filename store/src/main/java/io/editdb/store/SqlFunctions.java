@@ -10,6 +10,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import org.h2.value.Value;
+import org.h2.value.ValueArray;
+import org.h2.value.ValueNull;
 
 /**
  * The Java behind the store's own SQL function, declared in migration {@code
@@ -119,5 +121,74 @@ public final class SqlFunctions {
   /** True when H2 only asks for the result's columns (at prepare time, arguments maybe unset). */
   private static boolean isColumnList(Connection c) throws SQLException {
     return COLUMN_LIST_URL.equals(c.getMetaData().getURL());
+  }
+
+  // ---- VECTOR_ARRAY ----
+
+  /**
+   * {@code VECTOR_ARRAY(v)}: a key or weights column (an EditDB vector blob, whatever its dtype) or
+   * a REAL ARRAY, as a REAL ARRAY; NULL for NULL. A pure function of its argument.
+   */
+  public static Float[] vectorArray(Value v) {
+    float[] f = vector(v, "VECTOR_ARRAY's argument");
+    if (f == null) {
+      return null;
+    }
+    Float[] out = new Float[f.length];
+    for (int i = 0; i < f.length; i++) {
+      out[i] = f[i];
+    }
+    return out;
+  }
+
+  /**
+   * A key or weights argument of an SQL function, given as an SQL array of numbers or as an EditDB
+   * vector blob (a key or weights column), as floats; null for NULL. Refusals are {@link
+   * StoreException}s of kind INVALID_VALUE naming {@code what}.
+   *
+   * @param v the argument as H2 passes it
+   * @param what how the error names the argument ("visual key")
+   * @return its floats, or null for SQL NULL
+   */
+  public static float[] vector(Value v, String what) {
+    if (v == null || v == ValueNull.INSTANCE) {
+      return null;
+    }
+    if (v instanceof ValueArray array) {
+      Value[] list = array.getList();
+      float[] out = new float[list.length];
+      for (int i = 0; i < out.length; i++) {
+        Value x = list[i];
+        if (x == ValueNull.INSTANCE) {
+          throw new StoreException(
+              INVALID_VALUE, what + " must hold numbers; " + what + "[" + i + "] is NULL");
+        }
+        out[i] = x.getFloat();
+      }
+      return out;
+    }
+    int type = v.getValueType();
+    if (type == Value.VARBINARY || type == Value.BINARY || type == Value.BLOB) {
+      byte[] bytes = v.getBytesNoCopy();
+      if (!VectorCodec.isVector(bytes)) {
+        throw new StoreException(
+            INVALID_VALUE,
+            what
+                + " is binary but not an EditDB vector blob;"
+                + " pass a REAL ARRAY or a key column such as edits.visual_key");
+      }
+      try {
+        return VectorCodec.decode(bytes);
+      } catch (IllegalArgumentException e) { // a truncated blob: the caller's value
+        throw new StoreException(INVALID_VALUE, what + " is " + e.getMessage(), e);
+      }
+    }
+    throw new StoreException(
+        INVALID_VALUE,
+        what
+            + " must be a REAL ARRAY or an EditDB vector"
+            + " blob; it is "
+            + v.getType()
+            + ". Write ARRAY[0.1, 0.2, ...] or bind a float[]");
   }
 }

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
@@ -14,12 +16,16 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.h2.api.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Brings a store's H2 database to this code's schema before the store opens it: refuses one another
  * process holds, creates a new one in one rename, and migrates an older one.
  */
 final class StoreCreation {
+  private static final Logger LOG = LoggerFactory.getLogger(EditStore.class);
+
   static final String MIGRATIONS = "classpath:db/editdb";
 
   private StoreCreation() {}
@@ -104,14 +110,22 @@ final class StoreCreation {
     }
   }
 
+  /**
+   * EditDB's own schema history table, named apart from Flyway's default so that a user's Flyway
+   * migrations (in schema APP) keep their own flyway_schema_history beside it.
+   */
+  static final String SCHEMA_HISTORY = "editdb_schema_history";
+
   /** Migrates the schema; refuses a store whose schema is newer than this code knows. */
   static void migrate(DataSource dataSource, StoreConfig config) {
     // V4 creates the role users with this password; H2Roles replaces it before anyone logs in.
     byte[] secret = new byte[32];
     new java.security.SecureRandom().nextBytes(secret);
+    renameSchemaHistory(dataSource, config);
     Flyway flyway =
         Flyway.configure()
             .dataSource(dataSource)
+            .table(SCHEMA_HISTORY)
             .locations(MIGRATIONS)
             .placeholders(Map.of("role_password", java.util.HexFormat.of().formatHex(secret)))
             .ignoreMigrationPatterns("*:missing")
@@ -130,6 +144,48 @@ final class StoreCreation {
       }
     }
     flyway.migrate();
+  }
+
+  /**
+   * Stores written before EditDB named its schema history kept it in Flyway's default table,
+   * flyway_schema_history; it moves to {@link #SCHEMA_HISTORY}. The rename is one DDL statement,
+   * which H2 commits whole, so a store killed during it has the old name (renamed on the next open)
+   * or the new one.
+   */
+  private static void renameSchemaHistory(DataSource dataSource, StoreConfig config) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'PUBLIC'"
+                    + " AND TABLE_NAME = ?")) {
+      ps.setString(1, "flyway_schema_history");
+      boolean old = count(ps) > 0;
+      ps.setString(1, SCHEMA_HISTORY);
+      if (old && count(ps) == 0) {
+        try (Statement st = c.createStatement()) {
+          st.execute(
+              "ALTER TABLE PUBLIC.\"flyway_schema_history\" RENAME TO \"" + SCHEMA_HISTORY + "\"");
+        }
+        LOG.info("{} - schema history moved to {}", config.location(), SCHEMA_HISTORY);
+      }
+    } catch (SQLException e) {
+      throw new StoreException(
+          UNAVAILABLE,
+          "cannot open store "
+              + config.location()
+              + ": moving its schema history to "
+              + SCHEMA_HISTORY
+              + " failed: "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private static long count(PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   private static String latestKnownMigration(Flyway flyway) {

@@ -319,7 +319,7 @@ class EditStoreTest {
       try (Connection c = s.readConnection();
           Statement st = c.createStatement()) {
         st.executeUpdate(
-            "INSERT INTO \"flyway_schema_history\" (\"installed_rank\","
+            "INSERT INTO \"editdb_schema_history\" (\"installed_rank\","
                 + " \"version\", \"description\", \"type\", \"script\", \"checksum\","
                 + " \"installed_by\", \"installed_on\", \"execution_time\", \"success\")"
                 + " VALUES (99, '99', 'future', 'SQL', 'V99__future.sql', 0, 'sa',"

@@ -1,0 +1,13 @@
+-- EditDB schema, version 8: vectors as SQL arrays, and EditDB's own schema history.
+--
+--   VECTOR_ARRAY(v)   a key or weights column (visual_key, text_key, expert_a, expert_b: EditDB
+--                     vector blobs, f32, f16 or bf16) or a REAL ARRAY, as a REAL ARRAY; NULL for
+--                     NULL. A pure function of its argument, for every role
+--                     (io.editdb.store.SqlFunctions.vectorArray).
+--
+-- From this version EditDB records its migrations in PUBLIC."editdb_schema_history"; the store
+-- renames the flyway_schema_history of an older store before Flyway runs (io.editdb.store.StoreCreation),
+-- so a user's own Flyway migrations keep Flyway's default table, in schema APP.
+--
+-- May run twice (IF NOT EXISTS), like V7.
+CREATE ALIAS IF NOT EXISTS VECTOR_ARRAY DETERMINISTIC FOR 'io.editdb.store.SqlFunctions.vectorArray';
