@@ -560,6 +560,15 @@ final class SecurityAttacks {
         own("UPDATE versions SET actor", ALL, "UPDATE versions SET actor = 'mallory'"),
         own("DELETE FROM edit_spans", ALL, "DELETE FROM edit_spans"),
         own("UPDATE user_history", ALL, "UPDATE PUBLIC.user_history SET role = 'ADMIN'"),
+        // the chains' hash format (V9) is as closed as their other columns
+        own(
+            "UPDATE PUBLIC.edit_history SET hash_format",
+            ALL,
+            "UPDATE PUBLIC.edit_history SET hash_format = 2"),
+        own(
+            "UPDATE PUBLIC.user_history SET hash_format",
+            ALL,
+            "UPDATE PUBLIC.user_history SET hash_format = 2"),
         own(
             "INSERT INTO PUBLIC.users",
             ALL,

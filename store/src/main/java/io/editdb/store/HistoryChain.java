@@ -16,9 +16,44 @@ import java.util.HexFormat;
  * about: an edit's full content for INSERT, the layer definition for CREATE_LAYER, the edit id for
  * ROLLBACK and RESTORE. Changing any byte of a row, or of the edit or layer it covers, breaks the
  * chain from that row on.
+ *
+ * <p>That construction, with the content hashes below and {@link UserChain}'s row hash, is hash
+ * format {@value #FORMAT}; each row of {@code edit_history} and {@code user_history} names its
+ * format in {@code hash_format} (schema version 9; every row written before is format 1, the same
+ * hashing). Options added later are hashed only when set and need no new format; a change to the
+ * hashing itself gets the next number, and a verifier computes each row with the format it names
+ * and refuses one it does not know ({@link #unknownFormat}).
+ *
+ * <p>{@code hash_format} is not itself an input of the format-1 hash (it could not be without
+ * changing every existing hash), and that is safe: a row verifies only when its stored hash equals
+ * the hash of its content under the format it names, so rewriting the number either names a format
+ * this code does not know (the check fails) or names another known one, whose hash of the same
+ * content differs. Every format after 1 must therefore begin its input with its own number as a
+ * field (length 1 or 2): a format-1 input always begins with the 64-character prev_hash (length
+ * 64), so no input of one format is an input of another, and a row made to verify under a different
+ * format than it was written with would take a SHA-256 collision. Changing the number and the hash
+ * together is a rewrite of the chain, which the next row's prev_hash and the operator's recorded
+ * digest catch as they catch any other.
  */
 final class HistoryChain {
   static final String GENESIS = "0".repeat(64);
+
+  /** The hash format this code writes; {@link #knows} lists those it verifies. */
+  static final int FORMAT = 1;
+
+  /** Whether this code can compute a hash of {@code format}. */
+  static boolean knows(int format) {
+    return format == FORMAT;
+  }
+
+  /** Why a row of a format this code does not know cannot be verified. */
+  static String unknownFormat(int format) {
+    return "hash_format "
+        + format
+        + " is not known to this EditDB, which knows format "
+        + FORMAT
+        + ": the row was written by a newer EditDB and cannot be verified here";
+  }
 
   private final MessageDigest md;
 
@@ -59,7 +94,12 @@ final class HistoryChain {
     return v.toString();
   }
 
+  /**
+   * The hash of an {@code edit_history} row in {@code format}, which must be one this code {@link
+   * #knows}.
+   */
   static String rowHash(
+      int format,
       String prevHash,
       long seq,
       long version,
@@ -70,6 +110,7 @@ final class HistoryChain {
       OffsetDateTime at,
       String reason,
       String contentHash) {
+    requireKnown(format);
     return new HistoryChain()
         .add(prevHash)
         .add(seq)
@@ -84,11 +125,17 @@ final class HistoryChain {
         .hex();
   }
 
+  static void requireKnown(int format) {
+    if (!knows(format)) {
+      throw new IllegalArgumentException(unknownFormat(format));
+    }
+  }
+
   /**
-   * The layer's content hash. Host and maker (schema version 5) are hashed after the rest, and only
-   * when one of them is set, so a layer without them, and every layer of a store written before
-   * version 5, keeps the hash it had; options added after version 1 (visual_weight, version 6) the
-   * same way, each only when it is not its default ({@link LayerOption}).
+   * The layer's content hash (format 1). Host and maker (schema version 5) are hashed after the
+   * rest, and only when one of them is set, so a layer without them, and every layer of a store
+   * written before version 5, keeps the hash it had; options added after version 1 (visual_weight,
+   * version 6) the same way, each only when it is not its default ({@link LayerOption}).
    */
   static String layerHash(Layer l) {
     HistoryChain c =

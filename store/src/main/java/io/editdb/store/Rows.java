@@ -112,7 +112,7 @@ final class Rows {
       try (ResultSet rs =
           st.executeQuery(
               "SELECT seq, version, edit_id, layer, action, actor, at, reason, content_hash,"
-                  + " prev_hash, hash FROM edit_history ORDER BY seq")) {
+                  + " prev_hash, hash, hash_format FROM edit_history ORDER BY seq")) {
         while (rs.next()) {
           long seq = rs.getLong(1);
           long editIdRaw = rs.getLong(3);
@@ -120,12 +120,16 @@ final class Rows {
           String layer = rs.getString(4);
           String action = rs.getString(5);
           String content = rs.getString(9);
+          int format = rs.getInt(12);
           String problem = null;
           if (seq != expectedSeq) {
             problem = "sequence gap: expected seq " + expectedSeq + ", found " + seq;
+          } else if (!HistoryChain.knows(format)) {
+            problem = HistoryChain.unknownFormat(format); // never passed unchecked
           } else if (!prev.equals(rs.getString(10))) {
             problem = "prev_hash does not match the hash of the row before";
           } else if (!HistoryChain.rowHash(
+                  format,
                   prev,
                   seq,
                   rs.getLong(2),

@@ -158,10 +158,20 @@ final class Transaction {
     long seq = lastSeq + 1;
     String hash =
         HistoryChain.rowHash(
-            lastHash, seq, version, editId, layer, action.name(), actor, at, reason, content);
+            HistoryChain.FORMAT,
+            lastHash,
+            seq,
+            version,
+            editId,
+            layer,
+            action.name(),
+            actor,
+            at,
+            reason,
+            content);
     exec(
         "INSERT INTO edit_history (seq, version, edit_id, layer, action, actor, at, reason,"
-            + " content_hash, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            + " content_hash, prev_hash, hash, hash_format) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         seq,
         version,
         editId,
@@ -172,7 +182,8 @@ final class Transaction {
         reason,
         content,
         lastHash,
-        hash);
+        hash,
+        HistoryChain.FORMAT);
     lastSeq = seq;
     lastHash = hash;
   }

@@ -22,6 +22,11 @@ import java.util.Objects;
  * SHA-256 of the stored password hash, so a password changed in {@code users} behind the store's
  * back is caught without the history holding anything a password could be guessed from.
  *
+ * <p>Each row names the format of its hash in {@code hash_format} (schema version 9), as {@code
+ * edit_history}'s do: {@link HistoryChain#FORMAT} is this construction, and {@link #verify} fails
+ * on a row of a format it does not know (see {@link HistoryChain} for why the number need not be
+ * hashed).
+ *
  * <p>Actions: {@code BASELINE} (a user that existed before the chain did, written once when a store
  * made before V4 first opens), {@code CREATE}, {@code ROLE}, {@code PASSWORD}, {@code DROP}. {@link
  * #verify} replays the rows and compares the users they leave with the table.
@@ -49,7 +54,8 @@ final class UserChain {
     }
   }
 
-  private static String hash(String prev, long seq, Row r) {
+  private static String hash(int format, String prev, long seq, Row r) {
+    HistoryChain.requireKnown(format);
     return new HistoryChain()
         .add(prev)
         .add(seq)
@@ -77,7 +83,8 @@ final class UserChain {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO user_history (seq, action, name,"
-                + " role, password_digest, actor, at, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)")) {
+                + " role, password_digest, actor, at, prev_hash, hash, hash_format)"
+                + " VALUES (?,?,?,?,?,?,?,?,?,?)")) {
       Object[] v = {
         seq + 1,
         row.action(),
@@ -87,7 +94,8 @@ final class UserChain {
         row.actor(),
         row.at(),
         prev,
-        hash(prev, seq + 1, row)
+        hash(HistoryChain.FORMAT, prev, seq + 1, row),
+        HistoryChain.FORMAT
       };
       for (int i = 0; i < v.length; i++) {
         ps.setObject(i + 1, v[i]);
@@ -109,7 +117,7 @@ final class UserChain {
         ResultSet rs =
             st.executeQuery(
                 "SELECT seq, action, name, role, password_digest, actor,"
-                    + " at, prev_hash, hash FROM user_history ORDER BY seq")) {
+                    + " at, prev_hash, hash, hash_format FROM user_history ORDER BY seq")) {
       while (rs.next()) {
         long seq = rs.getLong(1);
         Row r =
@@ -120,12 +128,15 @@ final class UserChain {
                 rs.getString(5),
                 rs.getString(6),
                 rs.getObject(7, OffsetDateTime.class));
+        int format = rs.getInt(10);
         String problem = null;
         if (seq != expected) {
           problem = "sequence gap: expected seq " + expected + ", found " + seq;
+        } else if (!HistoryChain.knows(format)) {
+          problem = HistoryChain.unknownFormat(format); // never passed unchecked
         } else if (!prev.equals(rs.getString(8))) {
           problem = "prev_hash does not match the hash of the row before";
-        } else if (!hash(prev, seq, r).equals(rs.getString(9))) {
+        } else if (!hash(format, prev, seq, r).equals(rs.getString(9))) {
           problem = "row content does not match its hash";
         } else {
           problem = replay(replayed, r);

@@ -110,10 +110,16 @@ class HistoryChainTest {
     assertNotEquals(masked, edit("what colour?", new int[] {1, 3}, null), "so is each position");
     assertNotEquals(masked, edit("what colour?", new int[] {1, 2}, "TOP 2"), "and the rule");
     // the fields of a row and its neighbour's hash chain it: a changed seq or prev hash shows
-    String row = HistoryChain.rowHash("p", 1, 2, 42L, "l21", "INSERT", "ana", null, "why", masked);
+    String row =
+        HistoryChain.rowHash(
+            HistoryChain.FORMAT, "p", 1, 2, 42L, "l21", "INSERT", "ana", null, "why", masked);
     assertNotEquals(
-        row, HistoryChain.rowHash("q", 1, 2, 42L, "l21", "INSERT", "ana", null, "why", masked));
+        row,
+        HistoryChain.rowHash(
+            HistoryChain.FORMAT, "q", 1, 2, 42L, "l21", "INSERT", "ana", null, "why", masked));
     assertNotEquals(
-        row, HistoryChain.rowHash("p", 2, 2, 42L, "l21", "INSERT", "ana", null, "why", masked));
+        row,
+        HistoryChain.rowHash(
+            HistoryChain.FORMAT, "p", 2, 2, 42L, "l21", "INSERT", "ana", null, "why", masked));
   }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -24,9 +23,11 @@ class SchemaHistoryTest {
   void aStoreWithTheOldHistoryTableIsMovedToTheNewNameAndUpgraded(@TempDir Path dir)
       throws Exception {
     float[] key = writeStore(dir);
-    // As a store of schema version 7 was: history in flyway_schema_history, no VECTOR_ARRAY.
+    // As a store of schema version 7 was: history in flyway_schema_history, no VECTOR_ARRAY, no
+    // hash_format (V9).
     try (Connection c = raw(dir);
         Statement st = c.createStatement()) {
+      HashFormatTest.undoVersion9(st);
       st.execute("DELETE FROM \"editdb_schema_history\" WHERE \"version\" = '8'");
       st.execute("DROP ALIAS VECTOR_ARRAY");
       st.execute("ALTER TABLE \"editdb_schema_history\" RENAME TO \"flyway_schema_history\"");
@@ -40,6 +41,7 @@ class SchemaHistoryTest {
     // The rename is one committed DDL statement: a kill leaves the old name (above) or this.
     try (Connection c = raw(dir);
         Statement st = c.createStatement()) {
+      HashFormatTest.undoVersion9(st);
       st.execute("DELETE FROM \"editdb_schema_history\" WHERE \"version\" = '8'");
     }
     assertOpensUpgraded(dir, key);
@@ -70,9 +72,9 @@ class SchemaHistoryTest {
                 "SELECT COUNT(DISTINCT \"version\"), MIN(\"success\"), MAX(\"version\" + 0) FROM"
                     + " \"editdb_schema_history\"")) {
           rs.next();
-          assertEquals(8, rs.getInt(1), "every migration recorded");
+          assertEquals(9, rs.getInt(1), "every migration recorded");
           assertTrue(rs.getBoolean(2));
-          assertEquals(8, rs.getInt(3));
+          assertEquals(9, rs.getInt(3));
         }
         try (ResultSet rs = st.executeQuery("SELECT VECTOR_ARRAY(visual_key) FROM edits")) {
           rs.next();
@@ -96,7 +98,8 @@ class SchemaHistoryTest {
     }
   }
 
+  /** With the store's MAX_COMPACT_TIME=0: see {@link HashFormatTest#raw}. */
   private static Connection raw(Path dir) throws SQLException {
-    return DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("editdb"), "sa", "");
+    return HashFormatTest.raw(dir);
   }
 }
