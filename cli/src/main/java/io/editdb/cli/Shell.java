@@ -1,7 +1,5 @@
 package io.editdb.cli;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -12,13 +10,13 @@ import java.util.List;
  * {@code editdb shell [--create] [url] [user] [password]}: sqlline on an EditDB URL. EditDB's
  * statements (CREATE LAYER, ROLLBACK EDIT, VERIFY HISTORY, ...) go through the driver like any
  * other SQL. The connection is tried first, so a wrong URL or password is one line, not sqlline's
- * stack trace; a directory that holds no store is refused unless {@code --create} says to make one.
+ * stack trace; a directory that holds no store is refused unless {@code --create} says to make one
+ * (the driver's {@code create} property).
  */
 final class Shell {
   private Shell() {}
 
   static final String DEFAULT_URL = "jdbc:editdb:./editdb-demo";
-  private static final String DIR_PREFIX = "jdbc:editdb:";
 
   static int run(String[] args) throws Exception {
     List<String> positional = new ArrayList<>();
@@ -52,18 +50,21 @@ final class Shell {
     String url = positional.size() > 0 ? positional.get(0) : DEFAULT_URL;
     String user = positional.size() > 1 ? positional.get(1) : "demo";
     String password = positional.size() > 2 ? positional.get(2) : "";
-    Path missing = missingStore(url);
-    if (missing != null && !create) {
-      System.err.println(
-          "editdb shell: no EditDB store in "
-              + missing
-              + "; check the path, or add --create to make a new, empty store there");
-      return 1;
-    }
-    try (Connection c = DriverManager.getConnection(url, user, password)) {
+    // Tried first, so a wrong URL or password is one line, not sqlline's stack trace; a
+    // directory without a store is refused (the driver's create=false) unless --create.
+    java.util.Properties props = new java.util.Properties();
+    props.setProperty("user", user);
+    props.setProperty("password", password);
+    props.setProperty("create", Boolean.toString(create));
+    try (Connection c = DriverManager.getConnection(url, props)) {
       // tried only: sqlline opens its own
     } catch (SQLException e) {
-      System.err.println("editdb shell: cannot connect to " + url + ": " + e.getMessage());
+      System.err.println(
+          "editdb shell: cannot connect to "
+              + url
+              + ": "
+              + e.getMessage()
+              + (create ? "" : " (editdb shell --create makes a new store)"));
       return 1;
     }
     sqlline.SqlLine.main(
@@ -80,32 +81,5 @@ final class Shell {
           "--isolation=TRANSACTION_READ_COMMITTED"
         });
     return 0;
-  }
-
-  /**
-   * The directory a {@code jdbc:editdb:<directory>} URL names when it holds no store yet; null for
-   * a store that exists, an in-memory store, or another kind of URL.
-   */
-  static Path missingStore(String url) {
-    if (!url.regionMatches(true, 0, DIR_PREFIX, 0, DIR_PREFIX.length())) {
-      return null;
-    }
-    String dir = url.substring(DIR_PREFIX.length());
-    if (dir.regionMatches(true, 0, "mem:", 0, 4) || dir.isBlank()) {
-      return null; // in memory, or a URL the driver explains itself
-    }
-    if (dir.regionMatches(true, 0, "file:", 0, 5)) {
-      dir = dir.substring(5);
-    }
-    if (dir.equals("~") || dir.startsWith("~/")) {
-      dir = System.getProperty("user.home") + dir.substring(1);
-    }
-    Path p;
-    try {
-      p = Path.of(dir).toAbsolutePath().normalize();
-    } catch (java.nio.file.InvalidPathException e) {
-      return null; // the driver explains the URL
-    }
-    return Files.exists(p.resolve("editdb.mv.db")) ? null : p;
   }
 }

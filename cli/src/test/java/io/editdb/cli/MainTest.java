@@ -53,6 +53,18 @@ class MainTest {
   }
 
   @Test
+  void shellRefusesADirectoryWithoutAStoreUnlessToldToCreate(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path typo = dir.resolve("edtis");
+    Run r = run("shell", "jdbc:editdb:" + typo);
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("no EditDB store in " + typo), r.err());
+    assertTrue(r.err().contains("--create") || r.err().contains("create=true"), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertTrue(!java.nio.file.Files.exists(typo), "nothing was created");
+  }
+
+  @Test
   void mistakesAreOneLineAndStatusTwo() throws Exception {
     Run unknown = run("frobnicate");
     assertEquals(2, unknown.code());

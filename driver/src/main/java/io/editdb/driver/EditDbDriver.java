@@ -41,10 +41,11 @@ import java.util.logging.Logger;
  * recorded in the history and the default author of edits.
  *
  * <p>Connection properties: {@code user}, {@code password} (checked against the store's users; the
- * first user of a store without users becomes its administrator), {@value #SQL_GUARD} and {@value
- * #POOL_SIZE} (H2 connections the store pools, default {@value #DEFAULT_POOL_SIZE}, 2 to 256; each
- * open connection holds one, so it bounds the connections one store serves at a time; the first
- * connection to a store decides it).
+ * first user of a store without users becomes its administrator), {@value #SQL_GUARD}, {@value
+ * #CREATE} (default true; false refuses a directory without a store) and {@value #POOL_SIZE} (H2
+ * connections the store pools, default {@value #DEFAULT_POOL_SIZE}, 2 to 256; each open connection
+ * holds one, so it bounds the connections one store serves at a time; the first connection to a
+ * store decides it).
  */
 public final class EditDbDriver implements Driver {
   /** Every EditDB URL starts with this. */
@@ -59,6 +60,14 @@ public final class EditDbDriver implements Driver {
    * H2's terser messages.
    */
   public static final String SQL_GUARD = "sqlGuard";
+
+  /**
+   * The connection property that says whether a directory without a store may become a new, empty
+   * store ({@code create=true}, the default) or is refused ({@code create=false}), so that a
+   * mistyped path is an error rather than a new store. {@code editdb shell} connects with false
+   * unless told {@code --create}.
+   */
+  public static final String CREATE = "create";
 
   static final int DEFAULT_POOL_SIZE = 64;
   static final String NAME = "EditDB";
@@ -134,6 +143,19 @@ public final class EditDbDriver implements Driver {
               + " digits, '_', '.', '-')",
           e);
     }
+    String create = info.getProperty(CREATE, "true").trim();
+    if (!create.equalsIgnoreCase("true") && !create.equalsIgnoreCase("false")) {
+      throw ErrorCode.INVALID_VALUE.exception(
+          CREATE + " must be true or false; " + CREATE + "=" + create);
+    }
+    if (create.equalsIgnoreCase("false") && !config.exists()) {
+      throw ErrorCode.INVALID_URL.exception(
+          "no EditDB store in "
+              + config.directory().toAbsolutePath().normalize()
+              + "; check the path, or connect with "
+              + CREATE
+              + "=true to make a new, empty store there");
+    }
     String pool = info.getProperty(POOL_SIZE);
     try {
       return config.optPoolSize(pool == null ? DEFAULT_POOL_SIZE : Integer.parseInt(pool.trim()));
@@ -164,7 +186,12 @@ public final class EditDbDriver implements Driver {
         "true: standard SQL is pre-checked for clear messages before H2's grants refuse it;"
             + " false: H2's grants alone (equally safe)";
     guard.choices = new String[] {"true", "false"};
-    return new DriverPropertyInfo[] {user, password, pool, guard};
+    DriverPropertyInfo create = new DriverPropertyInfo(CREATE, p.getProperty(CREATE, "true"));
+    create.description =
+        "true: a directory without a store becomes a new, empty store; false: it is refused, so a"
+            + " mistyped path is an error";
+    create.choices = new String[] {"true", "false"};
+    return new DriverPropertyInfo[] {user, password, pool, guard, create};
   }
 
   @Override

@@ -21,6 +21,7 @@ import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.DriverPropertyInfo;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Properties;
@@ -73,6 +74,34 @@ class EditDbDriverTest {
     DriverPropertyInfo[] info = new EditDbDriver().getPropertyInfo("jdbc:editdb:mem:x", null);
     assertEquals(
         List.of("user", "password", "poolSize"), List.of(info[0].name, info[1].name, info[2].name));
+  }
+
+  @Test
+  void createFalseRefusesADirectoryWithoutAStoreAndMakesNothing() throws SQLException {
+    Path typo = dir.resolve("edtis"); // a mistyped path
+    Properties p = new Properties();
+    p.setProperty("user", "ana");
+    p.setProperty("create", "false");
+    SQLException e =
+        assertThrows(
+            SQLException.class, () -> DriverManager.getConnection("jdbc:editdb:" + typo, p));
+    assertEquals(ErrorCode.INVALID_URL.sqlState(), e.getSQLState());
+    assertTrue(e.getMessage().contains("no EditDB store in " + typo), e.getMessage());
+    assertFalse(Files.exists(typo), "nothing was created");
+    p.setProperty("create", "maybe");
+    assertError(
+        ErrorCode.INVALID_VALUE, () -> DriverManager.getConnection("jdbc:editdb:" + typo, p));
+    assertFalse(Files.exists(typo));
+    // the default makes the store; create=false then opens it
+    try (Connection c = DriverManager.getConnection("jdbc:editdb:" + typo, "ana", "")) {
+      c.createStatement().execute(TestDb.SMALL_LAYER);
+    }
+    p.setProperty("create", "false");
+    try (Connection c = DriverManager.getConnection("jdbc:editdb:" + typo, p);
+        ResultSet rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM layers")) {
+      rs.next();
+      assertEquals(1, rs.getInt(1));
+    }
   }
 
   @Test

@@ -215,6 +215,16 @@ public final class StoreConfig {
     return directory;
   }
 
+  /**
+   * Whether the store is there to open: a directory holding a store's database. An in-memory store
+   * has nothing to find, so it is always there (made on first use).
+   *
+   * @return false only for a directory that holds no store (yet)
+   */
+  public boolean exists() {
+    return inMemory() || java.nio.file.Files.exists(directory.resolve(H2_FILE + ".mv.db"));
+  }
+
   String memoryName() {
     return memoryName;
   }
