@@ -7,7 +7,7 @@ import java.util.Arrays;
  * behind the README's figures. Nothing here ships in the user's jar ({@code io.editdb.cli}).
  *
  * <pre>
- * ./editdb bench [lifelong options] | bench store|routing|knn|fused|crash|answers|attribution|visedit
+ * ./editdb bench [lifelong options] | bench store|routing|knn|sql|fused|crash|answers|attribution|visedit
  *     [args]
  * </pre>
  */
@@ -37,6 +37,11 @@ public final class Main {
               "editdb bench fused [batch=32] [experts=4] [rank=16] [d=4096] [tokens=1] [pool=0]"
                   + " [kind=LORA] [warmup=10] [iters=50] [seed=42]\n"
                   + "    fused expert application vs a per-expert loop",
+          "sql",
+              "editdb bench sql [EDITS] [QUERIES] [FIRST] [INSERTS]\n"
+                  + "    SQL ROUTE vs Java Router.route (settled, and the first queries after a bulk"
+                  + " load), JDBC batch inserts vs the store's insert; positional, e.g. bench sql"
+                  + " 20000 2000 200 10000 (the defaults)",
           "attribution",
               "editdb bench attribution [--n 100] [--k 2] [--steps 32]"
                   + " [--out target/attribution]\n"
@@ -71,6 +76,7 @@ public final class Main {
       case "store" -> StoreBench.main(rest);
       case "routing" -> RoutingBench.main(rest);
       case "knn" -> KnnFormatBench.main(rest);
+      case "sql" -> SqlBench.main(rest);
       case "fused" -> FusedApplyBench.main(rest);
       case "crash" -> io.editdb.bench.crash.CrashBench.main(rest);
       case "answers" -> io.editdb.bench.answers.AnswerBench.main(rest);
@@ -87,6 +93,8 @@ public final class Main {
                                                       exact scan vs HNSW: latency and recall
           editdb bench knn [n] [queries] [formats] [beams] [keep]
                                                       graph formats and beams for large layers
+          editdb bench sql [edits=20000] [queries=2000] [first=200] [inserts=10000]
+                                                      SQL ROUTE and JDBC batch inserts vs Java
           editdb bench fused [options]                fused expert application vs loop
           editdb bench crash [kills=300] [--seed S]   SIGKILL a writer, check what survives
           editdb bench answers [--edits 1500] [--quick]

@@ -94,43 +94,24 @@ public final class RoutingBench {
     if (!reused) {
       DirTrees.delete(dir);
     }
-    Keys visual = new Keys(512, Math.max(1, n / 100), 0.5, 11);
-    Keys text = new Keys(384, Math.max(1, n / 100), 0.5, 12);
+    Keys visual = visualKeys(n);
+    Keys text = textKeys(n);
     StoreConfig config = StoreConfig.directory(dir);
     if (graph != null) {
       config = config.optHnsw(graph[0], graph[1]);
     }
     try (EditStore s = EditStore.open(config)) {
       if (!reused) {
-        s.createLayer(
-            Layer.builder("bench", "m", "x", 8, 8, 512, 384)
-                .opt(LayerOption.MAX_RANK, 1)
-                .opt(LayerOption.VISUAL_THRESHOLD, 0.7)
-                .opt(LayerOption.MAX_CANDIDATES, 16)
-                .build(),
-            "bench");
+        createLayer(s);
       }
-      float[] w = new float[8];
-      w[0] = 1;
-      int batch = Math.max(1000, n / 100);
       long loadStart = System.nanoTime();
       // A reused store: skip its keys in the generators, so the queries drawn next are the same.
       for (int done = 0; reused && done < n; done++) {
         visual.next();
         text.next();
       }
-      for (int done = 0; !reused && done < n; ) {
-        try (StoreSession ss = s.openSession("bench")) {
-          for (int i = 0; i < batch && done < n; i++, done++) {
-            ss.insert(
-                NewEdit.builder("bench", "q", "a")
-                    .visualKey(visual.next())
-                    .textKey(text.next())
-                    .weights(w, w, 1, 1f, WeightDtype.F32)
-                    .build());
-          }
-          ss.commit();
-        }
+      if (!reused) {
+        load(s, n, visual, text);
       }
       long loaded = System.nanoTime();
       if (keep && !reused) {
@@ -211,6 +192,50 @@ public final class RoutingBench {
     }
     if (!keep) {
       DirTrees.delete(dir);
+    }
+  }
+
+  /** The bench's visual keys for a store of n edits: 512 floats, one cluster centre per 100. */
+  static Keys visualKeys(int n) {
+    return new Keys(512, Math.max(1, n / 100), 0.5, 11);
+  }
+
+  /** The bench's text keys for a store of n edits: 384 floats, one cluster centre per 100. */
+  static Keys textKeys(int n) {
+    return new Keys(384, Math.max(1, n / 100), 0.5, 12);
+  }
+
+  /** Creates the bench's layer "bench": threshold 0.7, max_candidates 16, rank-1 experts of 8. */
+  static void createLayer(EditStore s) {
+    s.createLayer(
+        Layer.builder("bench", "m", "x", 8, 8, 512, 384)
+            .opt(LayerOption.MAX_RANK, 1)
+            .opt(LayerOption.VISUAL_THRESHOLD, 0.7)
+            .opt(LayerOption.MAX_CANDIDATES, 16)
+            .build(),
+        "bench");
+  }
+
+  /**
+   * Loads n edits with the generators' next keys through the store's insert path, in commits of
+   * 1,000 (n/100 above 100,000): a bulk import.
+   */
+  static void load(EditStore s, int n, Keys visual, Keys text) {
+    float[] w = new float[8];
+    w[0] = 1;
+    int batch = Math.max(1000, n / 100);
+    for (int done = 0; done < n; ) {
+      try (StoreSession ss = s.openSession("bench")) {
+        for (int i = 0; i < batch && done < n; i++, done++) {
+          ss.insert(
+              NewEdit.builder("bench", "q", "a")
+                  .visualKey(visual.next())
+                  .textKey(text.next())
+                  .weights(w, w, 1, 1f, WeightDtype.F32)
+                  .build());
+        }
+        ss.commit();
+      }
     }
   }
 

@@ -28,9 +28,9 @@ public final class StoreBench {
     DirTrees.delete(dir);
     Keys visual = new Keys(512, Math.max(10, edits / 100), 0.5, 1);
     Keys text = new Keys(384, Math.max(10, edits / 100), 0.5, 2);
-    Random r = new Random(3);
-    float[] a = Keys.gaussian(r, 4 * 1024, 0.01);
-    float[] b = Keys.gaussian(r, 1024 * 4, 0.01);
+    float[][] ab = experts();
+    float[] a = ab[0];
+    float[] b = ab[1];
     System.out.println(
         Stats.fmt(
             "StoreBench: %,d edits, visual 512, text 384, d 1024, rank 4," + " f32 weights, JVM %s",
@@ -38,11 +38,7 @@ public final class StoreBench {
     long insertNanos;
     Stats single = new Stats();
     try (EditStore s = EditStore.open(StoreConfig.directory(dir))) {
-      s.createLayer(
-          Layer.builder("bench", "m", "model.layers.1", 1024, 1024, 512, 384)
-              .opt(LayerOption.MAX_RANK, 4)
-              .build(),
-          "bench");
+      createLayer(s);
       long t0 = System.nanoTime();
       for (int done = 0; done < edits; ) {
         try (StoreSession ss = s.openSession("bench")) {
@@ -86,7 +82,22 @@ public final class StoreBench {
     Stats.row("| %-38s | %17.1fx |", "rebuild / intact", (double) openRebuild / openIntact);
   }
 
-  private static NewEdit edit(Keys visual, Keys text, float[] a, float[] b, int i) {
+  /** The bench's layer "bench": d_in = d_out = 1024, visual 512, text 384, rank up to 4. */
+  static void createLayer(EditStore s) {
+    s.createLayer(
+        Layer.builder("bench", "m", "model.layers.1", 1024, 1024, 512, 384)
+            .opt(LayerOption.MAX_RANK, 4)
+            .build(),
+        "bench");
+  }
+
+  /** The bench's expert: A (4 x 1024) and B (1024 x 4), small Gaussian weights, seed 3. */
+  static float[][] experts() {
+    Random r = new Random(3);
+    return new float[][] {Keys.gaussian(r, 4 * 1024, 0.01), Keys.gaussian(r, 1024 * 4, 0.01)};
+  }
+
+  static NewEdit edit(Keys visual, Keys text, float[] a, float[] b, int i) {
     return NewEdit.builder("bench", "question " + i, "answer " + i)
         .imageRef("img/" + i + ".jpg")
         .visualKey(visual.next())

@@ -34,7 +34,15 @@ class MainTest {
     assertTrue(run("lifelong", "--help").contains("editdb bench"));
     for (String sub :
         java.util.List.of(
-            "store", "routing", "knn", "fused", "crash", "answers", "attribution", "visedit")) {
+            "store",
+            "routing",
+            "knn",
+            "sql",
+            "fused",
+            "crash",
+            "answers",
+            "attribution",
+            "visedit")) {
       assertTrue(run("--help").contains("editdb bench " + sub), sub);
     }
   }

@@ -14,6 +14,10 @@ import java.sql.Blob;
 import java.sql.Clob;
 import java.sql.SQLException;
 import java.util.Collection;
+import org.h2.value.TypeInfo;
+import org.h2.value.Value;
+import org.h2.value.ValueArray;
+import org.h2.value.ValueReal;
 
 /**
  * Converts the values bound to EditDB statements ({@code setObject}, {@code setArray}, ARRAY
@@ -296,12 +300,18 @@ final class Values {
    * ARRAYs (it would otherwise serialise them as Java objects).
    */
   static Object forH2(Object v) {
-    if (v instanceof float[] f) {
-      Float[] out = new Float[f.length];
+    if (v instanceof float[] f && f.length > 0) {
+      // H2's own value, the REAL ARRAY it makes of a Float[]: built here without boxing each
+      // float and without H2 working out the array's type element by element, which cost a
+      // prepared ROUTE with two keys (896 floats) about a fifth of its time.
+      Value[] out = new Value[f.length];
       for (int i = 0; i < f.length; i++) {
-        out[i] = f[i];
+        out[i] = ValueReal.get(f[i]);
       }
-      return out;
+      return ValueArray.get(TypeInfo.TYPE_REAL, out, null);
+    }
+    if (v instanceof float[] f) {
+      return new Float[0];
     }
     if (v instanceof double[] d) {
       Double[] out = new Double[d.length];

@@ -68,6 +68,60 @@ class SqlRoutingTest {
     }
   }
 
+  /**
+   * ROUTE is declared DETERMINISTIC (so H2 does not parse a prepared ROUTE again on every run); one
+   * prepared ROUTE run again with the same key after each commit still sees each new version: H2
+   * must not hand back the rows of the run before.
+   */
+  @Test
+  void aPreparedRouteRunAgainSeesEveryCommit() throws SQLException {
+    Random r = new Random(23);
+    try (EditStore store =
+            EditStore.open(StoreConfig.inMemory("sqlrouting-again-" + System.nanoTime()));
+        SqlRouting sql = SqlRouting.attach(store, new Router(store))) {
+      float[] query = RouterConformanceTest.unit(r, TXT, null, 0);
+      List<Long> ids = new ArrayList<>(fill(store, r, query, 1));
+      assertEquals("YES", routine(store, "ROUTE", "IS_DETERMINISTIC"));
+      assertEquals("NO", routine(store, "ASK", "IS_DETERMINISTIC"));
+      try (Connection c = store.readConnection();
+          PreparedStatement ps = c.prepareStatement("SELECT EDIT_ID FROM ROUTE('t', NULL, ?)")) {
+        for (int round = 0; round < 3; round++) {
+          ps.setArray(1, c.createArrayOf("REAL", boxed(query)));
+          List<Long> routed = new ArrayList<>();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              routed.add(rs.getLong(1));
+            }
+          }
+          assertEquals(
+              ids.stream().sorted().toList(), routed.stream().sorted().toList(), "round " + round);
+          try (StoreSession s = store.openSession("u")) {
+            ids.add(
+                s.insert(
+                    NewEdit.builder("t", "q", "a")
+                        .textKey(RouterConformanceTest.unit(r, TXT, query, 0.01))
+                        .weights(
+                            new float[] {1, 2, 3, 4},
+                            new float[] {1, 0, 0, 1},
+                            1,
+                            1f,
+                            WeightDtype.F32)
+                        .build()));
+            s.commit();
+          }
+        }
+      }
+    }
+  }
+
+  private static Float[] boxed(float[] key) {
+    Float[] out = new Float[key.length];
+    for (int i = 0; i < key.length; i++) {
+      out[i] = key[i];
+    }
+    return out;
+  }
+
   private static List<Long> fill(EditStore store, Random r, float[] near, int n) {
     store.createLayer(
         Layer.builder("t", "m", "x", 4, 4, 0, TXT).build(), "admin"); // text-only layer
@@ -107,11 +161,17 @@ class SqlRoutingTest {
   }
 
   private static String externalName(EditStore store, String alias) throws SQLException {
+    return routine(store, alias, "EXTERNAL_NAME");
+  }
+
+  private static String routine(EditStore store, String alias, String column) throws SQLException {
     try (Connection c = store.readConnection();
         Statement st = c.createStatement();
         ResultSet rs =
             st.executeQuery(
-                "SELECT EXTERNAL_NAME FROM INFORMATION_SCHEMA.ROUTINES WHERE ROUTINE_NAME = '"
+                "SELECT "
+                    + column
+                    + " FROM INFORMATION_SCHEMA.ROUTINES WHERE ROUTINE_NAME = '"
                     + alias
                     + "'")) {
       assertTrue(rs.next(), alias + " is declared");

@@ -270,10 +270,16 @@ public final class StoreConfig {
    * <p>TRACE_LEVEL_FILE=0: H2 would write every failed statement, with its SQL text, to
    * editdb.trace.db beside the store: a user's refused statement must leave no file, and the text
    * of a statement is the user's, not the operator's log. Errors reach the caller as exceptions.
+   *
+   * <p>OPTIMIZE_REUSE_RESULTS=0: H2 would hand a prepared query the rows of its previous run when
+   * the parameters are equal and no H2 data changed since. {@code ROUTE} is declared deterministic
+   * (so that H2 does not parse it again on every run, see the query layer's RoutingFunctions), but
+   * its rows at the latest version also depend on the index, which a commit announces after H2's
+   * commit: rows reused from between the two would hide the commit.
    */
   String h2Url() {
     return inMemory()
-        ? "jdbc:h2:mem:editdb_" + memoryName + ";DB_CLOSE_DELAY=-1"
+        ? "jdbc:h2:mem:editdb_" + memoryName + ";DB_CLOSE_DELAY=-1;OPTIMIZE_REUSE_RESULTS=0"
         : h2FileUrl(H2_FILE);
   }
 
@@ -284,7 +290,8 @@ public final class StoreConfig {
   String h2FileUrl(String file) {
     return "jdbc:h2:file:"
         + directory.resolve(file)
-        + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;MAX_COMPACT_TIME=0;TRACE_LEVEL_FILE=0";
+        + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;MAX_COMPACT_TIME=0;TRACE_LEVEL_FILE=0"
+        + ";OPTIMIZE_REUSE_RESULTS=0";
   }
 
   /**
