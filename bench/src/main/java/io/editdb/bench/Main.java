@@ -37,6 +37,11 @@ public final class Main {
               "editdb bench fused [batch=32] [experts=4] [rank=16] [d=4096] [tokens=1] [pool=0]"
                   + " [kind=LORA] [warmup=10] [iters=50] [seed=42]\n"
                   + "    fused expert application vs a per-expert loop",
+          "peer",
+              "editdb bench peer [SIZES] [QUERIES] [EFS]\n"
+                  + "    EditDB's router vs FAISS IndexHNSWFlat (M 16, efConstruction 200, one"
+                  + " thread) on the same keys, same run; positional, e.g. bench peer 100000 1000"
+                  + " 48,96 (the defaults); FAISS from a venv under target/",
           "sql",
               "editdb bench sql [EDITS] [QUERIES] [FIRST] [INSERTS]\n"
                   + "    SQL ROUTE vs Java Router.route (settled, and the first queries after a bulk"
@@ -77,6 +82,7 @@ public final class Main {
       case "routing" -> RoutingBench.main(rest);
       case "knn" -> KnnFormatBench.main(rest);
       case "sql" -> SqlBench.main(rest);
+      case "peer" -> PeerBench.main(rest);
       case "fused" -> FusedApplyBench.main(rest);
       case "crash" -> io.editdb.bench.crash.CrashBench.main(rest);
       case "answers" -> io.editdb.bench.answers.AnswerBench.main(rest);
@@ -95,6 +101,8 @@ public final class Main {
                                                       graph formats and beams for large layers
           editdb bench sql [edits=20000] [queries=2000] [first=200] [inserts=10000]
                                                       SQL ROUTE and JDBC batch inserts vs Java
+          editdb bench peer [sizes=100000] [queries=1000] [efs=48,96]
+                                                      EditDB vs FAISS HNSW on the same keys
           editdb bench fused [options]                fused expert application vs loop
           editdb bench crash [kills=300] [--seed S]   SIGKILL a writer, check what survives
           editdb bench answers [--edits 1500] [--quick]

@@ -111,7 +111,7 @@ public final class RoutingBench {
         text.next();
       }
       if (!reused) {
-        load(s, n, visual, text);
+        load(s, n, visual::next, text::next);
       }
       long loaded = System.nanoTime();
       if (keep && !reused) {
@@ -220,7 +220,11 @@ public final class RoutingBench {
    * Loads n edits with the generators' next keys through the store's insert path, in commits of
    * 1,000 (n/100 above 100,000): a bulk import.
    */
-  static void load(EditStore s, int n, Keys visual, Keys text) {
+  static void load(
+      EditStore s,
+      int n,
+      java.util.function.Supplier<float[]> visual,
+      java.util.function.Supplier<float[]> text) {
     float[] w = new float[8];
     w[0] = 1;
     int batch = Math.max(1000, n / 100);
@@ -229,8 +233,8 @@ public final class RoutingBench {
         for (int i = 0; i < batch && done < n; i++, done++) {
           ss.insert(
               NewEdit.builder("bench", "q", "a")
-                  .visualKey(visual.next())
-                  .textKey(text.next())
+                  .visualKey(visual.get())
+                  .textKey(text.get())
                   .weights(w, w, 1, 1f, WeightDtype.F32)
                   .build());
         }
@@ -250,7 +254,8 @@ public final class RoutingBench {
     return new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1])};
   }
 
-  private static Set<Long> passed(List<Candidate> cs) {
+  /** The ids a router's explanation let through the hard filter. */
+  static Set<Long> passed(List<Candidate> cs) {
     Set<Long> ids = new HashSet<>();
     for (Candidate c : cs) {
       if (c.passedFilter()) {

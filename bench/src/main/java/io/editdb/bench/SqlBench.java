@@ -69,14 +69,14 @@ public final class SqlBench {
       RoutingBench.createLayer(s);
       // The JIT warmed on a small store first, so the first queries after the bulk load show
       // the load's effect, not the compiler's.
-      RoutingBench.load(s, 1000, visual, text);
+      RoutingBench.load(s, 1000, visual::next, text::next);
       for (int i = 0; i < 3000; i++) {
         RouteQuery q = query(visual, text);
         router.route(q);
         sql(ps, q);
       }
       long t0 = System.nanoTime();
-      RoutingBench.load(s, edits, visual, text);
+      RoutingBench.load(s, edits, visual::next, text::next);
       double loadS = (System.nanoTime() - t0) / 1e9;
       Stats firstJava = new Stats();
       Stats firstSql = new Stats();

@@ -1,0 +1,196 @@
+package io.editdb.bench;
+
+import io.editdb.cli.DirTrees;
+import io.editdb.cli.Keys;
+import io.editdb.query.Candidate;
+import io.editdb.query.RouteQuery;
+import io.editdb.query.Router;
+import io.editdb.query.RouterConfig;
+import io.editdb.store.EditStore;
+import io.editdb.store.SearchMode;
+import io.editdb.store.StoreConfig;
+import java.io.BufferedReader;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code editdb bench peer [SIZES] [QUERIES] [EFS]}: EditDB's router against FAISS's HNSW ({@code
+ * IndexHNSWFlat}, M 16, efConstruction 200, one thread) on the same keys, in the same run. The keys
+ * are RoutingBench's (512-d, one cluster per 100 edits, noise 0.5, unit length), written to a file
+ * both sides read; a query's answer is what the layer's hard filter keeps (the top 16 at similarity
+ * 0.7 or more), and each side's recall is against its own exact search of the same keys. FAISS runs
+ * in a Python virtual environment this command makes under {@code target/} from the wheels in
+ * {@code EDITDB_WHEELS} (default {@code /opt/pypi/files}), or PyPI when that fails.
+ */
+final class PeerBench {
+  private PeerBench() {}
+
+  private static final Path DIR = Path.of("target/peer");
+  private static final int K = 16;
+  private static final double THRESHOLD = 0.7;
+
+  public static void main(String[] args) throws Exception {
+    int[] sizes = ints(args.length > 0 ? args[0] : "100000");
+    int queries = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+    String efs = args.length > 2 ? args[2] : "48,96";
+    Files.createDirectories(DIR);
+    Path python = venv();
+    System.out.println(
+        Stats.fmt(
+            "PeerBench: 512-d keys, top %d at >= %.1f, %,d queries; FAISS IndexHNSWFlat M 16,"
+                + " efConstruction 200, 1 thread; EditDB router (HNSW, its threads), JVM %s",
+            K, THRESHOLD, queries, Runtime.version()));
+    System.out.println(
+        "| edits | system | search | p50 ms | p99 ms | recall | build s |\n"
+            + "| --- | --- | --- | --- | --- | --- | --- |");
+    for (int n : sizes) {
+      Keys visual = RoutingBench.visualKeys(n);
+      Keys text = RoutingBench.textKeys(n);
+      Path keys = DIR.resolve("keys-" + n + ".f32");
+      Path qfile = DIR.resolve("queries-" + n + ".f32");
+      Path store = DIR.resolve("store-" + n);
+      DirTrees.delete(store);
+      List<float[]> kept = new ArrayList<>(n);
+      try (EditStore s = EditStore.open(StoreConfig.directory(store))) {
+        RoutingBench.createLayer(s);
+        long t0 = System.nanoTime();
+        // The generator's keys, kept as the store loads them: both sides get the same ones.
+        RoutingBench.load(
+            s,
+            n,
+            () -> {
+              float[] v = visual.next();
+              kept.add(v);
+              return v;
+            },
+            text::next);
+        s.awaitIndexMerges();
+        double build = (System.nanoTime() - t0) / 1e9;
+        write(keys, kept);
+        List<float[]> qv = new ArrayList<>(queries);
+        List<RouteQuery> qs = new ArrayList<>(queries);
+        for (int i = 0; i < queries; i++) {
+          float[] v = visual.next();
+          qv.add(v);
+          qs.add(RouteQuery.of("bench", v, text.next()));
+        }
+        write(qfile, qv);
+        editDb(s, n, qs, build);
+      }
+      faiss(python, n, keys, qfile, efs);
+      DirTrees.delete(store);
+    }
+  }
+
+  private static void editDb(EditStore s, int n, List<RouteQuery> qs, double build) {
+    Router exact = new Router(s, RouterConfig.DEFAULT.withForcedMode(SearchMode.EXACT));
+    Router hnsw = new Router(s, RouterConfig.DEFAULT.withForcedMode(SearchMode.HNSW));
+    List<Set<Long>> truth = new ArrayList<>();
+    for (RouteQuery q : qs) {
+      truth.add(RoutingBench.passed(exact.explain(q)));
+    }
+    for (int i = 0; i < 3_000; i++) { // warm-up, as RoutingBench's
+      hnsw.explain(qs.get(i % qs.size()));
+    }
+    Stats t = new Stats();
+    Recall recall = new Recall();
+    for (int i = 0; i < qs.size(); i++) {
+      long t0 = System.nanoTime();
+      List<Candidate> got = hnsw.explain(qs.get(i));
+      t.add(System.nanoTime() - t0);
+      recall.add(truth.get(i), RoutingBench.passed(got));
+    }
+    Stats.row(
+        "| %,d | EditDB | HNSW | %.3f | %.3f | %.4f | %.1f (load + merges) |",
+        n, t.medianMs(), t.p99Ms(), recall.value(), build);
+  }
+
+  private static void faiss(Path python, int n, Path keys, Path queries, String efs)
+      throws IOException, InterruptedException {
+    Path script = DIR.resolve("faiss_peer.py");
+    try (InputStream in = PeerBench.class.getResourceAsStream("faiss_peer.py")) {
+      Files.write(script, in.readAllBytes());
+    }
+    Process p =
+        new ProcessBuilder(
+                python.toString(),
+                script.toString(),
+                keys.toString(),
+                queries.toString(),
+                "16",
+                "200",
+                efs,
+                Integer.toString(K),
+                Double.toString(THRESHOLD))
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = r.readLine()) != null; ) {
+        String[] f = line.split("\t");
+        Stats.row("| %,d | FAISS | ef %s | %s | %s | %s | %s |", n, f[0], f[2], f[3], f[4], f[1]);
+      }
+    }
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("the FAISS side failed (exit " + p.exitValue() + ")");
+    }
+  }
+
+  /** The Python with FAISS: target/peer-venv, made on first use. */
+  private static Path venv() throws IOException, InterruptedException {
+    Path venv = Path.of("target/peer-venv");
+    Path python = venv.resolve("bin/python");
+    if (Files.exists(python) && run(List.of(python.toString(), "-c", "import faiss"))) {
+      return python;
+    }
+    String wheels = System.getenv().getOrDefault("EDITDB_WHEELS", "/opt/pypi/files");
+    if (!run(List.of("python3", "-m", "venv", venv.toString()))) {
+      throw new IllegalStateException(
+          "python3 -m venv failed; install python3-venv (apt-get install python3-venv)");
+    }
+    String pip = venv.resolve("bin/pip").toString();
+    if (!run(List.of(pip, "install", "-q", "--no-index", "--find-links", wheels, "faiss-cpu"))
+        && !run(List.of(pip, "install", "-q", "faiss-cpu"))) {
+      throw new IllegalStateException(
+          "cannot install faiss-cpu: not among the wheels in "
+              + wheels
+              + " (EDITDB_WHEELS) and not from PyPI");
+    }
+    return python;
+  }
+
+  private static boolean run(List<String> command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    p.getInputStream().transferTo(System.err);
+    return p.waitFor() == 0;
+  }
+
+  private static void write(Path file, List<float[]> vectors) throws IOException {
+    int d = vectors.get(0).length;
+    ByteBuffer row = ByteBuffer.allocate(4 * d).order(ByteOrder.LITTLE_ENDIAN);
+    try (DataOutputStream out =
+        new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
+      ByteBuffer head = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      out.write(head.putInt(vectors.size()).putInt(d).array());
+      for (float[] v : vectors) {
+        row.clear();
+        row.asFloatBuffer().put(v);
+        out.write(row.array());
+      }
+    }
+  }
+
+  private static int[] ints(String csv) {
+    return java.util.Arrays.stream(csv.split(",")).mapToInt(Integer::parseInt).toArray();
+  }
+}
