@@ -69,7 +69,20 @@ public final class EditDbDriver implements Driver {
    */
   public static final String CREATE = "create";
 
+  /**
+   * The PostgreSQL login of a PostgreSQL store's owner (not an EditDB user): the user that owns
+   * EditDB's tables there.
+   */
+  public static final String PG_USER = "pgUser";
+
+  /** The password of {@link #PG_USER}. */
+  public static final String PG_PASSWORD = "pgPassword";
+
   static final int DEFAULT_POOL_SIZE = 64;
+
+  /** Each node of a PostgreSQL store holds this many of the server's connections by default. */
+  static final int DEFAULT_SHARED_POOL_SIZE = 16;
+
   static final String NAME = "EditDB";
   static final String VERSION = "0.1.0";
   static final int MAJOR_VERSION = 0;
@@ -110,6 +123,62 @@ public final class EditDbDriver implements Driver {
     return url != null && url.regionMatches(true, 0, URL_PREFIX, 0, URL_PREFIX.length());
   }
 
+  /**
+   * A store whose truth is PostgreSQL: {@code jdbc:editdb:postgresql://host:port/database?index=
+   * <directory>}, with the login of the store's owner in the properties {@value #PG_USER} and
+   * {@value #PG_PASSWORD} (or the URL's parameters of those names). The connection's own user and
+   * password are the EditDB user's, as on H2.
+   */
+  private static StoreConfig postgres(String url, String rest, Properties info)
+      throws SQLException {
+    int q = rest.indexOf('?');
+    String base = "jdbc:" + (q < 0 ? rest : rest.substring(0, q));
+    java.util.Map<String, String> params = new java.util.LinkedHashMap<>();
+    if (q >= 0) {
+      for (String kv : rest.substring(q + 1).split("&")) {
+        int eq = kv.indexOf('=');
+        String k = eq < 0 ? kv : kv.substring(0, eq);
+        String v = eq < 0 ? "" : kv.substring(eq + 1);
+        if (!java.util.Set.of("index", PG_USER, PG_PASSWORD).contains(k)) {
+          throw ErrorCode.INVALID_URL.exception(
+              "the URL "
+                  + url
+                  + " has the parameter '"
+                  + k
+                  + "', which EditDB does not know; a PostgreSQL store's URL takes index, "
+                  + PG_USER
+                  + " and "
+                  + PG_PASSWORD);
+        }
+        params.put(k, java.net.URLDecoder.decode(v, java.nio.charset.StandardCharsets.UTF_8));
+      }
+    }
+    String index = params.get("index");
+    if (index == null || index.isBlank()) {
+      throw ErrorCode.INVALID_URL.exception(
+          "the URL "
+              + url
+              + " names no index directory; a PostgreSQL store keeps its key index on each node:"
+              + " add ?index=<local directory>, one per node");
+    }
+    String user = info.getProperty(PG_USER, params.get(PG_USER));
+    String password = info.getProperty(PG_PASSWORD, params.get(PG_PASSWORD));
+    if (user == null || user.isBlank()) {
+      throw ErrorCode.INVALID_URL.exception(
+          "the URL "
+              + url
+              + " gives no PostgreSQL login for the store's owner; set the property "
+              + PG_USER
+              + " (and "
+              + PG_PASSWORD
+              + "), the PostgreSQL user that owns EditDB's tables");
+    }
+    if (index.equals("~") || index.startsWith("~/")) {
+      index = System.getProperty("user.home") + index.substring(1);
+    }
+    return StoreConfig.postgres(base, user, password, Path.of(index));
+  }
+
   /** The store configuration a URL and its properties describe. */
   static StoreConfig config(String url, Properties info) throws SQLException {
     String rest = url.substring(URL_PREFIX.length());
@@ -117,6 +186,8 @@ public final class EditDbDriver implements Driver {
     try {
       if (rest.regionMatches(true, 0, "mem:", 0, 4)) {
         config = StoreConfig.inMemory(rest.substring(4));
+      } else if (rest.regionMatches(true, 0, "postgresql:", 0, 11)) {
+        config = postgres(url, rest, info);
       } else {
         if (rest.regionMatches(true, 0, "file:", 0, 5)) {
           rest = rest.substring(5);
@@ -139,8 +210,9 @@ public final class EditDbDriver implements Driver {
               + url
               + " is not usable: "
               + e.getMessage()
-              + ". Use jdbc:editdb:<directory> or jdbc:editdb:mem:<name> (letters,"
-              + " digits, '_', '.', '-')",
+              + ". Use jdbc:editdb:<directory>, jdbc:editdb:mem:<name> (letters,"
+              + " digits, '_', '.', '-') or"
+              + " jdbc:editdb:postgresql://<host>:<port>/<database>?index=<directory>",
           e);
     }
     String create = info.getProperty(CREATE, "true").trim();
@@ -157,8 +229,9 @@ public final class EditDbDriver implements Driver {
               + "=true to make a new, empty store there");
     }
     String pool = info.getProperty(POOL_SIZE);
+    int defaultPool = config.shared() ? DEFAULT_SHARED_POOL_SIZE : DEFAULT_POOL_SIZE;
     try {
-      return config.optPoolSize(pool == null ? DEFAULT_POOL_SIZE : Integer.parseInt(pool.trim()));
+      return config.optPoolSize(pool == null ? defaultPool : Integer.parseInt(pool.trim()));
     } catch (NumberFormatException e) {
       throw ErrorCode.INVALID_VALUE.exception(
           POOL_SIZE + " must be an integer; " + POOL_SIZE + "=" + pool);

@@ -44,7 +44,10 @@ public final class SqlRouting implements AutoCloseable {
           "the router serves another store; attach a router made with new Router(store)");
     }
     SqlRouting r = new SqlRouting(store, router);
-    RoutingFunctions.attach(store, r);
+    if (!store.config().shared()) {
+      // H2 calls the functions inside the store; PostgreSQL cannot, so the driver calls them.
+      RoutingFunctions.attach(store, r);
+    }
     return r;
   }
 

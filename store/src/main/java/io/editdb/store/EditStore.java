@@ -10,6 +10,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -54,7 +55,8 @@ public final class EditStore implements AutoCloseable {
   private final WriterSlot slot;
   private volatile boolean closed;
   private Users users;
-  private H2Roles roles;
+  private RoleLogins roles;
+  private TruthFollower follower;
 
   private EditStore(StoreConfig config, HikariDataSource pool) {
     this.config = config;
@@ -68,9 +70,14 @@ public final class EditStore implements AutoCloseable {
   public static EditStore open(StoreConfig config) {
     StoreCreation.prepare(config);
     HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl(config.h2Url());
-    hc.setUsername("sa");
-    hc.setPassword("");
+    if (config.shared()) {
+      hc.setJdbcUrl(config.postgres().url());
+      hc.setDataSourceProperties(PgTruth.ownerProperties(config.postgres(), "editdb-node"));
+    } else {
+      hc.setJdbcUrl(config.h2Url());
+      hc.setUsername("sa");
+      hc.setPassword("");
+    }
     hc.setMaximumPoolSize(config.poolSize());
     hc.setMinimumIdle(1);
     hc.setPoolName("editdb-" + config.location().replaceAll("[^A-Za-z0-9_.-]", "_"));
@@ -82,12 +89,18 @@ public final class EditStore implements AutoCloseable {
       store.migrate();
       store.loadState();
       try {
-        store.roles = new H2Roles(pool, config.h2UserUrl());
+        store.roles =
+            config.shared()
+                ? new PgRoles(pool, config.postgres())
+                : new H2Roles(pool, config.h2UserUrl());
       } catch (SQLException e) {
         throw store.sqlFailure("setting up the role users", e);
       }
-      store.users = new Users(pool, config.location());
+      store.users = new Users(pool, config.location(), config.shared());
       store.openIndex();
+      if (config.shared()) {
+        store.follower = new TruthFollower(config, store::followTruth);
+      }
       success = true;
       LOG.info("{} - opened at version {}", config.location(), store.latestVersion());
       return store;
@@ -103,26 +116,112 @@ public final class EditStore implements AutoCloseable {
   }
 
   private void loadState() {
-    try (Connection c = pool.getConnection();
-        Statement st = c.createStatement()) {
-      clock.announce(single(st, "SELECT COALESCE(MAX(version), 0) FROM versions"));
-      long nextEditId = single(st, "SELECT COALESCE(MAX(id), 0) FROM edits") + 1;
-      int nextLayerId = (int) single(st, "SELECT COALESCE(MAX(id), 0) FROM layers") + 1;
-      try (ResultSet rs =
-          st.executeQuery("SELECT seq, hash FROM edit_history ORDER BY seq DESC LIMIT 1")) {
-        long lastSeq = rs.next() ? rs.getLong(1) : 0;
-        String lastHash = lastSeq == 0 ? HistoryChain.GENESIS : rs.getString(2);
-        slot.advance(new WriterSlot.Counters(nextEditId, nextLayerId, lastSeq, lastHash));
-      }
-      try (ResultSet rs = st.executeQuery("SELECT * FROM layers ORDER BY id")) {
-        while (rs.next()) {
-          publishLayer(Rows.layer(rs));
-        }
-      }
+    try (Connection c = pool.getConnection()) {
+      Transaction.Start start = readTruth(c);
+      clock.announce(start.latest());
+      slot.advance(start.counters());
     } catch (SQLException e) {
       throw sqlFailure("loading store state", e);
     }
   }
+
+  /**
+   * Where the truth stands: the newest version and what the next writer continues from; layers not
+   * yet known here (another node made them) are published on the way.
+   */
+  private Transaction.Start readTruth(Connection c) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      long latest = single(st, "SELECT COALESCE(MAX(version), 0) FROM versions");
+      long nextEditId = single(st, "SELECT COALESCE(MAX(id), 0) FROM edits") + 1;
+      int nextLayerId = (int) single(st, "SELECT COALESCE(MAX(id), 0) FROM layers") + 1;
+      WriterSlot.Counters counters;
+      try (ResultSet rs =
+          st.executeQuery("SELECT seq, hash FROM edit_history ORDER BY seq DESC LIMIT 1")) {
+        long lastSeq = rs.next() ? rs.getLong(1) : 0;
+        String lastHash = lastSeq == 0 ? HistoryChain.GENESIS : rs.getString(2);
+        counters = new WriterSlot.Counters(nextEditId, nextLayerId, lastSeq, lastHash);
+      }
+      if (layersById.size() < nextLayerId - 1) {
+        try (PreparedStatement ps =
+            c.prepareStatement("SELECT * FROM layers WHERE id > ? ORDER BY id")) {
+          ps.setInt(1, layersById.keySet().stream().mapToInt(Integer::intValue).max().orElse(0));
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              publishLayer(Rows.layer(rs));
+            }
+          }
+        }
+      }
+      return new Transaction.Start(counters, latest);
+    }
+  }
+
+  /**
+   * The writers' side of a shared truth: the lock across nodes, where the truth stands under it,
+   * and the notification of a commit.
+   */
+  private final Transaction.SharedTruth sharedWriters =
+      new Transaction.SharedTruth() {
+        @Override
+        public Transaction.Start lockAndRead(Connection sql) throws SQLException {
+          PgTruth.lockWriters(sql, config.writeLockTimeout(), config.location());
+          return readTruth(sql);
+        }
+
+        @Override
+        public void committing(Connection sql, long version) throws SQLException {
+          PgTruth.announce(sql, version);
+        }
+
+        @Override
+        public void unlock(Connection sql) {
+          try {
+            PgTruth.unlockWriters(sql);
+          } catch (SQLException e) {
+            // A broken connection: PostgreSQL drops its locks with it, and the pool discards it.
+            LOG.debug("{} - releasing the writers' lock: {}", config.location(), e.toString());
+          }
+        }
+      };
+
+  /**
+   * Catches this node up with versions other nodes committed (the follower calls it on every
+   * notification and poll): layers first, then the index, and only then is the version announced,
+   * as a local commit does. Skipped while a local writer holds the slot; its commit applies them.
+   */
+  private void followTruth(Connection c) throws SQLException {
+    users.refresh(c);
+    long latest;
+    try (Statement st = c.createStatement()) {
+      latest = single(st, "SELECT COALESCE(MAX(version), 0) FROM versions");
+    }
+    if (latest <= clock.latest() || closed || !slot.tryAcquire(FOLLOW_WAIT)) {
+      return;
+    }
+    try {
+      if (closed) {
+        return;
+      }
+      readTruth(c);
+      clock.committing(latest);
+      boolean applied = false;
+      try {
+        index.apply(c, latest);
+        applied = true;
+      } finally {
+        if (applied) {
+          clock.announce(latest);
+        } else {
+          clock.commitFailed();
+        }
+      }
+    } finally {
+      slot.release();
+    }
+  }
+
+  /** How long the follower waits for a local writer before it tries again at the next poll. */
+  private static final java.time.Duration FOLLOW_WAIT = java.time.Duration.ofMillis(50);
 
   private static long single(Statement st, String sql) throws SQLException {
     try (ResultSet rs = st.executeQuery(sql)) {
@@ -218,7 +317,15 @@ public final class EditStore implements AutoCloseable {
    */
   Transaction begin(Connection sql, String actor) {
     checkOpen();
-    return Transaction.begin(sql, actor, slot, clock, index, this::publishLayer, config.location());
+    return Transaction.begin(
+        sql,
+        actor,
+        slot,
+        clock,
+        index,
+        this::publishLayer,
+        config.location(),
+        config.shared() ? sharedWriters : null);
   }
 
   private void acquireWriter() {
@@ -399,12 +506,16 @@ public final class EditStore implements AutoCloseable {
    * commit between two queries would look like tampering. So a failed check counts only if no
    * version was committed while it ran; after three such races it runs holding the writer slot.
    * User changes wait for it (they lock {@link #users}). A caller inside a write transaction
-   * ({@code holdsWriter}) already keeps every writer out.
+   * ({@code holdsWriter}) already keeps every writer out. PostgreSQL gives a snapshot across
+   * queries (REPEATABLE READ), which is also the only way to see one while other nodes write.
    */
   HistoryCheck verifyHistory(Connection c, boolean holdsWriter) throws SQLException {
     synchronized (users) {
       if (holdsWriter) {
         return Rows.verify(c);
+      }
+      if (config.shared()) {
+        return inSnapshot(c);
       }
       for (int attempt = 0; attempt < 3; attempt++) {
         long latest = clock.latest();
@@ -420,6 +531,24 @@ public final class EditStore implements AutoCloseable {
         return Rows.verify(c);
       } finally {
         releaseWriter();
+      }
+    }
+  }
+
+  private static HistoryCheck inSnapshot(Connection c) throws SQLException {
+    boolean auto = c.getAutoCommit();
+    int isolation = c.getTransactionIsolation();
+    c.setAutoCommit(false);
+    c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+    try {
+      HistoryCheck h = Rows.verify(c);
+      c.commit();
+      return h;
+    } finally {
+      if (!c.isClosed()) {
+        c.rollback();
+        c.setTransactionIsolation(isolation);
+        c.setAutoCommit(auto);
       }
     }
   }
@@ -472,6 +601,9 @@ public final class EditStore implements AutoCloseable {
 
   private void closeQuietly() {
     closed = true;
+    if (follower != null) {
+      follower.close();
+    }
     index.close();
     if (config.inMemory()) {
       // An in-memory database outlives its connections (DB_CLOSE_DELAY=-1) until told otherwise.

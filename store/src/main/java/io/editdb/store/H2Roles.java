@@ -22,7 +22,7 @@ import org.h2.api.ErrorCode;
  * administrator and kept only in this object's memory: nothing outside the store's process, and no
  * SQL, can log in as them.
  */
-final class H2Roles {
+final class H2Roles implements RoleLogins {
   /** Where ordinary tables live (created as {@code APP.name}; found unqualified). */
   static final String WORK_SCHEMA = "APP";
 
@@ -80,7 +80,8 @@ final class H2Roles {
    * path, so a table {@code APP.edits} of an administrator's can never stand in for EditDB's {@code
    * edits} in another user's query; new tables are named {@code APP.name}.
    */
-  Connection connect(Role role) throws SQLException {
+  @Override
+  public Connection connect(Role role) throws SQLException {
     Connection c = DriverManager.getConnection(url, h2User(role), passwords.get(role));
     boolean ok = false;
     try (Statement st = c.createStatement()) {

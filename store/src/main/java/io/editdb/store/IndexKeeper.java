@@ -89,23 +89,41 @@ final class IndexKeeper {
     try {
       index.catchUp(c, version, layers, false);
       index.maybeCommit(config.indexCommitEveryVersions(), false);
-    } catch (IOException | SQLException | RuntimeException e) {
-      LOG.error(
-          "{} - version {} is committed in H2 but the index could not apply it ({});"
-              + " rebuilding",
-          config.location(),
-          version,
-          e.toString());
-      try {
-        rebuild(c, version);
-      } catch (SQLException | RuntimeException e2) {
-        throw new IllegalStateException(
-            "version "
+    } catch (SQLException e) {
+      if (config.shared()) {
+        // The truth is out of reach (a restart, a network fault), not the index at fault: it
+        // stays as it was, and applying again later is safe (spans are replaced by their key).
+        throw new StoreException(
+            StoreException.Kind.UNAVAILABLE,
+            config.location()
+                + " - reading version "
                 + version
-                + " is durable in H2 but the index"
-                + " could not be rebuilt; reopen the store to retry",
-            e2);
+                + " to apply it to the index failed: "
+                + e.getMessage()
+                + "; the node catches up once PostgreSQL answers again",
+            e);
       }
+      rebuildAfter(c, version, e);
+    } catch (IOException | RuntimeException e) {
+      rebuildAfter(c, version, e);
+    }
+  }
+
+  private void rebuildAfter(Connection c, long version, Exception e) {
+    LOG.error(
+        "{} - version {} is committed but the index could not apply it ({}); rebuilding",
+        config.location(),
+        version,
+        e.toString());
+    try {
+      rebuild(c, version);
+    } catch (SQLException | RuntimeException e2) {
+      throw new IllegalStateException(
+          "version "
+              + version
+              + " is durable but the index"
+              + " could not be rebuilt; reopen the store to retry",
+          e2);
     }
   }
 

@@ -43,6 +43,26 @@ final class SpanChanges {
    */
   static int read(Connection c, long from, long upTo, Opened opened, Closed closed, String what)
       throws SQLException, IOException {
+    if (!c.getAutoCommit()) {
+      return readInTransaction(c, from, upTo, opened, closed, what);
+    }
+    // PostgreSQL streams rows by the fetch size only inside a transaction; outside one it reads
+    // the whole result (every key of a rebuild) into memory first.
+    c.setAutoCommit(false);
+    try {
+      return readInTransaction(c, from, upTo, opened, closed, what);
+    } finally {
+      try {
+        c.rollback(); // it only read
+      } finally {
+        c.setAutoCommit(true);
+      }
+    }
+  }
+
+  private static int readInTransaction(
+      Connection c, long from, long upTo, Opened opened, Closed closed, String what)
+      throws SQLException, IOException {
     int added = 0;
     try (PreparedStatement ps =
         c.prepareStatement(

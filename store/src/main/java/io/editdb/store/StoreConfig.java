@@ -26,6 +26,7 @@ public final class StoreConfig {
 
   private final Path directory;
   private final String memoryName;
+  private final Postgres postgres;
   private final int poolSize;
   private final Duration writeLockTimeout;
   private final int indexCommitEveryVersions;
@@ -36,6 +37,7 @@ public final class StoreConfig {
   private StoreConfig(
       Path directory,
       String memoryName,
+      Postgres postgres,
       int poolSize,
       Duration writeLockTimeout,
       int indexCommitEveryVersions,
@@ -44,6 +46,7 @@ public final class StoreConfig {
       int segmentMaxSpans) {
     this.directory = directory;
     this.memoryName = memoryName;
+    this.postgres = postgres;
     this.poolSize = poolSize;
     this.writeLockTimeout = writeLockTimeout;
     this.indexCommitEveryVersions = indexCommitEveryVersions;
@@ -82,6 +85,7 @@ public final class StoreConfig {
     return new StoreConfig(
         abs,
         null,
+        null,
         10,
         Duration.ofSeconds(30),
         64,
@@ -100,6 +104,55 @@ public final class StoreConfig {
     return new StoreConfig(
         null,
         name,
+        null,
+        10,
+        Duration.ofSeconds(30),
+        64,
+        16,
+        DEFAULT_HNSW_BEAM_WIDTH,
+        DEFAULT_SEGMENT_MAX_SPANS);
+  }
+
+  /**
+   * Where a store on PostgreSQL keeps its truth: the JDBC URL of the database and the login of the
+   * store's owner (it owns EditDB's tables and creates the three role logins, so it needs {@code
+   * CREATEROLE}; it is never an EditDB user's).
+   */
+  record Postgres(String url, String user, String password) {
+    @Override
+    public String toString() {
+      return url + " as " + user; // never the password
+    }
+  }
+
+  /**
+   * A store whose truth is a PostgreSQL database that any number of EditDB processes (nodes) open
+   * at once; each node keeps its own derived key index in {@code indexDirectory} (created if
+   * missing; two nodes must not share one). {@code url} is a PostgreSQL JDBC URL ({@code
+   * jdbc:postgresql://host:port/database}); {@code user} owns EditDB's tables there and needs
+   * {@code CREATEROLE} (it creates the three role logins users' SQL runs as).
+   */
+  public static StoreConfig postgres(
+      String url, String user, String password, Path indexDirectory) {
+    if (url == null || !url.startsWith("jdbc:postgresql://")) {
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE,
+          "a PostgreSQL store needs a URL of the form jdbc:postgresql://host:port/database; url="
+              + url);
+    }
+    if (user == null || user.isBlank()) {
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE,
+          "a PostgreSQL store needs the login of the store's owner; user="
+              + user
+              + ". Give the PostgreSQL user that owns (or may create) EditDB's tables");
+    }
+    Objects.requireNonNull(indexDirectory, "index directory");
+    StoreConfig local = directory(indexDirectory); // the same checks as a directory store's
+    return new StoreConfig(
+        local.directory,
+        null,
+        new Postgres(url, user, password == null ? "" : password),
         10,
         Duration.ofSeconds(30),
         64,
@@ -117,6 +170,7 @@ public final class StoreConfig {
     return new StoreConfig(
         directory,
         memoryName,
+        postgres,
         n,
         writeLockTimeout,
         indexCommitEveryVersions,
@@ -135,6 +189,7 @@ public final class StoreConfig {
     return new StoreConfig(
         directory,
         memoryName,
+        postgres,
         poolSize,
         d,
         indexCommitEveryVersions,
@@ -156,6 +211,7 @@ public final class StoreConfig {
     return new StoreConfig(
         directory,
         memoryName,
+        postgres,
         poolSize,
         writeLockTimeout,
         n,
@@ -177,6 +233,7 @@ public final class StoreConfig {
     return new StoreConfig(
         directory,
         memoryName,
+        postgres,
         poolSize,
         writeLockTimeout,
         indexCommitEveryVersions,
@@ -199,6 +256,7 @@ public final class StoreConfig {
     return new StoreConfig(
         directory,
         memoryName,
+        postgres,
         poolSize,
         writeLockTimeout,
         indexCommitEveryVersions,
@@ -211,18 +269,34 @@ public final class StoreConfig {
     return directory == null;
   }
 
+  /**
+   * Whether the truth is shared with other processes (PostgreSQL): writers then serialize through
+   * the database, and a node follows the versions other nodes commit.
+   */
+  public boolean shared() {
+    return postgres != null;
+  }
+
+  /** The PostgreSQL truth; null for an H2 store. */
+  Postgres postgres() {
+    return postgres;
+  }
+
   public Path directory() {
     return directory;
   }
 
   /**
    * Whether the store is there to open: a directory holding a store's database. An in-memory store
-   * has nothing to find, so it is always there (made on first use).
+   * has nothing to find, so it is always there (made on first use); a PostgreSQL store's database
+   * is the operator's, and its schema is made on first open.
    *
    * @return false only for a directory that holds no store (yet)
    */
   public boolean exists() {
-    return inMemory() || java.nio.file.Files.exists(directory.resolve(H2_FILE + ".mv.db"));
+    return inMemory()
+        || shared()
+        || java.nio.file.Files.exists(directory.resolve(H2_FILE + ".mv.db"));
   }
 
   String memoryName() {
@@ -306,6 +380,9 @@ public final class StoreConfig {
 
   /** A short name for logs and for identifying one store among several. */
   public String location() {
+    if (shared()) {
+      return postgres.url() + " (index " + directory + ")";
+    }
     return inMemory() ? "mem:" + memoryName : directory.toString();
   }
 

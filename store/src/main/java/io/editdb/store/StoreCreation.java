@@ -28,11 +28,26 @@ final class StoreCreation {
 
   static final String MIGRATIONS = "classpath:db/editdb";
 
+  /** PostgreSQL's scripts: the same schema versions in its types (migrations/postgresql). */
+  static final String PG_MIGRATIONS = "classpath:db/editdb-postgresql";
+
   private StoreCreation() {}
 
   /** Creates the store's directory, and its database if missing, and refuses one in use. */
   static void prepare(StoreConfig config) {
     if (!config.inMemory()) {
+      createDirectory(config);
+      if (config.shared()) {
+        PgTruth.probe(config); // Flyway migrates it under its own advisory lock: nodes may race
+        return;
+      }
+      createAtomically(config);
+    }
+    probe(config);
+  }
+
+  private static void createDirectory(StoreConfig config) {
+    {
       try {
         Files.createDirectories(config.directory());
       } catch (IOException e) {
@@ -45,9 +60,7 @@ final class StoreCreation {
                 + ". Check the path and its rights",
             e);
       }
-      createAtomically(config);
     }
-    probe(config);
   }
 
   /**
@@ -121,12 +134,14 @@ final class StoreCreation {
     // V4 creates the role users with this password; H2Roles replaces it before anyone logs in.
     byte[] secret = new byte[32];
     new java.security.SecureRandom().nextBytes(secret);
-    renameSchemaHistory(dataSource, config);
+    if (!config.shared()) {
+      renameSchemaHistory(dataSource, config);
+    }
     Flyway flyway =
         Flyway.configure()
             .dataSource(dataSource)
             .table(SCHEMA_HISTORY)
-            .locations(MIGRATIONS)
+            .locations(config.shared() ? PG_MIGRATIONS : MIGRATIONS)
             .placeholders(Map.of("role_password", java.util.HexFormat.of().formatHex(secret)))
             .ignoreMigrationPatterns("*:missing")
             .load();

@@ -206,11 +206,12 @@ public final class StoreSession implements AutoCloseable {
                 17,
                 mask == null
                     ? null
-                    : java.util.Arrays.stream(mask).boxed().toArray(Integer[]::new));
+                    : ps.getConnection()
+                        .createArrayOf("INTEGER", java.util.Arrays.stream(mask).boxed().toArray()));
             ps.setString(18, e.queryRegion());
             ps.executeUpdate();
           }
-          openSpan(id);
+          openSpan(id, false);
           String content =
               HistoryChain.editHash(
                   id,
@@ -444,17 +445,29 @@ public final class StoreSession implements AutoCloseable {
         "UPDATE edits SET status = 'ACTIVE', retired_version = NULL, retired_at = NULL"
             + " WHERE id = ?",
         id);
-    openSpan(id);
+    openSpan(id, true);
     tx.recorded(Action.RESTORE, id, layerOf(id), reason, HistoryChain.idHash(id));
   }
 
-  /** Opens a span at this version (MERGE: a span retired in this same version reopens). */
-  private void openSpan(long id) throws SQLException {
-    tx.exec(
-        "MERGE INTO edit_spans (edit_id, from_version, to_version) KEY (edit_id, from_version)"
-            + " VALUES (?, ?, NULL)",
-        id,
-        tx.version());
+  /**
+   * Opens a span at this version. On a restore a span retired in this same version reopens instead
+   * ({@code mayReopen}: an update, then an insert if there was none, rather than a MERGE, which H2
+   * and PostgreSQL spell differently).
+   */
+  private void openSpan(long id, boolean mayReopen) throws SQLException {
+    int reopened =
+        mayReopen
+            ? tx.exec(
+                "UPDATE edit_spans SET to_version = NULL WHERE edit_id = ? AND from_version = ?",
+                id,
+                tx.version())
+            : 0;
+    if (reopened == 0) {
+      tx.exec(
+          "INSERT INTO edit_spans (edit_id, from_version, to_version) VALUES (?, ?, NULL)",
+          id,
+          tx.version());
+    }
   }
 
   private Layer layerOrNull(String name) {

@@ -20,6 +20,7 @@ import java.util.function.Consumer;
  * one session.
  */
 final class Transaction {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Transaction.class);
 
   /** What a transaction records in the history chain. */
   enum Action {
@@ -29,8 +30,28 @@ final class Transaction {
     RESTORE
   }
 
+  /**
+   * A truth other processes write too (PostgreSQL): a transaction takes its writers' lock and
+   * starts from where the truth stands, not from this process's memory. Null on H2.
+   */
+  interface SharedTruth {
+    /** Takes the writers' lock on {@code sql} and reads the counters and the latest version. */
+    Start lockAndRead(Connection sql) throws SQLException;
+
+    /** Inside the transaction, just before its commit: tell the other nodes of {@code version}. */
+    void committing(Connection sql, long version) throws SQLException;
+
+    /** Releases the writers' lock (after the commit, or when the transaction ends otherwise). */
+    void unlock(Connection sql);
+  }
+
+  /** Where a transaction starts: the counters and the newest committed version. */
+  record Start(WriterSlot.Counters counters, long latest) {}
+
   private final Connection sql;
   private final String actor;
+  private final SharedTruth shared;
+  private boolean sharedLocked;
   private final WriterSlot slot;
   private final VersionClock clock;
   private final IndexKeeper index;
@@ -59,8 +80,10 @@ final class Transaction {
       VersionClock clock,
       IndexKeeper index,
       Consumer<Layer> publishLayer,
-      String location) {
+      String location,
+      SharedTruth shared) {
     this.sql = sql;
+    this.shared = shared;
     this.actor = actor;
     this.slot = slot;
     this.clock = clock;
@@ -70,8 +93,9 @@ final class Transaction {
   }
 
   /**
-   * Takes the writer slot (waiting at most the write lock timeout) and opens the transaction on
-   * {@code sql}: its version is the latest plus one. On failure nothing is held.
+   * Takes the writer slot (waiting at most the write lock timeout), and on a shared truth its
+   * writers' lock too, and opens the transaction on {@code sql}: its version is the latest plus
+   * one. On failure nothing is held.
    */
   static Transaction begin(
       Connection sql,
@@ -80,15 +104,23 @@ final class Transaction {
       VersionClock clock,
       IndexKeeper index,
       Consumer<Layer> publishLayer,
-      String location) {
+      String location,
+      SharedTruth shared) {
     slot.acquire();
-    Transaction t = new Transaction(sql, actor, slot, clock, index, publishLayer, location);
+    Transaction t = new Transaction(sql, actor, slot, clock, index, publishLayer, location, shared);
     try {
       t.callerAutoCommit = sql.getAutoCommit();
       sql.setAutoCommit(false);
       t.beforeWrites = sql.setSavepoint();
-      t.continueFrom(slot.counters());
-      t.version = clock.latest() + 1;
+      if (shared == null) {
+        t.continueFrom(slot.counters());
+        t.version = clock.latest() + 1;
+      } else {
+        t.sharedLocked = true; // set first: a lock taken by a failing read is released by end()
+        Start start = shared.lockAndRead(sql);
+        t.continueFrom(start.counters());
+        t.version = start.latest() + 1;
+      }
       t.at = EditStore.now();
       t.exec(
           "INSERT INTO versions (version, committed_at, actor, edits_added, edits_retired,"
@@ -188,12 +220,13 @@ final class Transaction {
     lastHash = hash;
   }
 
-  void exec(String sqlText, Object... args) throws SQLException {
+  /** Runs one write of this transaction; returns the rows it changed. */
+  int exec(String sqlText, Object... args) throws SQLException {
     try (PreparedStatement ps = sql.prepareStatement(sqlText)) {
       for (int i = 0; i < args.length; i++) {
         ps.setObject(i + 1, args[i]);
       }
-      ps.executeUpdate();
+      return ps.executeUpdate();
     }
   }
 
@@ -275,8 +308,12 @@ final class Transaction {
           restored,
           newLayers.size(),
           version);
+      if (shared != null) {
+        shared.committing(sql, version);
+      }
       clock.committing(version);
       sql.commit();
+      unlockShared(); // durable: other nodes' writers may go on while this one publishes
     } catch (SQLException e) {
       clock.commitFailed();
       try {
@@ -305,6 +342,23 @@ final class Transaction {
   private void publish() {
     for (Layer l : newLayers) {
       publishLayer.accept(l);
+    }
+    if (shared != null) {
+      // On a shared truth a failure to read the version back is PostgreSQL out of reach: the
+      // commit stands, and this node's follower applies and announces it once it answers again.
+      try {
+        index.apply(sql, version);
+      } catch (StoreException e) {
+        clock.commitFailed();
+        LOG.warn(
+            "{} - committed version {}, not yet routable here: {}",
+            location,
+            version,
+            e.getMessage());
+        return;
+      }
+      clock.announce(version);
+      return;
     }
     try {
       index.apply(sql, version);
@@ -336,11 +390,19 @@ final class Transaction {
     }
   }
 
+  private void unlockShared() {
+    if (sharedLocked) {
+      sharedLocked = false;
+      shared.unlock(sql);
+    }
+  }
+
   private void end() {
     if (ended) {
       return;
     }
     ended = true;
+    unlockShared();
     try {
       if (callerAutoCommit != null) {
         sql.setAutoCommit(callerAutoCommit);

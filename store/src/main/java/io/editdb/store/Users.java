@@ -61,21 +61,59 @@ public final class Users {
   private final Map<String, Role> roles = new ConcurrentHashMap<>();
   private final Map<String, String> hashes = new ConcurrentHashMap<>();
   private final Map<String, byte[]> verified = new ConcurrentHashMap<>();
+  private final boolean shared;
+  // The user chain's length when the maps were read.
+  private volatile long loadedSeq;
 
-  Users(DataSource pool, String location) {
+  Users(DataSource pool, String location, boolean shared) {
     this.pool = pool;
     this.location = location;
-    try (Connection c = pool.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT name, role, password_hash FROM users");
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        roles.put(rs.getString(1), Role.valueOf(rs.getString(2)));
-        hashes.put(rs.getString(1), rs.getString(3));
-      }
+    this.shared = shared;
+    try (Connection c = pool.getConnection()) {
+      load(c);
     } catch (SQLException e) {
       throw failure("reading users", e);
     }
     baseline();
+  }
+
+  private void load(Connection c) throws SQLException {
+    long seq = chainLength(c); // first: a change after it only makes the next refresh read again
+    try (PreparedStatement ps = c.prepareStatement("SELECT name, role, password_hash FROM users");
+        ResultSet rs = ps.executeQuery()) {
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      while (rs.next()) {
+        String name = rs.getString(1);
+        seen.add(name);
+        roles.put(name, Role.valueOf(rs.getString(2)));
+        if (!rs.getString(3).equals(hashes.put(name, rs.getString(3)))) {
+          verified.remove(name);
+        }
+      }
+      roles.keySet().retainAll(seen);
+      hashes.keySet().retainAll(seen);
+      verified.keySet().retainAll(seen);
+    }
+    loadedSeq = seq;
+  }
+
+  private static long chainLength(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM user_history");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /**
+   * On a shared truth, reads the users again if another node changed them (the user chain grew):
+   * logins, roles and dropped users then take effect on this node too.
+   */
+  synchronized void refresh(Connection c) throws SQLException {
+    if (chainLength(c) != loadedSeq) {
+      load(c);
+    }
   }
 
   /** A store made before the user chain existed: record its users once, as they are. */
@@ -344,6 +382,10 @@ public final class Users {
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(false);
       try {
+        if (shared) {
+          // Nodes change users one at a time, so the user chain stays one chain.
+          PgTruth.lock(c, PgTruth.USERS_LOCK);
+        }
         work.run(c);
         c.commit();
       } catch (SQLException | RuntimeException e) {

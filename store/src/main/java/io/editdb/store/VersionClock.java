@@ -50,7 +50,7 @@ final class VersionClock {
   /** Makes {@code version} the latest and wakes the readers waiting for it. */
   void announce(long version) {
     synchronized (announcements) {
-      latest = version;
+      latest = Math.max(latest, version);
       announcements.notifyAll();
     }
   }

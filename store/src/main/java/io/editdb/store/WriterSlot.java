@@ -49,8 +49,13 @@ final class WriterSlot {
    * Takes the slot if it comes free within the write lock timeout; false if not (or interrupted).
    */
   boolean tryAcquire() {
+    return tryAcquire(timeout);
+  }
+
+  /** Takes the slot if it comes free within {@code wait}; false if not (or interrupted). */
+  boolean tryAcquire(Duration wait) {
     try {
-      return permit.tryAcquire(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return permit.tryAcquire(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
