@@ -104,5 +104,16 @@ sealed interface Command {
   record Delegate(String sql, boolean savepointRollback) implements Command {}
 
   /** A parsed statement and how many {@code ?} it has. */
+  /**
+   * Standard SQL that calls EditDB's table functions on a store whose truth is PostgreSQL: the
+   * driver evaluates the calls and PostgreSQL the rest ({@link PgTableFunctions}).
+   */
+  record TableFunctions(String sql) implements Command {
+    @Override
+    public boolean returnsRows() {
+      return true;
+    }
+  }
+
   record Parsed(Command command, int paramCount) {}
 }

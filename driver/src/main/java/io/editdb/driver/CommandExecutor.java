@@ -11,8 +11,10 @@ import io.editdb.driver.Command.RestoreEdit;
 import io.editdb.driver.Command.RollbackEdit;
 import io.editdb.driver.Command.RollbackEdits;
 import io.editdb.driver.Command.RollbackToVersion;
+import io.editdb.driver.Command.TableFunctions;
 import io.editdb.driver.Command.Val;
 import io.editdb.driver.Command.VerifyHistory;
+import io.editdb.query.SqlRouting;
 import io.editdb.query.TextEncoder;
 import io.editdb.store.EditCondition;
 import io.editdb.store.HistoryCheck;
@@ -53,10 +55,12 @@ final class CommandExecutor {
   private final StoreSession session;
   // The user's restricted H2 connection (the connection may swap it when the role changes).
   private final Supplier<Connection> userSql;
+  private final SqlRouting functions;
 
-  CommandExecutor(StoreSession session, Supplier<Connection> userSql) {
+  CommandExecutor(StoreSession session, Supplier<Connection> userSql, SqlRouting functions) {
     this.session = session;
     this.userSql = userSql;
+    this.functions = functions;
   }
 
   /** Runs an EditDB statement; store refusals come out as StoreException. */
@@ -75,6 +79,9 @@ final class CommandExecutor {
               session.restoreEdit(
                   longValue(r.id(), params, "edit id"), reason(r.reason(), params)));
       case VerifyHistory v -> verify();
+      case TableFunctions t ->
+          new Outcome(
+              -1, PgTableFunctions.query(t.sql(), params, userSql.get(), functions), new long[0]);
       case CreateUser u -> {
         session
             .store()

@@ -66,7 +66,7 @@ final class EditDbConnection implements Connection {
     this.sql = sql;
     this.sqlRole = role;
     this.sqlGuard = sqlGuard;
-    this.executor = new CommandExecutor(session, this::h2);
+    this.executor = new CommandExecutor(session, this::h2, handle.functions());
   }
 
   /**
@@ -215,12 +215,33 @@ final class EditDbConnection implements Connection {
       // the condition is standard SQL: the same friendly pre-check
       Rights.checkDelegate(role, session.actor(), r.condition());
     }
+    if (sqlGuard && c instanceof Command.TableFunctions t) {
+      Rights.checkDelegate(role, session.actor(), t.sql());
+    }
     // A failure is converted once, by the statement's entry point (Errors.entry).
     Outcome o = executor.run(c, params);
     if (autoCommit && !inBatch) {
       session.commit();
     }
     return o;
+  }
+
+  /**
+   * Parses a statement. On a store whose truth is PostgreSQL, standard SQL that calls EditDB's
+   * table functions is the driver's to run ({@link PgTableFunctions}), since PostgreSQL cannot.
+   */
+  Command.Parsed parse(String sql) throws SQLException {
+    Command.Parsed p = DialectParser.parse(sql, sqlGuard);
+    if (p.command() instanceof Command.Delegate
+        && handle.store().config().shared()
+        && PgTableFunctions.mentions(sql)) {
+      int params = 0;
+      for (SqlLexer.Token t : SqlLexer.lex(sql)) {
+        params += t.kind() == SqlLexer.Kind.PARAM ? 1 : 0;
+      }
+      return new Command.Parsed(new Command.TableFunctions(sql), params);
+    }
+    return p;
   }
 
   /** Checks standard SQL before H2 runs it. */

@@ -77,7 +77,7 @@ final class EditDbPreparedStatement extends EditDbStatement implements PreparedS
   private static EditDbPreparedStatement prepareUnconverted(
       EditDbConnection conn, String sql, int type, int concurrency, int holdability, boolean keys)
       throws SQLException {
-    Parsed p = DialectParser.parse(sql, conn.sqlGuard());
+    Parsed p = conn.parse(sql);
     PreparedStatement h2 = null;
     if (p.command() instanceof Command.Delegate d) {
       conn.beforeDelegate(d);

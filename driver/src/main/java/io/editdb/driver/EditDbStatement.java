@@ -149,7 +149,11 @@ class EditDbStatement implements Statement {
   }
 
   final void applySettings(Statement s) throws SQLException {
-    s.setLargeMaxRows(maxRows);
+    if (maxRows <= Integer.MAX_VALUE) {
+      s.setMaxRows((int) maxRows); // PostgreSQL's driver has no setLargeMaxRows
+    } else {
+      s.setLargeMaxRows(maxRows);
+    }
     s.setFetchSize(fetchSize);
     s.setQueryTimeout(queryTimeout);
     s.setMaxFieldSize(maxFieldSize);
@@ -196,7 +200,7 @@ class EditDbStatement implements Statement {
 
   private boolean runUnconverted(String sql, Mode mode, boolean keys) throws SQLException {
     checkOpen();
-    Parsed p = DialectParser.parse(sql, conn.sqlGuard());
+    Parsed p = conn.parse(sql);
     Statement s = p.command() instanceof Command.Delegate ? h2() : null;
     // A plain statement binds nothing: a ? in it is a parameter never set, not a NULL.
     Object[] params = new Object[p.paramCount()];

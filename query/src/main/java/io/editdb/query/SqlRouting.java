@@ -1,5 +1,7 @@
 package io.editdb.query;
 
+import static io.editdb.store.StoreException.Kind.INVALID_VALUE;
+
 import io.editdb.store.EditStore;
 import io.editdb.store.Layer;
 import io.editdb.store.StoreException;
@@ -108,6 +110,91 @@ public final class SqlRouting implements AutoCloseable {
       }
     }
     return rs;
+  }
+
+  /**
+   * Calls one of EditDB's table functions by name, with arguments already converted to Java (a
+   * layer name, keys as {@code float[]}, images as PNG {@code byte[]}, a version as a number): for
+   * a store whose SQL engine cannot call into Java (PostgreSQL), where the EditDB driver evaluates
+   * the call itself. The rows are those the function returns on H2.
+   */
+  public ResultSet call(String function, java.util.List<Object> args) {
+    String name = function.toUpperCase(java.util.Locale.ROOT);
+    int n = args.size();
+    int min = 3;
+    int max = name.startsWith("ROUTE") ? 5 : 4;
+    if (n < min || n > max) {
+      throw new StoreException(
+          INVALID_VALUE,
+          name
+              + " takes "
+              + min
+              + " to "
+              + max
+              + " arguments; it was given "
+              + n
+              + ". See the README's SQL functions");
+    }
+    String layer = (String) args.get(0);
+    return switch (name) {
+      case "ROUTE" ->
+          route(
+              layer,
+              (float[]) args.get(1),
+              (float[]) args.get(2),
+              number(args, 3) == null ? null : number(args, 3).longValue(),
+              number(args, 4) == null ? null : number(args, 4).doubleValue(),
+              false);
+      case "ROUTE_EXPLAIN" ->
+          explain(
+              layer,
+              (float[]) args.get(1),
+              (float[]) args.get(2),
+              number(args, 3) == null ? null : number(args, 3).longValue(),
+              number(args, 4) == null ? null : number(args, 4).doubleValue(),
+              false);
+      case "ASK" -> {
+        if (args.get(2) == null) {
+          throw new StoreException(
+              INVALID_VALUE, "ASK needs a question; question=null. Give the question as text");
+        }
+        yield ask(
+            layer,
+            (byte[]) args.get(1),
+            (String) args.get(2),
+            number(args, 3) == null ? null : number(args, 3).longValue(),
+            false);
+      }
+      case "ATTRIBUTION" -> {
+        if (args.get(1) == null || args.get(2) == null) {
+          throw new StoreException(
+              INVALID_VALUE,
+              "ATTRIBUTION needs an image and a question; give the picture as PNG bytes and the"
+                  + " question as text");
+        }
+        yield attribution(
+            layer,
+            (byte[]) args.get(1),
+            (String) args.get(2),
+            n > 3 ? (String) args.get(3) : null,
+            false);
+      }
+      default ->
+          throw new StoreException(
+              INVALID_VALUE,
+              function
+                  + " is not one of EditDB's table functions (ROUTE, ROUTE_EXPLAIN, ASK,"
+                  + " ATTRIBUTION)");
+    };
+  }
+
+  private static Number number(java.util.List<Object> args, int i) {
+    return i < args.size() ? (Number) args.get(i) : null;
+  }
+
+  /** {@code EMBED_TEXT}: the built-in encoder's key for {@code text}. */
+  public float[] embedText(String text) {
+    return embed(text);
   }
 
   /** The built-in text encoder's key for the text. */
