@@ -394,6 +394,18 @@ public final class EditStore implements AutoCloseable {
   }
 
   /**
+   * The database's own user or role for an EditDB role: {@code EDITDB_AUDITOR} on H2, {@code
+   * editdb_<database>_auditor} on PostgreSQL. On PostgreSQL an operator grants it to a tool's login
+   * ({@code CREATE ROLE alice LOGIN PASSWORD '...' IN ROLE editdb_edits_auditor}), and psql or any
+   * PostgreSQL tool then reads EditDB's relations in schema {@code editdb} with exactly that role's
+   * rights.
+   */
+  public String databaseRole(Role role) {
+    checkOpen();
+    return roles.name(Objects.requireNonNull(role, "role"));
+  }
+
+  /**
    * A connection of the store's internal H2 administrator, for the store's own reads (the caller
    * closes it). Trusted code only: it bypasses every right. Users' SQL runs on {@link #connectAs}.
    */

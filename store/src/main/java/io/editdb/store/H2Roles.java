@@ -69,6 +69,11 @@ final class H2Roles implements RoleLogins {
     }
   }
 
+  @Override
+  public String name(Role role) {
+    return h2User(role);
+  }
+
   static String h2User(Role role) {
     return "EDITDB_" + role.name().toUpperCase(Locale.ROOT);
   }

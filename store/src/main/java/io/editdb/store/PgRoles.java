@@ -179,8 +179,8 @@ final class PgRoles implements RoleLogins {
     }
   }
 
-  /** The PostgreSQL login of {@code role} (for operators: psql as an auditor). */
-  String name(Role role) {
+  @Override
+  public String name(Role role) {
     return names.get(role);
   }
 

@@ -11,4 +11,7 @@ import java.sql.SQLException;
 interface RoleLogins {
   /** A new connection with only {@code role}'s rights; the caller closes it. */
   Connection connect(Role role) throws SQLException;
+
+  /** The database's name for {@code role}'s user (an operator grants it to a tool's login). */
+  String name(Role role);
 }

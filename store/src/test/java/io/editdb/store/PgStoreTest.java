@@ -149,6 +149,67 @@ class PgStoreTest {
   }
 
   @Test
+  void psqlAsAToolLoginWithTheAuditorRoleReadsWhatTheStoreReads(@TempDir Path dir)
+      throws Exception {
+    Path psql = Path.of("/usr/bin/psql");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(psql), "psql is not installed (Debian's postgresql-client)");
+    try (EditStore s = EditStore.open(PgStores.fresh(dir))) {
+      PgStores.workload(s, seed, 8);
+      PgCluster pg = PgCluster.shared();
+      String auditor = s.databaseRole(Role.AUDITOR);
+      assertTrue(auditor.startsWith("editdb_") && auditor.endsWith("_auditor"), auditor);
+      try (Connection su = PgCluster.shared().connect();
+          Statement st = su.createStatement()) {
+        st.execute("DROP ROLE IF EXISTS alice_tool");
+        st.execute("CREATE ROLE alice_tool LOGIN PASSWORD 'alice-pw' IN ROLE " + auditor);
+      }
+      String db = s.config().postgres().url().replaceAll(".*/", "");
+      long v = s.latestVersion() - 1;
+      String out =
+          psql(
+              psql,
+              pg,
+              db,
+              "SELECT (SELECT MAX(version) FROM editdb.versions) || ' '"
+                  + " || (SELECT COUNT(*) FROM editdb.edits_at("
+                  + v
+                  + ")) || ' ' || (SELECT array_length(editdb.vector_array(visual_key), 1) FROM"
+                  + " editdb.edits ORDER BY id LIMIT 1)");
+      assertEquals(
+          s.latestVersion() + " " + s.activeEditIds("l1", v).size() + " " + Fixtures.VIS,
+          out.trim());
+      assertTrue(
+          psql(psql, pg, db, "SELECT COUNT(*) FROM public.edits").contains("permission denied"),
+          "the tool login reads the views only");
+    }
+  }
+
+  private static String psql(Path psql, PgCluster pg, String db, String sql) throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                psql.toString(),
+                "-h",
+                pg.host(),
+                "-p",
+                Integer.toString(pg.port()),
+                "-U",
+                "alice_tool",
+                "-d",
+                db,
+                "-At",
+                "-c",
+                sql)
+            .redirectErrorStream(true);
+    pb.environment().put("PGPASSWORD", "alice-pw");
+    Process p = pb.start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor();
+    return out;
+  }
+
+  @Test
   void aWriterWhoseBackendIsKilledFailsClearlyAndLeavesNothing(@TempDir Path dir) throws Exception {
     try (EditStore s = EditStore.open(PgStores.fresh(dir))) {
       PgStores.workload(s, seed, 3);
