@@ -254,7 +254,11 @@ final class PgTableFunctions {
         String what = name + "'s argument " + (i + 1);
         boolean routeKey = name.startsWith("ROUTE") && (i == 1 || i == 2);
         boolean image = !name.startsWith("ROUTE") && i == 1;
-        if (i == 0 || (!name.startsWith("ROUTE") && i >= 2)) {
+        // ROUTE*(layer, visual, text, version, threshold); ASK(layer, image, question, version);
+        // ATTRIBUTION(layer, image, question, answer)
+        if (i == 0
+            || (!name.startsWith("ROUTE") && i == 2)
+            || (name.equals("ATTRIBUTION") && i == 3)) {
           out.add(Values.text(v, what));
         } else if (routeKey) {
           out.add(Values.floats(v, what));

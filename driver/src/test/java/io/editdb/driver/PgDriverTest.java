@@ -103,6 +103,95 @@ class PgDriverTest {
     }
   }
 
+  @Test
+  void anEditedModelAnswersOnPostgresAsOnH2(@TempDir Path dir) throws Exception {
+    String host = "pg-scenes";
+    io.editdb.model.SceneHost model =
+        io.editdb.model.SceneHosts.untrained(new io.editdb.model.HostConfig(32, 3, 2, 64, 12), 7);
+    io.editdb.model.LocalHosts.register(
+        host,
+        model,
+        io.editdb.model.Scenes.IMAGE_SIZE,
+        new io.editdb.model.FitExpertMaker.Options(
+            4, io.editdb.store.ExpertKind.LIVEEDIT, 1f, 1f, 0.3f, 300, 0.05f, 0f, 1));
+    try {
+      io.editdb.model.Scenes scenes = io.editdb.model.Scenes.standard();
+      io.editdb.model.Sample s =
+          scenes.sample(
+              io.editdb.model.Split.TEST,
+              3,
+              io.editdb.model.QuestionType.Kind.ENTITY,
+              io.editdb.model.Phrasing.TRAIN,
+              0);
+      byte[] image = HostLayersTest.png(s.image());
+      List<String> h2;
+      try (Connection c = TestDb.connect(TestDb.memUrl("pg-host-twin"))) {
+        h2 = edited(c, host, scenes, s.question(), image);
+      }
+      try (Connection c = connectPg(dir, "ana", "")) {
+        assertEquals(h2, edited(c, host, scenes, s.question(), image));
+      }
+      assertTrue(
+          !h2.get(1).startsWith(h2.get(0).split(" ")[0] + " "), "the edit changed it: " + h2);
+    } finally {
+      io.editdb.model.LocalHosts.unregister(host);
+      model.close();
+    }
+  }
+
+  /** ASK before, after an edit from the picture, at the earlier version, and ATTRIBUTION's size. */
+  private static List<String> edited(
+      Connection c, String host, io.editdb.model.Scenes scenes, String question, byte[] image)
+      throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE LAYER scenes (HOST '"
+              + host
+              + "', MODULE 'blocks.1', EXPERT_KIND LIVEEDIT, VISUAL_THRESHOLD 0.85)");
+    }
+    List<String> out = new ArrayList<>();
+    out.add(ask(c, image, question, null));
+    String base = out.get(0).split(" ")[0];
+    String target = scenes.answers().get((scenes.answerId(base) + 1) % scenes.answers().size());
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO edits (layer, prompt, target, image) VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, "scenes");
+      ps.setString(2, question);
+      ps.setString(3, target);
+      ps.setBytes(4, image);
+      ps.executeUpdate();
+    }
+    out.add(ask(c, image, question, null));
+    out.add(ask(c, image, question, 1L));
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT COUNT(*), SUM(CASE WHEN visual THEN 1 ELSE 0 END) FROM ATTRIBUTION('scenes',"
+                + " ?, ?)")) {
+      ps.setBytes(1, image);
+      ps.setString(2, question);
+      try (ResultSet rs = ps.executeQuery()) {
+        out.add(rows(rs).toString());
+      }
+    }
+    return out;
+  }
+
+  private static String ask(Connection c, byte[] image, String question, Long version)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT answer, routed, probability FROM ASK('scenes', ?, ?"
+                + (version == null ? "" : ", " + version)
+                + ")")) {
+      ps.setBytes(1, image);
+      ps.setString(2, question);
+      try (ResultSet rs = ps.executeQuery()) {
+        return String.join(" ", rows(rs));
+      }
+    }
+  }
+
   private static List<List<String>> script(Connection c) throws SQLException {
     try (Statement st = c.createStatement()) {
       st.execute(TestDb.SMALL_LAYER); // v1
