@@ -152,11 +152,22 @@ final class PgRoles implements RoleLogins {
     }
   }
 
-  /** {@code editdb_<database>_<role>}: lower case letters, digits and '_' only, at most 63. */
+  /**
+   * {@code editdb_<database>_<role>}: lower case letters, digits and '_' only, at most 63. A
+   * database name that had to be changed to fit (other characters, or longer than 40) gets 8 hex
+   * digits of its SHA-256 too, so two databases never share role logins (roles are the cluster's).
+   */
   static String roleName(String database, Role role) {
     String db = database.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
-    if (db.length() > 40) {
-      db = db.substring(0, 40);
+    if (!db.equals(database) || db.length() > 40) {
+      try {
+        byte[] h =
+            java.security.MessageDigest.getInstance("SHA-256")
+                .digest(database.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        db = db.substring(0, Math.min(db.length(), 40)) + "_" + HexFormat.of().formatHex(h, 0, 4);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+      }
     }
     return "editdb_" + db + "_" + role.name().toLowerCase(Locale.ROOT);
   }

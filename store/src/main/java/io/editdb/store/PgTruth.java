@@ -119,6 +119,14 @@ final class PgTruth {
     }
   }
 
+  /** Tells the other nodes, when this transaction commits, that the users changed. */
+  static void notifyUsersChanged(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, 'users')")) {
+      ps.setString(1, CHANNEL);
+      ps.execute();
+    }
+  }
+
   /** Tells the other nodes, when this transaction commits, that {@code version} exists. */
   static void announce(Connection c, long version) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {

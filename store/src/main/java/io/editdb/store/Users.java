@@ -165,6 +165,15 @@ public final class Users {
       return Role.ADMIN;
     }
     String stored = hashes.get(name);
+    if (stored == null && shared) {
+      // Another node may have created the user since this one last followed: read again.
+      try (Connection c = pool.getConnection()) {
+        load(c);
+      } catch (SQLException e) {
+        throw failure("reading users", e);
+      }
+      stored = hashes.get(name);
+    }
     if (stored == null || !matches(name, stored, pw)) {
       throw new StoreException(
           StoreException.Kind.AUTHENTICATION,
@@ -387,6 +396,9 @@ public final class Users {
           PgTruth.lock(c, PgTruth.USERS_LOCK);
         }
         work.run(c);
+        if (shared) {
+          PgTruth.notifyUsersChanged(c); // other nodes read the users again at once
+        }
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();

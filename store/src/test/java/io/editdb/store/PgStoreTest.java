@@ -76,6 +76,44 @@ class PgStoreTest {
   }
 
   @Test
+  void usersChangedOnOneNodeTakeEffectOnTheOtherAtOnce(@TempDir Path dir) throws Exception {
+    StoreConfig a = PgStores.fresh(dir.resolve("a"));
+    try (EditStore na = EditStore.open(a);
+        EditStore nb = EditStore.open(PgStores.node(a, dir.resolve("b")))) {
+      assertEquals(Role.ADMIN, na.users().login("ana", "pw-ana"));
+      na.users().create("ana", "eve", "pw-eve", Role.AUDITOR);
+      assertEquals(Role.AUDITOR, nb.users().login("eve", "pw-eve"), "a login reads again");
+      na.users().changeRole("ana", "eve", Role.EDITOR);
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (nb.users().role("eve").orElseThrow() != Role.EDITOR) {
+        assertTrue(System.nanoTime() < deadline, "node b never saw eve's new role");
+        Thread.sleep(5);
+      }
+      na.users().drop("ana", "eve");
+      deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (nb.users().role("eve").isPresent()) {
+        assertTrue(System.nanoTime() < deadline, "node b never saw eve dropped");
+        Thread.sleep(5);
+      }
+      assertThrows(StoreException.class, () -> nb.users().login("eve", "pw-eve"));
+      assertTrue(nb.verifyHistory().ok());
+    }
+  }
+
+  @Test
+  void roleNamesStayApartForDatabasesWhoseNamesHadToChange() {
+    assertEquals("editdb_edits_auditor", PgRoles.roleName("edits", Role.AUDITOR));
+    String a = PgRoles.roleName("Edits", Role.ADMIN);
+    String b = PgRoles.roleName("edits-", Role.ADMIN);
+    String c = PgRoles.roleName("x".repeat(60), Role.EDITOR);
+    String d = PgRoles.roleName("x".repeat(61), Role.EDITOR);
+    for (String n : List.of(a, b, c, d)) {
+      assertTrue(n.matches("[a-z0-9_]{1,63}"), n);
+    }
+    assertTrue(!a.equals(PgRoles.roleName("edits", Role.ADMIN)) && !a.equals(b) && !c.equals(d));
+  }
+
+  @Test
   void aNodeCatchesUpOnOpenAndRebuildsALostIndex(@TempDir Path dir) throws Exception {
     StoreConfig a = PgStores.fresh(dir.resolve("a"));
     StoreConfig b = PgStores.node(a, dir.resolve("b"));
