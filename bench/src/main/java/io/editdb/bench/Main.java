@@ -7,8 +7,8 @@ import java.util.Arrays;
  * behind the README's figures. Nothing here ships in the user's jar ({@code io.editdb.cli}).
  *
  * <pre>
- * ./editdb bench [lifelong options] | bench store|routing|knn|sql|fused|crash|answers|attribution|visedit
- *     [args]
+ * ./editdb bench [lifelong options] | bench store|routing|knn|sql|nodes|fused|crash|answers|attribution
+ *     |visedit [args]
  * </pre>
  */
 public final class Main {
@@ -47,6 +47,13 @@ public final class Main {
                   + "    SQL ROUTE vs Java Router.route (settled, and the first queries after a bulk"
                   + " load), JDBC batch inserts vs the store's insert; positional, e.g. bench sql"
                   + " 20000 2000 200 10000 (the defaults)",
+          "nodes",
+              "editdb bench nodes [EDITS] [COMMITS]\n"
+                  + "    a store on PostgreSQL (a throw-away cluster it starts) against an H2"
+                  + " directory store, and nodes of it in this JVM: inserts and commit latency,"
+                  + " commit-to-route delay between nodes, routing on a node, rebuild and catch-up"
+                  + " of a node; positional, e.g. bench nodes 20000 300 (the defaults); needs"
+                  + " PostgreSQL's initdb and pg_ctl (Debian: apt-get install postgresql)",
           "attribution",
               "editdb bench attribution [--n 100] [--k 2] [--steps 32]"
                   + " [--out target/attribution]\n"
@@ -83,6 +90,7 @@ public final class Main {
       case "knn" -> KnnFormatBench.main(rest);
       case "sql" -> SqlBench.main(rest);
       case "peer" -> PeerBench.main(rest);
+      case "nodes" -> NodesBench.main(rest);
       case "fused" -> FusedApplyBench.main(rest);
       case "crash" -> io.editdb.bench.crash.CrashBench.main(rest);
       case "answers" -> io.editdb.bench.answers.AnswerBench.main(rest);
@@ -103,6 +111,8 @@ public final class Main {
                                                       SQL ROUTE and JDBC batch inserts vs Java
           editdb bench peer [sizes=100000] [queries=1000] [efs=48,96]
                                                       EditDB vs FAISS HNSW on the same keys
+          editdb bench nodes [edits=20000] [commits=300]
+                                                      PostgreSQL store vs H2, nodes in one JVM
           editdb bench fused [options]                fused expert application vs loop
           editdb bench crash [kills=300] [--seed S]   SIGKILL a writer, check what survives
           editdb bench answers [--edits 1500] [--quick]

@@ -50,7 +50,7 @@ public final class SqlBench {
         Stats.fmt(
             "SqlBench: %,d edits (visual 512 / text 384), %,d queries per path, first %d after"
                 + " the load, %,d inserts per path in batches of %,d; load average %s; JVM %s",
-            edits, queries, first, inserts, INSERT_BATCH, loadAverage(), Runtime.version()));
+            edits, queries, first, inserts, INSERT_BATCH, Stats.loadAverage(), Runtime.version()));
     routing(edits, queries, first);
     if (inserts > 0) {
       inserts(inserts);
@@ -251,13 +251,5 @@ public final class SqlBench {
 
   private static Connection connect(Path dir) throws SQLException {
     return DriverManager.getConnection("jdbc:editdb:" + dir.toAbsolutePath(), "bench", "");
-  }
-
-  private static String loadAverage() {
-    try {
-      return java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim();
-    } catch (IOException e) {
-      return "unknown";
-    }
   }
 }

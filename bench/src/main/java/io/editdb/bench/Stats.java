@@ -1,5 +1,8 @@
 package io.editdb.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -23,6 +26,20 @@ final class Stats {
     return pct(0.99);
   }
 
+  double maxMs() {
+    return pct(1.0);
+  }
+
+  double minMs() {
+    return n == 0 ? Double.NaN : Arrays.stream(samples, 0, n).min().getAsLong() / 1e6;
+  }
+
+  /** How many samples lie in [fromMs, toMs). */
+  int count(double fromMs, double toMs) {
+    return (int)
+        Arrays.stream(samples, 0, n).filter(s -> s / 1e6 >= fromMs && s / 1e6 < toMs).count();
+  }
+
   double pct(double p) {
     if (n == 0) {
       return Double.NaN;
@@ -39,5 +56,14 @@ final class Stats {
   /** Prints a row of a fixed-width table. */
   static void row(String f, Object... args) {
     System.out.println(fmt(f, args));
+  }
+
+  /** The machine's load averages (/proc/loadavg), for a benchmark's header; "unknown" elsewhere. */
+  static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim();
+    } catch (IOException e) {
+      return "unknown";
+    }
   }
 }
