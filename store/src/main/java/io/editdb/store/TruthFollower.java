@@ -20,7 +20,7 @@ final class TruthFollower implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TruthFollower.class);
 
   /** The longest wait for a notification before catching up anyway. */
-  static final int POLL_MILLIS = 1_000;
+  static final int POLL_MILLIS = 250;
 
   /** What the follower runs on each notification or poll, on its own connection. */
   interface CatchUp {
