@@ -137,22 +137,15 @@ public final class SqlRouting implements AutoCloseable {
     }
     String layer = (String) args.get(0);
     return switch (name) {
-      case "ROUTE" ->
-          route(
-              layer,
-              (float[]) args.get(1),
-              (float[]) args.get(2),
-              number(args, 3) == null ? null : number(args, 3).longValue(),
-              number(args, 4) == null ? null : number(args, 4).doubleValue(),
-              false);
-      case "ROUTE_EXPLAIN" ->
-          explain(
-              layer,
-              (float[]) args.get(1),
-              (float[]) args.get(2),
-              number(args, 3) == null ? null : number(args, 3).longValue(),
-              number(args, 4) == null ? null : number(args, 4).doubleValue(),
-              false);
+      case "ROUTE", "ROUTE_EXPLAIN" -> {
+        float[] visual = (float[]) args.get(1);
+        float[] text = (float[]) args.get(2);
+        Long version = number(args, 3) == null ? null : number(args, 3).longValue();
+        Double threshold = number(args, 4) == null ? null : number(args, 4).doubleValue();
+        yield name.equals("ROUTE")
+            ? route(layer, visual, text, version, threshold, false)
+            : explain(layer, visual, text, version, threshold, false);
+      }
       case "ASK" -> {
         if (args.get(2) == null) {
           throw new StoreException(

@@ -87,28 +87,19 @@ final class H2Roles implements RoleLogins {
    */
   @Override
   public Connection connect(Role role) throws SQLException {
-    Connection c = DriverManager.getConnection(url, h2User(role), passwords.get(role));
-    boolean ok = false;
-    try (Statement st = c.createStatement()) {
-      st.execute("SET SCHEMA " + VIEW_SCHEMA);
-      try {
-        st.execute("SET SCHEMA_SEARCH_PATH " + VIEW_SCHEMA + ", " + WORK_SCHEMA + ", PUBLIC");
-      } catch (SQLException e) {
-        if (e.getErrorCode() != ErrorCode.SCHEMA_NOT_FOUND_1) {
-          throw e;
-        }
-        ensureWorkSchema(); // an administrator dropped it: every login needs it back
-        st.execute("SET SCHEMA_SEARCH_PATH " + VIEW_SCHEMA + ", " + WORK_SCHEMA + ", PUBLIC");
-      }
-      // Auto-commit statements read one snapshot each (see the driver's EditDbConnection): under
-      // READ COMMITTED one query over several of EditDB's views could see half of a commit.
-      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-      ok = true;
-      return c;
-    } finally {
-      if (!ok) {
-        c.close();
-      }
-    }
+    return RoleLogins.prepared(
+        DriverManager.getConnection(url, h2User(role), passwords.get(role)),
+        st -> {
+          st.execute("SET SCHEMA " + VIEW_SCHEMA);
+          try {
+            st.execute("SET SCHEMA_SEARCH_PATH " + VIEW_SCHEMA + ", " + WORK_SCHEMA + ", PUBLIC");
+          } catch (SQLException e) {
+            if (e.getErrorCode() != ErrorCode.SCHEMA_NOT_FOUND_1) {
+              throw e;
+            }
+            ensureWorkSchema(); // an administrator dropped it: every login needs it back
+            st.execute("SET SCHEMA_SEARCH_PATH " + VIEW_SCHEMA + ", " + WORK_SCHEMA + ", PUBLIC");
+          }
+        });
   }
 }

@@ -42,6 +42,7 @@ final class PgRoles implements RoleLogins {
   };
 
   private final StoreConfig.Postgres truth;
+  private final DataSource owner;
   private final Map<Role, String> names = new EnumMap<>(Role.class);
   private final Map<Role, String> passwords = new EnumMap<>(Role.class);
 
@@ -51,6 +52,7 @@ final class PgRoles implements RoleLogins {
    */
   PgRoles(DataSource owner, StoreConfig.Postgres truth) throws SQLException {
     this.truth = truth;
+    this.owner = owner;
     try (Connection c = owner.getConnection();
         Statement st = c.createStatement()) {
       c.setAutoCommit(false);
@@ -112,27 +114,22 @@ final class PgRoles implements RoleLogins {
             + WORK_SCHEMA
             + " TO "
             + editor);
-    st.execute(
-        "ALTER DEFAULT PRIVILEGES FOR ROLE "
-            + admin
-            + " IN SCHEMA "
-            + WORK_SCHEMA
-            + " GRANT SELECT ON TABLES TO "
-            + auditor);
-    st.execute(
-        "ALTER DEFAULT PRIVILEGES FOR ROLE "
-            + admin
-            + " IN SCHEMA "
-            + WORK_SCHEMA
-            + " GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "
-            + editor);
-    st.execute(
-        "ALTER DEFAULT PRIVILEGES FOR ROLE "
-            + admin
-            + " IN SCHEMA "
-            + WORK_SCHEMA
-            + " GRANT USAGE, SELECT ON SEQUENCES TO "
-            + editor);
+    String[][] defaults = {
+      {"SELECT ON TABLES", auditor},
+      {"SELECT, INSERT, UPDATE, DELETE ON TABLES", editor},
+      {"USAGE, SELECT ON SEQUENCES", editor}
+    };
+    for (String[] d : defaults) {
+      st.execute(
+          "ALTER DEFAULT PRIVILEGES FOR ROLE "
+              + admin
+              + " IN SCHEMA "
+              + WORK_SCHEMA
+              + " GRANT "
+              + d[0]
+              + " TO "
+              + d[1]);
+    }
   }
 
   /** The store's secret, made by the first node that opens it. */
@@ -206,17 +203,26 @@ final class PgRoles implements RoleLogins {
     p.setProperty("user", names.get(role));
     p.setProperty("password", passwords.get(role));
     p.setProperty("ApplicationName", "editdb-user");
-    Connection c = DriverManager.getConnection(truth.url(), p);
-    boolean ok = false;
-    try (Statement st = c.createStatement()) {
-      st.execute("SET search_path = " + VIEW_SCHEMA + ", " + WORK_SCHEMA);
-      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-      ok = true;
-      return c;
-    } finally {
-      if (!ok) {
-        c.close();
-      }
+    return RoleLogins.prepared(
+        DriverManager.getConnection(truth.url(), p),
+        st -> {
+          try (ResultSet rs =
+              st.executeQuery(
+                  "SELECT COUNT(*) FROM pg_namespace WHERE nspname = '" + WORK_SCHEMA + "'")) {
+            rs.next();
+            if (rs.getLong(1) == 0) {
+              makeWorkSchema(); // an administrator dropped it: every login needs it back
+            }
+          }
+          st.execute("SET search_path = " + VIEW_SCHEMA + ", " + WORK_SCHEMA);
+        });
+  }
+
+  /** Schema app again, with its grants, through the owner's pool. */
+  private synchronized void makeWorkSchema() throws SQLException {
+    try (Connection c = owner.getConnection();
+        Statement st = c.createStatement()) {
+      grant(st);
     }
   }
 }

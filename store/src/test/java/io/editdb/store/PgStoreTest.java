@@ -183,6 +183,18 @@ class PgStoreTest {
           }
         }
       }
+      try (Connection admin = s.connectAs(Role.ADMIN);
+          Statement st = admin.createStatement()) {
+        st.execute("DROP SCHEMA app CASCADE"); // the administrators' own: allowed
+      }
+      try (Connection admin = s.connectAs(Role.ADMIN);
+          Statement st = admin.createStatement()) {
+        st.execute("CREATE TABLE app.again (x INT)"); // the next login has it back
+      }
+      try (Connection editor = s.connectAs(Role.EDITOR);
+          Statement st = editor.createStatement()) {
+        st.execute("INSERT INTO again VALUES (1)"); // with its grants
+      }
     }
   }
 
