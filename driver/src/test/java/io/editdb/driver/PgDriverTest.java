@@ -50,6 +50,7 @@ class PgDriverTest {
               + " 0], ARRAY[1, 0, 0]) ORDER BY edit_id",
           "SELECT COUNT(*) FROM ROUTE('small', ARRAY[0, 0, 0, 1], ARRAY[0, 0, 1])",
           "SELECT CARDINALITY(EMBED_TEXT('a cat on a mat'))",
+          "SELECT id, visual_key, text_key, expert_b FROM edits ORDER BY id",
           "VERIFY HISTORY");
 
   @Test
