@@ -36,6 +36,8 @@ import java.sql.SQLException;
  * <pre>
  * editdb bench sql [EDITS=20000] [QUERIES=2000] [FIRST=200] [INSERTS=10000]
  * </pre>
+ *
+ * <p>EDITS 0 skips the routing part, INSERTS 0 the inserts part.
  */
 public final class SqlBench {
   private static final int BLOCK = 50;
@@ -51,7 +53,9 @@ public final class SqlBench {
             "SqlBench: %,d edits (visual 512 / text 384), %,d queries per path, first %d after"
                 + " the load, %,d inserts per path in batches of %,d; load average %s; JVM %s",
             edits, queries, first, inserts, INSERT_BATCH, Stats.loadAverage(), Runtime.version()));
-    routing(edits, queries, first);
+    if (edits > 0) {
+      routing(edits, queries, first);
+    }
     if (inserts > 0) {
       inserts(inserts);
     }
