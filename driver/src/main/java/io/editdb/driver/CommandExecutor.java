@@ -311,7 +311,9 @@ final class CommandExecutor {
   private Outcome rollbackEdits(RollbackEdits c, Object[] params) throws SQLException {
     List<Object> args = new ArrayList<>();
     for (int k = 0; k < c.conditionParams().size(); k++) {
-      args.add(Values.forH2(get(new Param(c.conditionParams().get(k), 0), params)));
+      args.add(
+          Values.forDatabase(
+              get(new Param(c.conditionParams().get(k), 0), params), session.store().config()));
     }
     EditCondition condition = new EditCondition(c.condition(), args);
     String reason = reason(c.reason(), params);

@@ -244,6 +244,11 @@ final class EditDbConnection implements Connection {
     return p;
   }
 
+  /** A value bound to this connection's standard SQL, as the store's database takes it. */
+  Object bindable(Object v) {
+    return Values.forDatabase(v, handle.store().config());
+  }
+
   /** Checks standard SQL before H2 runs it. */
   void beforeDelegate(Command.Delegate d) throws SQLException {
     checkOpen();

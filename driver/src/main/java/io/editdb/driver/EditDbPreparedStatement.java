@@ -423,17 +423,17 @@ final class EditDbPreparedStatement extends EditDbStatement implements PreparedS
   /** Keys and weights: {@code float[]} (or double[], Float[], a VectorCodec blob, ...). */
   @Override
   public void setObject(int i, Object x) throws SQLException {
-    set(i, x, () -> h2.setObject(i, Values.forH2(x)));
+    set(i, x, () -> h2.setObject(i, conn.bindable(x)));
   }
 
   @Override
   public void setObject(int i, Object x, int targetSqlType) throws SQLException {
-    set(i, x, () -> h2.setObject(i, Values.forH2(x), targetSqlType));
+    set(i, x, () -> h2.setObject(i, conn.bindable(x), targetSqlType));
   }
 
   @Override
   public void setObject(int i, Object x, int targetSqlType, int scaleOrLength) throws SQLException {
-    set(i, x, () -> h2.setObject(i, Values.forH2(x), targetSqlType, scaleOrLength));
+    set(i, x, () -> h2.setObject(i, conn.bindable(x), targetSqlType, scaleOrLength));
   }
 
   /** Keys and weights as an SQL array, e.g. {@code conn.createArrayOf("REAL", floats)}. */

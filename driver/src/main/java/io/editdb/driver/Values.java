@@ -296,6 +296,15 @@ final class Values {
   }
 
   /**
+   * A value bound to standard SQL, as the store's database takes it: H2 needs {@link #forH2};
+   * PostgreSQL's driver binds Java's float and double arrays as SQL arrays itself (and cannot bind
+   * H2's values).
+   */
+  static Object forDatabase(Object v, io.editdb.store.StoreConfig store) {
+    return store.shared() ? v : forH2(v);
+  }
+
+  /**
    * A value for H2: primitive float and double arrays become boxed arrays, which H2 binds as SQL
    * ARRAYs (it would otherwise serialise them as Java objects).
    */

@@ -205,6 +205,12 @@ class PgDriverTest {
       st.execute("RESTORE EDIT 2 REASON 'fine'"); // v6
       st.execute("ROLLBACK TO VERSION 3 REASON 'back'"); // v7
     }
+    TestDb.insert(c, "d", 3, 2); // v8
+    try (PreparedStatement ps = // a condition with a key bound as float[]: v9
+        c.prepareStatement("ROLLBACK EDITS WHERE VECTOR_ARRAY(visual_key) = ? REASON 'by key'")) {
+      ps.setObject(1, TestDb.basis(4, 3));
+      assertEquals(1, ps.executeUpdate());
+    }
     List<List<String>> out = new ArrayList<>();
     for (String q : QUERIES) {
       try (Statement st = c.createStatement();
@@ -218,12 +224,20 @@ class PgDriverTest {
       ps.setString(1, "small");
       ps.setObject(2, new float[] {R, R, 0, 0});
       ps.setObject(3, new float[] {0.6f, 0.8f, 0});
-      for (long v = 2; v <= 7; v++) {
+      for (long v = 2; v <= 9; v++) {
         ps.setLong(4, v);
         ps.setDouble(5, 0.0);
         try (ResultSet rs = ps.executeQuery()) {
           out.add(rows(rs));
         }
+      }
+    }
+    // a key bound as float[] to plain SQL, which the database itself runs
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT id FROM edits WHERE VECTOR_ARRAY(visual_key) = ? ORDER BY id")) {
+      ps.setObject(1, TestDb.basis(4, 1));
+      try (ResultSet rs = ps.executeQuery()) {
+        out.add(rows(rs));
       }
     }
     return out;
