@@ -22,6 +22,7 @@ import java.sql.SQLXML;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Struct;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -232,16 +233,18 @@ final class EditDbConnection implements Connection {
    */
   Command.Parsed parse(String sql) throws SQLException {
     Command.Parsed p = DialectParser.parse(sql, sqlGuard);
-    if (p.command() instanceof Command.Delegate
-        && handle.store().config().shared()
-        && PgTableFunctions.mentions(sql)) {
-      int params = 0;
-      for (SqlLexer.Token t : SqlLexer.lex(sql)) {
-        params += t.kind() == SqlLexer.Kind.PARAM ? 1 : 0;
-      }
-      return new Command.Parsed(new Command.TableFunctions(sql), params);
+    if (!(p.command() instanceof Command.Delegate) || !handle.store().config().shared()) {
+      return p;
     }
-    return p;
+    List<SqlLexer.Token> tokens = SqlLexer.lex(sql);
+    if (!PgTableFunctions.mentions(tokens)) {
+      return p;
+    }
+    int params = 0;
+    for (SqlLexer.Token t : tokens) {
+      params += t.kind() == SqlLexer.Kind.PARAM ? 1 : 0;
+    }
+    return new Command.Parsed(new Command.TableFunctions(sql), params);
   }
 
   /** A value bound to this connection's standard SQL, as the store's database takes it. */

@@ -38,9 +38,8 @@ final class PgTableFunctions {
 
   private PgTableFunctions() {}
 
-  /** Whether {@code sql} calls one of the functions the driver evaluates on PostgreSQL. */
-  static boolean mentions(String sql) throws SQLException {
-    List<Token> t = SqlLexer.lex(sql);
+  /** Whether the statement {@code t} calls one of the functions the driver evaluates. */
+  static boolean mentions(List<Token> t) {
     for (int i = 0; i + 1 < t.size(); i++) {
       if (t.get(i).kind() == Kind.WORD
           && (TABLES.contains(t.get(i).name()) || t.get(i).name().equals(EMBED))

@@ -204,17 +204,7 @@ public final class EditStore implements AutoCloseable {
       }
       readTruth(c);
       clock.committing(latest);
-      boolean applied = false;
-      try {
-        index.apply(c, latest);
-        applied = true;
-      } finally {
-        if (applied) {
-          clock.announce(latest);
-        } else {
-          clock.commitFailed();
-        }
-      }
+      index.publish(c, latest, clock);
     } finally {
       slot.release();
     }

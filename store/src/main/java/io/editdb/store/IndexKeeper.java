@@ -109,6 +109,34 @@ final class IndexKeeper {
     }
   }
 
+  /**
+   * Applies a durable version and then announces it as the latest: the one way a version becomes
+   * routable, after a local commit and when following other nodes. On H2 it is announced even if
+   * the index fails (H2 has it, and the next transaction must get the version after it). On a
+   * shared truth out of reach it is not: nothing is announced and the node's follower applies it
+   * once PostgreSQL answers again; returns false then.
+   */
+  boolean publish(Connection c, long version, VersionClock clock) {
+    boolean announce = true;
+    try {
+      apply(c, version);
+      return true;
+    } catch (StoreException e) { // only a shared truth out of reach (apply); H2 rebuilds instead
+      announce = false;
+      clock.commitFailed();
+      LOG.warn(
+          "{} - version {} is committed, not yet routable here: {}",
+          config.location(),
+          version,
+          e.getMessage());
+      return false;
+    } finally {
+      if (announce) {
+        clock.announce(version);
+      }
+    }
+  }
+
   private void rebuildAfter(Connection c, long version, Exception e) {
     LOG.error(
         "{} - version {} is committed but the index could not apply it ({}); rebuilding",

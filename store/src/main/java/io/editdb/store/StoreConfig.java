@@ -147,7 +147,6 @@ public final class StoreConfig {
               + user
               + ". Give the PostgreSQL user that owns (or may create) EditDB's tables");
     }
-    Objects.requireNonNull(indexDirectory, "index directory");
     StoreConfig local = directory(indexDirectory); // the same checks as a directory store's
     return new StoreConfig(
         local.directory,

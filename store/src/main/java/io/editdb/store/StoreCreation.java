@@ -47,19 +47,17 @@ final class StoreCreation {
   }
 
   private static void createDirectory(StoreConfig config) {
-    {
-      try {
-        Files.createDirectories(config.directory());
-      } catch (IOException e) {
-        throw new StoreException(
-            UNAVAILABLE,
-            "cannot create store directory "
-                + config.directory()
-                + ": "
-                + e.getMessage()
-                + ". Check the path and its rights",
-            e);
-      }
+    try {
+      Files.createDirectories(config.directory());
+    } catch (IOException e) {
+      throw new StoreException(
+          UNAVAILABLE,
+          "cannot create store directory "
+              + config.directory()
+              + ": "
+              + e.getMessage()
+              + ". Check the path and its rights",
+          e);
     }
   }
 

@@ -20,7 +20,6 @@ import java.util.function.Consumer;
  * one session.
  */
 final class Transaction {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Transaction.class);
 
   /** What a transaction records in the history chain. */
   enum Action {
@@ -335,36 +334,15 @@ final class Transaction {
   }
 
   /**
-   * The version is durable in H2: the layers it created become visible, the index applies it, and
-   * only then is it the latest. It is announced even if the index fails: H2 has it, and the next
-   * transaction must get the version after it.
+   * The version is durable: the layers it created become visible, the index applies it, and only
+   * then is it the latest ({@link IndexKeeper#publish}, which says what happens when the index
+   * cannot apply it).
    */
   private void publish() {
     for (Layer l : newLayers) {
       publishLayer.accept(l);
     }
-    if (shared != null) {
-      // On a shared truth a failure to read the version back is PostgreSQL out of reach: the
-      // commit stands, and this node's follower applies and announces it once it answers again.
-      try {
-        index.apply(sql, version);
-      } catch (StoreException e) {
-        clock.commitFailed();
-        LOG.warn(
-            "{} - committed version {}, not yet routable here: {}",
-            location,
-            version,
-            e.getMessage());
-        return;
-      }
-      clock.announce(version);
-      return;
-    }
-    try {
-      index.apply(sql, version);
-    } finally {
-      clock.announce(version);
-    }
+    index.publish(sql, version, clock);
   }
 
   /** Discards this transaction and the connection's whole open SQL transaction with it. */

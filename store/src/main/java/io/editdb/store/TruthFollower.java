@@ -31,6 +31,8 @@ final class TruthFollower implements AutoCloseable {
   private final CatchUp catchUp;
   private final Thread thread;
   private volatile boolean closed;
+  private final java.util.concurrent.CountDownLatch stop =
+      new java.util.concurrent.CountDownLatch(1);
   private volatile Connection connection;
 
   TruthFollower(StoreConfig config, CatchUp catchUp) {
@@ -66,7 +68,9 @@ final class TruthFollower implements AutoCloseable {
             backoff);
         closeConnection();
         try {
-          TimeUnit.MILLISECONDS.sleep(backoff);
+          if (stop.await(backoff, TimeUnit.MILLISECONDS)) {
+            break;
+          }
         } catch (InterruptedException ie) {
           break;
         }
@@ -101,11 +105,15 @@ final class TruthFollower implements AutoCloseable {
     }
   }
 
-  /** Stops the thread and waits for it (a catch-up under way finishes first). */
+  /**
+   * Stops the thread and waits for it: a catch-up under way finishes first, and a wait for a
+   * notification ends within {@link #POLL_MILLIS}. The thread is never interrupted: an interrupt
+   * inside the index's file writes would close their channels under Lucene.
+   */
   @Override
   public void close() {
     closed = true;
-    thread.interrupt();
+    stop.countDown();
     try {
       thread.join(TimeUnit.SECONDS.toMillis(30));
     } catch (InterruptedException e) {
