@@ -620,16 +620,7 @@ public final class PgCluster implements AutoCloseable {
    * operator's restart does under running clients: their connections break, new ones work.
    */
   public synchronized void restart() {
-    checkOpen();
-    long t0 = System.nanoTime();
-    if (running) {
-      stopServer("fast");
-    }
-    startServer();
-    LOG.info(
-        "PostgreSQL test cluster {} restarted in {} ms",
-        dir,
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    stopAndStart("fast", "restarted");
   }
 
   /**
@@ -638,15 +629,21 @@ public final class PgCluster implements AutoCloseable {
    * WAL. Committed transactions survive, uncommitted ones are gone.
    */
   public synchronized void crash() {
+    stopAndStart("immediate", "crashed and recovered");
+  }
+
+  /** Stops the server in {@code mode} if it runs, and starts it again on the same port and data. */
+  private void stopAndStart(String mode, String what) {
     checkOpen();
     long t0 = System.nanoTime();
     if (running) {
-      stopServer("immediate");
+      stopServer(mode);
     }
     startServer();
     LOG.info(
-        "PostgreSQL test cluster {} crashed and recovered in {} ms",
+        "PostgreSQL test cluster {} {} in {} ms",
         dir,
+        what,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
