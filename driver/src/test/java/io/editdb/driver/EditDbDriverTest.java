@@ -70,6 +70,33 @@ class EditDbDriverTest {
   }
 
   @Test
+  void badPostgresUrlsAreRefusedWithTheFixAndMakeNothing() {
+    Path index = dir.resolve("pg-index");
+    String base = "jdbc:editdb:postgresql://127.0.0.1:1/edits";
+    Properties owner = new Properties();
+    owner.setProperty(EditDbDriver.PG_USER, "owner");
+    String[][] cases = {
+      {base, "names no index directory"},
+      {base + "?index=", "names no index directory"},
+      {base + "?index=" + index + "&sslmode=off", "'sslmode', which EditDB does not know"},
+    };
+    for (String[] c : cases) {
+      SQLException e =
+          assertThrows(SQLException.class, () -> DriverManager.getConnection(c[0], owner));
+      assertEquals(ErrorCode.INVALID_URL.sqlState(), e.getSQLState(), c[0]);
+      assertEquals(ErrorCode.INVALID_URL.code(), e.getErrorCode(), c[0]);
+      assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+    }
+    SQLException noOwner =
+        assertThrows(
+            SQLException.class,
+            () -> DriverManager.getConnection(base + "?index=" + index, new Properties()));
+    assertEquals(ErrorCode.INVALID_URL.code(), noOwner.getErrorCode());
+    assertTrue(noOwner.getMessage().contains("set the property pgUser"), noOwner.getMessage());
+    assertFalse(Files.exists(index), "a refused URL creates no index directory");
+  }
+
+  @Test
   void propertyInfoListsUserPasswordAndPoolSize() {
     DriverPropertyInfo[] info = new EditDbDriver().getPropertyInfo("jdbc:editdb:mem:x", null);
     assertEquals(

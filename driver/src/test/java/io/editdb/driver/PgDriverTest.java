@@ -101,6 +101,19 @@ class PgDriverTest {
                   st.executeQuery(
                       "SELECT * FROM edits e, ROUTE('small', e.visual_key, e.text_key) r"));
       assertTrue(lateral.getMessage().contains("computed before"), lateral.getMessage());
+      Connection ana = DriverManager.getConnection(url, props("ana", ""));
+      TestDb.Snapshot before = TestDb.snapshot(ana);
+      TestDb.assertError(
+          ErrorCode.INVALID_VALUE,
+          () -> st.executeQuery("SELECT * FROM ROUTE('small', ARRAY[1, 0, 0, 0])"));
+      SQLException embed =
+          assertThrows(
+              SQLException.class, () -> st.executeQuery("SELECT EMBED_TEXT(prompt) FROM edits"));
+      assertEquals(ErrorCode.UNSUPPORTED_STATEMENT.code(), embed.getErrorCode());
+      assertTrue(
+          embed.getMessage().contains("string literal or a ? parameter"), embed.getMessage());
+      assertEquals(before, TestDb.snapshot(ana), "refusals change nothing");
+      ana.close();
     }
   }
 
