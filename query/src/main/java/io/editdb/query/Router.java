@@ -60,7 +60,7 @@ public final class Router {
 
   /** The chosen edits, by gate descending; empty when nothing passes. */
   public List<RoutedEdit> route(RouteQuery q) {
-    return kept(explain(q));
+    return kept(explain(q, false));
   }
 
   /**
@@ -70,7 +70,7 @@ public final class Router {
    * settings) call this rather than keep a copy of the decision.
    */
   public static List<RoutedEdit> choose(Layer layer, List<KeyHit> hits, double threshold) {
-    return kept(decide(layer, hits, threshold));
+    return kept(decide(layer, hits, threshold, false));
   }
 
   private static List<RoutedEdit> kept(List<Candidate> candidates) {
@@ -109,6 +109,11 @@ public final class Router {
    * score, each with why it was kept or dropped.
    */
   public List<Candidate> explain(RouteQuery q) {
+    return explain(q, true);
+  }
+
+  /** {@link #explain}, with the dropped candidates' reasons worded only if {@code reasons}. */
+  private List<Candidate> explain(RouteQuery q, boolean reasons) {
     if (q == null || q.layer() == null) {
       throw new StoreException(
           StoreException.Kind.UNKNOWN_LAYER,
@@ -144,7 +149,7 @@ public final class Router {
     // The store counts the active edits on the reader it then searches: one reader per query.
     int k = Math.max(layer.maxCandidates(), config.efSearch());
     List<KeyHit> hits = store.searchKeys(layer, primary, q.textKey(), k, version, this::modeFor);
-    return decide(layer, hits, threshold);
+    return decide(layer, hits, threshold, reasons);
   }
 
   /**
@@ -152,6 +157,16 @@ public final class Router {
    * kept ones first by gate descending; {@link #choose} keeps the kept ones.
    */
   public static List<Candidate> decide(Layer layer, List<KeyHit> hits, double threshold) {
+    return decide(layer, hits, threshold, true);
+  }
+
+  /**
+   * {@link #decide(Layer, List, double)}; without {@code reasons} a dropped candidate's reason is
+   * its rule alone, with no numbers ({@link #route} drops them anyway, and wording a reason costs
+   * more than deciding it: about 0.3 us each, 30 of them for a typical query).
+   */
+  private static List<Candidate> decide(
+      Layer layer, List<KeyHit> hits, double threshold, boolean reasons) {
     double vScale = layer.visualScale();
     double tScale = layer.textScale();
     List<KeyHit> passed = new ArrayList<>();
@@ -163,9 +178,11 @@ public final class Router {
         passed.add(h);
       } else {
         String why =
-            visual < threshold
-                ? fmt("visual %.4f < threshold %.4f", visual, threshold)
-                : "beyond max_candidates " + layer.maxCandidates();
+            !reasons
+                ? (visual < threshold ? "visual < threshold" : "beyond max_candidates")
+                : visual < threshold
+                    ? fmt("visual %.4f < threshold %.4f", visual, threshold)
+                    : "beyond max_candidates " + layer.maxCandidates();
         dropped.add(new Candidate(h.editId(), visual, false, text, 0f, false, why));
       }
     }
@@ -205,7 +222,10 @@ public final class Router {
     for (Candidate c : scored) {
       String why = null;
       if (c.gate() < layer.minGate()) {
-        why = fmt("gate %.4f < min_gate %.4f", c.gate(), layer.minGate());
+        why =
+            reasons
+                ? fmt("gate %.4f < min_gate %.4f", c.gate(), layer.minGate())
+                : "gate < min_gate";
       } else if (layer.topK() > 0 && kept >= layer.topK()) {
         why = "beyond top_k " + layer.topK();
       }
