@@ -42,7 +42,17 @@ final class KeySearch {
   private final SearcherManager searchers;
   private final String location;
 
-  /** Searches other segments' graphs while a query's own thread searches one; null on 1 core. */
+  /**
+   * Scans of more spans than this in one query are split across the leaf pool and the query's
+   * thread (right after a bulk load, the index holds many small segments until its merges finish,
+   * and every one of them is scanned).
+   */
+  static final int SCAN_SPLIT = 8_192;
+
+  /**
+   * Searches other segments (graphs, groups of scans) while a query's thread searches one; null on
+   * 1 core.
+   */
   private final ThreadPoolExecutor leafPool = leafPool();
 
   /** Per segment reader and layer name: the spans open at the latest version. */
@@ -175,24 +185,39 @@ final class KeySearch {
       }
       SearchMode mode = modeForActive.apply(count); // on this reader: what the search sees
       List<Graph> graphLeaves = new ArrayList<>();
+      List<Graph> scanLeaves = new ArrayList<>();
+      int scanned = 0;
       for (Graph g : active) {
         if (mode == SearchMode.EXACT || g.spans().count() <= SegmentSearch.EXACT_LEAF) {
-          SegmentSearch.scan(g.leaf(), g.spans(), g.values(), pq, top);
+          scanLeaves.add(g);
+          scanned += g.spans().count();
         } else {
           graphLeaves.add(g);
         }
       }
-      List<FutureTask<TopHits>> graphs =
-          graphLeaves.stream() // largest first: the caller's own
-              .sorted(Comparator.comparingInt((Graph g) -> -g.spans().count()))
-              .map(
-                  g ->
+      List<FutureTask<TopHits>> tasks = new ArrayList<>();
+      graphLeaves.stream() // largest first: the caller's own
+          .sorted(Comparator.comparingInt((Graph g) -> -g.spans().count()))
+          .forEach(
+              g ->
+                  tasks.add(
                       new FutureTask<>(
                           () ->
                               SegmentSearch.graphSearch(
-                                  g.leaf(), g.spans(), g.values(), primaryField, pq, k)))
-              .toList();
-      searchAll(graphs, top);
+                                  g.leaf(), g.spans(), g.values(), primaryField, pq, k))));
+      int groups = leafPool == null || scanned < SCAN_SPLIT ? 1 : leafPool.getMaximumPoolSize() + 1;
+      for (List<Graph> group : balanced(scanLeaves, groups, g -> g.spans().count())) {
+        tasks.add(
+            new FutureTask<>(
+                () -> {
+                  TopHits part = new TopHits(k);
+                  for (Graph g : group) {
+                    SegmentSearch.scan(g.leaf(), g.spans(), g.values(), pq, part);
+                  }
+                  return part;
+                }));
+      }
+      searchAll(tasks, top);
       return SegmentSearch.hits(leaves, top, tq, KeyIndex.textField(layer));
     } finally {
       searchers.release(s);
@@ -200,26 +225,52 @@ final class KeySearch {
   }
 
   /**
-   * Runs the graph searches of a query's segments, in parallel when there are several: all but the
-   * first go to the leaf pool, the caller runs the first and then any the pool has not started yet
-   * (a task runs once, whoever gets to it), so a busy pool never makes a query wait.
+   * The segments to scan, in at most {@code groups} groups of about equal spans (the largest
+   * segment first into the lightest group); none empty.
    */
-  private void searchAll(List<FutureTask<TopHits>> graphs, TopHits top) throws IOException {
+  private static <G> List<List<G>> balanced(
+      List<G> leaves, int groups, java.util.function.ToIntFunction<G> size) {
+    List<List<G>> out = new ArrayList<>();
+    int[] load = new int[Math.max(1, Math.min(groups, leaves.size()))];
+    for (int i = 0; i < load.length; i++) {
+      out.add(new ArrayList<>());
+    }
+    List<G> bySize = new ArrayList<>(leaves);
+    bySize.sort(Comparator.comparingInt(size).reversed());
+    for (G g : bySize) {
+      int lightest = 0;
+      for (int i = 1; i < load.length; i++) {
+        lightest = load[i] < load[lightest] ? i : lightest;
+      }
+      out.get(lightest).add(g);
+      load[lightest] += size.applyAsInt(g);
+    }
+    out.removeIf(List::isEmpty);
+    return out;
+  }
+
+  /**
+   * Runs the searches of a query's segments (graph searches, and scans in groups), in parallel when
+   * there are several: all but the first go to the leaf pool, the caller runs the first and then
+   * any the pool has not started yet (a task runs once, whoever gets to it), so a busy pool never
+   * makes a query wait.
+   */
+  private void searchAll(List<FutureTask<TopHits>> tasks, TopHits top) throws IOException {
     if (leafPool != null) {
       try {
-        for (FutureTask<TopHits> g : graphs.subList(Math.min(1, graphs.size()), graphs.size())) {
+        for (FutureTask<TopHits> g : tasks.subList(Math.min(1, tasks.size()), tasks.size())) {
           leafPool.execute(g);
         }
       } catch (RejectedExecutionException closing) {
         // the index is closing: the caller runs what was not handed over
       }
     }
-    for (FutureTask<TopHits> g : graphs) {
+    for (FutureTask<TopHits> g : tasks) {
       g.run();
     }
     Throwable failed = null;
     boolean interrupted = false;
-    for (FutureTask<TopHits> g : graphs) { // every task ends before the searcher is released
+    for (FutureTask<TopHits> g : tasks) { // every task ends before the searcher is released
       while (true) {
         try {
           top.offerAll(g.get());

@@ -113,6 +113,77 @@ class KeyIndexTest {
     }
   }
 
+  /**
+   * An exact scan of more than {@link KeySearch#SCAN_SPLIT} spans is split between the query's
+   * thread and the index's pool: from several threads at once it still returns the true top k (a
+   * brute-force reference, scores exact), with hits from both segments.
+   */
+  @Test
+  void splitExactScanFindsTheTrueTopK() throws Exception {
+    try (EditStore s = EditStore.open(Fixtures.mem())) {
+      s.createLayer(Fixtures.layer("big").build(), "admin");
+      Set<Long> second = new HashSet<>();
+      for (int size : new int[] {KeySearch.SCAN_SPLIT, KeySearch.SCAN_SPLIT / 10}) {
+        try (StoreSession ss = s.openSession("u")) { // 10x apart: the policy keeps both segments
+          for (int i = 0; i < size; i++) {
+            NewEdit e = Fixtures.edit(r, "big", 1).build();
+            long id = ss.insert(e);
+            keys.put(id, e.visualKey());
+            if (size < KeySearch.SCAN_SPLIT) {
+              second.add(id);
+            }
+          }
+          ss.commit();
+        }
+      }
+      Layer l = s.layer("big");
+      long v = s.latestVersion();
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(3);
+      try {
+        List<java.util.concurrent.Future<Integer>> runs = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+          long queriesSeed = r.nextLong();
+          runs.add(
+              pool.submit(
+                  () -> {
+                    Random qr = new Random(queriesSeed);
+                    int fromSecond = 0;
+                    for (int q = 0; q < 30; q++) {
+                      float[] query = Fixtures.unit(qr, Fixtures.VIS);
+                      List<KeyHit> exact = s.searchKeys(l, query, null, K, v, SearchMode.EXACT);
+                      List<Long> truth =
+                          keys.keySet().stream()
+                              .sorted(
+                                  Comparator.comparingDouble((Long id) -> -dot(keys.get(id), query))
+                                      .thenComparingLong(id -> id))
+                              .limit(K)
+                              .toList();
+                      assertEquals(K, exact.size(), "seed " + seed);
+                      for (int i = 0; i < K; i++) { // by score: rounding may swap near-ties
+                        assertEquals(
+                            dot(keys.get(truth.get(i)), query),
+                            exact.get(i).primary(),
+                            1e-5,
+                            "seed " + seed);
+                        fromSecond += second.contains(exact.get(i).editId()) ? 1 : 0;
+                      }
+                    }
+                    return fromSecond;
+                  }));
+        }
+        for (java.util.concurrent.Future<Integer> run : runs) {
+          int fromSecond = run.get();
+          assertTrue(
+              fromSecond > 0 && fromSecond < 30 * K,
+              fromSecond + " hits from the smaller segment; both should contribute, seed " + seed);
+        }
+      } finally {
+        pool.shutdown();
+      }
+    }
+  }
+
   private void run(Layer.Builder layer) {
     try (EditStore s = EditStore.open(Fixtures.mem())) {
       s.createLayer(layer.build(), "admin");
