@@ -2,7 +2,6 @@ package io.editdb.bench;
 
 import io.editdb.cli.DirTrees;
 import io.editdb.cli.Keys;
-import io.editdb.query.Candidate;
 import io.editdb.query.RouteQuery;
 import io.editdb.query.Router;
 import io.editdb.query.RouterConfig;
@@ -24,13 +23,14 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * {@code editdb bench peer [SIZES] [QUERIES] [EFS]}: EditDB's router against FAISS's HNSW ({@code
- * IndexHNSWFlat}, M 16, efConstruction 200, one thread) on the same keys, in the same run. The keys
- * are RoutingBench's (512-d, one cluster per 100 edits, noise 0.5, unit length), written to a file
- * both sides read; a query's answer is what the layer's hard filter keeps (the top 16 at similarity
- * 0.7 or more), and each side's recall is against its own exact search of the same keys. FAISS runs
- * in a Python virtual environment this command makes under {@code target/} from the wheels in
- * {@code EDITDB_WHEELS} (default {@code /opt/pypi/files}), or PyPI when that fails.
+ * {@code editdb bench peer [SIZES] [QUERIES] [EFS] [EDITDB_EFS]}: EditDB's router (HNSW, at each
+ * efSearch of EDITDB_EFS, default 48) against FAISS's HNSW ({@code IndexHNSWFlat}, M 16,
+ * efConstruction 200, one thread) on the same keys, in the same run. The keys are RoutingBench's
+ * (512-d, one cluster per 100 edits, noise 0.5, unit length), written to a file both sides read; a
+ * query's answer is what the layer's hard filter keeps (the top 16 at similarity 0.7 or more), and
+ * each side's recall is against its own exact search of the same keys. FAISS runs in a Python
+ * virtual environment this command makes under {@code target/} from the wheels in {@code
+ * EDITDB_WHEELS} (default {@code /opt/pypi/files}), or PyPI when that fails.
  */
 final class PeerBench {
   private PeerBench() {}
@@ -43,6 +43,7 @@ final class PeerBench {
     int[] sizes = ints(args.length > 0 ? args[0] : "100000");
     int queries = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
     String efs = args.length > 2 ? args[2] : "48,96";
+    String editDbEfs = args.length > 3 ? args[3] : "48";
     Files.createDirectories(DIR);
     Path python = venv();
     System.out.println(
@@ -85,34 +86,41 @@ final class PeerBench {
           qs.add(RouteQuery.of("bench", v, text.next()));
         }
         write(qfile, qv);
-        editDb(s, n, qs, build);
+        editDb(s, n, qs, build, ints(editDbEfs));
       }
       faiss(python, n, keys, qfile, efs);
       DirTrees.delete(store);
     }
   }
 
-  private static void editDb(EditStore s, int n, List<RouteQuery> qs, double build) {
+  /**
+   * EditDB's rows: the router (HNSW) at each efSearch, timing {@link Router#route}; recall is the
+   * hard filter's, from {@link Router#explain} of the same query after the timed call.
+   */
+  private static void editDb(EditStore s, int n, List<RouteQuery> qs, double build, int[] efs) {
     Router exact = new Router(s, RouterConfig.DEFAULT.withForcedMode(SearchMode.EXACT));
-    Router hnsw = new Router(s, RouterConfig.DEFAULT.withForcedMode(SearchMode.HNSW));
     List<Set<Long>> truth = new ArrayList<>();
     for (RouteQuery q : qs) {
       truth.add(RoutingBench.passed(exact.explain(q)));
     }
-    for (int i = 0; i < 3_000; i++) { // warm-up, as RoutingBench's
-      hnsw.explain(qs.get(i % qs.size()));
+    RouterConfig hnswMode = RouterConfig.DEFAULT.withForcedMode(SearchMode.HNSW);
+    for (int ef : efs) {
+      Router hnsw = new Router(s, new RouterConfig(hnswMode.exactBelow(), ef, SearchMode.HNSW));
+      for (int i = 0; i < 3_000; i++) { // warm-up, as RoutingBench's
+        hnsw.route(qs.get(i % qs.size()));
+      }
+      Stats t = new Stats();
+      Recall recall = new Recall();
+      for (int i = 0; i < qs.size(); i++) {
+        long t0 = System.nanoTime();
+        hnsw.route(qs.get(i)); // what a serving system calls
+        t.add(System.nanoTime() - t0);
+        recall.add(truth.get(i), RoutingBench.passed(hnsw.explain(qs.get(i)))); // same search
+      }
+      Stats.row(
+          "| %,d | EditDB | HNSW, ef %d | %.3f | %.3f | %.4f | %.1f (load + merges) |",
+          n, ef, t.medianMs(), t.p99Ms(), recall.value(), build);
     }
-    Stats t = new Stats();
-    Recall recall = new Recall();
-    for (int i = 0; i < qs.size(); i++) {
-      long t0 = System.nanoTime();
-      List<Candidate> got = hnsw.explain(qs.get(i));
-      t.add(System.nanoTime() - t0);
-      recall.add(truth.get(i), RoutingBench.passed(got));
-    }
-    Stats.row(
-        "| %,d | EditDB | HNSW | %.3f | %.3f | %.4f | %.1f (load + merges) |",
-        n, t.medianMs(), t.p99Ms(), recall.value(), build);
   }
 
   private static void faiss(Path python, int n, Path keys, Path queries, String efs)
