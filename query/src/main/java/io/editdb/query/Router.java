@@ -148,7 +148,16 @@ public final class Router {
     // Both modes look at the same number of nearest keys, so explain shows the same rejections.
     // The store counts the active edits on the reader it then searches: one reader per query.
     int k = Math.max(layer.maxCandidates(), config.efSearch());
-    List<KeyHit> hits = store.searchKeys(layer, primary, q.textKey(), k, version, this::modeFor);
+    // Without reasons the dropped hits' text scores go unused: read text keys only for hits that
+    // may pass the hard filter (visual_scale x similarity >= threshold, with a margin for
+    // rounding).
+    float textFrom = Float.NEGATIVE_INFINITY;
+    if (!reasons && layer.visualScale() > 0) {
+      double floor = threshold / layer.visualScale();
+      textFrom = (float) (floor - 1e-4 * Math.max(1, Math.abs(floor)));
+    }
+    List<KeyHit> hits =
+        store.searchKeys(layer, primary, q.textKey(), textFrom, k, version, this::modeFor);
     return decide(layer, hits, threshold, reasons);
   }
 

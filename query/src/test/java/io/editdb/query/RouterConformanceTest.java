@@ -256,6 +256,45 @@ abstract class RouterConformanceTest {
     assertTrue(all.stream().anyMatch(c -> !c.passedFilter()), "rejections are explained too");
   }
 
+  /**
+   * route skips the text keys of hits that cannot pass the hard filter (visual_scale times their
+   * similarity below the threshold); with a visual scale other than 1 and thresholds around the
+   * hits' scores it keeps exactly what explain keeps, with the same text scores and gates.
+   */
+  @Test
+  void routeKeepsWhatExplainKeeps() {
+    Layer l =
+        store.createLayer(
+            Layer.builder("scaled", "m", "x", 4, 4, VIS, TXT)
+                .opt(LayerOption.VISUAL_SCALE, 1.3)
+                .opt(LayerOption.VISUAL_THRESHOLD, 0.9)
+                .opt(LayerOption.MAX_CANDIDATES, 8)
+                .opt(LayerOption.TOP_K, 0)
+                .opt(LayerOption.MIN_GATE, 0.0)
+                .opt(LayerOption.TEXT_SCALE, 5)
+                .build(),
+            "admin");
+    fill(l.name(), 300, true);
+    int kept = 0;
+    for (int q = 0; q < 40; q++) {
+      float[] vq = unit(r, VIS, centres.get(r.nextInt(centres.size())), 0.15);
+      float[] tq = unit(r, TXT, null, 0);
+      double threshold = 0.6 + 0.0095 * q; // 0.6 to 0.97: some queries keep many, some few
+      RouteQuery query = RouteQuery.of(l.name(), vq, tq).withThreshold(threshold);
+      List<Candidate> explained = router.explain(query).stream().filter(Candidate::kept).toList();
+      List<RoutedEdit> routed = router.route(query);
+      assertEquals(explained.size(), routed.size(), "seed " + seed);
+      for (int i = 0; i < routed.size(); i++) {
+        assertEquals(explained.get(i).editId(), routed.get(i).editId(), "seed " + seed);
+        assertEquals(explained.get(i).textScore(), routed.get(i).textScore(), 0f, "seed " + seed);
+        assertEquals(explained.get(i).gate(), routed.get(i).gate(), 0f, "seed " + seed);
+      }
+      kept += routed.size();
+    }
+    assertTrue(
+        kept > 20, kept + " edits kept; the thresholds should let some through, seed " + seed);
+  }
+
   @Test
   void badQueriesAreRefused() {
     layer("l", GateMode.LIVEEDIT, VIS);

@@ -469,13 +469,33 @@ public final class EditStore implements AutoCloseable {
       int k,
       long version,
       java.util.function.IntFunction<SearchMode> modeForActive) {
+    return searchKeys(layer, primary, text, Float.NEGATIVE_INFINITY, k, version, modeForActive);
+  }
+
+  /**
+   * {@link #searchKeys(Layer, float[], float[], int, long, java.util.function.IntFunction)}, with
+   * text similarities only for the hits whose primary similarity is at least {@code textFrom} (NaN
+   * for the others): a router that keeps only hits above its threshold skips reading the text keys
+   * of the rest.
+   */
+  public List<KeyHit> searchKeys(
+      Layer layer,
+      float[] primary,
+      float[] text,
+      float textFrom,
+      int k,
+      long version,
+      java.util.function.IntFunction<SearchMode> modeForActive) {
     checkVersion(version);
     if (k < 1 || k > Layer.MAX_CANDIDATES) {
       throw new StoreException(
           INVALID_VALUE, "k must be between 1 and " + Layer.MAX_CANDIDATES + "; k=" + k);
     }
     try {
-      return index.current().search().search(layer, primary, text, k, version, modeForActive);
+      return index
+          .current()
+          .search()
+          .search(layer, primary, text, textFrom, k, version, modeForActive);
     } catch (IOException e) {
       throw new UncheckedIOException("searching the index of " + config.location(), e);
     }

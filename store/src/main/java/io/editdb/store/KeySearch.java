@@ -147,6 +147,7 @@ final class KeySearch {
       Layer layer,
       float[] primary,
       float[] text,
+      float textFrom,
       int k,
       long version,
       IntFunction<SearchMode> modeForActive)
@@ -218,7 +219,7 @@ final class KeySearch {
                 }));
       }
       searchAll(tasks, top);
-      return SegmentSearch.hits(leaves, top, tq, KeyIndex.textField(layer));
+      return SegmentSearch.hits(leaves, top, tq, KeyIndex.textField(layer), textFrom);
     } finally {
       searchers.release(s);
     }

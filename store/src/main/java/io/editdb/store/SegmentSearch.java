@@ -85,8 +85,12 @@ final class SegmentSearch {
     return grow <= 1 ? k : (int) Math.min(Layer.MAX_CANDIDATES, Math.ceil(k * grow));
   }
 
-  /** The kept documents scored on the text key too, leaf by leaf in doc order. */
-  static List<KeyHit> hits(List<LeafReaderContext> leaves, TopHits top, float[] tq, String tf)
+  /**
+   * The kept documents scored on the text key too (those whose primary similarity is at least
+   * {@code textFrom}; the others' text score is NaN), leaf by leaf in doc order.
+   */
+  static List<KeyHit> hits(
+      List<LeafReaderContext> leaves, TopHits top, float[] tq, String tf, float textFrom)
       throws IOException {
     TopHits.Hit[] docs = top.byDoc();
     List<KeyHit> hits = new ArrayList<>(docs.length);
@@ -99,7 +103,7 @@ final class SegmentSearch {
       int end = leaf.docBase + leaf.reader().maxDoc();
       for (; i < docs.length && docs[i].doc() < end; i++) {
         int local = docs[i].doc() - leaf.docBase;
-        float t = tv == null ? Float.NaN : dot(tv, tit, local, tq);
+        float t = tv == null || docs[i].sim() < textFrom ? Float.NaN : dot(tv, tit, local, tq);
         if (!ids.advanceExact(local)) {
           throw new IllegalStateException("index document " + local + " lacks an edit id");
         }
