@@ -103,7 +103,6 @@ sealed interface Command {
    */
   record Delegate(String sql, boolean savepointRollback) implements Command {}
 
-  /** A parsed statement and how many {@code ?} it has. */
   /**
    * Standard SQL that calls EditDB's table functions on a store whose truth is PostgreSQL: the
    * driver evaluates the calls and PostgreSQL the rest ({@link PgTableFunctions}).
@@ -115,5 +114,6 @@ sealed interface Command {
     }
   }
 
+  /** A parsed statement and how many {@code ?} it has. */
   record Parsed(Command command, int paramCount) {}
 }

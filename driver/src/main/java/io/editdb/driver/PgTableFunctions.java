@@ -40,14 +40,22 @@ final class PgTableFunctions {
 
   /** Whether the statement {@code t} calls one of the functions the driver evaluates. */
   static boolean mentions(List<Token> t) {
-    for (int i = 0; i + 1 < t.size(); i++) {
-      if (t.get(i).kind() == Kind.WORD
-          && (TABLES.contains(t.get(i).name()) || t.get(i).name().equals(EMBED))
-          && t.get(i + 1).isSymbol('(')) {
+    for (int i = 0; i < t.size(); i++) {
+      if (calledAt(t, i, t.size()) != null) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * The function (a table function or {@value #EMBED}) that token {@code i} calls, its '(' before
+   * token {@code end}; null if it calls none of them.
+   */
+  private static String calledAt(List<Token> t, int i, int end) {
+    Token w = t.get(i);
+    boolean ours = w.kind() == Kind.WORD && (TABLES.contains(w.name()) || w.name().equals(EMBED));
+    return ours && i + 1 < end && t.get(i + 1).isSymbol('(') ? w.name() : null;
   }
 
   /**
@@ -98,16 +106,16 @@ final class PgTableFunctions {
       int copied = 0; // offset in sql up to which the text is in out
       for (int i = 0; i < tokens.size(); i++) {
         Token t = tokens.get(i);
-        boolean call = i + 1 < tokens.size() && tokens.get(i + 1).isSymbol('(');
+        String called = calledAt(tokens, i, tokens.size());
         if (t.kind() == Kind.PARAM) {
           rest.add(param());
-        } else if (call && t.kind() == Kind.WORD && t.name().equals(EMBED)) {
+        } else if (EMBED.equals(called)) {
           int close = closing(i + 1);
           out.append(sql, copied, t.start());
           out.append(embed(i, close));
           copied = end(close);
           i = close;
-        } else if (call && t.kind() == Kind.WORD && TABLES.contains(t.name())) {
+        } else if (called != null) {
           int close = closing(i + 1);
           out.append(sql, copied, t.start());
           out.append(rows(t.name(), i, close));
@@ -174,10 +182,8 @@ final class PgTableFunctions {
       int copied = tokens.get(at + 1).start() + 1;
       for (int j = at + 2; j < close; j++) {
         Token t = tokens.get(j);
-        if (t.kind() == Kind.WORD
-            && TABLES.contains(t.name())
-            && j + 1 < close
-            && tokens.get(j + 1).isSymbol('(')) {
+        String called = calledAt(tokens, j, close);
+        if (called != null && TABLES.contains(called)) {
           throw ErrorCode.UNSUPPORTED_STATEMENT.exception(
               "on a PostgreSQL store "
                   + t.name()
@@ -185,10 +191,7 @@ final class PgTableFunctions {
                   + name
                   + "'s arguments");
         }
-        if (t.kind() == Kind.WORD
-            && t.name().equals(EMBED)
-            && j + 1 < close
-            && tokens.get(j + 1).isSymbol('(')) {
+        if (EMBED.equals(called)) {
           int c = closing(j + 1);
           arg.append(sql, copied, t.start()).append(embed(j, c));
           copied = end(c);

@@ -167,7 +167,6 @@ final class KeySearch {
               : s.createWeight(
                   s.rewrite(filter(layer, version, false)), ScoreMode.COMPLETE_NO_SCORES, 1f);
       TopHits top = new TopHits(k);
-      record Graph(LeafReaderContext leaf, Spans spans, FloatVectorValues values) {}
       List<Graph> active = new ArrayList<>();
       int count = 0;
       for (LeafReaderContext leaf : leaves) {
@@ -207,7 +206,7 @@ final class KeySearch {
                               SegmentSearch.graphSearch(
                                   g.leaf(), g.spans(), g.values(), primaryField, pq, k))));
       int groups = leafPool == null || scanned < SCAN_SPLIT ? 1 : leafPool.getMaximumPoolSize() + 1;
-      for (List<Graph> group : balanced(scanLeaves, groups, g -> g.spans().count())) {
+      for (List<Graph> group : balanced(scanLeaves, groups)) {
         tasks.add(
             new FutureTask<>(
                 () -> {
@@ -225,26 +224,28 @@ final class KeySearch {
     }
   }
 
+  /** One segment a query searches: its active spans and its vectors (read by one task only). */
+  private record Graph(LeafReaderContext leaf, Spans spans, FloatVectorValues values) {}
+
   /**
    * The segments to scan, in at most {@code groups} groups of about equal spans (the largest
    * segment first into the lightest group); none empty.
    */
-  private static <G> List<List<G>> balanced(
-      List<G> leaves, int groups, java.util.function.ToIntFunction<G> size) {
-    List<List<G>> out = new ArrayList<>();
+  private static List<List<Graph>> balanced(List<Graph> leaves, int groups) {
+    List<List<Graph>> out = new ArrayList<>();
     int[] load = new int[Math.max(1, Math.min(groups, leaves.size()))];
     for (int i = 0; i < load.length; i++) {
       out.add(new ArrayList<>());
     }
-    List<G> bySize = new ArrayList<>(leaves);
-    bySize.sort(Comparator.comparingInt(size).reversed());
-    for (G g : bySize) {
+    List<Graph> bySize = new ArrayList<>(leaves);
+    bySize.sort(Comparator.comparingInt((Graph g) -> -g.spans().count()));
+    for (Graph g : bySize) {
       int lightest = 0;
       for (int i = 1; i < load.length; i++) {
         lightest = load[i] < load[lightest] ? i : lightest;
       }
       out.get(lightest).add(g);
-      load[lightest] += size.applyAsInt(g);
+      load[lightest] += g.spans().count();
     }
     out.removeIf(List::isEmpty);
     return out;

@@ -30,9 +30,11 @@ final class TruthFollower implements AutoCloseable {
   private final StoreConfig config;
   private final CatchUp catchUp;
   private final Thread thread;
-  private volatile boolean closed;
+
+  /** Counted down once, by {@link #close}. */
   private final java.util.concurrent.CountDownLatch stop =
       new java.util.concurrent.CountDownLatch(1);
+
   private volatile Connection connection;
 
   TruthFollower(StoreConfig config, CatchUp catchUp) {
@@ -45,7 +47,7 @@ final class TruthFollower implements AutoCloseable {
 
   private void run() {
     long backoff = 100;
-    while (!closed) {
+    while (!closed()) {
       try {
         if (connection == null) {
           connection = listen();
@@ -54,11 +56,11 @@ final class TruthFollower implements AutoCloseable {
         }
         PGConnection pg = connection.unwrap(PGConnection.class);
         pg.getNotifications(POLL_MILLIS); // waits for one, or the poll interval
-        if (!closed) {
+        if (!closed()) {
           catchUp.run(connection);
         }
       } catch (SQLException | RuntimeException e) {
-        if (closed) {
+        if (closed()) {
           break;
         }
         LOG.warn(
@@ -78,6 +80,10 @@ final class TruthFollower implements AutoCloseable {
       }
     }
     closeConnection();
+  }
+
+  private boolean closed() {
+    return stop.getCount() == 0;
   }
 
   private Connection listen() throws SQLException {
@@ -112,7 +118,6 @@ final class TruthFollower implements AutoCloseable {
    */
   @Override
   public void close() {
-    closed = true;
     stop.countDown();
     try {
       thread.join(TimeUnit.SECONDS.toMillis(30));
