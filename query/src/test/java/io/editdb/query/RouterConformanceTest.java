@@ -71,18 +71,20 @@ abstract class RouterConformanceTest {
   }
 
   Layer layer(String name, GateMode gate, int visualDim) {
-    return store.createLayer(
-        Layer.builder(name, "m", "x", 4, 4, visualDim, TXT)
-            .opt(LayerOption.GATE, gate)
-            .opt(LayerOption.VISUAL_THRESHOLD, 0.7)
-            .opt(LayerOption.MAX_CANDIDATES, 8)
-            .opt(LayerOption.TOP_K, 3)
-            .opt(LayerOption.MIN_GATE, 0.02)
-            .opt(LayerOption.TEXT_SCALE, 5)
-            .opt(LayerOption.NULL_LOGIT, 2)
-            .opt(LayerOption.TEMPERATURE, 0.7)
-            .build(),
-        "admin");
+    return store.createLayer(builder(name, gate, visualDim).build(), "admin");
+  }
+
+  /** The suite's layer settings, for a test to change some before creating it. */
+  Layer.Builder builder(String name, GateMode gate, int visualDim) {
+    return Layer.builder(name, "m", "x", 4, 4, visualDim, TXT)
+        .opt(LayerOption.GATE, gate)
+        .opt(LayerOption.VISUAL_THRESHOLD, 0.7)
+        .opt(LayerOption.MAX_CANDIDATES, 8)
+        .opt(LayerOption.TOP_K, 3)
+        .opt(LayerOption.MIN_GATE, 0.02)
+        .opt(LayerOption.TEXT_SCALE, 5)
+        .opt(LayerOption.NULL_LOGIT, 2)
+        .opt(LayerOption.TEMPERATURE, 0.7);
   }
 
   List<Long> fill(String layer, int n, boolean visual) {
@@ -265,13 +267,11 @@ abstract class RouterConformanceTest {
   void routeKeepsWhatExplainKeeps() {
     Layer l =
         store.createLayer(
-            Layer.builder("scaled", "m", "x", 4, 4, VIS, TXT)
+            builder("scaled", GateMode.LIVEEDIT, VIS)
                 .opt(LayerOption.VISUAL_SCALE, 1.3)
                 .opt(LayerOption.VISUAL_THRESHOLD, 0.9)
-                .opt(LayerOption.MAX_CANDIDATES, 8)
                 .opt(LayerOption.TOP_K, 0)
                 .opt(LayerOption.MIN_GATE, 0.0)
-                .opt(LayerOption.TEXT_SCALE, 5)
                 .build(),
             "admin");
     fill(l.name(), 300, true);

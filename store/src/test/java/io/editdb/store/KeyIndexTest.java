@@ -152,13 +152,7 @@ class KeyIndexTest {
                     for (int q = 0; q < 30; q++) {
                       float[] query = Fixtures.unit(qr, Fixtures.VIS);
                       List<KeyHit> exact = s.searchKeys(l, query, null, K, v, SearchMode.EXACT);
-                      List<Long> truth =
-                          keys.keySet().stream()
-                              .sorted(
-                                  Comparator.comparingDouble((Long id) -> -dot(keys.get(id), query))
-                                      .thenComparingLong(id -> id))
-                              .limit(K)
-                              .toList();
+                      List<Long> truth = bruteForceTop(keys.keySet(), query);
                       assertEquals(K, exact.size(), "seed " + seed);
                       for (int i = 0; i < K; i++) { // by score: rounding may swap near-ties
                         assertEquals(
@@ -227,13 +221,7 @@ class KeyIndexTest {
     long wanted = 0;
     for (int q = 0; q < 40; q++) {
       float[] query = Fixtures.unit(r, l.hasVisual() ? Fixtures.VIS : Fixtures.TXT);
-      List<Long> truth =
-          alive.stream()
-              .sorted(
-                  Comparator.comparingDouble((Long id) -> -dot(keys.get(id), query))
-                      .thenComparingLong(id -> id))
-              .limit(K)
-              .toList();
+      List<Long> truth = bruteForceTop(alive, query);
       List<KeyHit> exact = s.searchKeys(l, query, null, K, version, SearchMode.EXACT);
       assertEquals(truth.size(), exact.size(), "seed " + seed);
       for (int i = 0; i < exact.size(); i++) { // by score: float rounding may swap near-ties
@@ -255,6 +243,16 @@ class KeyIndexTest {
     double recall = (double) found / wanted;
     assertTrue(
         recall >= 0.95, "HNSW recall " + recall + " at version " + version + ", seed " + seed);
+  }
+
+  /** The K of {@code ids} most similar to the query by their stored keys (ties: lower id first). */
+  private List<Long> bruteForceTop(java.util.Collection<Long> ids, float[] query) {
+    return ids.stream()
+        .sorted(
+            Comparator.comparingDouble((Long id) -> -dot(keys.get(id), query))
+                .thenComparingLong(id -> id))
+        .limit(K)
+        .toList();
   }
 
   private static Set<Long> ids(List<KeyHit> hits) {
