@@ -8,6 +8,7 @@ import io.editdb.store.KeyHit;
 import io.editdb.store.Layer;
 import io.editdb.store.SearchMode;
 import io.editdb.store.StoreException;
+import io.editdb.store.TextScoring;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -150,14 +151,17 @@ public final class Router {
     int k = Math.max(layer.maxCandidates(), config.efSearch());
     // Without reasons the dropped hits' text scores go unused: read text keys only for hits that
     // may pass the hard filter (visual_scale x similarity >= threshold, with a margin for
-    // rounding).
-    float textFrom = Float.NEGATIVE_INFINITY;
+    // rounding), and of those only the first max_candidates (decide keeps no more; with a positive
+    // visual_scale the hits that pass are a prefix of the hits, best first).
+    TextScoring scoring = TextScoring.ALL;
     if (!reasons && layer.visualScale() > 0) {
       double floor = threshold / layer.visualScale();
-      textFrom = (float) (floor - 1e-4 * Math.max(1, Math.abs(floor)));
+      scoring =
+          new TextScoring(
+              (float) (floor - 1e-4 * Math.max(1, Math.abs(floor))), layer.maxCandidates());
     }
     List<KeyHit> hits =
-        store.searchKeys(layer, primary, q.textKey(), textFrom, k, version, this::modeFor);
+        store.searchKeys(layer, primary, q.textKey(), scoring, k, version, this::modeFor);
     return decide(layer, hits, threshold, reasons);
   }
 

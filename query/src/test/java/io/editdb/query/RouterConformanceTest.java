@@ -276,12 +276,15 @@ abstract class RouterConformanceTest {
             "admin");
     fill(l.name(), 300, true);
     int kept = 0;
+    int beyond = 0;
     for (int q = 0; q < 40; q++) {
       float[] vq = unit(r, VIS, centres.get(r.nextInt(centres.size())), 0.15);
       float[] tq = unit(r, TXT, null, 0);
       double threshold = 0.6 + 0.0095 * q; // 0.6 to 0.97: some queries keep many, some few
       RouteQuery query = RouteQuery.of(l.name(), vq, tq).withThreshold(threshold);
-      List<Candidate> explained = router.explain(query).stream().filter(Candidate::kept).toList();
+      List<Candidate> all = router.explain(query);
+      beyond += all.stream().filter(c -> c.why().startsWith("beyond max_candidates")).count();
+      List<Candidate> explained = all.stream().filter(Candidate::kept).toList();
       List<RoutedEdit> routed = router.route(query);
       assertEquals(explained.size(), routed.size(), "seed " + seed);
       for (int i = 0; i < routed.size(); i++) {
@@ -293,6 +296,8 @@ abstract class RouterConformanceTest {
     }
     assertTrue(
         kept > 20, kept + " edits kept; the thresholds should let some through, seed " + seed);
+    assertTrue( // route reads text keys of the first max_candidates passing hits only
+        beyond > 0, "some queries should pass more hits than max_candidates, seed " + seed);
   }
 
   @Test

@@ -469,20 +469,19 @@ public final class EditStore implements AutoCloseable {
       int k,
       long version,
       java.util.function.IntFunction<SearchMode> modeForActive) {
-    return searchKeys(layer, primary, text, Float.NEGATIVE_INFINITY, k, version, modeForActive);
+    return searchKeys(layer, primary, text, TextScoring.ALL, k, version, modeForActive);
   }
 
   /**
    * {@link #searchKeys(Layer, float[], float[], int, long, java.util.function.IntFunction)}, with
-   * text similarities only for the hits whose primary similarity is at least {@code textFrom} (NaN
-   * for the others): a router that keeps only hits above its threshold skips reading the text keys
-   * of the rest.
+   * text similarities only for the hits {@code scoring} names (NaN for the others): a router that
+   * keeps only its best hits above its threshold skips reading the text keys of the rest.
    */
   public List<KeyHit> searchKeys(
       Layer layer,
       float[] primary,
       float[] text,
-      float textFrom,
+      TextScoring scoring,
       int k,
       long version,
       java.util.function.IntFunction<SearchMode> modeForActive) {
@@ -495,7 +494,7 @@ public final class EditStore implements AutoCloseable {
       return index
           .current()
           .search()
-          .search(layer, primary, text, textFrom, k, version, modeForActive);
+          .search(layer, primary, text, scoring, k, version, modeForActive);
     } catch (IOException e) {
       throw new UncheckedIOException("searching the index of " + config.location(), e);
     }

@@ -147,7 +147,7 @@ final class KeySearch {
       Layer layer,
       float[] primary,
       float[] text,
-      float textFrom,
+      TextScoring scoring,
       int k,
       long version,
       IntFunction<SearchMode> modeForActive)
@@ -218,7 +218,7 @@ final class KeySearch {
                 }));
       }
       searchAll(tasks, top);
-      return SegmentSearch.hits(leaves, top, tq, KeyIndex.textField(layer), textFrom);
+      return SegmentSearch.hits(leaves, top, tq, KeyIndex.textField(layer), scoring);
     } finally {
       searchers.release(s);
     }

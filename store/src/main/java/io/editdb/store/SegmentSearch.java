@@ -86,34 +86,72 @@ final class SegmentSearch {
   }
 
   /**
-   * The kept documents scored on the text key too (those whose primary similarity is at least
-   * {@code textFrom}; the others' text score is NaN), leaf by leaf in doc order.
+   * The kept documents as hits, best first (primary similarity descending, then edit id), those
+   * that {@code scoring} names scored on the text key too (NaN for the others). Edit ids are read
+   * leaf by leaf in doc order; the text keys of the named hits likewise, after the ranking.
    */
   static List<KeyHit> hits(
-      List<LeafReaderContext> leaves, TopHits top, float[] tq, String tf, float textFrom)
+      List<LeafReaderContext> leaves, TopHits top, float[] tq, String tf, TextScoring scoring)
       throws IOException {
     TopHits.Hit[] docs = top.byDoc();
-    List<KeyHit> hits = new ArrayList<>(docs.length);
+    Ranked[] ranked = new Ranked[docs.length];
     int i = 0;
     while (i < docs.length) {
       LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(docs[i].doc(), leaves));
-      FloatVectorValues tv = tq == null ? null : leaf.reader().getFloatVectorValues(tf);
-      KnnVectorValues.DocIndexIterator tit = tv == null ? null : tv.iterator();
       NumericDocValues ids = leaf.reader().getNumericDocValues(KeyIndex.EDIT);
       int end = leaf.docBase + leaf.reader().maxDoc();
       for (; i < docs.length && docs[i].doc() < end; i++) {
         int local = docs[i].doc() - leaf.docBase;
-        float t = tv == null || docs[i].sim() < textFrom ? Float.NaN : dot(tv, tit, local, tq);
         if (!ids.advanceExact(local)) {
           throw new IllegalStateException("index document " + local + " lacks an edit id");
         }
-        hits.add(new KeyHit(ids.longValue(), docs[i].sim(), t));
+        ranked[i] = new Ranked(docs[i].doc(), docs[i].sim(), ids.longValue());
       }
     }
-    hits.sort(
-        Comparator.comparingDouble((KeyHit h) -> -h.primary()).thenComparingLong(KeyHit::editId));
+    Arrays.sort(ranked, BEST_FIRST);
+    if (tq != null) {
+      int n = 0;
+      Ranked[] scored = new Ranked[Math.min(ranked.length, scoring.best())];
+      for (int r = 0; r < scored.length; r++) {
+        if (ranked[r].sim >= scoring.from()) {
+          scored[n++] = ranked[r];
+        }
+      }
+      Arrays.sort(scored, 0, n, Comparator.comparingInt((Ranked r) -> r.doc));
+      int j = 0;
+      while (j < n) {
+        LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(scored[j].doc, leaves));
+        FloatVectorValues tv = leaf.reader().getFloatVectorValues(tf);
+        KnnVectorValues.DocIndexIterator tit = tv == null ? null : tv.iterator();
+        int end = leaf.docBase + leaf.reader().maxDoc();
+        for (; j < n && scored[j].doc < end; j++) {
+          scored[j].text = tv == null ? Float.NaN : dot(tv, tit, scored[j].doc - leaf.docBase, tq);
+        }
+      }
+    }
+    List<KeyHit> hits = new ArrayList<>(ranked.length);
+    for (Ranked r : ranked) {
+      hits.add(new KeyHit(r.id, r.sim, r.text));
+    }
     return hits;
   }
+
+  /** A kept document while its hit is made: global doc, primary similarity, edit id, text score. */
+  private static final class Ranked {
+    final int doc;
+    final float sim;
+    final long id;
+    float text = Float.NaN;
+
+    Ranked(int doc, float sim, long id) {
+      this.doc = doc;
+      this.sim = sim;
+      this.id = id;
+    }
+  }
+
+  private static final Comparator<Ranked> BEST_FIRST =
+      Comparator.comparingDouble((Ranked r) -> -r.sim).thenComparingLong(r -> r.id);
 
   /** Raw similarity of one document's stored vector with an (indexed-form) query. */
   private static float dot(

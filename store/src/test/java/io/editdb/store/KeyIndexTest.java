@@ -1,6 +1,7 @@
 package io.editdb.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -45,6 +46,54 @@ class KeyIndexTest {
     assertEquals(49, SegmentSearch.beam(48, SegmentSearch.BEAM_BASE + 1));
     assertEquals(152, SegmentSearch.beam(48, 10 * SegmentSearch.BEAM_BASE));
     assertEquals(Layer.MAX_CANDIDATES, SegmentSearch.beam(Layer.MAX_CANDIDATES, Integer.MAX_VALUE));
+  }
+
+  /**
+   * A search names which hits get a text score: the first {@code best} (by primary similarity, then
+   * edit id) at or above {@code from}, with the scores a search of every text key gives; the other
+   * hits are the same, with NaN. Across two segments, in both modes.
+   */
+  @Test
+  void textScoresOnlyForTheBestHitsAboveTheFloor() {
+    try (EditStore s = EditStore.open(Fixtures.mem())) {
+      s.createLayer(Fixtures.layer("big").build(), "admin");
+      for (int size : new int[] {2_200, 200}) {
+        try (StoreSession ss = s.openSession("u")) {
+          for (int i = 0; i < size; i++) {
+            ss.insert(Fixtures.edit(r, "big", 1).build());
+          }
+          ss.commit();
+        }
+      }
+      Layer l = s.layer("big");
+      long v = s.latestVersion();
+      int partial = 0;
+      for (SearchMode mode : SearchMode.values()) {
+        for (int q = 0; q < 20; q++) {
+          float[] vq = Fixtures.unit(r, Fixtures.VIS);
+          float[] tq = Fixtures.unit(r, Fixtures.TXT);
+          List<KeyHit> all = s.searchKeys(l, vq, tq, TextScoring.ALL, K, v, active -> mode);
+          int best = 1 + r.nextInt(K);
+          float from = all.get(r.nextInt(all.size())).primary();
+          List<KeyHit> some =
+              s.searchKeys(l, vq, tq, new TextScoring(from, best), K, v, active -> mode);
+          assertEquals(all.size(), some.size(), "seed " + seed);
+          for (int i = 0; i < all.size(); i++) {
+            KeyHit a = all.get(i);
+            KeyHit b = some.get(i);
+            assertEquals(a.editId(), b.editId(), "seed " + seed);
+            assertEquals(a.primary(), b.primary(), 0f, "seed " + seed);
+            boolean named = i < best && a.primary() >= from;
+            assertTrue(!Float.isNaN(a.text()), "seed " + seed);
+            assertEquals(named ? a.text() : Float.NaN, b.text(), 0f, mode + " hit " + i);
+            partial += named ? 0 : 1;
+          }
+        }
+      }
+      assertTrue(partial > 0, "some hits should go unscored, seed " + seed);
+      assertThrows(IllegalArgumentException.class, () -> new TextScoring(0.5f, 0));
+      assertThrows(IllegalArgumentException.class, () -> new TextScoring(Float.NaN, 3));
+    }
   }
 
   /**
