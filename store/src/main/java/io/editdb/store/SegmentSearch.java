@@ -62,9 +62,13 @@ final class SegmentSearch {
     }
     KnnVectorValues.DocIndexIterator it = values.iterator();
     ScoreDoc[] found = c.topDocs().scoreDocs;
-    Arrays.sort(found, Comparator.comparingInt(sd -> sd.doc));
-    for (ScoreDoc sd : found) {
-      top.offer(dot(values, it, sd.doc, pq), leaf.docBase + sd.doc);
+    int[] docs = new int[found.length];
+    for (int i = 0; i < docs.length; i++) {
+      docs[i] = found[i].doc;
+    }
+    Arrays.sort(docs); // the vectors' iterator only goes forward
+    for (int doc : docs) {
+      top.offer(dot(values, it, doc, pq), leaf.docBase + doc);
     }
     return top;
   }
@@ -108,7 +112,7 @@ final class SegmentSearch {
         ranked[i] = new Ranked(docs[i].doc(), docs[i].sim(), ids.longValue());
       }
     }
-    Arrays.sort(ranked, BEST_FIRST);
+    sort(ranked, ranked.length, BEST_FIRST);
     if (tq != null) {
       int n = 0;
       Ranked[] scored = new Ranked[Math.min(ranked.length, scoring.best())];
@@ -117,7 +121,7 @@ final class SegmentSearch {
           scored[n++] = ranked[r];
         }
       }
-      Arrays.sort(scored, 0, n, Comparator.comparingInt((Ranked r) -> r.doc));
+      sort(scored, n, BY_DOC);
       int j = 0;
       while (j < n) {
         LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(scored[j].doc, leaves));
@@ -150,8 +154,43 @@ final class SegmentSearch {
     }
   }
 
+  /** Primary similarity descending, then edit id: the order of a search's hits. */
   private static final Comparator<Ranked> BEST_FIRST =
-      Comparator.comparingDouble((Ranked r) -> -r.sim).thenComparingLong(r -> r.id);
+      new Comparator<>() {
+        @Override
+        public int compare(Ranked a, Ranked b) {
+          int bySim = Float.compare(b.sim, a.sim);
+          return bySim != 0 ? bySim : Long.compare(a.id, b.id);
+        }
+      };
+
+  private static final Comparator<Ranked> BY_DOC =
+      new Comparator<>() {
+        @Override
+        public int compare(Ranked a, Ranked b) {
+          return Integer.compare(a.doc, b.doc);
+        }
+      };
+
+  /**
+   * Sorts the first n hits; a few dozen (a route's) by insertion with this class's own comparator
+   * classes: the JDK's sort of them went through a comparator call site shared by every sort in the
+   * process, and was a tenth of a route's time (JFR).
+   */
+  private static void sort(Ranked[] a, int n, Comparator<Ranked> order) {
+    if (n > 64) {
+      Arrays.sort(a, 0, n, order);
+      return;
+    }
+    for (int i = 1; i < n; i++) {
+      Ranked x = a[i];
+      int j = i - 1;
+      for (; j >= 0 && order.compare(a[j], x) > 0; j--) {
+        a[j + 1] = a[j];
+      }
+      a[j + 1] = x;
+    }
+  }
 
   /** Raw similarity of one document's stored vector with an (indexed-form) query. */
   private static float dot(
@@ -263,8 +302,16 @@ final class SegmentSearch {
 
     /** The kept hits by doc ascending. */
     Hit[] byDoc() {
-      Hit[] all = heap.toArray(new Hit[0]);
-      Arrays.sort(all, Comparator.comparingInt(Hit::doc));
+      long[] byDoc = new long[heap.size()]; // doc in the high half, the similarity's bits below
+      int i = 0;
+      for (Hit h : heap) {
+        byDoc[i++] = (long) h.doc() << 32 | (Float.floatToRawIntBits(h.sim()) & 0xFFFFFFFFL);
+      }
+      Arrays.sort(byDoc); // docs are not negative
+      Hit[] all = new Hit[byDoc.length];
+      for (i = 0; i < all.length; i++) {
+        all[i] = new Hit(Float.intBitsToFloat((int) byDoc[i]), (int) (byDoc[i] >>> 32));
+      }
       return all;
     }
   }

@@ -87,6 +87,13 @@ class KeyIndexTest {
             assertTrue(!Float.isNaN(a.text()), "seed " + seed);
             assertEquals(named ? a.text() : Float.NaN, b.text(), 0f, mode + " hit " + i);
             partial += named ? 0 : 1;
+            if (i > 0) { // best first: similarity descending, then edit id
+              KeyHit p = all.get(i - 1);
+              assertTrue(
+                  p.primary() > a.primary()
+                      || p.primary() == a.primary() && p.editId() < a.editId(),
+                  "order at hit " + i + ", seed " + seed);
+            }
           }
         }
       }
