@@ -98,10 +98,15 @@ public final class StoreBench {
   }
 
   static NewEdit edit(Keys visual, Keys text, float[] a, float[] b, int i) {
+    return edit(visual.next(), text.next(), a, b, i);
+  }
+
+  /** The i-th benchmark edit with the given keys. */
+  static NewEdit edit(float[] visualKey, float[] textKey, float[] a, float[] b, int i) {
     return NewEdit.builder("bench", "question " + i, "answer " + i)
         .imageRef("img/" + i + ".jpg")
-        .visualKey(visual.next())
-        .textKey(text.next())
+        .visualKey(visualKey)
+        .textKey(textKey)
         .weights(a, b, 4, 1f, WeightDtype.F32)
         .author("bench")
         .build();
