@@ -103,9 +103,9 @@ final class PeerBench {
     for (RouteQuery q : qs) {
       truth.add(RoutingBench.passed(exact.explain(q)));
     }
-    RouterConfig hnswMode = RouterConfig.DEFAULT.withForcedMode(SearchMode.HNSW);
     for (int ef : efs) {
-      Router hnsw = new Router(s, new RouterConfig(hnswMode.exactBelow(), ef, SearchMode.HNSW));
+      Router hnsw =
+          new Router(s, new RouterConfig(RouterConfig.DEFAULT.exactBelow(), ef, SearchMode.HNSW));
       for (int i = 0; i < 3_000; i++) { // warm-up, as RoutingBench's
         hnsw.route(qs.get(i % qs.size()));
       }

@@ -98,7 +98,7 @@ final class SegmentSearch {
       List<LeafReaderContext> leaves, TopHits top, float[] tq, String tf, TextScoring scoring)
       throws IOException {
     TopHits.Hit[] docs = top.byDoc();
-    Ranked[] ranked = new Ranked[docs.length];
+    Ranked[] byDoc = new Ranked[docs.length];
     int i = 0;
     while (i < docs.length) {
       LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(docs[i].doc(), leaves));
@@ -109,27 +109,29 @@ final class SegmentSearch {
         if (!ids.advanceExact(local)) {
           throw new IllegalStateException("index document " + local + " lacks an edit id");
         }
-        ranked[i] = new Ranked(docs[i].doc(), docs[i].sim(), ids.longValue());
+        byDoc[i] = new Ranked(docs[i].doc(), docs[i].sim(), ids.longValue());
       }
     }
-    sort(ranked, ranked.length, BEST_FIRST);
+    Ranked[] ranked = byDoc.clone();
+    sortBestFirst(ranked);
     if (tq != null) {
-      int n = 0;
-      Ranked[] scored = new Ranked[Math.min(ranked.length, scoring.best())];
-      for (int r = 0; r < scored.length; r++) {
-        if (ranked[r].sim >= scoring.from()) {
-          scored[n++] = ranked[r];
-        }
+      for (int r = 0; r < Math.min(ranked.length, scoring.best()); r++) {
+        ranked[r].scoreText = ranked[r].sim >= scoring.from();
       }
-      sort(scored, n, BY_DOC);
-      int j = 0;
-      while (j < n) {
-        LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(scored[j].doc, leaves));
+      i = 0;
+      while (i < byDoc.length) {
+        if (!byDoc[i].scoreText) { // a leaf's text vectors are opened only for a scored hit
+          i++;
+          continue;
+        }
+        LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(byDoc[i].doc, leaves));
         FloatVectorValues tv = leaf.reader().getFloatVectorValues(tf);
         KnnVectorValues.DocIndexIterator tit = tv == null ? null : tv.iterator();
         int end = leaf.docBase + leaf.reader().maxDoc();
-        for (; j < n && scored[j].doc < end; j++) {
-          scored[j].text = tv == null ? Float.NaN : dot(tv, tit, scored[j].doc - leaf.docBase, tq);
+        for (; i < byDoc.length && byDoc[i].doc < end; i++) {
+          if (tv != null && byDoc[i].scoreText) {
+            byDoc[i].text = dot(tv, tit, byDoc[i].doc - leaf.docBase, tq);
+          }
         }
       }
     }
@@ -140,11 +142,15 @@ final class SegmentSearch {
     return hits;
   }
 
-  /** A kept document while its hit is made: global doc, primary similarity, edit id, text score. */
+  /**
+   * A kept document while its hit is made: global doc, primary similarity, edit id, whether its
+   * text key is scored, and that score.
+   */
   private static final class Ranked {
     final int doc;
     final float sim;
     final long id;
+    boolean scoreText;
     float text = Float.NaN;
 
     Ranked(int doc, float sim, long id) {
@@ -164,28 +170,21 @@ final class SegmentSearch {
         }
       };
 
-  private static final Comparator<Ranked> BY_DOC =
-      new Comparator<>() {
-        @Override
-        public int compare(Ranked a, Ranked b) {
-          return Integer.compare(a.doc, b.doc);
-        }
-      };
-
   /**
-   * Sorts the first n hits; a few dozen (a route's) by insertion with this class's own comparator
-   * classes: the JDK's sort of them went through a comparator call site shared by every sort in the
-   * process, and was a tenth of a route's time (JFR).
+   * Sorts hits; a few dozen (a route's) by insertion with this class's own comparator class: the
+   * JDK's sort of them went through a comparator call site shared by every sort in the process, and
+   * was a tenth of a route's time (JFR).
    */
-  private static void sort(Ranked[] a, int n, Comparator<Ranked> order) {
+  private static void sortBestFirst(Ranked[] a) {
+    int n = a.length;
     if (n > 64) {
-      Arrays.sort(a, 0, n, order);
+      Arrays.sort(a, BEST_FIRST);
       return;
     }
     for (int i = 1; i < n; i++) {
       Ranked x = a[i];
       int j = i - 1;
-      for (; j >= 0 && order.compare(a[j], x) > 0; j--) {
+      for (; j >= 0 && BEST_FIRST.compare(a[j], x) > 0; j--) {
         a[j + 1] = a[j];
       }
       a[j + 1] = x;

@@ -20,7 +20,8 @@ public record TextScoring(float from, int best) {
           "text scoring needs best >= 1 and a from that is a number; best="
               + best
               + ", from="
-              + from);
+              + from
+              + "; use TextScoring.ALL to score every hit");
     }
   }
 }
