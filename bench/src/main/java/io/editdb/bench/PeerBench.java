@@ -43,7 +43,11 @@ final class PeerBench {
     int[] sizes = ints(args.length > 0 ? args[0] : "100000");
     int queries = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
     String efs = args.length > 2 ? args[2] : "48,96";
-    String editDbEfs = args.length > 3 ? args[3] : "48";
+    ints(efs); // every argument is checked before the first load, not after it
+    List<RouterConfig> editDbConfigs = new ArrayList<>();
+    for (int ef : ints(args.length > 3 ? args[3] : "48")) {
+      editDbConfigs.add(new RouterConfig(RouterConfig.DEFAULT.exactBelow(), ef, SearchMode.HNSW));
+    }
     Files.createDirectories(DIR);
     Path python = venv();
     System.out.println(
@@ -86,7 +90,7 @@ final class PeerBench {
           qs.add(RouteQuery.of("bench", v, text.next()));
         }
         write(qfile, qv);
-        editDb(s, n, qs, build, ints(editDbEfs));
+        editDb(s, n, qs, build, editDbConfigs);
       }
       faiss(python, n, keys, qfile, efs);
       DirTrees.delete(store);
@@ -97,15 +101,15 @@ final class PeerBench {
    * EditDB's rows: the router (HNSW) at each efSearch, timing {@link Router#route}; recall is the
    * hard filter's, from {@link Router#explain} of the same query after the timed call.
    */
-  private static void editDb(EditStore s, int n, List<RouteQuery> qs, double build, int[] efs) {
+  private static void editDb(
+      EditStore s, int n, List<RouteQuery> qs, double build, List<RouterConfig> configs) {
     Router exact = new Router(s, RouterConfig.DEFAULT.withForcedMode(SearchMode.EXACT));
     List<Set<Long>> truth = new ArrayList<>();
     for (RouteQuery q : qs) {
       truth.add(RoutingBench.passed(exact.explain(q)));
     }
-    for (int ef : efs) {
-      Router hnsw =
-          new Router(s, new RouterConfig(RouterConfig.DEFAULT.exactBelow(), ef, SearchMode.HNSW));
+    for (RouterConfig config : configs) {
+      Router hnsw = new Router(s, config);
       for (int i = 0; i < 3_000; i++) { // warm-up, as RoutingBench's
         hnsw.route(qs.get(i % qs.size()));
       }
@@ -119,7 +123,7 @@ final class PeerBench {
       }
       Stats.row(
           "| %,d | EditDB | HNSW, ef %d | %.3f | %.3f | %.4f | %.1f (load + merges) |",
-          n, ef, t.medianMs(), t.p99Ms(), recall.value(), build);
+          n, config.efSearch(), t.medianMs(), t.p99Ms(), recall.value(), build);
     }
   }
 
