@@ -125,7 +125,7 @@ final class KeyIndex implements Closeable {
       } finally {
         searchers.release(s);
       }
-      this.search = new KeySearch(searchers, location);
+      this.search = new KeySearch(searchers, location, config.routingCopyBytes());
       this.writer = w;
       success = true;
     } finally {
@@ -294,6 +294,11 @@ final class KeyIndex implements Closeable {
     }
   }
 
+  /** Heap bytes of the routing copies held now. */
+  long routingCopyBytes() {
+    return search.routingCopyBytes();
+  }
+
   /**
    * Waits until the background merges are done and searchable; returns the number of segments then
    * (benchmarks and maintenance: a store serves meanwhile, only slower).
@@ -306,6 +311,7 @@ final class KeyIndex implements Closeable {
       cms.sync();
     } while (writer.hasPendingMerges());
     refreshAfterMerge();
+    search.awaitRoutingCopies();
     IndexSearcher s = searchers.acquire();
     try {
       return s.getIndexReader().leaves().size();

@@ -22,6 +22,7 @@ import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.index.VectorEncoding;
 import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.ConstantScoreQuery;
@@ -59,9 +60,13 @@ final class KeySearch {
   private final Map<IndexReader.CacheKey, Map<String, Spans>> latestSpans =
       new ConcurrentHashMap<>();
 
-  KeySearch(SearcherManager searchers, String location) {
+  /** Int8 copies of the large segments' graphs, walked instead of Lucene's (see RoutingCopy). */
+  private final RoutingCopies copies;
+
+  KeySearch(SearcherManager searchers, String location, long routingCopyBytes) {
     this.searchers = searchers;
     this.location = location;
+    this.copies = new RoutingCopies(routingCopyBytes, location);
   }
 
   private static ThreadPoolExecutor leafPool() {
@@ -204,7 +209,14 @@ final class KeySearch {
                       new FutureTask<>(
                           () ->
                               SegmentSearch.graphSearch(
-                                  g.leaf(), g.spans(), g.values(), primaryField, pq, k))));
+                                  g.leaf(),
+                                  g.spans(),
+                                  g.values(),
+                                  primaryField,
+                                  pq,
+                                  k,
+                                  copies.get(
+                                      g.leaf().reader(), primaryField, g.values().size())))));
       int groups = leafPool == null || scanned < SCAN_SPLIT ? 1 : leafPool.getMaximumPoolSize() + 1;
       for (List<Graph> group : balanced(scanLeaves, groups)) {
         tasks.add(
@@ -358,8 +370,38 @@ final class KeySearch {
         s.rewrite(filter(layer, Long.MAX_VALUE, true)), ScoreMode.COMPLETE_NO_SCORES, 1f);
   }
 
+  /**
+   * Makes the routing copies of the graphs of the segments searched now, and waits for them (the
+   * index's settled state, for benchmarks and tests; queries ask for them as they need them).
+   */
+  void awaitRoutingCopies() throws IOException {
+    IndexSearcher s = searchers.acquire();
+    try {
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        for (org.apache.lucene.index.FieldInfo fi : leaf.reader().getFieldInfos()) {
+          FloatVectorValues values =
+              fi.getVectorDimension() > 0 && fi.getVectorEncoding() == VectorEncoding.FLOAT32
+                  ? leaf.reader().getFloatVectorValues(fi.name)
+                  : null;
+          if (values != null) {
+            copies.get(leaf.reader(), fi.name, values.size());
+          }
+        }
+      }
+      copies.await();
+    } finally {
+      searchers.release(s);
+    }
+  }
+
+  /** Heap bytes of the routing copies held now. */
+  long routingCopyBytes() {
+    return copies.bytes();
+  }
+
   /** Stops the leaf pool: queries have ended (the index closes last). */
   void close() {
+    copies.close();
     if (leafPool != null) {
       leafPool.shutdown();
     }

@@ -41,8 +41,9 @@ final class SegmentSearch {
 
   /**
    * One segment's graph search for the k best, each hit rescored exactly; the scan when the graph
-   * search would visit more nodes than the segment has active spans (Lucene's own rule). {@code
-   * values} is read by this task alone (vector values are not thread-safe).
+   * search would visit more nodes than the segment has active spans (Lucene's own rule). The walk
+   * is the segment's {@link RoutingCopy} when it has one ready, else Lucene's. {@code values} is
+   * read by this task alone (vector values are not thread-safe).
    */
   static TopHits graphSearch(
       LeafReaderContext leaf,
@@ -50,27 +51,37 @@ final class SegmentSearch {
       FloatVectorValues values,
       String field,
       float[] pq,
-      int k)
+      int k,
+      RoutingCopy copy)
       throws IOException {
     TopHits top = new TopHits(k);
-    KnnCollector c =
-        new TopKnnCollector(beam(k, spans.count), spans.count, KnnSearchStrategy.Hnsw.DEFAULT);
-    leaf.reader().searchNearestVectors(field, pq, c, spans.acceptDocs(leaf));
-    if (c.earlyTerminated()) {
+    int beam = beam(k, spans.count);
+    int[] docs;
+    if (copy != null) {
+      docs = copy.search(pq, beam, spans.acceptBits(leaf), spans.count);
+    } else {
+      KnnCollector c = new TopKnnCollector(beam, spans.count, KnnSearchStrategy.Hnsw.DEFAULT);
+      leaf.reader().searchNearestVectors(field, pq, c, spans.acceptDocs(leaf));
+      docs = c.earlyTerminated() ? null : docs(c.topDocs().scoreDocs);
+    }
+    if (docs == null) {
       scan(leaf, spans, values, pq, top);
       return top;
     }
     KnnVectorValues.DocIndexIterator it = values.iterator();
-    ScoreDoc[] found = c.topDocs().scoreDocs;
-    int[] docs = new int[found.length];
-    for (int i = 0; i < docs.length; i++) {
-      docs[i] = found[i].doc;
-    }
     Arrays.sort(docs); // the vectors' iterator only goes forward
     for (int doc : docs) {
       top.offer(dot(values, it, doc, pq), leaf.docBase + doc);
     }
     return top;
+  }
+
+  private static int[] docs(ScoreDoc[] found) {
+    int[] docs = new int[found.length];
+    for (int i = 0; i < docs.length; i++) {
+      docs[i] = found[i].doc;
+    }
+    return docs;
   }
 
   /**
@@ -247,6 +258,11 @@ final class SegmentSearch {
         }
       }
       return count == 0 ? NONE : new Spans(count, bits);
+    }
+
+    /** The documents a search may return: the spans, or (null bits) the live documents. */
+    Bits acceptBits(LeafReaderContext leaf) {
+      return bits == null ? leaf.reader().getLiveDocs() : bits;
     }
 
     AcceptDocs acceptDocs(LeafReaderContext leaf) {

@@ -21,6 +21,9 @@ public final class StoreConfig {
    */
   static final int DEFAULT_HNSW_BEAM_WIDTH = 200;
 
+  /** See {@link #optRoutingCopyBytes}: -1 is a quarter of the JVM's maximum heap. */
+  static final long DEFAULT_ROUTING_COPY_BYTES = -1;
+
   /** See {@link #optSegmentMaxSpans}: measured by {@code editdb bench knn} (README). */
   static final int DEFAULT_SEGMENT_MAX_SPANS = 500_000;
 
@@ -33,6 +36,7 @@ public final class StoreConfig {
   private final int hnswMaxConn;
   private final int hnswBeamWidth;
   private final int segmentMaxSpans;
+  private final long routingCopyBytes;
 
   private StoreConfig(
       Path directory,
@@ -43,7 +47,8 @@ public final class StoreConfig {
       int indexCommitEveryVersions,
       int hnswMaxConn,
       int hnswBeamWidth,
-      int segmentMaxSpans) {
+      int segmentMaxSpans,
+      long routingCopyBytes) {
     this.directory = directory;
     this.memoryName = memoryName;
     this.postgres = postgres;
@@ -53,6 +58,7 @@ public final class StoreConfig {
     this.hnswMaxConn = hnswMaxConn;
     this.hnswBeamWidth = hnswBeamWidth;
     this.segmentMaxSpans = segmentMaxSpans;
+    this.routingCopyBytes = routingCopyBytes;
   }
 
   /** A store in a directory, created if missing: {@code editdb.mv.db} (H2) and {@code index/}. */
@@ -91,7 +97,8 @@ public final class StoreConfig {
         64,
         16,
         DEFAULT_HNSW_BEAM_WIDTH,
-        DEFAULT_SEGMENT_MAX_SPANS);
+        DEFAULT_SEGMENT_MAX_SPANS,
+        DEFAULT_ROUTING_COPY_BYTES);
   }
 
   /** A store in memory, gone when closed. Names are per JVM. */
@@ -110,7 +117,8 @@ public final class StoreConfig {
         64,
         16,
         DEFAULT_HNSW_BEAM_WIDTH,
-        DEFAULT_SEGMENT_MAX_SPANS);
+        DEFAULT_SEGMENT_MAX_SPANS,
+        DEFAULT_ROUTING_COPY_BYTES);
   }
 
   /**
@@ -157,7 +165,8 @@ public final class StoreConfig {
         64,
         16,
         DEFAULT_HNSW_BEAM_WIDTH,
-        DEFAULT_SEGMENT_MAX_SPANS);
+        DEFAULT_SEGMENT_MAX_SPANS,
+        DEFAULT_ROUTING_COPY_BYTES);
   }
 
   /** H2 connections in the pool (readers and the one writer). */
@@ -175,7 +184,8 @@ public final class StoreConfig {
         indexCommitEveryVersions,
         hnswMaxConn,
         hnswBeamWidth,
-        segmentMaxSpans);
+        segmentMaxSpans,
+        routingCopyBytes);
   }
 
   /** How long a transaction waits for the single writer slot before it is refused. */
@@ -194,7 +204,8 @@ public final class StoreConfig {
         indexCommitEveryVersions,
         hnswMaxConn,
         hnswBeamWidth,
-        segmentMaxSpans);
+        segmentMaxSpans,
+        routingCopyBytes);
   }
 
   /**
@@ -216,7 +227,8 @@ public final class StoreConfig {
         n,
         hnswMaxConn,
         hnswBeamWidth,
-        segmentMaxSpans);
+        segmentMaxSpans,
+        routingCopyBytes);
   }
 
   /** HNSW graph parameters (Lucene's maxConn and beamWidth; default 16 and 200). */
@@ -238,7 +250,8 @@ public final class StoreConfig {
         indexCommitEveryVersions,
         maxConn,
         beamWidth,
-        segmentMaxSpans);
+        segmentMaxSpans,
+        routingCopyBytes);
   }
 
   /**
@@ -261,7 +274,39 @@ public final class StoreConfig {
         indexCommitEveryVersions,
         hnswMaxConn,
         hnswBeamWidth,
-        n);
+        n,
+        routingCopyBytes);
+  }
+
+  /**
+   * Heap the index may spend on routing copies of its large segments (their graphs with 8-bit codes
+   * of the keys, walked instead of Lucene's graph: a million 512-float keys take about 600 MB); 0
+   * turns them off. Default: a quarter of the JVM's maximum heap.
+   */
+  public StoreConfig optRoutingCopyBytes(long bytes) {
+    if (bytes < 0) {
+      throw new StoreException(
+          StoreException.Kind.INVALID_VALUE,
+          "the routing copy budget must be 0 (off) or a positive number of bytes;"
+              + " routingCopyBytes="
+              + bytes);
+    }
+    return new StoreConfig(
+        directory,
+        memoryName,
+        postgres,
+        poolSize,
+        writeLockTimeout,
+        indexCommitEveryVersions,
+        hnswMaxConn,
+        hnswBeamWidth,
+        segmentMaxSpans,
+        bytes);
+  }
+
+  /** The routing copy budget in bytes (the default resolved against this JVM's heap). */
+  long routingCopyBytes() {
+    return routingCopyBytes >= 0 ? routingCopyBytes : Runtime.getRuntime().maxMemory() / 4;
   }
 
   public boolean inMemory() {

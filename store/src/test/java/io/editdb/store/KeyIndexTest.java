@@ -39,6 +39,85 @@ class KeyIndexTest {
             .opt(LayerOption.MAX_RANK, 4));
   }
 
+  /**
+   * A segment of more than {@link RoutingCopies#MIN_KEYS} spans is walked through its routing copy
+   * once made: the same filter (another layer's spans beside it, rollbacks, a past version) and the
+   * same recall bar as Lucene's graph; a rollback makes a new reader of the same segment, and the
+   * copy serves it without being made again.
+   */
+  @Test
+  void routingCopyKeepsFilterAndRecall() {
+    try (EditStore s = EditStore.open(Fixtures.mem())) {
+      s.createLayer(Fixtures.layer("big").build(), "admin");
+      s.createLayer(Fixtures.layer("other").build(), "admin");
+      List<Long> big = new ArrayList<>();
+      try (StoreSession ss = s.openSession("u")) { // one commit: one segment
+        for (int i = 0; i < RoutingCopies.MIN_KEYS + 1_000; i++) {
+          NewEdit e = Fixtures.edit(r, "big", 1).build();
+          long id = ss.insert(e);
+          keys.put(id, e.visualKey());
+          big.add(id);
+          if (i % 10 == 0) {
+            ss.insert(Fixtures.edit(r, "other", 1).build());
+          }
+        }
+        ss.commit();
+      }
+      assertEquals(1, s.awaitIndexMerges(), "seed " + seed);
+      long bytes = s.routingCopyBytes();
+      assertTrue(bytes > 0, "no routing copy was made");
+      Layer l = s.layer("big");
+      long before = s.latestVersion();
+      check(s, l, before, big.size());
+      List<Long> gone = new ArrayList<>(big);
+      java.util.Collections.shuffle(gone, r);
+      try (StoreSession ss = s.openSession("u")) {
+        ss.rollbackEdits(gone.subList(0, 1_000), "bad");
+        ss.commit();
+      }
+      check(s, l, s.latestVersion(), big.size() - 1_000);
+      check(s, l, before, big.size());
+      assertEquals(bytes, s.routingCopyBytes(), "the copy is the segment's, made once");
+    }
+  }
+
+  /**
+   * A copy over the budget is not kept, and its segment is searched through Lucene's graph with the
+   * same hits as a store without copies; a negative budget is refused with the rule.
+   */
+  @Test
+  void routingCopiesStayWithinTheirBudget() {
+    List<List<KeyHit>> results = new ArrayList<>();
+    float[][] qs = new float[20][];
+    for (int i = 0; i < qs.length; i++) {
+      qs[i] = Fixtures.unit(r, Fixtures.VIS);
+    }
+    long keysSeed = r.nextLong();
+    for (long budget : new long[] {1, 0}) {
+      Random kr = new Random(keysSeed); // the same edits in both stores
+      try (EditStore s = EditStore.open(Fixtures.mem().optRoutingCopyBytes(budget))) {
+        s.createLayer(Fixtures.layer("big").build(), "admin");
+        try (StoreSession ss = s.openSession("u")) {
+          for (int i = 0; i < RoutingCopies.MIN_KEYS + 100; i++) {
+            ss.insert(Fixtures.edit(kr, "big", 1).build());
+          }
+          ss.commit();
+        }
+        assertEquals(1, s.awaitIndexMerges(), "seed " + seed);
+        assertEquals(0, s.routingCopyBytes(), "budget " + budget);
+        List<KeyHit> hits = new ArrayList<>();
+        for (float[] q : qs) {
+          hits.addAll(s.searchKeys(s.layer("big"), q, null, K, s.latestVersion(), SearchMode.HNSW));
+        }
+        results.add(hits);
+      }
+    }
+    assertEquals(results.get(0), results.get(1), "seed " + seed);
+    StoreException e =
+        assertThrows(StoreException.class, () -> Fixtures.mem().optRoutingCopyBytes(-1));
+    assertTrue(e.getMessage().contains("routingCopyBytes=-1"), e.getMessage());
+  }
+
   @Test
   void beamGrowsWithTheSquareRootOfTheSegmentBeyondTheBase() {
     assertEquals(48, SegmentSearch.beam(48, 1));

@@ -1,0 +1,223 @@
+package io.editdb.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene103.Lucene103Codec;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReader;
+import org.apache.lucene.index.NoMergePolicy;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.AcceptDocs;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.TopKnnCollector;
+import org.apache.lucene.search.knn.KnnSearchStrategy;
+import org.apache.lucene.store.ByteBuffersDirectory;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.FixedBitSet;
+import org.apache.lucene.util.VectorUtil;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A routing copy walks the graph Lucene built, on 8-bit codes: on one real segment (clustered keys
+ * of 70 floats, so the vector loop has a tail; a seventh of the documents without a key, so ords
+ * and documents differ; an eleventh deleted) it returns only accepted documents that have a key,
+ * every one of them when its beam covers the segment, the true best about as often as Lucene's own
+ * search of the same graph, and nothing when the walk would pass its visit limit.
+ */
+class RoutingCopyTest {
+  private static final int N = 3_000;
+  private static final int DIM = 70;
+  private static final int K = 16;
+  private final long seed = Fixtures.seed();
+  private final Random r = new Random(seed);
+  private final float[][] keys = new float[N][];
+  private final float[][] centres = new float[40][];
+  private Directory dir;
+
+  @BeforeEach
+  void index() throws IOException {
+    assertTrue(RoutingCopy.AVAILABLE, "the tests run with the vector module (pom's argLine)");
+    for (int c = 0; c < centres.length; c++) {
+      centres[c] = Fixtures.unit(r, DIM);
+    }
+    KnnVectorsFormat hnsw = new HnswFormat(16, 100);
+    dir = new ByteBuffersDirectory();
+    try (IndexWriter w =
+        new IndexWriter(
+            dir,
+            new IndexWriterConfig()
+                .setMergePolicy(NoMergePolicy.INSTANCE)
+                .setRAMBufferSizeMB(256)
+                .setCodec(
+                    new Lucene103Codec() {
+                      @Override
+                      public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+                        return hnsw;
+                      }
+                    }))) {
+      for (int i = 0; i < N; i++) {
+        Document d = new Document();
+        d.add(new StringField("id", Integer.toString(i), Field.Store.NO));
+        if (i % 7 != 0) {
+          keys[i] = near(centres[r.nextInt(centres.length)]);
+          d.add(new KnnFloatVectorField("v", keys[i], VectorSimilarityFunction.DOT_PRODUCT));
+        }
+        w.addDocument(d);
+      }
+      w.commit(); // one segment
+      for (int i = 0; i < N; i += 11) {
+        w.deleteDocuments(new Term("id", Integer.toString(i)));
+      }
+      w.commit();
+    }
+  }
+
+  @AfterEach
+  void close() throws IOException {
+    dir.close();
+  }
+
+  private float[] near(float[] centre) {
+    float[] v = centre.clone();
+    for (int d = 0; d < DIM; d++) {
+      v[d] += (float) (0.5 * r.nextGaussian() / Math.sqrt(DIM));
+    }
+    VectorUtil.l2normalize(v);
+    return v;
+  }
+
+  private LeafReader leaf(DirectoryReader reader) {
+    assertEquals(1, reader.leaves().size());
+    return reader.leaves().get(0).reader();
+  }
+
+  @Test
+  void aBeamAsWideAsTheSegmentReturnsEveryAcceptedKey() throws IOException {
+    try (DirectoryReader reader = DirectoryReader.open(dir)) {
+      LeafReader leaf = leaf(reader);
+      RoutingCopy copy = RoutingCopy.of(leaf, "v");
+      assertNotNull(copy, "seed " + seed);
+      assertEquals(N - (N + 6) / 7, copy.size());
+      FixedBitSet half = new FixedBitSet(N);
+      for (int i = 0; i < N; i++) {
+        if (r.nextBoolean()) {
+          half.set(i);
+        }
+      }
+      for (Bits accept : new Bits[] {leaf.getLiveDocs(), half}) {
+        Set<Integer> expected = new HashSet<>();
+        for (int i = 0; i < N; i++) {
+          if (keys[i] != null && accept.get(i)) {
+            expected.add(i);
+          }
+        }
+        int[] docs = copy.search(keys[1], N, accept, Integer.MAX_VALUE);
+        Set<Integer> got = new HashSet<>();
+        for (int doc : docs) {
+          got.add(doc);
+        }
+        assertEquals(docs.length, got.size(), "a document returned twice, seed " + seed);
+        Set<Integer> missing = new HashSet<>(expected);
+        missing.removeAll(got);
+        got.removeAll(expected);
+        assertTrue(
+            missing.isEmpty() && got.isEmpty(),
+            missing.size()
+                + " accepted missing, "
+                + got.size()
+                + " not accepted returned, seed "
+                + seed);
+      }
+    }
+  }
+
+  @Test
+  void findsTheBestKeysAsOftenAsLuceneOnTheSameGraph() throws IOException {
+    try (DirectoryReader reader = DirectoryReader.open(dir)) {
+      LeafReader leaf = leaf(reader);
+      RoutingCopy copy = RoutingCopy.of(leaf, "v");
+      Bits live = leaf.getLiveDocs();
+      int wanted = 0;
+      int byCopy = 0;
+      int byLucene = 0;
+      for (int q = 0; q < 100; q++) {
+        float[] query = near(centres[r.nextInt(centres.length)]);
+        Set<Integer> truth = best(allLive(live), query);
+        int[] mine = copy.search(query, 24, live, Integer.MAX_VALUE);
+        for (int doc : mine) {
+          assertTrue(keys[doc] != null && live.get(doc), "doc " + doc + ", seed " + seed);
+        }
+        TopKnnCollector c =
+            new TopKnnCollector(24, Integer.MAX_VALUE, KnnSearchStrategy.Hnsw.DEFAULT);
+        leaf.searchNearestVectors("v", query, c, AcceptDocs.fromLiveDocs(live, N));
+        ScoreDoc[] found = c.topDocs().scoreDocs; // (topDocs empties the collector)
+        int[] lucene = new int[found.length];
+        for (int i = 0; i < found.length; i++) {
+          lucene[i] = found[i].doc;
+        }
+        wanted += truth.size();
+        byCopy += overlap(best(mine, query), truth);
+        byLucene += overlap(best(lucene, query), truth);
+      }
+      double copyRecall = byCopy / (double) wanted;
+      double luceneRecall = byLucene / (double) wanted;
+      assertTrue(
+          copyRecall >= 0.95 && copyRecall >= luceneRecall - 0.02,
+          "recall " + copyRecall + " against Lucene's " + luceneRecall + ", seed " + seed);
+    }
+  }
+
+  @Test
+  void aWalkPastItsVisitLimitReturnsNothing() throws IOException {
+    try (DirectoryReader reader = DirectoryReader.open(dir)) {
+      LeafReader leaf = leaf(reader);
+      RoutingCopy copy = RoutingCopy.of(leaf, "v");
+      assertNull(copy.search(keys[2], 48, leaf.getLiveDocs(), 40));
+      assertNotNull(copy.search(keys[2], 48, leaf.getLiveDocs(), N));
+    }
+  }
+
+  private int[] allLive(Bits live) {
+    return java.util.stream.IntStream.range(0, N)
+        .filter(i -> keys[i] != null && live.get(i))
+        .toArray();
+  }
+
+  /** The K best of the documents by their float keys (the exact rescoring a search ends with). */
+  private Set<Integer> best(int[] docs, float[] q) {
+    Integer[] sorted = java.util.Arrays.stream(docs).boxed().toArray(Integer[]::new);
+    java.util.Arrays.sort(
+        sorted,
+        java.util.Comparator.comparingDouble((Integer d) -> -VectorUtil.dotProduct(keys[d], q))
+            .thenComparingInt(d -> d));
+    Set<Integer> out = new HashSet<>();
+    for (int i = 0; i < Math.min(K, sorted.length); i++) {
+      out.add(sorted[i]);
+    }
+    return out;
+  }
+
+  private static int overlap(Set<Integer> a, Set<Integer> b) {
+    Set<Integer> c = new HashSet<>(a);
+    c.retainAll(b);
+    return c.size();
+  }
+}
