@@ -30,7 +30,9 @@ import java.util.Set;
  * query's answer is what the layer's hard filter keeps (the top 16 at similarity 0.7 or more), and
  * each side's recall is against its own exact search of the same keys. FAISS runs in a Python
  * virtual environment this command makes under {@code target/} from the wheels in {@code
- * EDITDB_WHEELS} (default {@code /opt/pypi/files}), or PyPI when that fails.
+ * EDITDB_WHEELS} (default {@code /opt/pypi/files}), or PyPI when that fails. EditDB is measured on
+ * the same segments with its routing copies and with them off (Lucene's graph search, the
+ * baseline), the store reopened for each, in alternating rounds.
  */
 final class PeerBench {
   private PeerBench() {}
@@ -66,6 +68,9 @@ final class PeerBench {
       Path store = DIR.resolve("store-" + n);
       DirTrees.delete(store);
       List<float[]> kept = new ArrayList<>(n);
+      List<RouteQuery> qs = new ArrayList<>(queries);
+      List<Set<Long>> truth = new ArrayList<>();
+      double build;
       try (EditStore s = EditStore.open(StoreConfig.directory(store))) {
         RoutingBench.createLayer(s);
         long t0 = System.nanoTime();
@@ -80,17 +85,39 @@ final class PeerBench {
             },
             text::next);
         s.awaitIndexMerges();
-        double build = (System.nanoTime() - t0) / 1e9;
+        build = (System.nanoTime() - t0) / 1e9;
         write(keys, kept);
         List<float[]> qv = new ArrayList<>(queries);
-        List<RouteQuery> qs = new ArrayList<>(queries);
         for (int i = 0; i < queries; i++) {
           float[] v = visual.next();
           qv.add(v);
           qs.add(RouteQuery.of("bench", v, text.next()));
         }
         write(qfile, qv);
-        editDb(s, n, qs, build, editDbConfigs);
+        Router exact = new Router(s, RouterConfig.DEFAULT.withForcedMode(SearchMode.EXACT));
+        for (RouteQuery q : qs) {
+          truth.add(RoutingBench.passed(exact.explain(q)));
+        }
+      }
+      // The same segments walked through Lucene's graph (the baseline) and through the routing
+      // copies, each store opened anew, in two rounds; the first warms the page cache and the JIT
+      // for both, and only the second is reported.
+      for (int round = 0; round < 2; round++) {
+        for (boolean copies : new boolean[] {false, true}) {
+          StoreConfig c = StoreConfig.directory(store);
+          try (EditStore s = EditStore.open(copies ? c : c.optRoutingCopyBytes(0))) {
+            s.awaitIndexMerges(); // the copies made before timing
+            editDb(
+                s,
+                n,
+                qs,
+                truth,
+                build,
+                editDbConfigs,
+                copies ? "routing copies" : "Lucene graph",
+                round == 1);
+          }
+        }
       }
       faiss(python, n, keys, qfile, efs);
       DirTrees.delete(store);
@@ -98,16 +125,19 @@ final class PeerBench {
   }
 
   /**
-   * EditDB's rows: the router (HNSW) at each efSearch, timing {@link Router#route}; recall is the
-   * hard filter's, from {@link Router#explain} of the same query after the timed call.
+   * EditDB's rows (printed if {@code report}): the router (HNSW) at each efSearch, timing {@link
+   * Router#route}; recall is the hard filter's, from {@link Router#explain} of the same query after
+   * the timed call, against the exact search's {@code truth}.
    */
   private static void editDb(
-      EditStore s, int n, List<RouteQuery> qs, double build, List<RouterConfig> configs) {
-    Router exact = new Router(s, RouterConfig.DEFAULT.withForcedMode(SearchMode.EXACT));
-    List<Set<Long>> truth = new ArrayList<>();
-    for (RouteQuery q : qs) {
-      truth.add(RoutingBench.passed(exact.explain(q)));
-    }
+      EditStore s,
+      int n,
+      List<RouteQuery> qs,
+      List<Set<Long>> truth,
+      double build,
+      List<RouterConfig> configs,
+      String walk,
+      boolean report) {
     for (RouterConfig config : configs) {
       Router hnsw = new Router(s, config);
       for (int i = 0; i < 3_000; i++) { // warm-up, as RoutingBench's
@@ -121,9 +151,12 @@ final class PeerBench {
         t.add(System.nanoTime() - t0);
         recall.add(truth.get(i), RoutingBench.passed(hnsw.explain(qs.get(i)))); // same search
       }
+      if (!report) {
+        continue;
+      }
       Stats.row(
-          "| %,d | EditDB | HNSW, ef %d | %.3f | %.3f | %.4f | %.1f (load + merges) |",
-          n, config.efSearch(), t.medianMs(), t.p99Ms(), recall.value(), build);
+          "| %,d | EditDB | HNSW, ef %d, %s | %.3f | %.3f | %.4f | %.1f (load + merges) |",
+          n, config.efSearch(), walk, t.medianMs(), t.p99Ms(), recall.value(), build);
     }
   }
 
