@@ -258,17 +258,17 @@ public final class EditStore implements AutoCloseable {
     return users;
   }
 
+  /** Heap bytes of the index's routing copies now (tests and benchmarks). */
+  long routingCopyBytes() {
+    return index.current().routingCopyBytes();
+  }
+
   /**
    * Waits until the index's background segment merges are done and searchable, and the routing
    * copies of its large segments are made; returns the number of index segments then. The store
    * routes meanwhile, only slower (each segment is one more graph to walk, and a segment without
    * its copy is walked through Lucene's graph); benchmarks and maintenance windows call this.
    */
-  /** Heap bytes of the index's routing copies now (tests and benchmarks). */
-  long routingCopyBytes() {
-    return index.current().routingCopyBytes();
-  }
-
   public int awaitIndexMerges() {
     try {
       return index.current().awaitMerges();

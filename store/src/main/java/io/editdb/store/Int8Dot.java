@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * is the point: a route's graph walk reads its keys from random places in memory, and four
  * independent reads in one loop overlap their cache misses (measured on a million random codes of
  * 512: 120 ns per code four at a time, 190-210 ns one at a time). Loaded only when {@link
- * #AVAILABLE} (the incubator module is present and the CPU has vectors of at least 8 ints).
+ * RoutingCopy#AVAILABLE} (the incubator module is present and the CPU has vectors of at least 8
+ * ints).
  */
 final class Int8Dot {
   private Int8Dot() {}

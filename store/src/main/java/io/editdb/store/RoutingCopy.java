@@ -136,21 +136,7 @@ final class RoutingCopy {
         ordToDoc[it.index()] = doc;
       }
     }
-    int[] start = new int[size + 1];
-    int[] edges = new int[size * 8];
-    int n = 0;
-    for (int ord = 0; ord < size; ord++) {
-      graph.seek(0, ord);
-      for (int nb = graph.nextNeighbor(); nb != DocIdSetIterator.NO_MORE_DOCS; ) {
-        if (n == edges.length) {
-          edges = Arrays.copyOf(edges, n + n / 2);
-        }
-        edges[n++] = nb;
-        nb = graph.nextNeighbor();
-      }
-      start[ord + 1] = n;
-    }
-    edges = Arrays.copyOf(edges, n);
+    int[][] level0 = neighbours(graph, 0, null, size);
     int levels = graph.numLevels();
     int[][] upperNodes = new int[levels][];
     int[][] upperStart = new int[levels][];
@@ -162,23 +148,10 @@ final class RoutingCopy {
         on[i] = nodes.nextInt();
       }
       Arrays.sort(on);
-      int[] st = new int[on.length + 1];
-      int[] ed = new int[on.length * 4 + 4];
-      int m = 0;
-      for (int i = 0; i < on.length; i++) {
-        graph.seek(level, on[i]);
-        for (int nb = graph.nextNeighbor(); nb != DocIdSetIterator.NO_MORE_DOCS; ) {
-          if (m == ed.length) {
-            ed = Arrays.copyOf(ed, m + m / 2 + 4);
-          }
-          ed[m++] = nb;
-          nb = graph.nextNeighbor();
-        }
-        st[i + 1] = m;
-      }
+      int[][] lists = neighbours(graph, level, on, on.length);
       upperNodes[level] = on;
-      upperStart[level] = st;
-      upperEdges[level] = Arrays.copyOf(ed, m);
+      upperStart[level] = lists[0];
+      upperEdges[level] = lists[1];
     }
     return new RoutingCopy(
         dim,
@@ -186,12 +159,36 @@ final class RoutingCopy {
         codes,
         scale,
         graph.entryNode(),
-        start,
-        edges,
+        level0[0],
+        level0[1],
         upperNodes,
         upperStart,
         upperEdges,
         ordToDoc);
+  }
+
+  /**
+   * The neighbour lists of one level in compressed rows: {start, edges}, the neighbours of the i-th
+   * node in {@code edges[start[i]..start[i+1])}; the nodes are {@code nodes}, or the ords 0..n-1
+   * when it is null (level 0 holds every node).
+   */
+  private static int[][] neighbours(HnswGraph graph, int level, int[] nodes, int n)
+      throws IOException {
+    int[] start = new int[n + 1];
+    int[] edges = new int[n * 8 + 4];
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+      graph.seek(level, nodes == null ? i : nodes[i]);
+      for (int nb = graph.nextNeighbor(); nb != DocIdSetIterator.NO_MORE_DOCS; ) {
+        if (m == edges.length) {
+          edges = Arrays.copyOf(edges, m + m / 2);
+        }
+        edges[m++] = nb;
+        nb = graph.nextNeighbor();
+      }
+      start[i + 1] = m;
+    }
+    return new int[][] {start, Arrays.copyOf(edges, m)};
   }
 
   /** Heap bytes held (the budget counts these). */

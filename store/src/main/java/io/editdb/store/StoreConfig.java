@@ -289,7 +289,8 @@ public final class StoreConfig {
           StoreException.Kind.INVALID_VALUE,
           "the routing copy budget must be 0 (off) or a positive number of bytes;"
               + " routingCopyBytes="
-              + bytes);
+              + bytes
+              + ". Use e.g. 1073741824 for 1 GiB, or 0 to turn routing copies off");
     }
     return new StoreConfig(
         directory,
