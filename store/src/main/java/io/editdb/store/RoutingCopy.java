@@ -34,7 +34,7 @@ final class RoutingCopy {
   static final boolean AVAILABLE = available();
 
   private static boolean available() {
-    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+    if (!StoredKeys.vectorModule()) {
       return false;
     }
     try {
@@ -211,7 +211,7 @@ final class RoutingCopy {
     long[] candidates = new long[256];
     long[] results = new long[64];
     int[] batch = new int[64];
-    int[] scores = new int[64];
+    int[] scores = new int[64 + 3]; // the walk writes up to 3 past its batch
     byte[] query = new byte[0];
     float[] scaled = new float[0];
 
@@ -297,7 +297,7 @@ final class RoutingCopy {
           s.seen[nb] = s.epoch;
           if (m == batch.length) {
             batch = s.batch = Arrays.copyOf(batch, m * 2);
-            scores = s.scores = Arrays.copyOf(scores, m * 2);
+            scores = s.scores = new int[m * 2 + 3];
           }
           batch[m++] = nb;
         }
@@ -306,23 +306,22 @@ final class RoutingCopy {
       if (visits > visitLimit) {
         return null;
       }
-      int j = 0;
-      for (; j + 4 <= m; j += 4) {
+      // four at a time; a last group of fewer padded with its first node (then in cache, and
+      // its scores past m unused), so every read overlaps another
+      for (int j = 0; j < m; j += 4) {
+        int a = batch[j];
         Int8Dot.dot4(
             codes,
-            batch[j] * dim,
-            batch[j + 1] * dim,
-            batch[j + 2] * dim,
-            batch[j + 3] * dim,
+            a * dim,
+            (j + 1 < m ? batch[j + 1] : a) * dim,
+            (j + 2 < m ? batch[j + 2] : a) * dim,
+            (j + 3 < m ? batch[j + 3] : a) * dim,
             qc,
             dim,
             scores,
             j);
       }
-      for (; j < m; j++) {
-        scores[j] = Int8Dot.dot(codes, batch[j] * dim, qc, dim);
-      }
-      for (j = 0; j < m; j++) {
+      for (int j = 0; j < m; j++) {
         int score = scores[j];
         if (nr < beam || score >= (int) (~res[0] >> 32)) {
           long p = pack(score, batch[j]);

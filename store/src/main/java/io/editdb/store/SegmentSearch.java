@@ -22,7 +22,6 @@ import org.apache.lucene.search.knn.KnnSearchStrategy;
 import org.apache.lucene.util.BitSetIterator;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.FixedBitSet;
-import org.apache.lucene.util.VectorUtil;
 
 /**
  * The search algorithm of {@link KeyIndex} within one segment, with no state of its own: a
@@ -68,12 +67,31 @@ final class SegmentSearch {
       scan(leaf, spans, values, pq, top);
       return top;
     }
-    KnnVectorValues.DocIndexIterator it = values.iterator();
     Arrays.sort(docs); // the vectors' iterator only goes forward
-    for (int doc : docs) {
-      top.offer(dot(values, it, doc, pq), leaf.docBase + doc);
+    int[] ords = ords(values.iterator(), docs, docs.length);
+    float[] sims = new float[docs.length];
+    new StoredKeys(values).dots(ords, ords.length, pq, sims); // one read of each, overlapped
+    for (int i = 0; i < docs.length; i++) {
+      top.offer(sims[i], leaf.docBase + docs[i]);
     }
     return top;
+  }
+
+  /**
+   * The vector ordinals of the first n of {@code docs} (ascending, each with a vector), from the
+   * values' iterator, which only goes forward.
+   */
+  private static int[] ords(KnnVectorValues.DocIndexIterator it, int[] docs, int n)
+      throws IOException {
+    int[] ords = new int[n];
+    for (int i = 0; i < n; i++) {
+      int doc = docs[i];
+      if (it.docID() > doc || it.advance(doc) != doc) {
+        throw new IllegalStateException("index document " + doc + " lacks a vector");
+      }
+      ords[i] = it.index();
+    }
+    return ords;
   }
 
   private static int[] docs(ScoreDoc[] found) {
@@ -136,14 +154,14 @@ final class SegmentSearch {
           continue;
         }
         LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(byDoc[i].doc, leaves));
-        FloatVectorValues tv = leaf.reader().getFloatVectorValues(tf);
-        KnnVectorValues.DocIndexIterator tit = tv == null ? null : tv.iterator();
         int end = leaf.docBase + leaf.reader().maxDoc();
+        List<Ranked> scored = new ArrayList<>();
         for (; i < byDoc.length && byDoc[i].doc < end; i++) {
-          if (tv != null && byDoc[i].scoreText) {
-            byDoc[i].text = dot(tv, tit, byDoc[i].doc - leaf.docBase, tq);
+          if (byDoc[i].scoreText) {
+            scored.add(byDoc[i]);
           }
         }
+        scoreText(leaf, leaf.reader().getFloatVectorValues(tf), scored, tq);
       }
     }
     List<KeyHit> hits = new ArrayList<>(ranked.length);
@@ -151,6 +169,27 @@ final class SegmentSearch {
       hits.add(new KeyHit(r.id, r.sim, r.text));
     }
     return hits;
+  }
+
+  /**
+   * The text scores of one leaf's hits (ascending docs): each hit's text key against {@code tq},
+   * NaN left for a hit without one (an edit without a text key cannot be).
+   */
+  private static void scoreText(
+      LeafReaderContext leaf, FloatVectorValues tv, List<Ranked> hits, float[] tq)
+      throws IOException {
+    if (tv == null) {
+      return;
+    }
+    int[] docs = new int[hits.size()];
+    for (int j = 0; j < docs.length; j++) {
+      docs[j] = hits.get(j).doc - leaf.docBase;
+    }
+    float[] text = new float[docs.length];
+    new StoredKeys(tv).dots(ords(tv.iterator(), docs, docs.length), docs.length, tq, text);
+    for (int j = 0; j < docs.length; j++) {
+      hits.get(j).text = text[j];
+    }
   }
 
   /**
@@ -202,36 +241,63 @@ final class SegmentSearch {
     }
   }
 
-  /** Raw similarity of one document's stored vector with an (indexed-form) query. */
-  private static float dot(
-      FloatVectorValues values, KnnVectorValues.DocIndexIterator it, int doc, float[] q)
-      throws IOException {
-    if (it.docID() > doc || it.advance(doc) != doc) {
-      throw new IllegalStateException("index document " + doc + " lacks a vector");
-    }
-    return VectorUtil.dotProduct(values.vectorValue(it.index()), q);
-  }
-
   /** Linear scan of the leaf's active spans, offering each raw similarity to the top hits. */
   static void scan(
       LeafReaderContext leaf, Spans spans, FloatVectorValues values, float[] q, TopHits top)
       throws IOException {
     Bits live = leaf.reader().getLiveDocs();
     KnnVectorValues.DocIndexIterator vit = values.iterator();
+    Block block = new Block(new StoredKeys(values), q, leaf.docBase, top);
     if (spans.bits == null) {
       for (int doc = vit.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = vit.nextDoc()) {
         if (live == null || live.get(doc)) {
-          top.offer(VectorUtil.dotProduct(values.vectorValue(vit.index()), q), leaf.docBase + doc);
+          block.add(doc, vit.index());
         }
       }
-      return;
-    }
-    BitSetIterator docs = new BitSetIterator(spans.bits, spans.count);
-    for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
-      int at = vit.docID() < doc ? vit.advance(doc) : vit.docID();
-      if (at == doc) { // a span without this vector (a visual layer's edit without image)
-        top.offer(VectorUtil.dotProduct(values.vectorValue(vit.index()), q), leaf.docBase + doc);
+    } else {
+      BitSetIterator docs = new BitSetIterator(spans.bits, spans.count);
+      for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
+        int at = vit.docID() < doc ? vit.advance(doc) : vit.docID();
+        if (at == doc) { // a span without this vector (a visual layer's edit without image)
+          block.add(doc, vit.index());
+        }
       }
+    }
+    block.flush();
+  }
+
+  /** A scan's keys scored a block at a time (so their reads overlap) and offered to the top. */
+  private static final class Block {
+    private final StoredKeys keys;
+    private final float[] q;
+    private final int docBase;
+    private final TopHits top;
+    private final int[] docs = new int[64];
+    private final int[] ords = new int[64];
+    private final float[] sims = new float[64];
+    private int n;
+
+    Block(StoredKeys keys, float[] q, int docBase, TopHits top) {
+      this.keys = keys;
+      this.q = q;
+      this.docBase = docBase;
+      this.top = top;
+    }
+
+    void add(int doc, int ord) throws IOException {
+      docs[n] = doc;
+      ords[n++] = ord;
+      if (n == docs.length) {
+        flush();
+      }
+    }
+
+    void flush() throws IOException {
+      keys.dots(ords, n, q, sims);
+      for (int i = 0; i < n; i++) {
+        top.offer(sims[i], docBase + docs[i]);
+      }
+      n = 0;
     }
   }
 
