@@ -172,8 +172,8 @@ final class SegmentSearch {
   }
 
   /**
-   * The text scores of one leaf's hits (ascending docs): each hit's text key against {@code tq},
-   * NaN left for a hit without one (an edit without a text key cannot be).
+   * The text scores of one leaf's hits (ascending docs): each hit's text key against {@code tq}
+   * (every edit has one; a leaf without text keys leaves the scores NaN).
    */
   private static void scoreText(
       LeafReaderContext leaf, FloatVectorValues tv, List<Ranked> hits, float[] tq)
