@@ -60,6 +60,7 @@ final class PeerBench {
     System.out.println(
         "| edits | system | search | p50 ms | p99 ms | recall | build s |\n"
             + "| --- | --- | --- | --- | --- | --- | --- |");
+    List<String> layouts = new ArrayList<>(); // EditDB's times depend on them; they vary by run
     for (int n : sizes) {
       Keys visual = RoutingBench.visualKeys(n);
       Keys text = RoutingBench.textKeys(n);
@@ -71,6 +72,7 @@ final class PeerBench {
       List<RouteQuery> qs = new ArrayList<>(queries);
       List<Set<Long>> truth = new ArrayList<>();
       double build;
+      List<Integer> segments;
       try (EditStore s = EditStore.open(StoreConfig.directory(store))) {
         RoutingBench.createLayer(s);
         long t0 = System.nanoTime();
@@ -86,6 +88,7 @@ final class PeerBench {
             text::next);
         s.awaitIndexMerges();
         build = (System.nanoTime() - t0) / 1e9;
+        segments = s.indexSegmentSizes();
         write(keys, kept);
         List<float[]> qv = new ArrayList<>(queries);
         for (int i = 0; i < queries; i++) {
@@ -120,8 +123,10 @@ final class PeerBench {
         }
       }
       faiss(python, n, keys, qfile, efs);
+      layouts.add(Stats.fmt("%,d edits: %s", n, segments));
       DirTrees.delete(store);
     }
+    System.out.println("\nEditDB's index segments after the load (live documents): " + layouts);
   }
 
   /**

@@ -277,6 +277,19 @@ public final class EditStore implements AutoCloseable {
     }
   }
 
+  /**
+   * The documents (edit versions' key spans) of each segment of the index now, largest first: how
+   * many graphs a query walks, and how large (benchmarks report it beside their timings, which
+   * depend on it).
+   */
+  public List<Integer> indexSegmentSizes() {
+    try {
+      return index.current().search().segmentSizes();
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the index of " + config.location(), e);
+    }
+  }
+
   // ---- writing ----
 
   /** A session: one H2 connection and, while it writes, the writer slot. Not thread-safe. */

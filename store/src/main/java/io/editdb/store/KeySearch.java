@@ -101,6 +101,21 @@ final class KeySearch {
     }
   }
 
+  /** Live documents of each segment the index is searched in now, largest first. */
+  List<Integer> segmentSizes() throws IOException {
+    IndexSearcher s = searchers.acquire();
+    try {
+      List<Integer> sizes = new ArrayList<>();
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        sizes.add(leaf.reader().numDocs());
+      }
+      sizes.sort(Comparator.reverseOrder());
+      return sizes;
+    } finally {
+      searchers.release(s);
+    }
+  }
+
   /**
    * Spans of the layer active at the version. At the version the searcher reflects this is just
    * "still open": the same query at every version, so its cached bits carry over to segments a

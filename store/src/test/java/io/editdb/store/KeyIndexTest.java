@@ -51,6 +51,7 @@ class KeyIndexTest {
       s.createLayer(Fixtures.layer("big").build(), "admin");
       s.createLayer(Fixtures.layer("other").build(), "admin");
       List<Long> big = new ArrayList<>();
+      int other = 0;
       try (StoreSession ss = s.openSession("u")) { // one commit: one segment
         for (int i = 0; i < RoutingCopies.MIN_KEYS + 1_000; i++) {
           NewEdit e = Fixtures.edit(r, "big", 1).build();
@@ -59,11 +60,13 @@ class KeyIndexTest {
           big.add(id);
           if (i % 10 == 0) {
             ss.insert(Fixtures.edit(r, "other", 1).build());
+            other++;
           }
         }
         ss.commit();
       }
       assertEquals(1, s.awaitIndexMerges(), "seed " + seed);
+      assertEquals(List.of(big.size() + other), s.indexSegmentSizes());
       long bytes = s.routingCopyBytes();
       assertTrue(bytes > 0, "no routing copy was made");
       Layer l = s.layer("big");
@@ -204,6 +207,7 @@ class KeyIndexTest {
         }
       }
       assertEquals(2, s.awaitIndexMerges(), "seed " + seed);
+      assertEquals(List.of(11_500, 1_100), s.indexSegmentSizes(), "largest first");
       Layer l = s.layer("big");
       long v = s.latestVersion();
       float[][] qs = new float[100][];
