@@ -32,7 +32,8 @@ import java.util.Set;
  * virtual environment this command makes under {@code target/} from the wheels in {@code
  * EDITDB_WHEELS} (default {@code /opt/pypi/files}), or PyPI when that fails. EditDB is measured on
  * the same segments with its routing copies and with them off (Lucene's graph search, the
- * baseline), the store reopened for each, in alternating rounds.
+ * baseline), the store reopened for each, and FAISS on its graph (built once, read back each time),
+ * in alternating rounds.
  */
 final class PeerBench {
   private PeerBench() {}
@@ -102,9 +103,13 @@ final class PeerBench {
           truth.add(RoutingBench.passed(exact.explain(q)));
         }
       }
+      Path faissIndex = DIR.resolve("faiss-" + n + ".index");
+      List<String> built = faiss(python, keys, qfile, efs, faissIndex, "build");
+      double faissBuild = Double.parseDouble(built.get(0));
       // The same segments walked through Lucene's graph (the baseline) and through the routing
-      // copies, each store opened anew, in two rounds; the first warms the page cache and the JIT
-      // for both, and only the second is reported.
+      // copies, each store opened anew, then FAISS's graph, in two rounds: all three are timed in
+      // the same minutes (this machine's speed drifts by a fifth over a run); the first round warms
+      // the page cache and the JIT, and only the second is reported.
       for (int round = 0; round < 2; round++) {
         for (boolean copies : new boolean[] {false, true}) {
           StoreConfig c = StoreConfig.directory(store);
@@ -121,8 +126,15 @@ final class PeerBench {
                 round == 1);
           }
         }
+        List<String> rows = faiss(python, keys, qfile, efs, faissIndex, "search");
+        for (String line : round == 1 ? rows : List.<String>of()) {
+          String[] f = line.split("\t");
+          Stats.row(
+              "| %,d | FAISS | ef %s | %s | %s | %s | %.1f |",
+              n, f[0], f[1], f[2], f[3], faissBuild);
+        }
       }
-      faiss(python, n, keys, qfile, efs);
+      Files.deleteIfExists(faissIndex);
       layouts.add(Stats.fmt("%,d edits: %s", n, segments));
       DirTrees.delete(store);
     }
@@ -165,7 +177,13 @@ final class PeerBench {
     }
   }
 
-  private static void faiss(Path python, int n, Path keys, Path queries, String efs)
+  /**
+   * Runs FAISS's side ({@code faiss_peer.py}) in {@code mode} "build" (builds the graph and writes
+   * it to {@code index}; one line: the build seconds) or "search" (reads it; a line per efSearch:
+   * ef, p50 ms, p99 ms, recall); returns its lines.
+   */
+  private static List<String> faiss(
+      Path python, Path keys, Path queries, String efs, Path index, String mode)
       throws IOException, InterruptedException {
     Path script = DIR.resolve("faiss_peer.py");
     try (InputStream in = PeerBench.class.getResourceAsStream("faiss_peer.py")) {
@@ -181,19 +199,23 @@ final class PeerBench {
                 "200",
                 efs,
                 Integer.toString(K),
-                Double.toString(THRESHOLD))
+                Double.toString(THRESHOLD),
+                index.toString(),
+                mode)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
+    List<String> lines = new ArrayList<>();
     try (BufferedReader r =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line; (line = r.readLine()) != null; ) {
-        String[] f = line.split("\t");
-        Stats.row("| %,d | FAISS | ef %s | %s | %s | %s | %s |", n, f[0], f[2], f[3], f[4], f[1]);
+        lines.add(line);
       }
     }
-    if (p.waitFor() != 0) {
-      throw new IllegalStateException("the FAISS side failed (exit " + p.exitValue() + ")");
+    if (p.waitFor() != 0 || lines.isEmpty()) {
+      throw new IllegalStateException(
+          "the FAISS side (" + mode + ") failed (exit " + p.exitValue() + ")");
     }
+    return lines;
   }
 
   /** The Python with FAISS: target/peer-venv, made on first use. */
