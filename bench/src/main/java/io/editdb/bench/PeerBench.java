@@ -108,7 +108,8 @@ final class PeerBench {
       double faissBuild = Double.parseDouble(built.get(0));
       // The same segments walked through Lucene's graph (the baseline) and through the routing
       // copies, each store opened anew, then FAISS's graph, in two rounds: all three are timed in
-      // the same minutes (this machine's speed drifts by a fifth over a run); the first round warms
+      // the same minutes (this machine's speed drifts by a fifth or more over a run); the first
+      // round warms
       // the page cache and the JIT, and only the second is reported.
       for (int round = 0; round < 2; round++) {
         for (boolean copies : new boolean[] {false, true}) {
