@@ -8,6 +8,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -59,7 +60,10 @@ class PgNodesTest {
     try (Connection c = owner(config)) {
       latest = denseVersions(c);
     }
-    Files.writeString(finalVersion, Long.toString(latest));
+    // Written beside and moved into place: a node polls for the file and must never read it
+    // half-written (it once read "" and died parsing it).
+    Path written = Files.writeString(dir.resolve("final.tmp"), Long.toString(latest));
+    Files.move(written, finalVersion, StandardCopyOption.ATOMIC_MOVE);
     for (Child c : nodes) {
       c.await("ANSWERED", 1);
       assertEquals(0, c.exit(), c.toString());
