@@ -39,45 +39,29 @@ final class FloatDot {
     MethodHandle masked = null;
     try {
       Class<?> segment = Class.forName("java.lang.foreign.MemorySegment");
-      MethodHandles.Lookup l = MethodHandles.publicLookup();
-      load =
-          l.findStatic(
-                  FloatVector.class,
-                  "fromMemorySegment",
-                  MethodType.methodType(
-                      FloatVector.class, VectorSpecies.class, segment, long.class, ByteOrder.class))
-              .asType(
-                  MethodType.methodType(
-                      FloatVector.class,
-                      VectorSpecies.class,
-                      Object.class,
-                      long.class,
-                      ByteOrder.class));
-      masked =
-          l.findStatic(
-                  FloatVector.class,
-                  "fromMemorySegment",
-                  MethodType.methodType(
-                      FloatVector.class,
-                      VectorSpecies.class,
-                      segment,
-                      long.class,
-                      ByteOrder.class,
-                      VectorMask.class))
-              .asType(
-                  MethodType.methodType(
-                      FloatVector.class,
-                      VectorSpecies.class,
-                      Object.class,
-                      long.class,
-                      ByteOrder.class,
-                      VectorMask.class));
+      load = fromMemorySegment(segment);
+      masked = fromMemorySegment(segment, VectorMask.class);
     } catch (ReflectiveOperationException | RuntimeException e) {
       load = null; // a JVM without it: StoredKeys copies keys instead
       masked = null;
     }
     LOAD = load;
     LOAD_MASKED = masked;
+  }
+
+  /**
+   * FloatVector.fromMemorySegment(species, segment, offset, order, more...), its segment parameter
+   * taken as an Object.
+   */
+  private static MethodHandle fromMemorySegment(Class<?> segment, Class<?>... more)
+      throws ReflectiveOperationException {
+    MethodType type =
+        MethodType.methodType(
+                FloatVector.class, VectorSpecies.class, segment, long.class, ByteOrder.class)
+            .appendParameterTypes(more);
+    MethodHandle found =
+        MethodHandles.publicLookup().findStatic(FloatVector.class, "fromMemorySegment", type);
+    return found.asType(type.changeParameterType(1, Object.class));
   }
 
   /** Whether keys can be read in place here. */
