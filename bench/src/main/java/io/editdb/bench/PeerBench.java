@@ -136,6 +136,7 @@ final class PeerBench {
         }
       }
       Files.deleteIfExists(faissIndex);
+      Files.deleteIfExists(Path.of(faissIndex + ".truth.npz"));
       layouts.add(Stats.fmt("%,d edits: %s", n, segments));
       DirTrees.delete(store);
     }

@@ -2,9 +2,9 @@
 
 Reads two files the Java side wrote (int32 n, int32 dim, then n*dim float32, little-endian).
 Mode "build": builds IndexHNSWFlat (inner product: the keys are unit vectors, so it is cosine) on
-one thread, writes it to `index_path` and prints the build seconds. Mode "search": reads that
-index and for each efSearch times the queries one at a time, printing one tab-separated line per
-efSearch: ef, p50 ms, p99 ms, recall. The Java side runs the searches in rounds between its own,
+one thread, writes it to `index_path` (and the exact answers beside it) and prints the build
+seconds. Mode "search": reads both and for each efSearch times the queries one at a time,
+printing one tab-separated line per efSearch: ef, p50 ms, p99 ms, recall. The Java side runs the searches in rounds between its own,
 so both are timed in the same minutes. A query's answer is what EditDB's hard filter keeps: the
 top `k` keys by similarity, of those at or above `threshold`. Recall is against the exact answer
 (IndexFlatIP) on the same keys.
@@ -30,8 +30,17 @@ def main():
     keys_path, queries_path, m, ef_construction, efs, k, threshold, index_path, mode = sys.argv[1:10]
     m, ef_construction, k, threshold = int(m), int(ef_construction), int(k), float(threshold)
     faiss.omp_set_num_threads(1)
-    keys = read(keys_path)
+    queries = read(queries_path)
+    truth_path = index_path + ".truth.npz"
     if mode == "build":
+        keys = read(keys_path)
+        exact = faiss.IndexFlatIP(keys.shape[1])
+        exact.add(keys)
+        found = [exact.search(q.reshape(1, -1), k) for q in queries]  # once: rounds read it back
+        scores = np.stack([s[0] for s, _ in found])
+        ids = np.stack([i[0] for _, i in found])
+        np.savez(truth_path, scores=scores, ids=ids)
+        del exact
         index = faiss.IndexHNSWFlat(keys.shape[1], m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = ef_construction
         t0 = time.perf_counter()
@@ -40,14 +49,8 @@ def main():
         faiss.write_index(index, index_path)
         print(f"{build:.1f}", flush=True)
         return
-    queries = read(queries_path)
-    exact = faiss.IndexFlatIP(keys.shape[1])
-    exact.add(keys)
-    truth = []
-    for q in queries:
-        s, i = exact.search(q.reshape(1, -1), k)
-        truth.append(kept(s[0], i[0], threshold))
-    del exact
+    exact = np.load(truth_path)
+    truth = [kept(s, i, threshold) for s, i in zip(exact["scores"], exact["ids"])]
     index = faiss.read_index(index_path)
     for ef in (int(e) for e in efs.split(",")):
         index.hnsw.efSearch = ef
