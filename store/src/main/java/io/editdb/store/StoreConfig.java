@@ -3,6 +3,7 @@ package io.editdb.store;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Configuration of one {@link EditStore}: where it lives and a few tuning values. Immutable;
@@ -27,38 +28,40 @@ public final class StoreConfig {
   /** See {@link #optSegmentMaxSpans}: measured by {@code editdb bench knn} (README). */
   static final int DEFAULT_SEGMENT_MAX_SPANS = 500_000;
 
+  // Where the store is: set by the factory, never changed.
   private final Path directory;
   private final String memoryName;
   private final Postgres postgres;
-  private final int poolSize;
-  private final Duration writeLockTimeout;
-  private final int indexCommitEveryVersions;
-  private final int hnswMaxConn;
-  private final int hnswBeamWidth;
-  private final int segmentMaxSpans;
-  private final long routingCopyBytes;
 
-  private StoreConfig(
-      Path directory,
-      String memoryName,
-      Postgres postgres,
-      int poolSize,
-      Duration writeLockTimeout,
-      int indexCommitEveryVersions,
-      int hnswMaxConn,
-      int hnswBeamWidth,
-      int segmentMaxSpans,
-      long routingCopyBytes) {
+  // Settings: each opt* method returns a copy with one of them changed (see with), so a config a
+  // caller holds never changes.
+  private int poolSize = 10;
+  private Duration writeLockTimeout = Duration.ofSeconds(30);
+  private int indexCommitEveryVersions = 64;
+  private int hnswMaxConn = 16;
+  private int hnswBeamWidth = DEFAULT_HNSW_BEAM_WIDTH;
+  private int segmentMaxSpans = DEFAULT_SEGMENT_MAX_SPANS;
+  private long routingCopyBytes = DEFAULT_ROUTING_COPY_BYTES;
+
+  /** A store at one place with the default settings. */
+  private StoreConfig(Path directory, String memoryName, Postgres postgres) {
     this.directory = directory;
     this.memoryName = memoryName;
     this.postgres = postgres;
-    this.poolSize = poolSize;
-    this.writeLockTimeout = writeLockTimeout;
-    this.indexCommitEveryVersions = indexCommitEveryVersions;
-    this.hnswMaxConn = hnswMaxConn;
-    this.hnswBeamWidth = hnswBeamWidth;
-    this.segmentMaxSpans = segmentMaxSpans;
-    this.routingCopyBytes = routingCopyBytes;
+  }
+
+  /** A copy of this config with {@code change} applied to the copy's settings. */
+  private StoreConfig with(Consumer<StoreConfig> change) {
+    StoreConfig c = new StoreConfig(directory, memoryName, postgres);
+    c.poolSize = poolSize;
+    c.writeLockTimeout = writeLockTimeout;
+    c.indexCommitEveryVersions = indexCommitEveryVersions;
+    c.hnswMaxConn = hnswMaxConn;
+    c.hnswBeamWidth = hnswBeamWidth;
+    c.segmentMaxSpans = segmentMaxSpans;
+    c.routingCopyBytes = routingCopyBytes;
+    change.accept(c);
+    return c;
   }
 
   /** A store in a directory, created if missing: {@code editdb.mv.db} (H2) and {@code index/}. */
@@ -88,17 +91,7 @@ public final class StoreConfig {
               + dir
               + ". Choose a directory without them");
     }
-    return new StoreConfig(
-        abs,
-        null,
-        null,
-        10,
-        Duration.ofSeconds(30),
-        64,
-        16,
-        DEFAULT_HNSW_BEAM_WIDTH,
-        DEFAULT_SEGMENT_MAX_SPANS,
-        DEFAULT_ROUTING_COPY_BYTES);
+    return new StoreConfig(abs, null, null);
   }
 
   /** A store in memory, gone when closed. Names are per JVM. */
@@ -108,17 +101,7 @@ public final class StoreConfig {
           StoreException.Kind.INVALID_VALUE,
           "in-memory store name must be 1 to 128 letters, digits, '_', '.' or '-'; name=" + name);
     }
-    return new StoreConfig(
-        null,
-        name,
-        null,
-        10,
-        Duration.ofSeconds(30),
-        64,
-        16,
-        DEFAULT_HNSW_BEAM_WIDTH,
-        DEFAULT_SEGMENT_MAX_SPANS,
-        DEFAULT_ROUTING_COPY_BYTES);
+    return new StoreConfig(null, name, null);
   }
 
   /**
@@ -157,16 +140,7 @@ public final class StoreConfig {
     }
     StoreConfig local = directory(indexDirectory); // the same checks as a directory store's
     return new StoreConfig(
-        local.directory,
-        null,
-        new Postgres(url, user, password == null ? "" : password),
-        10,
-        Duration.ofSeconds(30),
-        64,
-        16,
-        DEFAULT_HNSW_BEAM_WIDTH,
-        DEFAULT_SEGMENT_MAX_SPANS,
-        DEFAULT_ROUTING_COPY_BYTES);
+        local.directory, null, new Postgres(url, user, password == null ? "" : password));
   }
 
   /** H2 connections in the pool (readers and the one writer). */
@@ -175,17 +149,7 @@ public final class StoreConfig {
       throw new StoreException(
           StoreException.Kind.INVALID_VALUE, "pool size must be between 2 and 256; poolSize=" + n);
     }
-    return new StoreConfig(
-        directory,
-        memoryName,
-        postgres,
-        n,
-        writeLockTimeout,
-        indexCommitEveryVersions,
-        hnswMaxConn,
-        hnswBeamWidth,
-        segmentMaxSpans,
-        routingCopyBytes);
+    return with(c -> c.poolSize = n);
   }
 
   /** How long a transaction waits for the single writer slot before it is refused. */
@@ -195,17 +159,7 @@ public final class StoreConfig {
           StoreException.Kind.INVALID_VALUE,
           "write lock timeout must be zero or positive; timeout=" + d);
     }
-    return new StoreConfig(
-        directory,
-        memoryName,
-        postgres,
-        poolSize,
-        d,
-        indexCommitEveryVersions,
-        hnswMaxConn,
-        hnswBeamWidth,
-        segmentMaxSpans,
-        routingCopyBytes);
+    return with(c -> c.writeLockTimeout = d);
   }
 
   /**
@@ -218,17 +172,7 @@ public final class StoreConfig {
           StoreException.Kind.INVALID_VALUE,
           "index commit interval must be at least 1 version; n=" + n);
     }
-    return new StoreConfig(
-        directory,
-        memoryName,
-        postgres,
-        poolSize,
-        writeLockTimeout,
-        n,
-        hnswMaxConn,
-        hnswBeamWidth,
-        segmentMaxSpans,
-        routingCopyBytes);
+    return with(c -> c.indexCommitEveryVersions = n);
   }
 
   /** HNSW graph parameters (Lucene's maxConn and beamWidth; default 16 and 200). */
@@ -241,17 +185,11 @@ public final class StoreConfig {
               + ", beamWidth="
               + beamWidth);
     }
-    return new StoreConfig(
-        directory,
-        memoryName,
-        postgres,
-        poolSize,
-        writeLockTimeout,
-        indexCommitEveryVersions,
-        maxConn,
-        beamWidth,
-        segmentMaxSpans,
-        routingCopyBytes);
+    return with(
+        c -> {
+          c.hnswMaxConn = maxConn;
+          c.hnswBeamWidth = beamWidth;
+        });
   }
 
   /**
@@ -265,17 +203,7 @@ public final class StoreConfig {
           StoreException.Kind.INVALID_VALUE,
           "segment size limit must be at least 1,000 spans; segmentMaxSpans=" + n);
     }
-    return new StoreConfig(
-        directory,
-        memoryName,
-        postgres,
-        poolSize,
-        writeLockTimeout,
-        indexCommitEveryVersions,
-        hnswMaxConn,
-        hnswBeamWidth,
-        n,
-        routingCopyBytes);
+    return with(c -> c.segmentMaxSpans = n);
   }
 
   /**
@@ -292,17 +220,7 @@ public final class StoreConfig {
               + bytes
               + ". Use e.g. 1073741824 for 1 GiB, or 0 to turn routing copies off");
     }
-    return new StoreConfig(
-        directory,
-        memoryName,
-        postgres,
-        poolSize,
-        writeLockTimeout,
-        indexCommitEveryVersions,
-        hnswMaxConn,
-        hnswBeamWidth,
-        segmentMaxSpans,
-        bytes);
+    return with(c -> c.routingCopyBytes = bytes);
   }
 
   /** The routing copy budget in bytes (the default resolved against this JVM's heap). */
