@@ -153,15 +153,19 @@ public final class Router {
     // may pass the hard filter (visual_scale x similarity >= threshold, with a margin for
     // rounding), and of those only the first max_candidates (decide keeps no more; with a positive
     // visual_scale the hits that pass are a prefix of the hits, best first).
+    // The same least similarity bounds the graph walk (route and explain alike: explain shows the
+    // search route ran): once it has found keys above it, it stays near them.
     TextScoring scoring = TextScoring.ALL;
-    if (!reasons && layer.visualScale() > 0) {
+    float keepFrom = Float.NEGATIVE_INFINITY;
+    if (layer.visualScale() > 0) {
       double floor = threshold / layer.visualScale();
-      scoring =
-          new TextScoring(
-              (float) (floor - 1e-4 * Math.max(1, Math.abs(floor))), layer.maxCandidates());
+      keepFrom = (float) (floor - 1e-4 * Math.max(1, Math.abs(floor)));
+      if (!reasons) {
+        scoring = new TextScoring(keepFrom, layer.maxCandidates());
+      }
     }
     List<KeyHit> hits =
-        store.searchKeys(layer, primary, q.textKey(), scoring, k, version, this::modeFor);
+        store.searchKeys(layer, primary, q.textKey(), scoring, k, version, this::modeFor, keepFrom);
     return decide(layer, hits, threshold, reasons);
   }
 

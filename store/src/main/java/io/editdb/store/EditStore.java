@@ -504,7 +504,33 @@ public final class EditStore implements AutoCloseable {
       int k,
       long version,
       java.util.function.IntFunction<SearchMode> modeForActive) {
+    return searchKeys(
+        layer, primary, text, scoring, k, version, modeForActive, Float.NEGATIVE_INFINITY);
+  }
+
+  /**
+   * {@link #searchKeys(Layer, float[], float[], TextScoring, int, long,
+   * java.util.function.IntFunction)} for a caller that keeps only hits with a primary similarity of
+   * at least {@code keepFrom} (a router's hard filter): a graph walk that has found such keys then
+   * stops leaving their neighbourhood (see {@code KeySearch#walkFloor}). Hits below it may still be
+   * returned; hits at or above it are found as without it, up to the graph search's own recall.
+   * {@code Float.NEGATIVE_INFINITY}: every hit is wanted.
+   */
+  public List<KeyHit> searchKeys(
+      Layer layer,
+      float[] primary,
+      float[] text,
+      TextScoring scoring,
+      int k,
+      long version,
+      java.util.function.IntFunction<SearchMode> modeForActive,
+      float keepFrom) {
     checkVersion(version);
+    if (Float.isNaN(keepFrom)) {
+      throw new StoreException(
+          INVALID_VALUE,
+          "keepFrom must be a number (Float.NEGATIVE_INFINITY keeps every hit); keepFrom=NaN");
+    }
     if (k < 1 || k > Layer.MAX_CANDIDATES) {
       throw new StoreException(
           INVALID_VALUE, "k must be between 1 and " + Layer.MAX_CANDIDATES + "; k=" + k);
@@ -513,7 +539,7 @@ public final class EditStore implements AutoCloseable {
       return index
           .current()
           .search()
-          .search(layer, primary, text, scoring, k, version, modeForActive);
+          .search(layer, primary, text, scoring, k, version, modeForActive, keepFrom);
     } catch (IOException e) {
       throw new UncheckedIOException("searching the index of " + config.location(), e);
     }

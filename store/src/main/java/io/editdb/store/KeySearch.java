@@ -170,12 +170,14 @@ final class KeySearch {
       TextScoring scoring,
       int k,
       long version,
-      IntFunction<SearchMode> modeForActive)
+      IntFunction<SearchMode> modeForActive,
+      float keepFrom)
       throws IOException {
     boolean visual = layer.hasVisual();
     Similarity primarySim = visual ? layer.visualSimilarity() : layer.textSimilarity();
     String primaryField = visual ? KeyIndex.visualField(layer) : KeyIndex.textField(layer);
     float[] pq = primarySim.indexed(primary);
+    float floor = walkFloor(primarySim, keepFrom);
     float[] tq = text == null ? null : layer.textSimilarity().indexed(text);
     IndexSearcher s = searchers.acquire();
     try {
@@ -230,8 +232,8 @@ final class KeySearch {
                                   primaryField,
                                   pq,
                                   k,
-                                  copies.get(
-                                      g.leaf().reader(), primaryField, g.values().size())))));
+                                  copies.get(g.leaf().reader(), primaryField, g.values().size()),
+                                  floor))));
       int groups = leafPool == null || scanned < SCAN_SPLIT ? 1 : leafPool.getMaximumPoolSize() + 1;
       for (List<Graph> group : balanced(scanLeaves, groups)) {
         tasks.add(
@@ -249,6 +251,28 @@ final class KeySearch {
     } finally {
       searchers.release(s);
     }
+  }
+
+  /**
+   * How far below the least similarity the caller keeps a graph walk still keeps keys once it has
+   * found one at or above that: the way between two kept keys may pass through keys a little less
+   * similar. Unit-length keys (cosine, dot) have similarities in [-1, 1]; RoutingBench's keys lie
+   * at about 0.8 to their own cluster and about 0 to the others, so any margin up to about 0.7
+   * walks them alike.
+   */
+  static final float WALK_MARGIN = 0.2f;
+
+  /**
+   * The similarity below which a graph walk need not keep keys (see {@link RoutingCopy#search}):
+   * {@link #WALK_MARGIN} under the least the caller keeps, on the bounded similarities; none when
+   * the caller keeps every hit or the similarity is unbounded (maximum inner product, whose scale
+   * no fixed margin fits).
+   */
+  static float walkFloor(Similarity sim, float keepFrom) {
+    if (sim == Similarity.MAX_INNER_PRODUCT || keepFrom == Float.NEGATIVE_INFINITY) {
+      return Float.NEGATIVE_INFINITY;
+    }
+    return keepFrom - WALK_MARGIN;
   }
 
   /** One segment a query searches: its active spans and its vectors (read by one task only). */

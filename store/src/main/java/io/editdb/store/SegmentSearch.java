@@ -51,13 +51,14 @@ final class SegmentSearch {
       String field,
       float[] pq,
       int k,
-      RoutingCopy copy)
+      RoutingCopy copy,
+      float floor)
       throws IOException {
     TopHits top = new TopHits(k);
     int beam = beam(k, spans.count);
     int[] docs;
     if (copy != null) {
-      docs = copy.search(pq, beam, spans.acceptBits(leaf), spans.count);
+      docs = copy.search(pq, beam, spans.acceptBits(leaf), spans.count, floor);
     } else {
       KnnCollector c = new TopKnnCollector(beam, spans.count, KnnSearchStrategy.Hnsw.DEFAULT);
       leaf.reader().searchNearestVectors(field, pq, c, spans.acceptDocs(leaf));

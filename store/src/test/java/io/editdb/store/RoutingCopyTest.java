@@ -129,7 +129,7 @@ class RoutingCopyTest {
             expected.add(i);
           }
         }
-        int[] docs = copy.search(keys[1], N, accept, Integer.MAX_VALUE);
+        int[] docs = copy.search(keys[1], N, accept, Integer.MAX_VALUE, Float.NEGATIVE_INFINITY);
         Set<Integer> got = new HashSet<>();
         for (int doc : docs) {
           got.add(doc);
@@ -161,7 +161,7 @@ class RoutingCopyTest {
       for (int q = 0; q < 100; q++) {
         float[] query = near(centres[r.nextInt(centres.length)]);
         Set<Integer> truth = best(allLive(live), query);
-        int[] mine = copy.search(query, 24, live, Integer.MAX_VALUE);
+        int[] mine = copy.search(query, 24, live, Integer.MAX_VALUE, Float.NEGATIVE_INFINITY);
         for (int doc : mine) {
           assertTrue(keys[doc] != null && live.get(doc), "doc " + doc + ", seed " + seed);
         }
@@ -190,9 +190,81 @@ class RoutingCopyTest {
     try (DirectoryReader reader = DirectoryReader.open(dir)) {
       LeafReader leaf = leaf(reader);
       RoutingCopy copy = RoutingCopy.of(leaf, "v");
-      assertNull(copy.search(keys[2], 48, leaf.getLiveDocs(), 40));
-      assertNotNull(copy.search(keys[2], 48, leaf.getLiveDocs(), N));
+      assertNull(copy.search(keys[2], 48, leaf.getLiveDocs(), 40, Float.NEGATIVE_INFINITY));
+      assertNotNull(copy.search(keys[2], 48, leaf.getLiveDocs(), N, Float.NEGATIVE_INFINITY));
     }
+  }
+
+  @Test
+  void aFloorKeepsTheWalkNearTheKeysAboveIt() throws IOException {
+    try (DirectoryReader reader = DirectoryReader.open(dir)) {
+      LeafReader leaf = leaf(reader);
+      RoutingCopy copy = RoutingCopy.of(leaf, "v");
+      Bits live = leaf.getLiveDocs();
+      // A beam of 128 against clusters of about 64 keys at ~0.8 (the others at ~0): without a
+      // floor the walk fills its beam from other clusters; with one at 0.5 it stays in its own.
+      int beam = 128;
+      float keep = 0.7f;
+      long visitsWithout = 0;
+      long visitsWith = 0;
+      int keptWithout = 0;
+      int keptWith = 0;
+      for (int q = 0; q < 50; q++) {
+        float[] query = near(centres[r.nextInt(centres.length)]);
+        float none = Float.NEGATIVE_INFINITY;
+        Set<Integer> without = above(copy.search(query, beam, live, N, none), query, keep);
+        Set<Integer> with = above(copy.search(query, beam, live, N, keep - 0.2f), query, keep);
+        assertTrue(without.containsAll(with), "the floor walk found a key the full walk did not");
+        keptWithout += without.size();
+        keptWith += with.size();
+        visitsWithout += visits(copy, query, beam, live, none);
+        visitsWith += visits(copy, query, beam, live, keep - 0.2f);
+        // a floor no key reaches leaves the walk as it was
+        assertEquals(
+            asSet(copy.search(query, beam, live, N, none)),
+            asSet(copy.search(query, beam, live, N, 2f)),
+            "seed " + seed);
+      }
+      assertTrue(
+          keptWith >= 0.99 * keptWithout,
+          keptWith + " keys above " + keep + " with the floor, " + keptWithout + " without");
+      assertTrue(
+          visitsWith < 0.6 * visitsWithout,
+          visitsWith + " keys scored with the floor, " + visitsWithout + " without, seed " + seed);
+    }
+  }
+
+  /** The keys a walk scores: the least visit limit at which it returns. */
+  private static int visits(RoutingCopy copy, float[] q, int beam, Bits live, float floor) {
+    int lo = 1;
+    int hi = N;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (copy.search(q, beam, live, mid, floor) == null) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  private Set<Integer> above(int[] docs, float[] q, float keep) {
+    Set<Integer> out = new HashSet<>();
+    for (int d : docs) {
+      if (VectorUtil.dotProduct(keys[d], q) >= keep) {
+        out.add(d);
+      }
+    }
+    return out;
+  }
+
+  private static Set<Integer> asSet(int[] docs) {
+    Set<Integer> out = new HashSet<>();
+    for (int d : docs) {
+      out.add(d);
+    }
+    return out;
   }
 
   private int[] allLive(Bits live) {
