@@ -488,33 +488,19 @@ public final class EditStore implements AutoCloseable {
       int k,
       long version,
       java.util.function.IntFunction<SearchMode> modeForActive) {
-    return searchKeys(layer, primary, text, TextScoring.ALL, k, version, modeForActive);
+    return searchKeys(
+        layer, primary, text, TextScoring.ALL, k, version, modeForActive, Float.NEGATIVE_INFINITY);
   }
 
   /**
    * {@link #searchKeys(Layer, float[], float[], int, long, java.util.function.IntFunction)}, with
    * text similarities only for the hits {@code scoring} names (NaN for the others): a router that
-   * keeps only its best hits above its threshold skips reading the text keys of the rest.
-   */
-  public List<KeyHit> searchKeys(
-      Layer layer,
-      float[] primary,
-      float[] text,
-      TextScoring scoring,
-      int k,
-      long version,
-      java.util.function.IntFunction<SearchMode> modeForActive) {
-    return searchKeys(
-        layer, primary, text, scoring, k, version, modeForActive, Float.NEGATIVE_INFINITY);
-  }
-
-  /**
-   * {@link #searchKeys(Layer, float[], float[], TextScoring, int, long,
-   * java.util.function.IntFunction)} for a caller that keeps only hits with a primary similarity of
-   * at least {@code keepFrom} (a router's hard filter): a graph walk that has found such keys then
-   * stops leaving their neighbourhood (see {@code KeySearch#walkFloor}). Hits below it may still be
-   * returned; hits at or above it are found as without it, up to the graph search's own recall.
-   * {@code Float.NEGATIVE_INFINITY}: every hit is wanted.
+   * keeps only its best hits above its threshold skips reading the text keys of the rest. A caller
+   * that keeps only hits with a primary similarity of at least {@code keepFrom} (a router's hard
+   * filter) says so, and a graph walk that has found such keys then stops leaving their
+   * neighbourhood (see {@code KeySearch#walkFloor}): hits below it may still be returned, hits at
+   * or above it are found as without it, up to the graph search's own recall. {@code
+   * Float.NEGATIVE_INFINITY}: every hit is wanted.
    */
   public List<KeyHit> searchKeys(
       Layer layer,

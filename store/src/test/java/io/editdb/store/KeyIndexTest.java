@@ -154,11 +154,21 @@ class KeyIndexTest {
         for (int q = 0; q < 20; q++) {
           float[] vq = Fixtures.unit(r, Fixtures.VIS);
           float[] tq = Fixtures.unit(r, Fixtures.TXT);
-          List<KeyHit> all = s.searchKeys(l, vq, tq, TextScoring.ALL, K, v, active -> mode);
+          List<KeyHit> all =
+              s.searchKeys(
+                  l, vq, tq, TextScoring.ALL, K, v, active -> mode, Float.NEGATIVE_INFINITY);
           int best = 1 + r.nextInt(K);
           float from = all.get(r.nextInt(all.size())).primary();
           List<KeyHit> some =
-              s.searchKeys(l, vq, tq, new TextScoring(from, best), K, v, active -> mode);
+              s.searchKeys(
+                  l,
+                  vq,
+                  tq,
+                  new TextScoring(from, best),
+                  K,
+                  v,
+                  active -> mode,
+                  Float.NEGATIVE_INFINITY);
           assertEquals(all.size(), some.size(), "seed " + seed);
           for (int i = 0; i < all.size(); i++) {
             KeyHit a = all.get(i);
