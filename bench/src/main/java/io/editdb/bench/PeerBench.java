@@ -110,8 +110,7 @@ final class PeerBench {
       // The same segments walked through Lucene's graph (the baseline) and through the routing
       // copies, each store opened anew, then FAISS's graph, in two rounds: all three are timed in
       // the same minutes (this machine's speed drifts by a fifth or more over a run); the first
-      // round warms
-      // the page cache and the JIT, and only the second is reported.
+      // round warms the page cache and the JIT, and only the second is reported.
       for (int round = 0; round < 2; round++) {
         for (boolean copies : new boolean[] {false, true}) {
           StoreConfig c = StoreConfig.directory(store);
@@ -190,7 +189,8 @@ final class PeerBench {
   /**
    * Runs FAISS's side ({@code faiss_peer.py}) in {@code mode} "build" (builds the graph and writes
    * it to {@code index}; one line: the build seconds) or "search" (reads it; a line per efSearch:
-   * ef, p50 ms, p99 ms, recall); returns its lines.
+   * ef, p50 ms, p99 ms, recall; then "call" and the p50 ms of a call from Python); returns its
+   * lines.
    */
   private static List<String> faiss(
       Path python, Path keys, Path queries, String efs, Path index, String mode)

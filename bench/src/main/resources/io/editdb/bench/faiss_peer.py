@@ -7,9 +7,9 @@ seconds. Mode "search": reads both and for each efSearch times the queries one a
 printing one tab-separated line per efSearch: ef, p50 ms, p99 ms, recall, and last a line "call",
 p50 ms: the same call on an index of one key, what a query pays to reach FAISS's C++ from Python
 (a Python caller pays it; FAISS's own search does not). The Java side runs the searches in rounds
-between its own, so both are timed in the same minutes. A query's answer is what EditDB's hard filter keeps: the
-top `k` keys by similarity, of those at or above `threshold`. Recall is against the exact answer
-(IndexFlatIP) on the same keys.
+between its own, so both are timed in the same minutes. A query's answer is what EditDB's hard
+filter keeps: the top `k` keys by similarity, of those at or above `threshold`. Recall is against
+the exact answer (IndexFlatIP) on the same keys.
 """
 import sys
 import time

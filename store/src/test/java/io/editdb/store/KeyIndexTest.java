@@ -131,6 +131,44 @@ class KeyIndexTest {
   }
 
   /**
+   * A search's least kept similarity must be a number: NaN is refused with the rule, the value and
+   * the fix, and the store answers the same search as before.
+   */
+  @Test
+  void aKeepFromThatIsNoNumberIsRefused() {
+    try (EditStore s = EditStore.open(Fixtures.mem())) {
+      s.createLayer(Fixtures.layer("big").build(), "admin");
+      try (StoreSession ss = s.openSession("u")) {
+        for (int i = 0; i < 50; i++) {
+          ss.insert(Fixtures.edit(r, "big", 1).build());
+        }
+        ss.commit();
+      }
+      Layer l = s.layer("big");
+      long v = s.latestVersion();
+      float[] vq = Fixtures.unit(r, Fixtures.VIS);
+      List<KeyHit> before =
+          s.searchKeys(l, vq, null, TextScoring.ALL, K, v, active -> SearchMode.EXACT, 0.5f);
+      StoreException e =
+          assertThrows(
+              StoreException.class,
+              () ->
+                  s.searchKeys(
+                      l, vq, null, TextScoring.ALL, K, v, active -> SearchMode.EXACT, Float.NaN));
+      assertEquals(StoreException.Kind.INVALID_VALUE, e.kind());
+      assertTrue(
+          e.getMessage().contains("keepFrom must be a number")
+              && e.getMessage().contains("keepFrom=NaN")
+              && e.getMessage().contains("Float.NEGATIVE_INFINITY keeps every hit"),
+          e.getMessage());
+      assertEquals(v, s.latestVersion());
+      assertEquals(
+          before,
+          s.searchKeys(l, vq, null, TextScoring.ALL, K, v, active -> SearchMode.EXACT, 0.5f));
+    }
+  }
+
+  /**
    * A search names which hits get a text score: the first {@code best} (by primary similarity, then
    * edit id) at or above {@code from}, with the scores a search of every text key gives; the other
    * hits are the same, with NaN. Across two segments, in both modes.

@@ -130,10 +130,7 @@ class RoutingCopyTest {
           }
         }
         int[] docs = copy.search(keys[1], N, accept, Integer.MAX_VALUE, Float.NEGATIVE_INFINITY);
-        Set<Integer> got = new HashSet<>();
-        for (int doc : docs) {
-          got.add(doc);
-        }
+        Set<Integer> got = asSet(docs);
         assertEquals(docs.length, got.size(), "a document returned twice, seed " + seed);
         Set<Integer> missing = new HashSet<>(expected);
         missing.removeAll(got);
@@ -205,6 +202,7 @@ class RoutingCopyTest {
       // floor the walk fills its beam from other clusters; with one at 0.5 it stays in its own.
       int beam = 128;
       float keep = 0.7f;
+      float floor = keep - KeySearch.WALK_MARGIN;
       long visitsWithout = 0;
       long visitsWith = 0;
       int keptWithout = 0;
@@ -213,12 +211,12 @@ class RoutingCopyTest {
         float[] query = near(centres[r.nextInt(centres.length)]);
         float none = Float.NEGATIVE_INFINITY;
         Set<Integer> without = above(copy.search(query, beam, live, N, none), query, keep);
-        Set<Integer> with = above(copy.search(query, beam, live, N, keep - 0.2f), query, keep);
+        Set<Integer> with = above(copy.search(query, beam, live, N, floor), query, keep);
         assertTrue(without.containsAll(with), "the floor walk found a key the full walk did not");
         keptWithout += without.size();
         keptWith += with.size();
         visitsWithout += visits(copy, query, beam, live, none);
-        visitsWith += visits(copy, query, beam, live, keep - 0.2f);
+        visitsWith += visits(copy, query, beam, live, floor);
         // a floor no key reaches leaves the walk as it was
         assertEquals(
             asSet(copy.search(query, beam, live, N, none)),
