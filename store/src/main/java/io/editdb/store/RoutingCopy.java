@@ -366,17 +366,14 @@ final class RoutingCopy {
         }
       }
     }
+    int[] docs = new int[nr];
     int kept = 0;
     for (int i = 0; i < nr; i++) { // keys kept before the walk reached the floor are of no use
       if (!reached || (int) (~res[i] >> 32) >= floorCode) {
-        res[kept++] = res[i];
+        docs[kept++] = doc((int) ~res[i]);
       }
     }
-    int[] docs = new int[kept];
-    for (int i = 0; i < kept; i++) {
-      docs[i] = doc((int) ~res[i]);
-    }
-    return docs;
+    return kept == nr ? docs : Arrays.copyOf(docs, kept);
   }
 
   private int doc(int ord) {
