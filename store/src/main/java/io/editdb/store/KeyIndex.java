@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,6 +74,9 @@ final class KeyIndex implements Closeable {
   private final SearcherManager searchers;
   private final KeySearch search;
 
+  /** The graph-searched segments' routing copies, made as segments appear (see RoutingCopies). */
+  private final RoutingCopies copies;
+
   /** Held while changes are applied, so a merge's reader refresh never shows half a version. */
   private final ReentrantLock applying = new ReentrantLock();
 
@@ -90,12 +94,14 @@ final class KeyIndex implements Closeable {
     this.directory = directory;
     this.location = config.location();
     KnnVectorsFormat format = new HnswFormat(config.hnswMaxConn(), config.hnswBeamWidth());
+    this.copies = new RoutingCopies(config.routingCopyBytes(), location);
     IndexWriterConfig iwc =
         new IndexWriterConfig()
             .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
             .setRAMBufferSizeMB(256)
             .setMergePolicy(new LeveledMergePolicy(MERGE_FANOUT, config.segmentMaxSpans()))
             .setMergeScheduler(new RefreshingMergeScheduler())
+            .setMergedSegmentWarmer(copies::makeNow) // a merged segment lands with its copy
             .setCodec(
                 new Lucene103Codec() {
                   @Override
@@ -125,11 +131,12 @@ final class KeyIndex implements Closeable {
       } finally {
         searchers.release(s);
       }
-      this.search = new KeySearch(searchers, location, config.routingCopyBytes());
+      this.search = new KeySearch(searchers, location, copies);
       this.writer = w;
       success = true;
     } finally {
       if (!success) {
+        copies.close();
         w.rollback();
       }
     }
@@ -385,6 +392,17 @@ final class KeyIndex implements Closeable {
 
     @Override
     public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) {
+      if (previous != null) { // a refresh: its new segments get their copies before they are shown
+        Set<IndexReader.CacheKey> shown = new HashSet<>(); // (those of an open, in the background)
+        for (LeafReaderContext leaf : previous.leaves()) {
+          shown.add(leaf.reader().getCoreCacheHelper().getKey());
+        }
+        for (LeafReaderContext leaf : reader.leaves()) {
+          if (!shown.contains(leaf.reader().getCoreCacheHelper().getKey())) {
+            copies.makeNow(leaf.reader());
+          }
+        }
+      }
       IndexSearcher s = new KeySearch.VersionedSearcher(reader, applied);
       s.setQueryCache(cache);
       s.setQueryCachingPolicy(ALWAYS);

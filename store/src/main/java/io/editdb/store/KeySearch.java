@@ -22,7 +22,6 @@ import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.Term;
-import org.apache.lucene.index.VectorEncoding;
 import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.ConstantScoreQuery;
@@ -60,13 +59,13 @@ final class KeySearch {
   private final Map<IndexReader.CacheKey, Map<String, Spans>> latestSpans =
       new ConcurrentHashMap<>();
 
-  /** Int8 copies of the large segments' graphs, walked instead of Lucene's (see RoutingCopy). */
+  /** Int8 copies of the segments' graphs, walked instead of Lucene's (see RoutingCopy). */
   private final RoutingCopies copies;
 
-  KeySearch(SearcherManager searchers, String location, long routingCopyBytes) {
+  KeySearch(SearcherManager searchers, String location, RoutingCopies copies) {
     this.searchers = searchers;
     this.location = location;
-    this.copies = new RoutingCopies(routingCopyBytes, location);
+    this.copies = copies;
   }
 
   private static ThreadPoolExecutor leafPool() {
@@ -157,11 +156,11 @@ final class KeySearch {
    * or text key on a text-only layer), best first, with raw similarities.
    *
    * <p>Segment by segment: a segment with at most {@link SegmentSearch#EXACT_LEAF} active spans is
-   * scanned (on a graph that small HNSW visits about as many nodes, and the scan is exact), a
-   * larger one is searched through its HNSW graph, falling back to the scan when the graph search
-   * would visit more nodes than the segment has active spans (Lucene's own rule). The set of active
-   * spans of a segment at the latest version is computed once per segment reader and reused, so a
-   * query pays no pass over the filter.
+   * scanned (a copy of a graph that small is not worth making, and the scan is exact), a larger one
+   * is searched through its HNSW graph (its routing copy's, once made), falling back to the scan
+   * when the graph search would visit more nodes than the segment has active spans (Lucene's own
+   * rule). The set of active spans of a segment at the latest version is computed once per segment
+   * reader and reused, so a query pays no pass over the filter.
    */
   List<KeyHit> search(
       Layer layer,
@@ -417,17 +416,9 @@ final class KeySearch {
     IndexSearcher s = searchers.acquire();
     try {
       for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
-        for (org.apache.lucene.index.FieldInfo fi : leaf.reader().getFieldInfos()) {
-          FloatVectorValues values =
-              fi.getVectorDimension() > 0 && fi.getVectorEncoding() == VectorEncoding.FLOAT32
-                  ? leaf.reader().getFloatVectorValues(fi.name)
-                  : null;
-          if (values != null) {
-            copies.get(leaf.reader(), fi.name, values.size());
-          }
-        }
+        copies.makeNow(leaf.reader());
       }
-      copies.await();
+      copies.await(); // and those the background was making
     } finally {
       searchers.release(s);
     }

@@ -1,5 +1,6 @@
 package io.editdb.store;
 
+import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -7,26 +8,33 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.lucene.index.FieldInfo;
+import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.LeafReader;
+import org.apache.lucene.index.VectorEncoding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link RoutingCopy}s of the index's large segments, made in the background on first use and
- * dropped when their segment closes, within a heap budget. A search asks for a segment's copy and
- * gets it if it is ready, else null (and the search uses Lucene's graph), so a query never waits
- * for one. A copy belongs to a segment's core: deletions and rollbacks (doc-value updates) make new
- * readers of the same core, and the copy serves them all, since the filter is applied per search.
+ * The {@link RoutingCopy}s of the index's graph-searched segments, dropped when their segment
+ * closes, within a heap budget. A segment gets its copy before it is first searched where the index
+ * can: a merge makes the merged segment's copy on its own thread before the segment lands ({@link
+ * #makeNow} as Lucene's merged-segment warmer), and a refresh makes the copies of the segments it
+ * is about to show (a commit's new segment). The segments of a store just opened get theirs in the
+ * background on first use. A search asks for a segment's copy and gets it if it is ready, else null
+ * (and the search uses Lucene's graph), so a query never waits for one. A copy belongs to a
+ * segment's core: deletions and rollbacks (doc-value updates) make new readers of the same core,
+ * and the copy serves them all, since the filter is applied per search.
  */
 final class RoutingCopies {
   private static final Logger LOG = LoggerFactory.getLogger(RoutingCopies.class);
 
   /**
-   * Segments with fewer keys than this are not copied: there the whole graph search costs tens of
-   * microseconds, and a store right after a load holds many such segments for a few seconds.
+   * Segments with fewer keys than this are not copied: they are scanned ({@link
+   * SegmentSearch#EXACT_LEAF}).
    */
-  static final int MIN_KEYS = 8_192;
+  static final int MIN_KEYS = SegmentSearch.EXACT_LEAF + 1;
 
   private record Key(IndexReader.CacheKey core, String field) {}
 
@@ -68,27 +76,62 @@ final class RoutingCopies {
    * background if the segment is large enough and the budget allows.
    */
   RoutingCopy get(LeafReader leaf, String field, int keys) {
-    if (budget <= 0 || keys < MIN_KEYS) {
-      return null;
-    }
     IndexReader.CacheHelper core = leaf.getCoreCacheHelper();
     if (core == null) {
       return null;
     }
-    Key key = new Key(core.getKey(), field);
-    Object c = copies.get(key);
+    Object c = copies.get(new Key(core.getKey(), field));
     if (c instanceof RoutingCopy copy) {
       return copy;
     }
-    if (c == null && copies.putIfAbsent(key, MAKING) == null) {
-      core.addClosedListener(closed -> drop(key));
+    Key claimed = c == null ? claim(leaf, field, keys) : null;
+    if (claimed != null) {
       try {
-        maker.execute(() -> make(leaf, key));
+        maker.execute(() -> make(leaf, claimed));
       } catch (RejectedExecutionException closing) {
-        copies.remove(key);
+        copies.remove(claimed);
       }
     }
     return null;
+  }
+
+  /**
+   * Makes the copies of the segment's graphs that are not made or being made, now, on the caller's
+   * thread (a merge's, or a refresh's before it shows the segment). About 6 us per key (6 ms for a
+   * commit of 1,000 edits; a merge of a million keys spends minutes on its graph). Never throws: a
+   * copy that fails is left to Lucene's graph, as in the background.
+   */
+  void makeNow(LeafReader leaf) {
+    try {
+      for (FieldInfo fi : leaf.getFieldInfos()) {
+        if (fi.getVectorDimension() > 0 && fi.getVectorEncoding() == VectorEncoding.FLOAT32) {
+          FloatVectorValues values = leaf.getFloatVectorValues(fi.name);
+          Key claimed = values == null ? null : claim(leaf, fi.name, values.size());
+          if (claimed != null) {
+            make(leaf, claimed);
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) { // a reader closed meanwhile
+      LOG.debug("{} - routing copies not made now: {}", location, e.toString());
+    }
+  }
+
+  /**
+   * Marks the segment's copy for the field as being made by the caller and returns its key; null
+   * when it needs none (too small, no budget) or it is made or being made already.
+   */
+  private Key claim(LeafReader leaf, String field, int keys) {
+    IndexReader.CacheHelper core = leaf.getCoreCacheHelper();
+    if (budget <= 0 || keys < MIN_KEYS || core == null) {
+      return null;
+    }
+    Key key = new Key(core.getKey(), field);
+    if (copies.putIfAbsent(key, MAKING) != null) {
+      return null;
+    }
+    core.addClosedListener(closed -> drop(key));
+    return key;
   }
 
   private void make(LeafReader leaf, Key key) {

@@ -85,6 +85,31 @@ class KeyIndexTest {
   }
 
   /**
+   * A commit's segment is shown with its routing copy made, so its first queries walk the copy: no
+   * query and no wait before the copy is there. A segment the router scans (at most {@link
+   * SegmentSearch#EXACT_LEAF} spans) gets none.
+   */
+  @Test
+  void aCommitShowsItsSegmentWithItsCopyMade() {
+    try (EditStore s = EditStore.open(Fixtures.mem())) {
+      s.createLayer(Fixtures.layer("big").build(), "admin");
+      long[] bytes = new long[2];
+      int[] sizes = {SegmentSearch.EXACT_LEAF, RoutingCopies.MIN_KEYS};
+      for (int c = 0; c < sizes.length; c++) {
+        try (StoreSession ss = s.openSession("u")) { // one commit: one segment
+          for (int i = 0; i < sizes[c]; i++) {
+            ss.insert(Fixtures.edit(r, "big", 1).build());
+          }
+          ss.commit();
+        }
+        bytes[c] = s.routingCopyBytes();
+      }
+      assertEquals(0, bytes[0], "a scanned segment of " + sizes[0] + " keys has no copy");
+      assertTrue(bytes[1] > 0, "the segment of " + sizes[1] + " keys has no copy when shown");
+    }
+  }
+
+  /**
    * A copy over the budget is not kept, and its segment is searched through Lucene's graph with the
    * same hits as a store without copies; a negative budget is refused with the rule.
    */
