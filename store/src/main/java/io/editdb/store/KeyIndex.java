@@ -101,7 +101,7 @@ final class KeyIndex implements Closeable {
             .setRAMBufferSizeMB(256)
             .setMergePolicy(new LeveledMergePolicy(MERGE_FANOUT, config.segmentMaxSpans()))
             .setMergeScheduler(new RefreshingMergeScheduler())
-            .setMergedSegmentWarmer(copies::makeNow) // a merged segment lands with its copy
+            .setMergedSegmentWarmer(copies::prepare) // a merge lands with its copy (see there)
             .setCodec(
                 new Lucene103Codec() {
                   @Override
@@ -393,13 +393,13 @@ final class KeyIndex implements Closeable {
     @Override
     public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) {
       if (previous != null) { // a refresh: its new segments get their copies before they are shown
-        Set<IndexReader.CacheKey> shown = new HashSet<>(); // (those of an open, in the background)
+        Set<IndexReader.CacheKey> shown = new HashSet<>(); // (an open's: on first use)
         for (LeafReaderContext leaf : previous.leaves()) {
           shown.add(leaf.reader().getCoreCacheHelper().getKey());
         }
         for (LeafReaderContext leaf : reader.leaves()) {
           if (!shown.contains(leaf.reader().getCoreCacheHelper().getKey())) {
-            copies.makeNow(leaf.reader());
+            copies.prepare(leaf.reader());
           }
         }
       }

@@ -31,7 +31,7 @@ import org.apache.lucene.index.TieredMergePolicy;
  *
  * <p>Forced merges are left to the tiered policy. Segments are not merged while a commit or a
  * reader refresh waits (no full-flush merges): a commit stays fast and the small segments it leaves
- * are cheap to search (the router scans small segments instead of walking their graph).
+ * are cheap to search (the router walks their routing copies, and scans the smallest).
  */
 final class LeveledMergePolicy extends FilterMergePolicy {
   private final int fanout;

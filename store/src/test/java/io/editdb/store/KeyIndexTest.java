@@ -85,27 +85,43 @@ class KeyIndexTest {
   }
 
   /**
-   * A commit's segment is shown with its routing copy made, so its first queries walk the copy: no
-   * query and no wait before the copy is there. A segment the router scans (at most {@link
-   * SegmentSearch#EXACT_LEAF} spans) gets none.
+   * In a store that searches, a commit's segment is shown with its routing copy made, so its first
+   * queries walk the copy; a segment the router scans (at most {@link SegmentSearch#EXACT_LEAF}
+   * spans) gets none. A store that has not searched yet (a bulk import) makes none. The sizes keep
+   * the merge policy from merging: each segment holds 10 times all smaller ones.
    */
   @Test
-  void aCommitShowsItsSegmentWithItsCopyMade() {
+  void aCommitShowsItsSegmentWithItsCopyMadeOnceTheStoreSearches() {
     try (EditStore s = EditStore.open(Fixtures.mem())) {
       s.createLayer(Fixtures.layer("big").build(), "admin");
-      long[] bytes = new long[2];
-      int[] sizes = {SegmentSearch.EXACT_LEAF, RoutingCopies.MIN_KEYS};
-      for (int c = 0; c < sizes.length; c++) {
-        try (StoreSession ss = s.openSession("u")) { // one commit: one segment
-          for (int i = 0; i < sizes[c]; i++) {
-            ss.insert(Fixtures.edit(r, "big", 1).build());
-          }
-          ss.commit();
-        }
-        bytes[c] = s.routingCopyBytes();
+      commit(s, 6_000);
+      assertEquals(0, s.routingCopyBytes(), "a store that has not searched made a copy");
+      s.searchKeys(
+          s.layer("big"),
+          Fixtures.unit(r, Fixtures.VIS),
+          null,
+          K,
+          s.latestVersion(),
+          SearchMode.HNSW);
+      s.awaitIndexMerges(); // and the copy the search asked for
+      long searched = s.routingCopyBytes();
+      assertTrue(searched > 0, "the search asked for no copy");
+      commit(s, SegmentSearch.EXACT_LEAF);
+      assertEquals(searched, s.routingCopyBytes(), "a scanned segment got a copy");
+      commit(s, RoutingCopies.MIN_KEYS);
+      assertTrue(
+          s.routingCopyBytes() > searched,
+          "the segment of " + RoutingCopies.MIN_KEYS + " keys was shown without its copy");
+    }
+  }
+
+  /** Inserts n edits of layer "big" in one commit: one segment. */
+  private void commit(EditStore s, int n) {
+    try (StoreSession ss = s.openSession("u")) {
+      for (int i = 0; i < n; i++) {
+        ss.insert(Fixtures.edit(r, "big", 1).build());
       }
-      assertEquals(0, bytes[0], "a scanned segment of " + sizes[0] + " keys has no copy");
-      assertTrue(bytes[1] > 0, "the segment of " + sizes[1] + " keys has no copy when shown");
+      ss.commit();
     }
   }
 
