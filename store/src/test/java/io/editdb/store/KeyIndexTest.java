@@ -226,6 +226,7 @@ class KeyIndexTest {
           ss.commit();
         }
       }
+      s.awaitIndexMerges(); // and the routing copy: every search walks the same graph
       Layer l = s.layer("big");
       long v = s.latestVersion();
       int partial = 0;
