@@ -22,11 +22,11 @@ import org.slf4j.LoggerFactory;
  * gets its copy before it is first searched: a merge makes the merged segment's copy on its own
  * thread before the segment lands ({@link #prepare} as Lucene's merged-segment warmer), and a
  * refresh makes the copies of the segments it is about to show (a commit's new segment). A store
- * that has not searched yet (a bulk import) makes none: its segments get theirs in the background
- * on first use, as a store just opened does. A search asks for a segment's copy and gets it if it
- * is ready, else null (and the search uses Lucene's graph), so a query never waits for one. A copy
- * belongs to a segment's core: deletions and rollbacks (doc-value updates) make new readers of the
- * same core, and the copy serves them all, since the filter is applied per search.
+ * that has not searched yet (a bulk import) makes none: its segments get theirs on first use, as a
+ * store just opened does: a small segment's on the searching thread, a large one's in the
+ * background while Lucene's graph serves it, so no query waits for a large one ({@link #get}). A
+ * copy belongs to a segment's core: deletions and rollbacks (doc-value updates) make new readers of
+ * the same core, and the copy serves them all, since the filter is applied per search.
  */
 final class RoutingCopies {
   private static final Logger LOG = LoggerFactory.getLogger(RoutingCopies.class);
@@ -76,8 +76,17 @@ final class RoutingCopies {
   }
 
   /**
-   * The segment's copy for the field if it is ready; else null, and the copy is made in the
-   * background if the segment is large enough and the budget allows.
+   * Segments with fewer keys than this that have no copy yet when first searched (a store just
+   * opened, or one that had not searched) get theirs on the searching thread, at most about 50 ms
+   * once: a route and an explanation of the same query then walk the same graph. Larger ones are
+   * copied in the background, and Lucene's graph serves them meanwhile.
+   */
+  static final int BACKGROUND_KEYS = 8_192;
+
+  /**
+   * The segment's copy for the field if it is ready; else one made now if the segment is small
+   * ({@link #BACKGROUND_KEYS}); else null, and the copy is made in the background if the segment is
+   * large enough and the budget allows.
    */
   RoutingCopy get(LeafReader leaf, String field, int keys) {
     searched = true;
@@ -85,11 +94,16 @@ final class RoutingCopies {
     if (core == null) {
       return null;
     }
-    Object c = copies.get(new Key(core.getKey(), field));
+    Key key = new Key(core.getKey(), field);
+    Object c = copies.get(key);
     if (c instanceof RoutingCopy copy) {
       return copy;
     }
     Key claimed = c == null ? claim(leaf, field, keys) : null;
+    if (claimed != null && keys < BACKGROUND_KEYS) {
+      make(leaf, claimed);
+      return copies.get(key) instanceof RoutingCopy copy ? copy : null;
+    }
     if (claimed != null) {
       try {
         maker.execute(() -> make(leaf, claimed));

@@ -3,6 +3,7 @@ package io.editdb.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -107,6 +108,36 @@ class RoutingCopyTest {
   private LeafReader leaf(DirectoryReader reader) {
     assertEquals(1, reader.leaves().size());
     return reader.leaves().get(0).reader();
+  }
+
+  /**
+   * A copy asked for by a search: made on the searching thread for a small segment, so the search
+   * that asks walks it (and a route and an explanation of one query walk the same graph); made in
+   * the background for a large one (the size the caller reports), the search getting none
+   * meanwhile.
+   */
+  @Test
+  void aSmallSegmentsCopyIsMadeForTheSearchThatAsks() throws IOException {
+    try (DirectoryReader reader = DirectoryReader.open(dir)) {
+      LeafReader leaf = leaf(reader);
+      int keys = leaf.getFloatVectorValues("v").size();
+      assertTrue(keys < RoutingCopies.BACKGROUND_KEYS);
+      RoutingCopies small = new RoutingCopies(1L << 30, "small");
+      RoutingCopies large = new RoutingCopies(1L << 30, "large");
+      try {
+        RoutingCopy now = small.get(leaf, "v", keys);
+        assertNotNull(now, "the first search of a small segment walked no copy");
+        assertSame(now, small.get(leaf, "v", keys), "a copy is made once");
+        assertNull(
+            large.get(leaf, "v", RoutingCopies.BACKGROUND_KEYS),
+            "a large segment's copy was made on the searching thread");
+        large.await();
+        assertNotNull(large.get(leaf, "v", RoutingCopies.BACKGROUND_KEYS));
+      } finally {
+        small.close();
+        large.close();
+      }
+    }
   }
 
   @Test
