@@ -89,7 +89,9 @@ final class RoutingCopies {
    * large enough and the budget allows.
    */
   RoutingCopy get(LeafReader leaf, String field, int keys) {
-    searched = true;
+    if (!searched) { // read first: no volatile write on every segment of every query
+      searched = true;
+    }
     IndexReader.CacheHelper core = leaf.getCoreCacheHelper();
     if (core == null) {
       return null;

@@ -180,12 +180,7 @@ class KeyIndexTest {
   void aKeepFromThatIsNoNumberIsRefused() {
     try (EditStore s = EditStore.open(Fixtures.mem())) {
       s.createLayer(Fixtures.layer("big").build(), "admin");
-      try (StoreSession ss = s.openSession("u")) {
-        for (int i = 0; i < 50; i++) {
-          ss.insert(Fixtures.edit(r, "big", 1).build());
-        }
-        ss.commit();
-      }
+      commit(s, 50);
       Layer l = s.layer("big");
       long v = s.latestVersion();
       float[] vq = Fixtures.unit(r, Fixtures.VIS);
@@ -219,14 +214,8 @@ class KeyIndexTest {
   void textScoresOnlyForTheBestHitsAboveTheFloor() {
     try (EditStore s = EditStore.open(Fixtures.mem())) {
       s.createLayer(Fixtures.layer("big").build(), "admin");
-      for (int size : new int[] {2_200, 200}) {
-        try (StoreSession ss = s.openSession("u")) {
-          for (int i = 0; i < size; i++) {
-            ss.insert(Fixtures.edit(r, "big", 1).build());
-          }
-          ss.commit();
-        }
-      }
+      commit(s, 2_200);
+      commit(s, 200);
       s.awaitIndexMerges(); // and the routing copy: every search walks the same graph
       Layer l = s.layer("big");
       long v = s.latestVersion();
