@@ -38,11 +38,11 @@ public final class Main {
                   + " [kind=LORA] [warmup=10] [iters=50] [seed=42]\n"
                   + "    fused expert application vs a per-expert loop",
           "peer",
-              "editdb bench peer [SIZES] [QUERIES] [EFS] [EDITDB_EFS]\n"
+              "editdb bench peer [SIZES] [QUERIES] [EFS] [EDITDB_EFS] [one]\n"
                   + "    EditDB's router vs FAISS IndexHNSWFlat (M 16, efConstruction 200, one"
                   + " thread) on the same keys, same run; positional, e.g. bench peer 100000 1000"
                   + " 48,96 48 (the defaults: FAISS's efSearch values, then EditDB's); FAISS from"
-                  + " a venv under target/",
+                  + " a venv under target/; 'one' also times the store merged into one segment",
           "sql",
               "editdb bench sql [EDITS] [QUERIES] [FIRST] [INSERTS]\n"
                   + "    SQL ROUTE vs Java Router.route (settled, and the first queries after a bulk"
@@ -110,7 +110,7 @@ public final class Main {
                                                       graph formats and beams for large layers
           editdb bench sql [edits=20000] [queries=2000] [first=200] [inserts=10000]
                                                       SQL ROUTE and JDBC batch inserts vs Java
-          editdb bench peer [sizes=100000] [queries=1000] [efs=48,96] [editdb_efs=48]
+          editdb bench peer [sizes=100000] [queries=1000] [efs=48,96] [editdb_efs=48] [one]
                                                       EditDB vs FAISS HNSW on the same keys
           editdb bench nodes [edits=20000] [commits=300]
                                                       PostgreSQL store vs H2, nodes in one JVM

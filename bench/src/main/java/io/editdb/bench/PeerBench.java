@@ -23,8 +23,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * {@code editdb bench peer [SIZES] [QUERIES] [EFS] [EDITDB_EFS]}: EditDB's router (HNSW, at each
- * efSearch of EDITDB_EFS, default 48) against FAISS's HNSW ({@code IndexHNSWFlat}, M 16,
+ * {@code editdb bench peer [SIZES] [QUERIES] [EFS] [EDITDB_EFS] [one]}: EditDB's router (HNSW, at
+ * each efSearch of EDITDB_EFS, default 48) against FAISS's HNSW ({@code IndexHNSWFlat}, M 16,
  * efConstruction 200, one thread) on the same keys, in the same run. The keys are RoutingBench's
  * (512-d, one cluster per 100 edits, noise 0.5, unit length), written to a file both sides read; a
  * query's answer is what the layer's hard filter keeps (the top 16 at similarity 0.7 or more), and
@@ -33,7 +33,9 @@ import java.util.Set;
  * EDITDB_WHEELS} (default {@code /opt/pypi/files}), or PyPI when that fails. EditDB is measured on
  * the same segments with its routing copies and with them off (Lucene's graph search, the
  * baseline), the store reopened for each, and FAISS on its graph (built once, read back each time),
- * in alternating rounds.
+ * in alternating rounds. With {@code one}, a store left in several segments is then merged into one
+ * (its segment cap raised to its size) and timed again the same way, FAISS in the same rounds: one
+ * graph walked on one thread against several walked in parallel.
  */
 final class PeerBench {
   private PeerBench() {}
@@ -46,6 +48,14 @@ final class PeerBench {
     int[] sizes = ints(args.length > 0 ? args[0] : "100000");
     int queries = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
     String efs = args.length > 2 ? args[2] : "48,96";
+    boolean oneSegment = args.length > 4 && args[4].equals("one");
+    if (args.length > 4 && !oneSegment) {
+      throw new IllegalArgumentException(
+          "the fifth argument, if any, must be 'one' (also time the store merged into one"
+              + " segment); it is '"
+              + args[4]
+              + "'");
+    }
     ints(efs); // every argument is checked before the first load, not after it
     List<RouterConfig> editDbConfigs = new ArrayList<>();
     for (int ef : ints(args.length > 3 ? args[3] : "48")) {
@@ -107,27 +117,79 @@ final class PeerBench {
       Path faissIndex = DIR.resolve("faiss-" + n + ".index");
       List<String> built = faiss(python, keys, qfile, efs, faissIndex, "build");
       double faissBuild = Double.parseDouble(built.get(0));
-      // The same segments walked through Lucene's graph (the baseline) and through the routing
-      // copies, each store opened anew, then FAISS's graph, in two rounds: all three are timed in
-      // the same minutes (this machine's speed drifts by a fifth or more over a run); the first
-      // round warms the page cache and the JIT, and only the second is reported.
+      Run run =
+          new Run(n, store, qs, truth, editDbConfigs, python, keys, qfile, efs, faissIndex, calls);
+      run.rounds(0, build, faissBuild);
+      layouts.add(Stats.fmt("%,d edits: %s", n, segments));
+      if (oneSegment && segments.size() > 1) {
+        // The same store merged into one segment (the cap raised to the store's size), then timed
+        // as above, FAISS in the same rounds again: one graph walked on one thread against the
+        // default layout's segments walked in parallel.
+        long t0 = System.nanoTime();
+        try (EditStore s = EditStore.open(StoreConfig.directory(store).optSegmentMaxSpans(n))) {
+          s.awaitIndexMerges();
+          segments = s.indexSegmentSizes();
+        }
+        double merged = (System.nanoTime() - t0) / 1e9;
+        layouts.add(Stats.fmt("%,d edits merged into one in %.1f s more: %s", n, merged, segments));
+        run.rounds(n, build + merged, faissBuild);
+      }
+      Files.deleteIfExists(faissIndex);
+      Files.deleteIfExists(Path.of(faissIndex + ".truth.npz"));
+      DirTrees.delete(store);
+    }
+    System.out.println("\nEditDB's index segments after the load (live documents): " + layouts);
+    System.out.println(
+        "FAISS's times include the call from Python, p50 of a search on an index of one key: "
+            + calls);
+  }
+
+  /**
+   * One size's run: the store and its queries with their exact answers, EditDB's router settings,
+   * and FAISS's side (its Python, the key and query files both read, its graph file); FAISS's calls
+   * from Python are collected into {@code calls}.
+   */
+  private record Run(
+      int n,
+      Path store,
+      List<RouteQuery> qs,
+      List<Set<Long>> truth,
+      List<RouterConfig> configs,
+      Path python,
+      Path keys,
+      Path queries,
+      String efs,
+      Path faissIndex,
+      List<String> calls) {
+
+    /**
+     * The same segments walked through Lucene's graph (the baseline) and through the routing
+     * copies, each store opened anew (segment cap {@code cap}, 0 for the store's default), then
+     * FAISS's graph, in two rounds: all three are timed in the same minutes (this machine's speed
+     * drifts by a fifth or more over a run); the first round warms the page cache and the JIT, and
+     * only the second is reported.
+     */
+    void rounds(int cap, double build, double faissBuild) throws IOException, InterruptedException {
       for (int round = 0; round < 2; round++) {
         for (boolean copies : new boolean[] {false, true}) {
           StoreConfig c = StoreConfig.directory(store);
+          c = cap > 0 ? c.optSegmentMaxSpans(cap) : c;
           try (EditStore s = EditStore.open(copies ? c : c.optRoutingCopyBytes(0))) {
             s.awaitIndexMerges(); // the copies made before timing
+            int segments = s.indexSegmentSizes().size();
+            String walk = copies ? "routing copies" : "Lucene graph";
             editDb(
                 s,
                 n,
                 qs,
                 truth,
                 build,
-                editDbConfigs,
-                copies ? "routing copies" : "Lucene graph",
+                configs,
+                walk + (segments == 1 ? ", one segment" : ", " + segments + " segments"),
                 round == 1);
           }
         }
-        List<String> rows = faiss(python, keys, qfile, efs, faissIndex, "search");
+        List<String> rows = faiss(python, keys, queries, efs, faissIndex, "search");
         for (String line : round == 1 ? rows : List.<String>of()) {
           String[] f = line.split("\t");
           if (f[0].equals("call")) {
@@ -139,15 +201,7 @@ final class PeerBench {
               n, f[0], f[1], f[2], f[3], faissBuild);
         }
       }
-      Files.deleteIfExists(faissIndex);
-      Files.deleteIfExists(Path.of(faissIndex + ".truth.npz"));
-      layouts.add(Stats.fmt("%,d edits: %s", n, segments));
-      DirTrees.delete(store);
     }
-    System.out.println("\nEditDB's index segments after the load (live documents): " + layouts);
-    System.out.println(
-        "FAISS's times include the call from Python, p50 of a search on an index of one key: "
-            + calls);
   }
 
   /**

@@ -9,8 +9,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * A bad efSearch list is refused before anything is built: no FAISS environment made, no store
- * loaded (it used to be parsed only after the load, 20 minutes into a run of a million).
+ * A bad efSearch list (or layout argument) is refused before anything is built: no FAISS
+ * environment made, no store loaded (it used to be parsed only after the load, 20 minutes into a
+ * run of a million).
  */
 class PeerBenchTest {
   @Test
@@ -31,6 +32,13 @@ class PeerBenchTest {
             IllegalArgumentException.class,
             () -> PeerBench.main(new String[] {"1000", "10", "48", "0"}));
     assertTrue(zero.getMessage().contains("efSearch=0"), zero.getMessage());
+    IllegalArgumentException layout =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> PeerBench.main(new String[] {"1000", "10", "48", "48", "once"}));
+    assertTrue(
+        layout.getMessage().contains("'once'") && layout.getMessage().contains("'one'"),
+        layout.getMessage());
     assertFalse(Files.exists(store), "nothing loaded");
   }
 }
